@@ -1,0 +1,1 @@
+"""Domain core: settings, ids, wire schemas, storage repositories, model client."""

@@ -1,0 +1,115 @@
+"""The one list of settings the app reads, with defaults and meaning.
+
+Every environment variable the code reads is declared here and read through
+`get()`, so that README's settings table, `local.settings.sample.json` and the
+infra check (every setting the app reads is set by `infra/`) all derive from a
+single source of truth.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    description: str
+    # Where the value comes from in Azure: "infra" (set by Bicep), "platform"
+    # (set by the Functions platform itself) or "optional" (unset means default).
+    azure: str = "infra"
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("FUNCTIONS_WORKER_RUNTIME", "python", "Functions language worker.", azure="infra"),
+    Setting(
+        "AzureWebJobsStorage",
+        "UseDevelopmentStorage=true",
+        "Storage for the Functions host, Durable Functions and the app's tables and blobs. "
+        "A connection string locally (Azurite); in Azure the identity-based form "
+        "AzureWebJobsStorage__accountName (+ __credential, __clientId) is used instead.",
+        azure="optional",
+        secret=True,
+    ),
+    Setting(
+        "AzureWebJobsStorage__accountName",
+        None,
+        "Storage account name for identity-based connections (Azure).",
+    ),
+    Setting(
+        "AzureWebJobsStorage__clientId",
+        None,
+        "Client id of the user-assigned managed identity used for storage (Azure).",
+    ),
+    Setting(
+        "AzureWebJobsStorage__credential",
+        None,
+        "'managedidentity' for identity-based storage connections (Azure).",
+    ),
+    Setting("DURABLE_TASK_HUB", "assistantshub", "Durable Functions task hub name (host.json)."),
+    Setting(
+        "AZURE_OPENAI_ENDPOINT",
+        None,
+        "Azure OpenAI endpoint; when set the model client uses Azure OpenAI with managed identity.",
+    ),
+    Setting(
+        "AZURE_OPENAI_API_VERSION", "2024-10-21", "Azure OpenAI data-plane API version."
+    ),
+    Setting(
+        "AZURE_OPENAI_API_KEY",
+        None,
+        "Azure OpenAI key; only when managed identity cannot be used.",
+        azure="optional",
+        secret=True,
+    ),
+    Setting(
+        "AZURE_CLIENT_ID",
+        None,
+        "Client id of the user-assigned managed identity (DefaultAzureCredential).",
+    ),
+    Setting(
+        "OPENAI_BASE_URL",
+        None,
+        "Any OpenAI-compatible Chat Completions server (OpenAI, Ollama, vLLM, the scripted "
+        "model) when AZURE_OPENAI_ENDPOINT is unset.",
+        azure="optional",
+    ),
+    Setting(
+        "OPENAI_API_KEY",
+        None,
+        "Key for OPENAI_BASE_URL.",
+        azure="optional",
+        secret=True,
+    ),
+    Setting(
+        "RUN_EXPIRY_SECONDS",
+        "600",
+        "Seconds a run may wait in requires_action before it expires.",
+        azure="optional",
+    ),
+    Setting(
+        "MAX_UPLOAD_BYTES",
+        str(512 * 1024 * 1024),
+        "Largest file accepted by POST /v1/files (bytes); larger uploads get 413.",
+        azure="optional",
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def get(name: str) -> str | None:
+    """Read a declared setting from the environment, falling back to its default."""
+    setting = _BY_NAME[name]  # KeyError for an undeclared setting is deliberate
+    value = os.environ.get(name)
+    return value if value not in (None, "") else setting.default
+
+
+def get_int(name: str) -> int:
+    value = get(name)
+    if value is None:
+        raise KeyError(f"setting {name} has no value and no default")
+    return int(value)

@@ -1,0 +1,66 @@
+"""How the app reaches Azure Storage: one connection, as the Functions host configures it.
+
+Locally `AzureWebJobsStorage` is a connection string (Azurite). In Azure it is
+identity-based: `AzureWebJobsStorage__accountName` (+ `__clientId` for a
+user-assigned identity), and the service clients authenticate with managed identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import settings
+
+# Azurite's documented, public development account (not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azurite_connection_string(blob_port: int = 10000, queue_port: int = 10001, table_port: int = 10002) -> str:
+    base = "http://127.0.0.1"
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint={base}:{blob_port}/{AZURITE_ACCOUNT};"
+        f"QueueEndpoint={base}:{queue_port}/{AZURITE_ACCOUNT};"
+        f"TableEndpoint={base}:{table_port}/{AZURITE_ACCOUNT};"
+    )
+
+
+@dataclass(frozen=True)
+class StorageConnection:
+    """Either a connection string or an account name + managed identity."""
+
+    connection_string: str | None
+    account_name: str | None
+    client_id: str | None
+
+    def table_service(self):
+        from azure.data.tables import TableServiceClient
+
+        if self.connection_string:
+            return TableServiceClient.from_connection_string(self.connection_string)
+        return TableServiceClient(f"https://{self.account_name}.table.core.windows.net", credential=self._credential())
+
+    def blob_service(self):
+        from azure.storage.blob import BlobServiceClient
+
+        if self.connection_string:
+            return BlobServiceClient.from_connection_string(self.connection_string)
+        return BlobServiceClient(f"https://{self.account_name}.blob.core.windows.net", credential=self._credential())
+
+    def _credential(self):
+        from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+        if self.client_id:
+            return ManagedIdentityCredential(client_id=self.client_id)
+        return DefaultAzureCredential()
+
+
+def from_settings() -> StorageConnection:
+    raw = settings.get("AzureWebJobsStorage")
+    if raw == "UseDevelopmentStorage=true":
+        raw = azurite_connection_string()
+    account = settings.get("AzureWebJobsStorage__accountName")
+    if account:
+        return StorageConnection(None, account, settings.get("AzureWebJobsStorage__clientId"))
+    return StorageConnection(raw, None, None)
