@@ -1,0 +1,1 @@
+"""Activities: every piece of I/O an orchestration does (model turns, tool calls, state writes)."""

@@ -1,0 +1,1 @@
+"""Server-side tools: registry, built-ins and business tools."""
