@@ -1,0 +1,195 @@
+"""Index a function app the way the Python worker does, and refuse what it refuses.
+
+The worker imports `function_app`, expects exactly one `FunctionRegister`
+instance at module level, calls `get_functions()` and reads each function's
+trigger and bindings. Anything we cannot serve faithfully is an error here
+rather than a silent difference from Azure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import azure.functions as func
+
+from devhost.routing import RouteTemplate
+
+SUPPORTED_TRIGGERS = {"httpTrigger", "orchestrationTrigger", "activityTrigger"}
+SUPPORTED_BINDINGS = {"durableClient", "http"}
+
+
+class AppIndexError(Exception):
+    """The app would not index on the Functions host."""
+
+
+@dataclass
+class IndexedFunction:
+    name: str
+    trigger_type: str
+    trigger_param: str
+    user_function: Callable[..., Any]
+    bindings: list[dict[str, Any]]
+    route: RouteTemplate | None = None
+    methods: frozenset[str] | None = None
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.user_function)
+
+    @property
+    def durable_client_param(self) -> str | None:
+        for binding in self.bindings:
+            if binding["type"] == "durableClient":
+                return binding["name"]
+        return None
+
+    @property
+    def wants_context(self) -> bool:
+        return "context" in inspect.signature(self.user_function).parameters
+
+
+@dataclass
+class HostConfig:
+    route_prefix: str
+    hub_name: str
+
+    @classmethod
+    def load(cls, app_dir: Path) -> "HostConfig":
+        host = json.loads((app_dir / "host.json").read_text(encoding="utf-8"))
+        if host.get("version") != "2.0":
+            raise AppIndexError('host.json must have "version": "2.0"')
+        extensions = host.get("extensions", {})
+        prefix = extensions.get("http", {}).get("routePrefix", "api")
+        hub = extensions.get("durableTask", {}).get("hubName", "TestHubName")
+        return cls(route_prefix=prefix.strip("/"), hub_name=_resolve_app_setting(hub))
+
+
+def _resolve_app_setting(value: str) -> str:
+    """Expand %NAME% references from the environment, as the host does for binding expressions."""
+    def expand(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise AppIndexError(f"host.json refers to app setting %{name}% which is not set")
+        return os.environ[name]
+    return re.sub(r"%([^%]+)%", expand, value)
+
+
+@dataclass
+class FunctionIndex:
+    functions: dict[str, IndexedFunction] = field(default_factory=dict)
+
+    @property
+    def http_functions(self) -> list[IndexedFunction]:
+        routes = [f for f in self.functions.values() if f.trigger_type == "httpTrigger"]
+        return sorted(routes, key=lambda f: f.route.specificity)
+
+    def orchestrator(self, name: str) -> IndexedFunction | None:
+        return self._by_type(name, "orchestrationTrigger")
+
+    def activity(self, name: str) -> IndexedFunction | None:
+        return self._by_type(name, "activityTrigger")
+
+    def _by_type(self, name: str, trigger_type: str) -> IndexedFunction | None:
+        # Function names are case-insensitive on the host.
+        for function in self.functions.values():
+            if function.name.lower() == name.lower() and function.trigger_type == trigger_type:
+                return function
+        return None
+
+    def match_http(self, method: str, path: str) -> tuple[IndexedFunction, dict[str, str]] | None:
+        """The most specific HTTP function whose route and methods accept the request."""
+        for function in self.http_functions:
+            params = function.route.match(path)
+            if params is not None and (function.methods is None or method.upper() in function.methods):
+                return function, params
+        return None
+
+    def path_exists(self, path: str) -> bool:
+        return any(f.route.match(path) is not None for f in self.http_functions)
+
+
+def load_function_app(app_dir: Path, module_name: str = "function_app") -> FunctionIndex:
+    """Import the app module from `app_dir` and index its functions."""
+    if str(app_dir) not in sys.path:
+        sys.path.insert(0, str(app_dir))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # the worker reports import failures as indexing failures
+        raise AppIndexError(f"importing {module_name} failed: {error!r}") from error
+    registers = [value for value in vars(module).values() if isinstance(value, func.FunctionRegister)]
+    if len(registers) != 1:
+        raise AppIndexError(
+            f"{module_name} must define exactly one FunctionApp/DFApp instance; found {len(registers)}")
+    try:
+        functions = registers[0].get_functions()
+    except ValueError as error:
+        raise AppIndexError(str(error)) from error
+    return index_functions(functions)
+
+
+def index_functions(functions: list[func.Function]) -> FunctionIndex:
+    index = FunctionIndex()
+    seen_routes: dict[tuple[str, str], str] = {}
+    for function in functions:
+        name = function.get_function_name()
+        trigger = function.get_trigger()
+        if trigger is None:
+            raise AppIndexError(f"function {name} has no trigger")
+        bindings = [_plain(binding.get_dict_repr()) for binding in function.get_bindings()]
+        trigger_binding = next(b for b in bindings if b["type"] == trigger.get_binding_name()
+                               or b["direction"] == "IN" and b["type"].endswith("Trigger"))
+        trigger_type = trigger_binding["type"]
+        if trigger_type not in SUPPORTED_TRIGGERS:
+            raise AppIndexError(f"function {name}: trigger {trigger_type} is not supported by devhost")
+        for binding in bindings:
+            if binding is not trigger_binding and binding["type"] not in SUPPORTED_BINDINGS:
+                raise AppIndexError(f"function {name}: binding {binding['type']} is not supported by devhost")
+        if name.lower() in (n.lower() for n in index.functions):
+            raise AppIndexError(f"function name {name} is used twice")
+        indexed = IndexedFunction(
+            name=name, trigger_type=trigger_type, trigger_param=trigger_binding["name"],
+            user_function=function.get_user_function(), bindings=bindings)
+        _check_parameters(indexed)
+        if trigger_type == "httpTrigger":
+            indexed.route = RouteTemplate.parse(trigger_binding.get("route") or name)
+            methods = trigger_binding.get("methods")
+            indexed.methods = frozenset(m.upper() for m in methods) if methods else None
+            for method in sorted(indexed.methods or {"*"}):
+                key = (indexed.route.template.lower(), method)
+                if key in seen_routes:
+                    raise AppIndexError(
+                        f"functions {seen_routes[key]} and {name} both serve {method} {indexed.route.template}")
+                seen_routes[key] = name
+        index.functions[name] = indexed
+    return index
+
+
+def _check_parameters(function: IndexedFunction) -> None:
+    """The worker refuses a function whose parameters do not match its bindings."""
+    parameters = inspect.signature(function.user_function).parameters
+    bound = {b["name"] for b in function.bindings if b["direction"] == "IN"}
+    for name in bound:
+        if name not in parameters:
+            raise AppIndexError(f"function {function.name}: binding {name} has no matching parameter")
+    for name, parameter in parameters.items():
+        if name not in bound and name != "context" and parameter.default is inspect.Parameter.empty:
+            raise AppIndexError(f"function {function.name}: parameter {name} has no binding")
+
+
+def _plain(value: Any) -> Any:
+    """Binding dicts hold enums; flatten to the JSON the host would see."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "name") and hasattr(value, "value") and not isinstance(value, (str, int)):
+        return value.name if value.__class__.__name__ == "BindingDirection" else value.value
+    return value

@@ -1,0 +1,1 @@
+"""A local Durable Functions backend: the part of the host that runs orchestrations."""

@@ -1,0 +1,79 @@
+"""`python -m devhost.run`: serve a function app on 127.0.0.1 the way `func start` does."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from devhost.app_index import AppIndexError, HostConfig, load_function_app
+from devhost.durable.engine import DurableEngine
+from devhost.durable.state import InstanceStore
+from devhost.local_settings import load_local_settings
+from devhost.server import build_app
+from core.storage_connection import from_settings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--app-dir", default=".", help="folder holding function_app.py and host.json")
+    parser.add_argument("--module", default="function_app", help="module that defines the app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7071)
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    app_dir = Path(args.app_dir).resolve()
+    load_local_settings(app_dir)
+    config = HostConfig.load(app_dir)
+    index = load_function_app(app_dir, args.module)
+
+    store = await asyncio.to_thread(InstanceStore, from_settings().blob_service(), config.hub_name)
+    engine = DurableEngine(index, store)
+    base_url = f"http://{args.host}:{args.port}"
+    runner = web.AppRunner(build_app(index, config, engine, base_url), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port).start()
+
+    logging.getLogger("devhost").info("Functions:")
+    for function in sorted(index.functions.values(), key=lambda f: f.name):
+        if function.route is not None:
+            methods = ",".join(sorted(function.methods)) if function.methods else "ALL"
+            prefix = f"/{config.route_prefix}" if config.route_prefix else ""
+            logging.getLogger("devhost").info("  %s: [%s] %s%s/%s", function.name, methods, base_url,
+                                              prefix, function.route.template)
+        else:
+            logging.getLogger("devhost").info("  %s: %s", function.name, function.trigger_type)
+    resumed = await engine.resume_in_flight()
+    logging.getLogger("devhost").info(
+        "devhost listening on %s (task hub %s, %d in-flight orchestrations resumed)", base_url, config.hub_name, resumed)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"),
+                        format="[%(asctime)s] %(message)s", stream=sys.stderr)
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    try:
+        asyncio.run(serve(parse_args(argv)))
+    except AppIndexError as error:
+        logging.getLogger("devhost").error("The function app could not be indexed: %s", error)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

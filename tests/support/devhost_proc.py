@@ -1,0 +1,71 @@
+"""Run devhost as a child process for tests: start, wait until it serves, kill, restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DevhostProcess:
+    """One devhost serving `app_dir` on a free port, with its output in a log file."""
+
+    def __init__(self, app_dir: Path, env: dict[str, str], log_path: Path, route_prefix: str = "v1"):
+        self.app_dir = app_dir
+        self.port = free_port()
+        self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.log_path = log_path
+        self.root_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{self.root_url}/{route_prefix}" if route_prefix else self.root_url
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> "DevhostProcess":
+        log = open(self.log_path, "a", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devhost.run", "--app-dir", str(self.app_dir), "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"devhost exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                urllib.request.urlopen(f"{self.root_url}/runtime/webhooks/durabletask/instances/", timeout=2)
+                return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError(f"devhost did not start within {timeout}s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as when a machine dies."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> "DevhostProcess":
+        self.kill()
+        return self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8") if self.log_path.exists() else ""
