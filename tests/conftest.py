@@ -1,10 +1,22 @@
-"""Shared fixtures: a private Azurite, the scripted model, and devhost serving the product app."""
+"""Shared fixtures: a private Azurite, the scripted model, and devhost serving the product app.
+
+Everything listens on ports the OS picks, so the suite never collides with a
+running `make run` or with another suite.
+"""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
+import openai
 import pytest
 
+import scripted_model
 from tests.support.azurite import start_azurite
+from tests.support.devhost_proc import ROOT, DevhostProcess
+
+OTHER_PRINCIPAL = "00000000-0000-0000-0000-00000000beef"
 
 
 @pytest.fixture(scope="session")
@@ -12,3 +24,54 @@ def azurite():
     instance = start_azurite()
     yield instance
     instance.stop()
+
+
+@pytest.fixture(scope="session")
+def scripted():
+    """The scripted model server; tests enqueue replies through `scripted.client`."""
+    handle = scripted_model.start_in_thread()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_script(request):
+    """Each test starts with an empty reply queue when it uses the scripted model."""
+    if "scripted" in request.fixturenames:
+        request.getfixturevalue("scripted").client.reset()
+
+
+def devhost_env(azurite, scripted, **overrides: str) -> dict[str, str]:
+    return {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "DURABLE_TASK_HUB": f"test{uuid.uuid4().hex[:10]}",
+        "OPENAI_BASE_URL": scripted.base_url,
+        "OPENAI_API_KEY": "scripted-model-needs-no-key",
+        "AZURE_OPENAI_ENDPOINT": "",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def devhost(azurite, scripted, tmp_path_factory):
+    """devhost serving the product's function_app.py (base_url ends in /v1)."""
+    log = tmp_path_factory.mktemp("devhost") / "devhost.log"
+    process = DevhostProcess(ROOT, devhost_env(azurite, scripted), log).start()
+    yield process
+    process.stop()
+
+
+def sdk_client(base_url: str, principal: str | None = None) -> openai.OpenAI:
+    headers = {"X-MS-CLIENT-PRINCIPAL-ID": principal} if principal else None
+    return openai.OpenAI(base_url=base_url, api_key="local", max_retries=0, timeout=60,
+                         default_headers=headers)
+
+
+@pytest.fixture(scope="session")
+def client(devhost) -> openai.OpenAI:
+    return sdk_client(devhost.base_url)
+
+
+@pytest.fixture(scope="session")
+def other_client(devhost) -> openai.OpenAI:
+    return sdk_client(devhost.base_url, OTHER_PRINCIPAL)
