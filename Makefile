@@ -21,7 +21,7 @@ node_modules/.installed: package.json
 	touch $@
 
 run: install
-	$(PY) -m devhost.run --port $(PORT)
+	$(PY) -m devhost.launcher --port $(PORT)
 
 test: install
 	$(PY) -m pytest

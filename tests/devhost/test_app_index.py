@@ -1,0 +1,95 @@
+"""devhost indexes apps as the Python worker does, and refuses what the worker refuses."""
+
+import json
+import textwrap
+import uuid
+
+import pytest
+
+from devhost.app_index import AppIndexError, HostConfig, load_function_app
+from devhost.local_settings import load_local_settings
+from tests.support.devhost_proc import ROOT
+
+
+def write_app(tmp_path, body: str) -> str:
+    module = f"app_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(body))
+    return module
+
+
+def test_product_app_indexes_with_the_bindings_the_host_expects(monkeypatch):
+    monkeypatch.setenv("DURABLE_TASK_HUB", "indexcheck")
+    config = HostConfig.load(ROOT)
+    assert config.route_prefix == "v1" and config.hub_name == "indexcheck"
+    index = load_function_app(ROOT)
+    for function in index.functions.values():
+        directions = {b["type"]: b["direction"] for b in function.bindings}
+        assert directions[function.trigger_type] == "IN"
+        if function.trigger_type == "httpTrigger":
+            assert directions.get("http") == "OUT", function.name
+            assert all(b.get("authLevel", "anonymous") == "anonymous"
+                       for b in function.bindings if b["type"] == "httpTrigger")
+            assert function.methods, f"{function.name} should name its methods"
+        if function.durable_client_param:
+            assert function.is_async, f"{function.name} uses the async durable client"
+
+
+def test_app_with_two_function_apps_is_refused(tmp_path):
+    module = write_app(tmp_path, """
+        import azure.functions as func
+        first = func.FunctionApp()
+        second = func.FunctionApp()
+    """)
+    with pytest.raises(AppIndexError, match="exactly one"):
+        load_function_app(tmp_path, module)
+
+
+def test_duplicate_routes_are_refused(tmp_path):
+    module = write_app(tmp_path, """
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.route(route="same", methods=["GET"])
+        def one(req): return "1"
+
+        @app.route(route="same", methods=["GET"])
+        def two(req): return "2"
+    """)
+    with pytest.raises(AppIndexError, match="both serve GET same"):
+        load_function_app(tmp_path, module)
+
+
+def test_unsupported_trigger_is_refused_rather_than_ignored(tmp_path):
+    module = write_app(tmp_path, """
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
+        def tick(timer): pass
+    """)
+    with pytest.raises(AppIndexError, match="timerTrigger"):
+        load_function_app(tmp_path, module)
+
+
+def test_import_error_is_an_indexing_error(tmp_path):
+    module = write_app(tmp_path, "import module_that_does_not_exist\n")
+    with pytest.raises(AppIndexError, match="module_that_does_not_exist"):
+        load_function_app(tmp_path, module)
+
+
+def test_host_json_setting_reference_must_resolve(tmp_path, monkeypatch):
+    monkeypatch.delenv("MISSING_HUB_SETTING", raising=False)
+    (tmp_path / "host.json").write_text(json.dumps(
+        {"version": "2.0", "extensions": {"durableTask": {"hubName": "%MISSING_HUB_SETTING%"}}}))
+    with pytest.raises(AppIndexError, match="MISSING_HUB_SETTING"):
+        HostConfig.load(tmp_path)
+
+
+def test_local_settings_fill_the_environment_but_the_process_environment_wins(tmp_path):
+    (tmp_path / "local.settings.sample.json").write_text(json.dumps(
+        {"IsEncrypted": False, "Values": {"FROM_FILE": "file", "BOTH": "file"}}))
+    environ = {"BOTH": "process"}
+    applied = load_local_settings(tmp_path, environ)
+    assert (tmp_path / "local.settings.json").exists()  # created from the sample
+    assert environ == {"FROM_FILE": "file", "BOTH": "process"}
+    assert applied == {"FROM_FILE": "file"}
