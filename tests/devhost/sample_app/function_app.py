@@ -155,3 +155,21 @@ def slow_step(payload: dict) -> int:
 def always_fails(payload) -> None:
     _record("always_fails", payload)
     raise ValueError("this activity always fails")
+
+
+@app.orchestration_trigger(context_name="context")
+def noop_sequence(context: df.DurableOrchestrationContext):
+    """N sequential no-op activities: the engine's own overhead per step (bench/)."""
+    for step in range(context.get_input()["steps"]):
+        yield context.call_activity("noop", step)
+    return "done"
+
+
+@app.activity_trigger(input_name="value")
+def noop(value):
+    return value
+
+
+@app.route(route="ping", methods=["GET"])
+def ping(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("pong")
