@@ -1,0 +1,68 @@
+"""Errors in OpenAI's vocabulary, raised anywhere and rendered once by the HTTP layer.
+
+They live in the core (not in `api/`) because repositories and the run engine
+decide what went wrong; the HTTP layer only turns an `ApiError` into OpenAI's
+envelope `{"error": {"message", "type", "param", "code"}}`.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None,
+                 status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        if status is not None:
+            self.status = status
+
+    def envelope(self) -> dict:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+class InvalidRequest(ApiError):
+    """400: the request itself is wrong (shape, type, value, state)."""
+
+
+class NotFound(ApiError):
+    """404: unknown id, or an id owned by another principal (never distinguished)."""
+
+    status = 404
+
+    def __init__(self, kind: str, object_id: str, *, param: str | None = None):
+        super().__init__(f"No {kind} found with id '{object_id}'.", param=param)
+
+
+class RouteNotFound(ApiError):
+    status = 404
+
+    def __init__(self, method: str, path: str):
+        super().__init__(f"Invalid URL ({method} {path})")
+
+
+class TooLarge(ApiError):
+    """413: the body (or the uploaded file) exceeds what we accept."""
+
+    status = 413
+
+    def __init__(self, message: str, *, param: str | None = None):
+        super().__init__(message, param=param, code="request_too_large")
+
+
+class Conflict(ApiError):
+    """409: a concurrent change won; the caller may retry."""
+
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__(message, code="conflict")
+
+
+class ServerError(ApiError):
+    status = 500
+    type = "server_error"

@@ -1,0 +1,34 @@
+"""OpenAI's cursor pagination: what a list request asks for and what a page returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """`after`/`before` are object ids; `order` is by creation time (id order)."""
+
+    limit: int = DEFAULT_LIMIT
+    order: Literal["asc", "desc"] = "desc"
+    after: str | None = None
+    before: str | None = None
+
+
+@dataclass
+class Page:
+    data: list[dict] = field(default_factory=list)
+    has_more: bool = False
+
+    def wire(self) -> dict:
+        return {
+            "object": "list",
+            "data": self.data,
+            "first_id": self.data[0]["id"] if self.data else None,
+            "last_id": self.data[-1]["id"] if self.data else None,
+            "has_more": self.has_more,
+        }

@@ -1,0 +1,100 @@
+"""Records partitioned by their owner: a principal's assistants, a principal's files."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from core import ids
+from core.codec import Codec
+from core.collection import Collection
+from core.errors import Conflict, NotFound
+from core.ownership import owner_partition
+from core.pagination import Page, PageRequest
+from core.store import Store
+from core.transactions import EntityMissing, PreconditionFailed, submit
+
+UPDATE_ATTEMPTS = 5
+
+
+class OwnedRecords:
+    def __init__(self, store: Store, table_name: str, kind: str, noun: str):
+        self._store = store
+        self._table_name = table_name
+        self._collection = Collection(kind)
+        self._codec = Codec(store)
+        self.noun = noun  # also the id kind: "assistant", "file"
+
+    @property
+    def table(self):
+        return self._store.table(self._table_name)
+
+    def _scope(self, partition: str) -> str:
+        return f"{self._table_name}/{partition}"
+
+    def insert(self, principal: str, record: dict, columns: dict | None = None) -> dict:
+        partition = owner_partition(principal)
+        properties, blob = self._codec.encode(record, self._scope(partition))
+        properties.update(columns or {}, owner=principal, created_at=record["created_at"])
+        try:
+            submit(self.table, self._collection.create_ops(partition, record["id"], properties))
+        except Exception:
+            self._codec.discard(blob)
+            raise
+        return record
+
+    def load(self, principal: str, object_id: str) -> tuple[dict, dict]:
+        """The record and its entity (for ETag and columns); NotFound when absent or foreign."""
+        entity = None
+        if ids.is_id(self.noun, object_id):
+            entity = self._collection.get(self.table, owner_partition(principal), object_id)
+        if entity is None or entity.get("owner") != principal:
+            raise NotFound(self.noun, object_id)
+        return self._codec.decode(entity), entity
+
+    def get(self, principal: str, object_id: str) -> dict:
+        return self.load(principal, object_id)[0]
+
+    def update(self, principal: str, object_id: str, change: Callable[[dict], dict]) -> dict:
+        """Apply `change` to the stored record under optimistic concurrency, retrying lost races."""
+        partition = owner_partition(principal)
+        for _ in range(UPDATE_ATTEMPTS):
+            record, entity = self.load(principal, object_id)
+            updated = change(record)
+            properties, blob = self._codec.encode(updated, self._scope(partition))
+            columns = {key: value for key, value in entity.items()
+                       if key not in ("PartitionKey", "RowKey", "blob") and not _is_chunk(key)}
+            operations = self._collection.replace_ops(partition, object_id, {**columns, **properties},
+                                                      entity.metadata["etag"])
+            try:
+                submit(self.table, operations)
+            except PreconditionFailed:
+                self._codec.discard(blob)
+                continue
+            except EntityMissing as error:  # deleted concurrently
+                self._codec.discard(blob)
+                raise NotFound(self.noun, object_id) from error
+            except Exception:
+                self._codec.discard(blob)
+                raise
+            self._codec.discard(entity.get("blob"))
+            return updated
+        raise Conflict(f"The {self.noun} was modified concurrently; please retry.")
+
+    def delete(self, principal: str, object_id: str) -> dict:
+        """Remove the record; returns the entity it had (callers may own more resources)."""
+        _, entity = self.load(principal, object_id)
+        try:
+            submit(self.table, self._collection.delete_ops(owner_partition(principal), object_id))
+        except EntityMissing as error:  # deleted concurrently
+            raise NotFound(self.noun, object_id) from error
+        self._codec.discard(entity.get("blob"))
+        return entity
+
+    def list(self, principal: str, request: PageRequest, where: str | None = None,
+             parameters: dict | None = None) -> Page:
+        rows, has_more = self._collection.page(self.table, owner_partition(principal), request, where, parameters)
+        return Page(self._codec.decode_all(rows), has_more)
+
+
+def _is_chunk(name: str) -> bool:
+    return len(name) > 1 and name[0] == "d" and name[1:].isdigit()

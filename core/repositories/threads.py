@@ -1,0 +1,162 @@
+"""Threads: one partition per thread holding the thread row, its messages, runs and steps.
+
+The thread row (`RowKey = "thread"`) is the partition's guard. Every write
+into a thread goes through `transact`, which adds an ETag-conditioned touch of
+the thread row to the same atomic transaction. So a write can never land in a
+thread that was deleted meanwhile (nothing half-written), and decisions taken
+on the thread's state — above all "is a run active?", kept in the row's
+`active_run_id` — hold at the moment of the write. The run engine uses
+`transact` to claim and release the thread for a run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from core import ids
+from core.codec import Codec
+from core.errors import Conflict, NotFound
+from core.store import Store
+from core.transactions import EntityMissing, PreconditionFailed, chunks, submit
+
+TABLE = "threads"
+THREAD_ROW = "thread"
+TRANSACT_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    record: dict
+    owner: str
+    etag: str
+    active_run_id: str | None
+
+    @property
+    def id(self) -> str:
+        return self.record["id"]
+
+
+Build = Callable[[ThreadState], tuple[dict, list]]
+
+
+def blob_scope(thread_id: str) -> str:
+    """Where records of this thread that are too large for an entity are spilled."""
+    return f"{TABLE}/{thread_id}"
+
+
+class ThreadRepository:
+    def __init__(self, store: Store):
+        self._store = store
+        self._codec = Codec(store)
+
+    @property
+    def table(self):
+        return self._store.table(TABLE)
+
+    def state(self, principal: str, thread_id: str) -> ThreadState:
+        """The thread as stored, or NotFound when it is absent or owned by someone else."""
+        entity = None
+        if ids.is_id("thread", thread_id):
+            try:
+                entity = self.table.get_entity(thread_id, THREAD_ROW)
+            except ResourceNotFoundError:
+                entity = None
+        if entity is None or entity.get("owner") != principal:
+            raise NotFound("thread", thread_id)
+        return ThreadState(json.loads(entity["record"]), entity["owner"], entity.metadata["etag"],
+                           entity.get("active_run_id") or None)
+
+    def get(self, principal: str, thread_id: str) -> dict:
+        return self.state(principal, thread_id).record
+
+    def create(self, principal: str, record: dict, message_operations: list | None = None) -> dict:
+        """Insert the thread with its initial messages; the thread row is written last.
+
+        When everything fits one transaction it is atomic; otherwise messages go
+        first and the thread row last, so a failure leaves only rows that no
+        request can reach (and they are cleaned up on the way out).
+        """
+        thread_id = record["id"]
+        row = {"PartitionKey": thread_id, "RowKey": THREAD_ROW, "owner": principal,
+               "created_at": record["created_at"], "record": json.dumps(record, separators=(",", ":"))}
+        try:
+            for batch in chunks([*(message_operations or []), ("create", row)]):
+                submit(self.table, batch)
+        except BaseException:
+            self._purge(thread_id)
+            raise
+        return record
+
+    def update(self, principal: str, thread_id: str, change: Callable[[dict], dict]) -> dict:
+        updated: dict = {}
+
+        def build(state: ThreadState) -> tuple[dict, list]:
+            updated.clear()
+            updated.update(change(state.record))
+            return {"record": json.dumps(updated, separators=(",", ":"))}, []
+
+        self.transact(principal, thread_id, build)
+        return updated
+
+    def transact(self, principal: str, thread_id: str, build: Build) -> ThreadState:
+        """Atomically apply `build(state)` = (changes to the thread row, other operations).
+
+        `build` may raise (e.g. an ApiError when a run is active); it is called
+        again with fresh state if another writer touched the thread first, so it
+        must not have side effects. Returns the state the write was based on.
+        """
+        for attempt in range(TRANSACT_ATTEMPTS):
+            state = self.state(principal, thread_id)
+            changes, operations = build(state)
+            touch = ("update", {**changes, "PartitionKey": thread_id, "RowKey": THREAD_ROW},
+                     {"mode": UpdateMode.MERGE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified})
+            try:
+                submit(self.table, [touch, *operations])
+                return state
+            except PreconditionFailed as error:
+                if error.index != 0:
+                    raise
+            except EntityMissing as error:
+                if error.index == 0:
+                    raise NotFound("thread", thread_id) from error
+                raise
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise Conflict(f"Thread {thread_id} is being modified concurrently; please retry.")
+
+    def delete(self, principal: str, thread_id: str) -> None:
+        """Delete the thread and everything in its partition (messages, runs, steps, spills)."""
+        self.state(principal, thread_id)
+        try:
+            self.table.delete_entity(thread_id, THREAD_ROW)
+        except ResourceNotFoundError as error:
+            raise NotFound("thread", thread_id) from error
+        self._purge(thread_id)
+
+    def _purge(self, thread_id: str) -> None:
+        """Remove every row of the partition and every spilled blob; the thread row must be gone."""
+        keys = self.table.query_entities("PartitionKey eq @pk", parameters={"pk": thread_id},
+                                         select=["PartitionKey", "RowKey"])
+        batch: list = []
+        for entity in keys:
+            batch.append(("delete", {"PartitionKey": thread_id, "RowKey": entity["RowKey"]}))
+            if len(batch) == 100:
+                self._delete_batch(batch)
+                batch = []
+        if batch:
+            self._delete_batch(batch)
+        self._codec.discard_scope(blob_scope(thread_id))
+
+    def _delete_batch(self, batch: list) -> None:
+        try:
+            submit(self.table, batch)
+        except EntityMissing:  # someone else is purging too: fall back to one by one
+            for _, key in batch:
+                self.table.delete_entity(key["PartitionKey"], key["RowKey"])

@@ -1,0 +1,63 @@
+"""Submitting entity-group transactions and telling apart why one failed."""
+
+from __future__ import annotations
+
+from azure.data.tables import TableClient, TableTransactionError
+
+MAX_OPERATIONS = 100
+# Table storage accepts 4 MiB per transaction; binary properties travel base64-encoded.
+MAX_PAYLOAD_BYTES = 3 * 1024 * 1024
+
+
+class TransactionFailed(Exception):
+    """A transaction was refused as a whole; `index` is the operation that failed."""
+
+    def __init__(self, index: int):
+        super().__init__(f"{type(self).__name__} at operation {index}")
+        self.index = index
+
+
+class PreconditionFailed(TransactionFailed):
+    """An ETag condition did not hold: someone else wrote first."""
+
+
+class EntityMissing(TransactionFailed):
+    """An operation addressed an entity that does not exist (e.g. deleted concurrently)."""
+
+
+def submit(table: TableClient, operations: list) -> None:
+    """Run `operations` atomically, naming the usual reasons for refusal."""
+    try:
+        table.submit_transaction(operations)
+    except TableTransactionError as error:
+        if error.status_code == 412:
+            raise PreconditionFailed(error.index) from error
+        if error.status_code == 404:
+            raise EntityMissing(error.index) from error
+        raise
+
+
+def payload_size(operation: tuple) -> int:
+    entity = operation[1]
+    size = 512
+    for value in entity.values():
+        size += len(value) * 4 // 3 + 64 if isinstance(value, (bytes, bytearray)) else len(str(value)) * 2 + 64
+    return size
+
+
+def chunks(operations: list) -> list[list]:
+    """Split operations into transactions within Table storage's count and size limits."""
+    batches: list[list] = [[]]
+    size = 0
+    for operation in operations:
+        cost = payload_size(operation)
+        if batches[-1] and (len(batches[-1]) >= MAX_OPERATIONS or size + cost > MAX_PAYLOAD_BYTES):
+            batches.append([])
+            size = 0
+        batches[-1].append(operation)
+        size += cost
+    return [batch for batch in batches if batch]
+
+
+def fits_one(operations: list) -> bool:
+    return len(chunks(operations)) <= 1
