@@ -1,0 +1,144 @@
+"""The run lifecycle's decisions, as plain functions: the functional core of the run orchestrator.
+
+The orchestrator (run_orchestrator.py) is a thin durable loop: it performs what
+these functions decide and feeds back what happened. Nothing here does I/O or
+reads a clock, so every path can be tested exhaustively and replays identically.
+
+A model turn reports one outcome (a small dict from the `model_turn` activity):
+  {"kind": "message"}                               the assistant answered; the run is complete
+  {"kind": "tool_calls", "step_id", "server_calls", "client_calls"}
+  {"kind": "incomplete", "reason"}                  max_completion_tokens / max_prompt_tokens reached
+  {"kind": "rate_limited", "retry_after"}           model 429 (seconds to wait, if it said)
+  {"kind": "server_error", "message"}               model 5xx, timeout or connection failure
+  {"kind": "failed", "code", "message"}             the model refused the request (4xx); not retryable
+  {"kind": "cancelled"}                             the run was cancelled while the model answered
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FaultBudget:
+    """How long model faults are retried before the run fails."""
+
+    max_server_error_attempts: int = 4
+    max_rate_limit_waits: int = 6
+    backoff_first_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+    rate_limit_default_wait_seconds: float = 5.0
+    rate_limit_max_wait_seconds: float = 120.0
+    # A run that keeps calling tools without answering is stopped, not looped forever.
+    max_turns: int = 32
+
+
+@dataclass(frozen=True)
+class Finish:
+    status: str  # completed | failed | incomplete | cancelled | expired
+    last_error: dict[str, str] | None = None
+    incomplete_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Sleep on a durable timer, then ask the model again for the same turn."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunServerTools:
+    step_id: str
+    call_ids: tuple[str, ...]
+    then_require_action: bool
+
+
+@dataclass(frozen=True)
+class RequireAction:
+    step_id: str
+
+
+Decision = Finish | Wait | RunServerTools | RequireAction
+
+
+@dataclass
+class TurnState:
+    """What the loop remembers between turns: counts only, so replays are cheap."""
+
+    turn: int = 0
+    server_error_attempts: int = 0
+    rate_limit_waits: int = 0
+    action_rounds: int = 0
+
+    def next_turn(self) -> None:
+        self.turn += 1
+        self.server_error_attempts = 0
+        self.rate_limit_waits = 0
+
+
+def after_model_turn(outcome: dict[str, Any], state: TurnState, budget: FaultBudget) -> Decision:
+    """What to do once a model turn has reported its outcome."""
+    kind = outcome["kind"]
+    if kind == "message":
+        return Finish("completed")
+    if kind == "cancelled":
+        return Finish("cancelled")
+    if kind == "incomplete":
+        return Finish("incomplete", incomplete_reason=outcome["reason"])
+    if kind == "failed":
+        return Finish("failed", last_error={"code": outcome.get("code", "server_error"),
+                                            "message": outcome["message"]})
+    if kind == "rate_limited":
+        state.rate_limit_waits += 1
+        if state.rate_limit_waits > budget.max_rate_limit_waits:
+            return Finish("failed", last_error={
+                "code": "rate_limit_exceeded",
+                "message": f"The model kept answering 429 (rate limited) after {budget.max_rate_limit_waits} waits."})
+        retry_after = outcome.get("retry_after")
+        wait = budget.rate_limit_default_wait_seconds if retry_after is None else float(retry_after)
+        return Wait(min(max(wait, 0.0), budget.rate_limit_max_wait_seconds))
+    if kind == "server_error":
+        state.server_error_attempts += 1
+        if state.server_error_attempts >= budget.max_server_error_attempts:
+            return Finish("failed", last_error={
+                "code": "server_error",
+                "message": f"The model failed {state.server_error_attempts} times: {outcome.get('message', '')}".strip()})
+        return Wait(backoff_seconds(state.server_error_attempts, budget))
+    if kind == "tool_calls":
+        if state.turn + 1 >= budget.max_turns:
+            return Finish("failed", last_error={
+                "code": "server_error",
+                "message": f"The run stopped after {budget.max_turns} model turns without a final answer."})
+        server_calls = tuple(outcome.get("server_calls") or ())
+        client_calls = tuple(outcome.get("client_calls") or ())
+        if server_calls:
+            return RunServerTools(outcome["step_id"], server_calls, then_require_action=bool(client_calls))
+        return RequireAction(outcome["step_id"])
+    raise ValueError(f"unknown model turn outcome {kind!r}")
+
+
+def backoff_seconds(attempt: int, budget: FaultBudget) -> float:
+    """Exponential backoff for server errors: 1 s, 2 s, 4 s … capped (deterministic: no jitter)."""
+    return min(budget.backoff_first_seconds * (2 ** (attempt - 1)), budget.backoff_max_seconds)
+
+
+def after_tool_outputs_wait(winner: str) -> Finish | None:
+    """The run waited in requires_action: outputs arrived (None: carry on), it expired, or was cancelled."""
+    if winner == "outputs":
+        return None
+    if winner == "expired":
+        return Finish("expired")
+    if winner == "cancelled":
+        return Finish("cancelled")
+    raise ValueError(f"unknown wait outcome {winner!r}")
+
+
+def tool_outputs_event(round_number: int) -> str:
+    """Each requires_action round waits for its own event name, so a late or repeated
+    submission can never satisfy a later round."""
+    return f"tool_outputs_{round_number}"
+
+
+CANCEL_EVENT = "cancel"

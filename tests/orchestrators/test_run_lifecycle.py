@@ -1,0 +1,89 @@
+"""The run lifecycle's decisions, exhaustively: every outcome a model turn can report."""
+
+import pytest
+
+from orchestrators.run_lifecycle import (
+    FaultBudget, Finish, RequireAction, RunServerTools, TurnState, Wait, after_model_turn,
+    after_tool_outputs_wait, backoff_seconds, tool_outputs_event)
+
+BUDGET = FaultBudget(max_server_error_attempts=3, max_rate_limit_waits=2, backoff_first_seconds=1,
+                     backoff_max_seconds=3, rate_limit_default_wait_seconds=5, rate_limit_max_wait_seconds=60,
+                     max_turns=4)
+
+
+@pytest.mark.parametrize("outcome, expected", [
+    ({"kind": "message"}, Finish("completed")),
+    ({"kind": "cancelled"}, Finish("cancelled")),
+    ({"kind": "incomplete", "reason": "max_completion_tokens"},
+     Finish("incomplete", incomplete_reason="max_completion_tokens")),
+    ({"kind": "failed", "code": "invalid_request_error", "message": "no such model"},
+     Finish("failed", last_error={"code": "invalid_request_error", "message": "no such model"})),
+])
+def test_terminal_outcomes(outcome, expected):
+    assert after_model_turn(outcome, TurnState(), BUDGET) == expected
+
+
+def test_rate_limit_waits_for_retry_after_then_fails_past_the_budget():
+    state = TurnState()
+    assert after_model_turn({"kind": "rate_limited", "retry_after": 1.5}, state, BUDGET) == Wait(1.5)
+    assert after_model_turn({"kind": "rate_limited", "retry_after": None}, state, BUDGET) == Wait(5)
+    final = after_model_turn({"kind": "rate_limited", "retry_after": 1}, state, BUDGET)
+    assert isinstance(final, Finish) and final.status == "failed"
+    assert final.last_error["code"] == "rate_limit_exceeded"
+
+
+def test_rate_limit_wait_is_capped():
+    assert after_model_turn({"kind": "rate_limited", "retry_after": 9999}, TurnState(), BUDGET) == Wait(60)
+
+
+def test_server_errors_back_off_then_fail():
+    state = TurnState()
+    assert after_model_turn({"kind": "server_error", "message": "503"}, state, BUDGET) == Wait(1)
+    assert after_model_turn({"kind": "server_error", "message": "503"}, state, BUDGET) == Wait(2)
+    final = after_model_turn({"kind": "server_error", "message": "503"}, state, BUDGET)
+    assert final.status == "failed" and final.last_error["code"] == "server_error"
+    assert "503" in final.last_error["message"]
+
+
+def test_a_new_turn_resets_the_fault_counters():
+    state = TurnState()
+    after_model_turn({"kind": "server_error"}, state, BUDGET)
+    after_model_turn({"kind": "server_error"}, state, BUDGET)
+    state.next_turn()
+    assert after_model_turn({"kind": "server_error"}, state, BUDGET) == Wait(1)
+
+
+def test_backoff_is_exponential_and_capped():
+    assert [backoff_seconds(n, BUDGET) for n in range(1, 5)] == [1, 2, 3, 3]
+
+
+def test_tool_calls_split_into_server_and_client_work():
+    outcome = {"kind": "tool_calls", "step_id": "step_1", "server_calls": ["call_a"], "client_calls": ["call_b"]}
+    assert after_model_turn(outcome, TurnState(), BUDGET) == RunServerTools("step_1", ("call_a",), True)
+    outcome = {"kind": "tool_calls", "step_id": "step_1", "server_calls": ["call_a"], "client_calls": []}
+    assert after_model_turn(outcome, TurnState(), BUDGET) == RunServerTools("step_1", ("call_a",), False)
+    outcome = {"kind": "tool_calls", "step_id": "step_1", "server_calls": [], "client_calls": ["call_b"]}
+    assert after_model_turn(outcome, TurnState(), BUDGET) == RequireAction("step_1")
+
+
+def test_endless_tool_calling_is_stopped():
+    state = TurnState(turn=3)
+    final = after_model_turn({"kind": "tool_calls", "step_id": "s", "server_calls": ["c"]}, state, BUDGET)
+    assert isinstance(final, Finish) and final.status == "failed"
+
+
+def test_requires_action_wait_outcomes():
+    assert after_tool_outputs_wait("outputs") is None
+    assert after_tool_outputs_wait("expired") == Finish("expired")
+    assert after_tool_outputs_wait("cancelled") == Finish("cancelled")
+    with pytest.raises(ValueError):
+        after_tool_outputs_wait("other")
+
+
+def test_unknown_outcome_is_an_error_not_a_guess():
+    with pytest.raises(ValueError):
+        after_model_turn({"kind": "surprise"}, TurnState(), BUDGET)
+
+
+def test_each_action_round_has_its_own_event():
+    assert tool_outputs_event(1) != tool_outputs_event(2)
