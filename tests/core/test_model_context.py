@@ -1,0 +1,60 @@
+"""Context building and truncation for a model turn."""
+
+import pytest
+
+from core.model_context import PromptTooLarge, build_prompt, estimate_tokens, instructions_for
+
+
+def stored(role: str, text: str) -> dict:
+    return {"role": role, "content": [{"type": "text", "text": {"value": text, "annotations": []}}]}
+
+
+THREAD = [stored("user", f"question {n} " + "x" * 300) if n % 2 == 0 else stored("assistant", f"answer {n}")
+          for n in range(20)]
+
+
+def test_run_instructions_replace_the_assistants_and_additional_ones_append():
+    assistant = {"instructions": "Be a tutor."}
+    assert instructions_for(assistant, {}) == "Be a tutor."
+    assert instructions_for(assistant, {"instructions": "Be terse."}) == "Be terse."
+    assert instructions_for(assistant, {"additional_instructions": "Use SI units."}) == "Be a tutor.\n\nUse SI units."
+    assert instructions_for(assistant, {"instructions": "", "additional_instructions": "Only this."}) == "Only this."
+
+
+def test_messages_in_order_with_system_first_and_run_turns_last():
+    run_turns = [{"role": "assistant", "content": None,
+                  "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+                 {"role": "tool", "tool_call_id": "call_1", "content": "42"}]
+    prompt = build_prompt(instructions="sys", thread_messages=THREAD[:3], run_turns=run_turns, tools=[],
+                          truncation=None, max_prompt_tokens=None)
+    assert [m["role"] for m in prompt.messages] == ["system", "user", "assistant", "user", "assistant", "tool"]
+    assert prompt.messages[1]["content"].startswith("question 0")
+    assert prompt.dropped_messages == 0
+
+
+def test_last_messages_keeps_only_the_newest():
+    prompt = build_prompt(instructions="", thread_messages=THREAD, run_turns=[], tools=[],
+                          truncation={"type": "last_messages", "last_messages": 3}, max_prompt_tokens=None)
+    assert [m["content"][:9] for m in prompt.messages] == ["answer 17", "question ", "answer 19"]
+    assert prompt.dropped_messages == 17
+
+
+@pytest.mark.parametrize("budget", [150, 400, 1000, 2500])
+def test_max_prompt_tokens_really_bounds_the_prompt(budget):
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    prompt = build_prompt(instructions="You are helpful.", thread_messages=THREAD, run_turns=[], tools=tools,
+                          truncation={"type": "auto"}, max_prompt_tokens=budget)
+    assert prompt.estimated_tokens <= budget
+    text = "".join(m["content"] for m in prompt.messages) + str(tools)
+    assert len(text) / 4 <= budget  # also under a 4-chars-a-token count, as most tokenizers give
+    assert prompt.messages[-1]["content"] == "answer 19"  # the newest message always survives
+
+
+def test_a_prompt_that_cannot_fit_is_reported():
+    with pytest.raises(PromptTooLarge):
+        build_prompt(instructions="x" * 3000, thread_messages=THREAD, run_turns=[], tools=[],
+                     truncation=None, max_prompt_tokens=100)
+
+
+def test_estimate_is_conservative():
+    assert estimate_tokens("abcdefghij" * 30) >= 300 / 4
