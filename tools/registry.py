@@ -1,0 +1,80 @@
+"""Server-side function tools: what the server can run itself instead of asking the client.
+
+A function tool the assistant (or run) declares is executed here when a tool of
+the same name is registered; any other function goes back to the client as
+`requires_action`, exactly as at OpenAI. A tool's failure becomes its output —
+the model sees the error and can recover — never a failed run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+MAX_OUTPUT_CHARS = 16_000
+
+
+class ToolError(Exception):
+    """A failure the tool wants the model to read (bad arguments, unavailable service)."""
+
+
+@dataclass(frozen=True)
+class ServerTool:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    run: Callable[[dict[str, Any]], Any]
+    timeout_seconds: float = 30.0
+
+
+_REGISTRY: dict[str, ServerTool] = {}
+
+
+def register(tool: ServerTool) -> ServerTool:
+    if tool.name in _REGISTRY:
+        raise ValueError(f"server tool {tool.name} registered twice")
+    _REGISTRY[tool.name] = tool
+    return tool
+
+
+def server_tool(name: str) -> ServerTool | None:
+    _load_builtins()
+    return _REGISTRY.get(name)
+
+
+def registered_names() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def execute(name: str, arguments_json: str) -> str:
+    """Run a registered tool; always returns the text the model will read."""
+    tool = server_tool(name)
+    if tool is None:
+        return _error(f"no server-side tool named {name}")
+    try:
+        arguments = json.loads(arguments_json or "{}")
+        if not isinstance(arguments, dict):
+            raise ToolError("arguments must be a JSON object")
+    except (json.JSONDecodeError, ToolError) as error:
+        return _error(f"invalid arguments for {name}: {error}")
+    try:
+        result = tool.run(arguments)
+    except ToolError as error:
+        return _error(str(error))
+    except Exception as error:  # a tool that throws is reported to the model, not to the run
+        return _error(f"{name} failed: {type(error).__name__}: {error}")
+    text = result if isinstance(result, str) else json.dumps(result)
+    if len(text) > MAX_OUTPUT_CHARS:
+        text = text[:MAX_OUTPUT_CHARS] + f"\n[output truncated: {len(text)} characters in all]"
+    return text
+
+
+def _error(message: str) -> str:
+    return json.dumps({"error": message})
+
+
+def _load_builtins() -> None:
+    """Import the modules that register the built-in business tools (once)."""
+    from tools import business  # noqa: F401  (registers on import)
