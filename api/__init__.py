@@ -1,3 +1,5 @@
 """HTTP triggers, one module per resource. BLUEPRINTS is what function_app registers."""
 
-BLUEPRINTS: list = []
+from api import assistants, files, messages, openapi, threads
+
+BLUEPRINTS: list = [assistants.bp, threads.bp, messages.bp, files.bp, openapi.bp]

@@ -66,14 +66,14 @@ class FileRepository(OwnedRecords):
         _delete_quietly(self._blob(object_id))
         return entity
 
-    def content(self, principal: str, file_id: str) -> Iterator[bytes]:
-        """The file's bytes as a stream of chunks (NotFound for unknown or foreign ids)."""
-        self.load(principal, file_id)
+    def content(self, principal: str, file_id: str) -> tuple[dict, Iterator[bytes]]:
+        """The file object and its bytes as a stream of chunks (NotFound for unknown or foreign ids)."""
+        record, _ = self.load(principal, file_id)
         try:
             downloader = self._blob(file_id).download_blob(max_concurrency=1)
         except ResourceNotFoundError as error:
             raise NotFound("file", file_id) from error
-        return downloader.chunks()
+        return record, downloader.chunks()
 
 
 def _blocks(chunks: Iterable[bytes | memoryview]) -> Iterator[memoryview]:

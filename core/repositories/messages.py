@@ -34,6 +34,10 @@ class MessageRepository:
                           run_id=record.get("run_id") or "")
         return MESSAGES.create_ops(record["thread_id"], record["id"], properties), blob
 
+    def discard_spill(self, blob: str | None) -> None:
+        """Undo `prepare`'s blob when its operations were never committed."""
+        self._codec.discard(blob)
+
     def create(self, principal: str, record: dict, *, during_run: str | None = None) -> dict:
         """Append a message. Refused while a run is active, unless it is that run (`during_run`)
         appending its own output."""

@@ -97,12 +97,13 @@ class MessageCreate(RequestModel):
                     "string_above_max_length")
         return self
 
-    def referenced_file_ids(self, param: str) -> list[tuple[str, str]]:
+    def referenced_file_ids(self, param: str = "") -> list[tuple[str, str]]:
         """(file id, param path) pairs that must name files the caller owns."""
-        found = [(attachment.file_id, f"{param}.attachments[{index}].file_id")
+        prefix = f"{param}." if param else ""
+        found = [(attachment.file_id, f"{prefix}attachments[{index}].file_id")
                  for index, attachment in enumerate(self.attachments or [])]
         if isinstance(self.content, list):
-            found += [(part.image_file.file_id, f"{param}.content[{index}].image_file.file_id")
+            found += [(part.image_file.file_id, f"{prefix}content[{index}].image_file.file_id")
                       for index, part in enumerate(self.content) if isinstance(part, ImageFilePart)]
         return found
 

@@ -1,0 +1,54 @@
+"""/v1/assistants: create, list, retrieve, modify, delete."""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import requests, services
+from api.routing import endpoint, pagination_params
+from core import ids
+from core.wire.assistants import Assistant, AssistantCreate, AssistantUpdate, apply_update, new_assistant
+from core.wire.common import DeletedObject, referenced_file_ids
+
+bp = df.Blueprint()
+TAG = "Assistants"
+
+
+@endpoint(bp, "POST", "assistants", summary="Create an assistant", tag=TAG, body=AssistantCreate, response=Assistant)
+def assistants_create(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    body = requests.body(req, AssistantCreate)
+    services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    record = new_assistant(ids.new_id("assistant"), services.now(), body)
+    return requests.json_response(services.assistants().insert(principal, record))
+
+
+@endpoint(bp, "GET", "assistants", summary="List assistants", tag=TAG, list_of=Assistant, query=pagination_params())
+def assistants_list(req: func.HttpRequest) -> func.HttpResponse:
+    page = services.assistants().list(requests.principal(req), requests.page_request(req, "assistant"))
+    return requests.json_response(page.wire())
+
+
+@endpoint(bp, "GET", "assistants/{assistant_id}", summary="Retrieve an assistant", tag=TAG, response=Assistant)
+def assistants_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    return requests.json_response(services.assistants().get(requests.principal(req), req.route_params["assistant_id"]))
+
+
+@endpoint(bp, "POST", "assistants/{assistant_id}", summary="Modify an assistant", tag=TAG, body=AssistantUpdate,
+          response=Assistant)
+def assistants_update(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    assistant_id = req.route_params["assistant_id"]
+    services.assistants().load(principal, assistant_id)  # 404 before 400, as OpenAI
+    body = requests.body(req, AssistantUpdate)
+    services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    updated = services.assistants().update(principal, assistant_id, lambda current: apply_update(current, body))
+    return requests.json_response(updated)
+
+
+@endpoint(bp, "DELETE", "assistants/{assistant_id}", summary="Delete an assistant", tag=TAG, response=DeletedObject)
+def assistants_delete(req: func.HttpRequest) -> func.HttpResponse:
+    assistant_id = req.route_params["assistant_id"]
+    services.assistants().delete(requests.principal(req), assistant_id)
+    return requests.json_response({"id": assistant_id, "object": "assistant.deleted", "deleted": True})

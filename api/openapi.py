@@ -1,0 +1,92 @@
+"""GET /v1/openapi.json: an OpenAPI 3.1 document generated from the endpoint declarations."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic.json_schema import models_json_schema
+
+from api.requests import json_response
+from api.routing import OPERATIONS, Operation, endpoint
+from core.wire.common import ErrorEnvelope, ListObject
+
+bp = df.Blueprint()
+
+_PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_REF = "#/components/schemas/{model}"
+
+
+def document() -> dict:
+    """The whole HTTP surface as OpenAPI 3.1 (schemas from the pydantic wire models)."""
+    models = {ErrorEnvelope, ListObject}
+    for operation in OPERATIONS:
+        models.update(m for m in (operation.body, operation.multipart, operation.response, operation.list_of) if m)
+    modes = [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)]
+    _, top = models_json_schema(modes, ref_template=_REF)
+    paths: dict = {}
+    for operation in OPERATIONS:
+        paths.setdefault("/" + operation.route, {})[operation.method.lower()] = _operation(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Assistants API in-a-Box",
+            "version": "v2",
+            "description": "The OpenAI Assistants API (v2), self-hosted on Azure Functions.",
+        },
+        "servers": [{"url": "/v1"}],
+        "paths": paths,
+        "components": {"schemas": top.get("$defs", {})},
+    }
+
+
+def _ref(model) -> dict:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _operation(operation: Operation) -> dict:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PATH_PARAM.findall(operation.route)
+    ]
+    parameters += [
+        {"name": param.name, "in": "query", "required": False, "schema": param.schema, "description": param.description}
+        for param in operation.query
+    ]
+    if operation.binary_response:
+        success = {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
+    elif operation.list_of:
+        listing = {"allOf": [_ref(ListObject), {"properties": {"data": {"type": "array", "items": _ref(operation.list_of)}}}]}
+        success = {"application/json": {"schema": listing}}
+    else:
+        success = {"application/json": {"schema": _ref(operation.response) if operation.response else {}}}
+    error = {"content": {"application/json": {"schema": _ref(ErrorEnvelope)}}}
+    result = {
+        "operationId": operation.name,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": parameters,
+        "responses": {
+            "200": {"description": "OK", "content": success},
+            "400": {"description": "Invalid request", **error},
+            "404": {"description": "Unknown id, or owned by another principal", **error},
+            "413": {"description": "Request too large", **error},
+        },
+    }
+    if operation.body:
+        result["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(operation.body)}}}
+    if operation.multipart:
+        result["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _ref(operation.multipart)}}}
+    return result
+
+
+@lru_cache(maxsize=1)
+def _cached() -> dict:
+    return document()
+
+
+@endpoint(bp, "GET", "openapi.json", summary="This OpenAPI document", tag="meta")
+def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(_cached())

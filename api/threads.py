@@ -1,0 +1,72 @@
+"""/v1/threads: create (with initial messages), retrieve, modify, delete."""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import requests, services
+from api.routing import endpoint
+from core import ids
+from core.wire.common import DeletedObject, referenced_file_ids
+from core.wire.messages import new_message
+from core.wire.threads import Thread, ThreadCreate, ThreadUpdate, apply_update, new_thread
+
+bp = df.Blueprint()
+TAG = "Threads"
+
+
+def create_thread(principal: str, body: ThreadCreate | None) -> dict:
+    """Validate references, then store the thread and its initial messages (in order).
+
+    Also what `POST /threads/runs` (create-and-run) uses to make its thread.
+    """
+    body = body or ThreadCreate()
+    references = referenced_file_ids(body.tool_resources, "tool_resources")
+    for index, message in enumerate(body.messages):
+        references += message.referenced_file_ids(f"messages[{index}]")
+    services.require_files(principal, references)
+    created_at = services.now()
+    thread = new_thread(ids.new_id("thread"), created_at, body)
+    operations, blobs = [], []
+    try:
+        for message in body.messages:
+            record = new_message(ids.new_id("message"), thread["id"], created_at, message)
+            message_ops, blob = services.messages().prepare(principal, record)
+            operations += message_ops
+            blobs.append(blob)
+        return services.threads().create(principal, thread, operations)
+    except BaseException:
+        for blob in blobs:
+            services.messages().discard_spill(blob)
+        raise
+
+
+@endpoint(bp, "POST", "threads", summary="Create a thread", tag=TAG, body=ThreadCreate, response=Thread)
+def threads_create(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    return requests.json_response(create_thread(principal, requests.body(req, ThreadCreate)))
+
+
+@endpoint(bp, "GET", "threads/{thread_id}", summary="Retrieve a thread", tag=TAG, response=Thread)
+def threads_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    return requests.json_response(services.threads().get(requests.principal(req), req.route_params["thread_id"]))
+
+
+@endpoint(bp, "POST", "threads/{thread_id}", summary="Modify a thread", tag=TAG, body=ThreadUpdate, response=Thread)
+def threads_update(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    thread_id = req.route_params["thread_id"]
+    services.threads().state(principal, thread_id)
+    body = requests.body(req, ThreadUpdate)
+    services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    updated = services.threads().update(principal, thread_id, lambda current: apply_update(current, body))
+    return requests.json_response(updated)
+
+
+@endpoint(bp, "DELETE", "threads/{thread_id}", summary="Delete a thread with its messages, runs and steps",
+          tag=TAG, response=DeletedObject)
+def threads_delete(req: func.HttpRequest) -> func.HttpResponse:
+    thread_id = req.route_params["thread_id"]
+    services.threads().delete(requests.principal(req), thread_id)
+    return requests.json_response({"id": thread_id, "object": "thread.deleted", "deleted": True})
