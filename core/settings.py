@@ -24,7 +24,9 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("FUNCTIONS_WORKER_RUNTIME", "python", "Functions language worker.", azure="infra"),
+    # Flex Consumption sets the language from the site's functionAppConfig.runtime and
+    # rejects this as an app setting; it only belongs in local.settings.json.
+    Setting("FUNCTIONS_WORKER_RUNTIME", "python", "Functions language worker.", azure="platform"),
     Setting(
         "AzureWebJobsStorage",
         "UseDevelopmentStorage=true",
@@ -95,6 +97,55 @@ SETTINGS: tuple[Setting, ...] = (
         str(512 * 1024 * 1024),
         "Largest file accepted by POST /v1/files (bytes); larger uploads get 413.",
         azure="optional",
+    ),
+    # Set by infra/ (infra/app/function.bicep); tests/test_infra.py keeps both lists in step.
+    Setting(
+        "AZURE_OPENAI_CHAT_DEPLOYMENT",
+        None,
+        "Name of the Azure OpenAI chat deployment infra creates (an assistant's `model` names a "
+        "deployment; this is the one that exists).",
+    ),
+    Setting(
+        "AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT",
+        None,
+        "Name of the Azure OpenAI embeddings deployment (file_search).",
+    ),
+    Setting(
+        "CODE_INTERPRETER_SANDBOX",
+        "local",
+        "Where code_interpreter runs Python: 'local' (an isolated process on this machine) or "
+        "'aca' (Azure Container Apps dynamic sessions at ACA_SESSION_POOL_ENDPOINT).",
+    ),
+    Setting(
+        "ACA_SESSION_POOL_ENDPOINT",
+        None,
+        "Pool management endpoint of the Container Apps dynamic sessions pool (sandbox 'aca'); "
+        "called with an Entra token for https://dynamicsessions.io.",
+    ),
+    Setting(
+        "SEND_EMAIL_LOGIC_APP_URL",
+        None,
+        "HTTP trigger URL of the send-email Logic App (a Key Vault reference in Azure). "
+        "Unset: the send-email tool is not configured.",
+        secret=True,
+    ),
+    Setting(
+        "CREATE_CALENDAR_EVENT_LOGIC_APP_URL",
+        None,
+        "HTTP trigger URL of the create-calendar-event Logic App (a Key Vault reference in "
+        "Azure). Unset: the calendar tool is not configured.",
+        secret=True,
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        None,
+        "Application Insights resource the host and worker send telemetry to. Not a credential: "
+        "the resource accepts only Entra-authenticated telemetry.",
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        None,
+        "'ClientId=<identity client id>;Authorization=AAD': send telemetry with the managed identity.",
     ),
 )
 
