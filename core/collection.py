@@ -76,8 +76,8 @@ class Collection:
             "lo": self.key(direction, lower) if lower else prefix,
             "hi": self.key(direction, upper) if upper else prefix[:-1] + ".",
         }
-        if where:
-            query += f" and ({where})"
+        if where:  # a simple conjunction; the SDK's parameter substitution needs no parentheses
+            query += f" and {where}"
         wanted = request.limit + 1
         rows = list(islice(table.query_entities(query, parameters=params, results_per_page=min(wanted, 1000)), wanted))
         has_more = len(rows) > request.limit

@@ -29,7 +29,8 @@ from core.transactions import EntityMissing, PreconditionFailed, chunks, submit
 
 TABLE = "threads"
 THREAD_ROW = "thread"
-TRANSACT_ATTEMPTS = 10
+TRANSACT_ATTEMPTS = 30
+BACKOFF_CAP_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class ThreadRepository:
                 if error.index == 0:
                     raise NotFound("thread", thread_id) from error
                 raise
-            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, 0.005 * 2 ** attempt)))  # full jitter
         raise Conflict(f"Thread {thread_id} is being modified concurrently; please retry.")
 
     def delete(self, principal: str, thread_id: str) -> None:
