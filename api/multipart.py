@@ -32,7 +32,8 @@ def header_params(value: str) -> dict[str, str]:
     for key, raw in _PARAM.findall(value):
         raw = raw.strip()
         if raw.startswith('"') and raw.endswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            # Only \" and \\ are escapes in practice; browsers send Windows paths unescaped.
+            raw = re.sub(r'\\(["\\])', r"\1", raw[1:-1])
         params[key.lower()] = raw
     return params
 
