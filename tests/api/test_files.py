@@ -16,6 +16,7 @@ from tests.conftest import devhost_env, sdk_client
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
 SMALL_LIMIT = 64 * 1024
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
 
 def _peak_rss_bytes(pid: int) -> int:
