@@ -3,8 +3,10 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities import runs as run_activities
 from api import BLUEPRINTS
+from orchestrators import runs as run_orchestrator
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in BLUEPRINTS:
+for blueprint in (*BLUEPRINTS, run_orchestrator.bp, run_activities.bp):
     app.register_functions(blueprint)

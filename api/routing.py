@@ -51,10 +51,12 @@ Handler = Callable[[func.HttpRequest], func.HttpResponse]
 def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              multipart: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
              list_of: type[BaseModel] | None = None, binary_response: bool = False,
-             query: tuple[QueryParam, ...] = ()) -> Callable[[Handler], Handler]:
+             query: tuple[QueryParam, ...] = (), durable_client: bool = False) -> Callable[[Handler], Handler]:
     """Register `handler` as the HTTP trigger for `method route` (relative to /v1).
 
-    The function name (unique across the app) is the handler's name. Errors
+    The function name (unique across the app) is the handler's name. With
+    `durable_client`, the handler is `async def handler(req, client)` and gets the
+    Durable Functions client binding (to start, signal or stop orchestrations). Errors
     raised as ApiError become OpenAI's envelope; anything else is logged and
     becomes a 500 `server_error` envelope instead of the host's empty 500.
     """
@@ -70,7 +72,21 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
                 logger.exception("%s %s failed", method, route)
                 return errors.response(ServerError("The server had an error while processing your request."))
 
-        blueprint.route(route=route, methods=[method])(guarded)
+        @functools.wraps(handler)
+        async def guarded_with_client(req: func.HttpRequest, client) -> func.HttpResponse:
+            try:
+                return await handler(req, client)
+            except ApiError as error:
+                return errors.response(error)
+            except Exception:
+                logger.exception("%s %s failed", method, route)
+                return errors.response(ServerError("The server had an error while processing your request."))
+
+        if durable_client:  # async handler(req, client) with the Durable client binding
+            blueprint.route(route=route, methods=[method])(
+                blueprint.durable_client_input(client_name="client")(guarded_with_client))
+        else:
+            blueprint.route(route=route, methods=[method])(guarded)
         OPERATIONS.append(Operation(
             name=handler.__name__, method=method, route=route, summary=summary, body=body, multipart=multipart,
             response=response, list_of=list_of, binary_response=binary_response, query=tuple(query), tag=tag))

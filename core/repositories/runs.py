@@ -135,6 +135,25 @@ class RunRepository:
             return steps.create_ops(record["thread_id"], record["id"], properties), blob
         return steps.replace_ops(record["thread_id"], record["id"], properties, etag), blob
 
+    def update_step(self, principal: str, thread_id: str, run_id: str, step_id: str,
+                    change: Callable[[dict], dict]) -> dict:
+        """Apply `change` to a step under its ETag (parallel tool calls each add their output)."""
+        for _ in range(UPDATE_ATTEMPTS):
+            record, entity = self.load_step(principal, thread_id, run_id, step_id)
+            updated = change(record)
+            operations, blob = self.step_operations(principal, updated, entity.metadata["etag"])
+            try:
+                self.threads.transact(principal, thread_id, lambda state: ({}, operations))
+            except PreconditionFailed:
+                self._codec.discard(blob)
+                continue
+            except BaseException:
+                self._codec.discard(blob)
+                raise
+            self._codec.discard(entity.get("blob"))
+            return updated
+        raise Conflict(f"Run step {step_id} was modified concurrently; please retry.")
+
     def load_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> tuple[dict, dict]:
         self.load(principal, thread_id, run_id)
         entity = steps_of(run_id).get(self.table, thread_id, step_id) if ids.is_id("step", step_id) else None

@@ -1,0 +1,381 @@
+"""The run engine's activities: every read and write a run's orchestration needs.
+
+Each activity takes and returns small dicts (ids, counts, an outcome kind), so
+durable history stays the same size however long the thread is. Each is
+idempotent, because the host runs an activity at least once: a model turn
+records its outcome on the run in the same transaction that stores its message
+or step, and a retried turn returns that record instead of asking the model again;
+a tool call whose output is stored is not run twice.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+import azure.durable_functions as df
+import openai
+
+from core import ids
+from core.errors import ApiError
+from core.model_client import chat_client, retry_after_seconds
+from core.model_context import PromptTooLarge, build_prompt, estimate_tokens
+from core.pagination import PageRequest
+from core.repositories.runs import RunChange, RunRepository
+from core.store import default_store
+from core.wire.messages import Message
+from tools import registry
+
+bp = df.Blueprint()
+
+TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
+# Without max_prompt_tokens, history is read back until about this many tokens.
+DEFAULT_HISTORY_TOKENS = 120_000
+STEP_FINAL_STATUS = {"completed": "completed", "incomplete": "completed", "failed": "failed",
+                     "cancelled": "cancelled", "expired": "expired"}
+
+
+class RunCancelled(Exception):
+    """The run is being cancelled: what this activity produced must not land."""
+
+
+@lru_cache(maxsize=1)
+def runs() -> RunRepository:
+    return RunRepository(default_store())
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def _engine(run: dict) -> dict:
+    return run.setdefault("_engine", {"turns": {}, "round": 0, "usage": None})
+
+
+def _add_usage(total: dict | None, usage: dict | None) -> dict | None:
+    if usage is None:
+        return total
+    total = dict(total or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0})
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        total[key] += usage.get(key) or 0
+    return total
+
+
+# -- start ---------------------------------------------------------------------
+
+@bp.activity_trigger(input_name="request")
+def run_start(request: dict) -> dict:
+    """queued → in_progress (or straight to cancelled when a cancel came first)."""
+    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
+
+    def change(run: dict) -> RunChange:
+        if run["status"] == "queued":
+            run["status"] = "in_progress"
+            run["started_at"] = run.get("started_at") or now()
+        return RunChange(run)
+
+    run = runs().update(principal, thread_id, run_id, change)
+    return {"status": run["status"], "expires_at": run["expires_at"]}
+
+
+# -- one model turn --------------------------------------------------------------
+
+def _chat_tools(run: dict) -> list[dict]:
+    tools = []
+    for tool in run.get("tools") or []:
+        if tool.get("type") == "function":
+            function = {key: value for key, value in tool["function"].items() if value is not None}
+            tools.append({"type": "function", "function": function})
+    return tools
+
+
+def _tool_choice(run: dict) -> Any:
+    choice = run.get("tool_choice")
+    if choice in (None, "auto", "none", "required"):
+        return choice
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return {"type": "function", "function": {"name": choice["function"]["name"]}}
+    return "auto"
+
+
+def _history(principal: str, run: dict) -> list[dict]:
+    """The thread's messages the model may see, newest pages first until the budget is met."""
+    truncation = run.get("truncation_strategy") or {}
+    keep = truncation.get("last_messages") if truncation.get("type") == "last_messages" else None
+    budget = run.get("max_prompt_tokens") or DEFAULT_HISTORY_TOKENS
+    newest_first: list[dict] = []
+    tokens = 0
+    after = None
+    while True:
+        page = runs().messages.list(principal, run["thread_id"], PageRequest(limit=100, order="desc", after=after))
+        for message in page.data:
+            if message.get("run_id") == run["id"] and message["role"] == "assistant":
+                continue  # this run's own partial output is not context
+            newest_first.append(message)
+            tokens += estimate_tokens(message["content"])
+            if (keep is not None and len(newest_first) >= keep) or tokens > budget:
+                return list(reversed(newest_first))
+        if not page.has_more:
+            return list(reversed(newest_first))
+        after = page.data[-1]["id"]
+
+
+def _run_turns(steps: list[dict]) -> list[dict]:
+    """This run's tool exchanges so far, as chat messages (only fully answered calls)."""
+    turns: list[dict] = []
+    for step in steps:
+        details = step["step_details"]
+        if details["type"] != "tool_calls":
+            continue
+        calls = [call for call in details["tool_calls"] if call["type"] == "function"]
+        if not calls or any(call["function"].get("output") is None for call in calls):
+            continue
+        turns.append({"role": "assistant", "content": None, "tool_calls": [
+            {"id": call["id"], "type": "function",
+             "function": {"name": call["function"]["name"], "arguments": call["function"]["arguments"]}}
+            for call in calls]})
+        turns += [{"role": "tool", "tool_call_id": call["id"], "content": call["function"]["output"]}
+                  for call in calls]
+    return turns
+
+
+def _completion_request(run: dict, messages: list[dict], tools: list[dict]) -> dict:
+    request: dict[str, Any] = {"model": run["model"], "messages": messages}
+    if tools:
+        request["tools"] = tools
+        choice = _tool_choice(run)
+        if choice is not None:
+            request["tool_choice"] = choice
+        if run.get("parallel_tool_calls") is not None:
+            request["parallel_tool_calls"] = run["parallel_tool_calls"]
+    for name in ("temperature", "top_p"):
+        if run.get(name) is not None:
+            request[name] = run[name]
+    if run.get("max_completion_tokens") is not None:
+        request["max_completion_tokens"] = run["max_completion_tokens"]
+    response_format = run.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") != "text":
+        request["response_format"] = response_format
+    return request
+
+
+def _model_fault(error: openai.APIError) -> dict:
+    if isinstance(error, openai.RateLimitError):
+        return {"kind": "rate_limited", "retry_after": retry_after_seconds(error)}
+    if isinstance(error, (openai.APIConnectionError, openai.InternalServerError)):
+        return {"kind": "server_error", "message": str(error)[:500]}
+    if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
+        return {"kind": "server_error", "message": str(error)[:500]}
+    code = getattr(error, "code", None) or "invalid_request_error"
+    return {"kind": "failed", "code": str(code), "message": f"The model refused the request: {error}"[:1000]}
+
+
+@bp.activity_trigger(input_name="request")
+def run_model_turn(request: dict) -> dict:
+    """Ask the model once and store what it said; returns the turn's outcome (see run_lifecycle)."""
+    principal, thread_id, run_id, turn = (request["principal"], request["thread_id"], request["run_id"],
+                                          str(request["turn"]))
+    run = runs().get(principal, thread_id, run_id)
+    recorded = _engine(run)["turns"].get(turn)
+    if recorded is not None:
+        return recorded
+    if run["status"] != "in_progress":
+        return {"kind": "cancelled"}
+    tools = _chat_tools(run)
+    try:
+        prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=_history(principal, run),
+                              run_turns=_run_turns(runs().all_steps(principal, thread_id, run_id)), tools=tools,
+                              truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"))
+    except PromptTooLarge:
+        return _record_turn(principal, run, turn, {"kind": "incomplete", "reason": "max_prompt_tokens"}, None)
+    try:
+        completion = chat_client().chat.completions.create(**_completion_request(run, prompt.messages, tools))
+    except openai.APIError as error:
+        return _model_fault(error)
+    return _record_turn(principal, run, turn, None, completion)
+
+
+def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, completion) -> dict:
+    """Store the turn's message or step with its outcome, unless the run stopped meanwhile."""
+    choice = completion.choices[0] if completion is not None else None
+    usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
+        if completion is not None and completion.usage else None
+    at = now()
+    tool_calls = list(choice.message.tool_calls or []) if choice is not None else []
+    if outcome is None and tool_calls and choice.finish_reason != "length":
+        step_id = ids.new_id("step")
+        server = [call.id for call in tool_calls if registry.server_tool(call.function.name) is not None
+                  and _declares_function(run, call.function.name)]
+        outcome = {"kind": "tool_calls", "step_id": step_id, "server_calls": server,
+                   "client_calls": [call.id for call in tool_calls if call.id not in server]}
+        step = _step(run, step_id, at, "in_progress", {"type": "tool_calls", "tool_calls": [
+            {"id": call.id, "type": "function",
+             "function": {"name": call.function.name, "arguments": call.function.arguments, "output": None}}
+            for call in tool_calls]}, usage)
+        message = None
+    elif outcome is None:
+        truncated = choice.finish_reason == "length"
+        outcome = {"kind": "incomplete", "reason": "max_completion_tokens"} if truncated else {"kind": "message"}
+        message = _assistant_message(run, at, choice.message.content or "", truncated)
+        step = _step(run, ids.new_id("step"), at, "completed",
+                     {"type": "message_creation", "message_creation": {"message_id": message["id"]}}, usage)
+    else:
+        message = step = None
+
+    def change(current: dict) -> RunChange:
+        if current["status"] != "in_progress":
+            raise RunCancelled()
+        engine = _engine(current)
+        if turn in engine["turns"]:
+            return RunChange(current)  # an earlier attempt of this activity already stored the turn
+        engine["turns"][turn] = outcome
+        engine["usage"] = _add_usage(engine.get("usage"), usage)
+        operations, blobs = [], []
+        if message is not None:
+            message_operations, blob = runs().messages.prepare(principal, message)
+            operations += message_operations
+            blobs.append(blob)
+        if step is not None:
+            step_operations, blob = runs().step_operations(principal, step)
+            operations += step_operations
+            blobs.append(blob)
+        return RunChange(current, operations, blobs)
+
+    try:
+        stored = runs().update(principal, run["thread_id"], run["id"], change)
+    except RunCancelled:
+        return {"kind": "cancelled"}
+    return _engine(stored)["turns"][turn]
+
+
+def _declares_function(run: dict, name: str) -> bool:
+    return any(tool.get("type") == "function" and tool["function"]["name"] == name for tool in run.get("tools") or [])
+
+
+def _assistant_message(run: dict, at: int, text: str, truncated: bool) -> dict:
+    return Message(
+        id=ids.new_id("message"), created_at=at, thread_id=run["thread_id"],
+        status="incomplete" if truncated else "completed",
+        incomplete_details={"reason": "max_tokens"} if truncated else None,
+        completed_at=None if truncated else at, incomplete_at=at if truncated else None,
+        role="assistant", content=[{"type": "text", "text": {"value": text, "annotations": []}}],
+        assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
+    ).model_dump(mode="json")
+
+
+def _step(run: dict, step_id: str, at: int, status: str, details: dict, usage: dict | None) -> dict:
+    return {
+        "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
+        "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
+        "status": status, "cancelled_at": None, "completed_at": at if status == "completed" else None,
+        "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
+        "usage": usage, "metadata": {},
+    }
+
+
+# -- tools -----------------------------------------------------------------------
+
+@bp.activity_trigger(input_name="request")
+def run_tool_call(request: dict) -> dict:
+    """Execute one server-side function call and store its output on the step."""
+    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
+    step_id, call_id = request["step_id"], request["call_id"]
+    step = runs().load_step(principal, thread_id, run_id, step_id)[0]
+    call = next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
+    if call["function"]["output"] is None:
+        output = registry.execute(call["function"]["name"], call["function"]["arguments"])
+        runs().update_step(principal, thread_id, run_id, step_id, lambda current: _with_outputs(current, {call_id: output}))
+    return {"call_id": call_id}
+
+
+def _with_outputs(step: dict, outputs: dict[str, str]) -> dict:
+    for call in step["step_details"]["tool_calls"]:
+        if call["id"] in outputs and call["function"]["output"] is None:
+            call["function"]["output"] = outputs[call["id"]]
+    if all(call["function"]["output"] is not None for call in step["step_details"]["tool_calls"]):
+        step["status"] = "completed"
+        step["completed_at"] = step.get("completed_at") or now()
+    return step
+
+
+@bp.activity_trigger(input_name="request")
+def run_require_action(request: dict) -> dict:
+    """in_progress → requires_action, asking the client for the calls it must answer."""
+    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
+    step = runs().load_step(principal, thread_id, run_id, request["step_id"])[0]
+    wanted = set(request["client_calls"])
+    calls = [{"id": call["id"], "type": "function",
+              "function": {"name": call["function"]["name"], "arguments": call["function"]["arguments"]}}
+             for call in step["step_details"]["tool_calls"] if call["id"] in wanted]
+
+    def change(run: dict) -> RunChange:
+        if run["status"] == "requires_action" and _engine(run)["round"] == request["round"]:
+            return RunChange(run)
+        if run["status"] != "in_progress":
+            raise RunCancelled()
+        run["status"] = "requires_action"
+        run["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}
+        _engine(run).update(round=request["round"], action_step=request["step_id"])
+        return RunChange(run)
+
+    try:
+        runs().update(principal, thread_id, run_id, change)
+    except RunCancelled:
+        return {"status": "cancelled"}
+    return {"status": "requires_action"}
+
+
+@bp.activity_trigger(input_name="request")
+def run_resume(request: dict) -> dict:
+    """After the client's outputs were accepted (run queued again): back to in_progress."""
+    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
+
+    def change(run: dict) -> RunChange:
+        if run["status"] == "queued":
+            run["status"] = "in_progress"
+        return RunChange(run)
+
+    return {"status": runs().update(principal, thread_id, run_id, change)["status"]}
+
+
+# -- finish ----------------------------------------------------------------------
+
+@bp.activity_trigger(input_name="request")
+def run_finish(request: dict) -> dict:
+    """Put the run in its terminal status, close its open steps and release the thread."""
+    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
+    status = request["status"]
+    open_steps = [step for step in runs().all_steps(principal, thread_id, run_id) if step["status"] == "in_progress"]
+
+    def change(run: dict) -> RunChange:
+        if run["status"] in TERMINAL_STATUSES:
+            return RunChange(run, release_thread=True)
+        at = now()
+        run["status"] = status
+        run["required_action"] = None
+        stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at"}.get(status)
+        if stamp:
+            run[stamp] = at
+        if status == "incomplete":
+            run["incomplete_details"] = {"reason": request.get("incomplete_reason") or "max_completion_tokens"}
+        if request.get("last_error"):
+            run["last_error"] = request["last_error"]
+        run["usage"] = _engine(run).get("usage") or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+        operations, blobs = [], []
+        for step in open_steps:
+            entity = runs().load_step(principal, thread_id, run_id, step["id"])[1]
+            closed = dict(step, status=STEP_FINAL_STATUS[status])
+            stamp_name = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at",
+                          "expired": "expired_at"}[closed["status"]]
+            closed[stamp_name] = at
+            step_operations, blob = runs().step_operations(principal, closed, entity.metadata["etag"])
+            operations += step_operations
+            blobs.append(blob)
+        return RunChange(run, operations, blobs, release_thread=True)
+
+    try:
+        run = runs().update(principal, thread_id, run_id, change)
+    except ApiError:
+        return {"status": "gone"}  # the thread was deleted meanwhile: nothing left to finish
+    return {"status": run["status"]}

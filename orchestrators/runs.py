@@ -1,0 +1,109 @@
+"""The run orchestrator: a thin durable loop around the decisions in run_lifecycle.
+
+Input and every activity payload are ids and small dicts. Each wait is raced
+against the run's cancel event, so a cancel takes effect at once; the work that
+lost the race finds the run no longer in progress and stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import azure.durable_functions as df
+from azure.durable_functions.models.Task import TaskState
+
+from orchestrators.run_lifecycle import (
+    CANCEL_EVENT, FaultBudget, Finish, RequireAction, RunServerTools, TurnState, Wait, after_model_turn,
+    after_tool_outputs_wait, tool_outputs_event)
+
+bp = df.Blueprint()
+ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
+BUDGET = FaultBudget()
+
+
+def _call(context: df.DurableOrchestrationContext, name: str, payload: dict):
+    return context.call_activity_with_retry(name, ACTIVITY_RETRY, payload)
+
+
+def _race_cancel(context: df.DurableOrchestrationContext, task):
+    """Wait for `task` or the cancel event; returns (result, cancelled)."""
+    cancel = context.wait_for_external_event(CANCEL_EVENT)
+    winner = yield context.task_any([task, cancel])
+    if winner == cancel:
+        return None, True
+    if task.state is TaskState.FAILED:
+        raise task.result
+    return task.result, False
+
+
+@bp.orchestration_trigger(context_name="context")
+def run_orchestrator(context: df.DurableOrchestrationContext):
+    run = context.get_input()  # {"principal", "thread_id", "run_id"}
+    started = yield _call(context, "run_start", run)
+    if started["status"] != "in_progress":
+        yield _call(context, "run_finish", {**run, "status": "cancelled"})
+        return "cancelled"
+    expires_at = datetime.fromtimestamp(started["expires_at"], tz=timezone.utc)
+    state = TurnState()
+    try:
+        finish = yield from _run_turns(context, run, state, expires_at)
+    except Exception as error:  # an activity failed past its retries: the run fails, honestly
+        finish = Finish("failed", last_error={"code": "server_error", "message": f"Run engine error: {error}"[:1000]})
+    yield _call(context, "run_finish", {**run, "status": finish.status, "last_error": finish.last_error,
+                                        "incomplete_reason": finish.incomplete_reason})
+    return finish.status
+
+
+def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnState, expires_at: datetime):
+    """Model turns until a decision finishes the run."""
+    while True:
+        context.set_custom_status({"turn": state.turn})
+        outcome, cancelled = yield from _race_cancel(
+            context, _call(context, "run_model_turn", {**run, "turn": state.turn}))
+        if cancelled:
+            return Finish("cancelled")
+        decision = after_model_turn(outcome, state, BUDGET)
+        if isinstance(decision, Wait):
+            timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=decision.seconds))
+            _, cancelled = yield from _race_cancel(context, timer)
+            if cancelled:
+                timer.cancel()
+                return Finish("cancelled")
+            continue
+        if isinstance(decision, RunServerTools):
+            calls = [_call(context, "run_tool_call", {**run, "step_id": decision.step_id, "call_id": call_id})
+                     for call_id in decision.call_ids]
+            _, cancelled = yield from _race_cancel(context, context.task_all(calls))
+            if cancelled:
+                return Finish("cancelled")
+            if not decision.then_require_action:
+                state.next_turn()
+                continue
+            decision = RequireAction(decision.step_id)
+        if isinstance(decision, RequireAction):
+            finish = yield from _require_action(context, run, state, outcome, expires_at)
+            if finish is not None:
+                return finish
+            state.next_turn()
+            continue
+        return decision
+
+
+def _require_action(context: df.DurableOrchestrationContext, run: dict, state: TurnState, outcome: dict,
+                    expires_at: datetime):
+    """requires_action until the client's outputs arrive, the run expires or is cancelled."""
+    state.action_rounds += 1
+    asked = yield _call(context, "run_require_action", {
+        **run, "step_id": outcome["step_id"], "client_calls": outcome["client_calls"], "round": state.action_rounds})
+    if asked["status"] != "requires_action":
+        return Finish("cancelled")
+    outputs = context.wait_for_external_event(tool_outputs_event(state.action_rounds))
+    cancel = context.wait_for_external_event(CANCEL_EVENT)
+    expiry = context.create_timer(expires_at)
+    winner = yield context.task_any([outputs, cancel, expiry])
+    if winner != expiry:
+        expiry.cancel()
+    finish = after_tool_outputs_wait("outputs" if winner == outputs else "cancelled" if winner == cancel else "expired")
+    if finish is None:
+        yield _call(context, "run_resume", run)
+    return finish
