@@ -89,7 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RUN_EXPIRY_SECONDS",
         "600",
-        "Seconds a run may wait in requires_action before it expires.",
+        "Seconds after creation when a run expires (its expires_at) if it is still waiting for tool outputs.",
         azure="optional",
     ),
     Setting(

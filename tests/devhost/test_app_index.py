@@ -22,6 +22,8 @@ def test_product_app_indexes_with_the_bindings_the_host_expects(monkeypatch):
     config = HostConfig.load(ROOT)
     assert config.route_prefix == "v1" and config.hub_name == "indexcheck"
     index = load_function_app(ROOT)
+    assert index.orchestrator("run_orchestrator") is not None
+    assert index.match_http("POST", "threads/thread_x/runs") is not None
     for function in index.functions.values():
         directions = {b["type"]: b["direction"] for b in function.bindings}
         assert directions[function.trigger_type] == "IN"
