@@ -14,3 +14,11 @@ def test_every_setting_is_in_the_readme_table():
 
 def test_the_two_commands_are_documented():
     assert "make run" in README and "make test" in README
+
+
+def test_local_settings_sample_lists_every_setting():
+    import json
+
+    sample = json.loads((Path(__file__).resolve().parents[1] / "local.settings.sample.json").read_text())
+    assert sorted(sample["Values"]) == sorted(s.name for s in SETTINGS)
+    assert sample["Values"]["AzureWebJobsStorage"] == "UseDevelopmentStorage=true"
