@@ -9,10 +9,13 @@ the model sees the error and can recover — never a failed run.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Callable
 
 MAX_OUTPUT_CHARS = 16_000
+# Tools run here so a slow one can be abandoned at its timeout without stalling the activity.
+_workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="tool")
 
 
 class ToolError(Exception):
@@ -60,7 +63,9 @@ def execute(name: str, arguments_json: str) -> str:
     except (json.JSONDecodeError, ToolError) as error:
         return _error(f"invalid arguments for {name}: {error}")
     try:
-        result = tool.run(arguments)
+        result = _workers.submit(tool.run, arguments).result(timeout=tool.timeout_seconds)
+    except FutureTimeout:
+        return _error(f"{name} did not finish within {tool.timeout_seconds:g} s")
     except ToolError as error:
         return _error(str(error))
     except Exception as error:  # a tool that throws is reported to the model, not to the run

@@ -74,3 +74,16 @@ def test_the_secret_callback_url_never_reaches_the_model(logic_app):
 
 def test_registered_tools_are_listed():
     assert {"send_email", "create_calendar_event"} <= set(registry.registered_names())
+
+
+def test_a_tool_past_its_timeout_is_abandoned_with_an_error_output():
+    import time
+
+    from tools.registry import ServerTool, register
+
+    register(ServerTool(name="test_sleeper", description="sleeps", parameters={"type": "object"},
+                        run=lambda arguments: time.sleep(5), timeout_seconds=0.2))
+    started = time.perf_counter()
+    output = json.loads(registry.execute("test_sleeper", "{}"))
+    assert output == {"error": "test_sleeper did not finish within 0.2 s"}
+    assert time.perf_counter() - started < 2
