@@ -40,7 +40,6 @@ def assistants_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 def assistants_update(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
     assistant_id = req.route_params["assistant_id"]
-    services.assistants().load(principal, assistant_id)  # 404 before 400, as OpenAI
     body = requests.body(req, AssistantUpdate)
     services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
     updated = services.assistants().update(principal, assistant_id, lambda current: apply_update(current, body))

@@ -20,7 +20,6 @@ TAG = "Messages"
 def messages_create(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id = req.route_params["thread_id"]
-    services.threads().state(principal, thread_id)
     body = requests.body(req, MessageCreate)
     services.require_files(principal, body.referenced_file_ids())
     record = new_message(ids.new_id("message"), thread_id, services.now(), body)
@@ -48,7 +47,6 @@ def messages_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 def messages_update(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
     route = req.route_params
-    services.messages().load(principal, route["thread_id"], route["message_id"])
     body = requests.body(req, MessageUpdate)
 
     def change(current: dict) -> dict:

@@ -57,7 +57,6 @@ def threads_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 def threads_update(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id = req.route_params["thread_id"]
-    services.threads().state(principal, thread_id)
     body = requests.body(req, ThreadUpdate)
     services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
     updated = services.threads().update(principal, thread_id, lambda current: apply_update(current, body))
