@@ -172,3 +172,14 @@ def test_unknown_and_foreign_ids(client, other_client):
         client.beta.threads.messages.retrieve("msg_unknown", thread_id=thread.id)
     with pytest.raises(openai.NotFoundError):
         client.beta.threads.messages.create("thread_unknown", role="user", content="x")
+
+
+def test_create_thread_with_many_and_maximal_messages(client):
+    longest = "é" * 256_000
+    initial = [{"role": "user", "content": longest}] * 3 + [{"role": "user", "content": f"m{i}"} for i in range(60)]
+    thread = client.beta.threads.create(messages=initial)  # 126 message rows: more than one transaction
+    listed = list(client.beta.threads.messages.list(thread.id, order="asc", limit=100))
+    assert [m.content[0].text.value for m in listed] == [message["content"] for message in initial]
+    client.beta.threads.delete(thread.id)
+    with pytest.raises(openai.NotFoundError):
+        client.beta.threads.messages.list(thread.id)
