@@ -1,6 +1,9 @@
 """devhost indexes apps as the Python worker does, and refuses what the worker refuses."""
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 import uuid
 
@@ -17,23 +20,41 @@ def write_app(tmp_path, body: str) -> str:
     return module
 
 
-def test_product_app_indexes_with_the_bindings_the_host_expects(monkeypatch):
-    monkeypatch.setenv("DURABLE_TASK_HUB", "indexcheck")
-    config = HostConfig.load(ROOT)
-    assert config.route_prefix == "v1" and config.hub_name == "indexcheck"
-    index = load_function_app(ROOT)
-    assert index.orchestrator("run_orchestrator") is not None
-    assert index.match_http("POST", "threads/thread_x/runs") is not None
-    for function in index.functions.values():
-        directions = {b["type"]: b["direction"] for b in function.bindings}
-        assert directions[function.trigger_type] == "IN"
-        if function.trigger_type == "httpTrigger":
-            assert directions.get("http") == "OUT", function.name
+INDEX_PRODUCT_APP = """
+import json
+from devhost.app_index import HostConfig, load_function_app
+from tests.support.devhost_proc import ROOT
+config = HostConfig.load(ROOT)
+index = load_function_app(ROOT)
+print(json.dumps({
+    "prefix": config.route_prefix, "hub": config.hub_name,
+    "orchestrator": index.orchestrator("run_orchestrator") is not None,
+    "runs_route": index.match_http("POST", "threads/thread_x/runs")[0].name,
+    "functions": [{"name": f.name, "trigger": f.trigger_type, "bindings": f.bindings, "is_async": f.is_async,
+                   "methods": sorted(f.methods or []), "client": f.durable_client_param}
+                  for f in index.functions.values()]}))
+"""
+
+
+def test_product_app_indexes_with_the_bindings_the_host_expects():
+    # A fresh interpreter, as the worker has: an app's get_functions() may be called once per process.
+    completed = subprocess.run([sys.executable, "-c", INDEX_PRODUCT_APP], cwd=ROOT, capture_output=True, text=True,
+                               env={**os.environ, "DURABLE_TASK_HUB": "indexcheck", "PYTHONPATH": str(ROOT)},
+                               timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    index = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert index["prefix"] == "v1" and index["hub"] == "indexcheck"
+    assert index["orchestrator"] and index["runs_route"] == "runs_create"
+    for function in index["functions"]:
+        directions = {b["type"]: b["direction"] for b in function["bindings"]}
+        assert directions[function["trigger"]] == "IN"
+        if function["trigger"] == "httpTrigger":
+            assert directions.get("http") == "OUT", function["name"]
             assert all(b.get("authLevel", "anonymous") == "anonymous"
-                       for b in function.bindings if b["type"] == "httpTrigger")
-            assert function.methods, f"{function.name} should name its methods"
-        if function.durable_client_param:
-            assert function.is_async, f"{function.name} uses the async durable client"
+                       for b in function["bindings"] if b["type"] == "httpTrigger")
+            assert function["methods"], f"{function['name']} should name its methods"
+        if function["client"]:
+            assert function["is_async"], f"{function['name']} uses the async durable client"
 
 
 def test_app_with_two_function_apps_is_refused(tmp_path):
