@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import time
+
 from azure.data.tables import TableClient, TableTransactionError
 
 MAX_OPERATIONS = 100
+# Optimistic-concurrency retries: enough for a handful of writers racing on one row.
+ATTEMPTS = 30
+_BACKOFF_CAP_SECONDS = 0.2
 # Table storage accepts 4 MiB per transaction; binary properties travel base64-encoded.
 MAX_PAYLOAD_BYTES = 3 * 1024 * 1024
 
@@ -61,3 +67,8 @@ def chunks(operations: list) -> list[list]:
 
 def fits_one(operations: list) -> bool:
     return len(chunks(operations)) <= 1
+
+
+def pause_before_retry(attempt: int) -> None:
+    """Exponential backoff with full jitter, so racing writers spread out instead of colliding again."""
+    time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, 0.005 * 2 ** attempt)))

@@ -11,10 +11,9 @@ from core.errors import Conflict, InvalidRequest, NotFound
 from core.pagination import Page, PageRequest
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
 from core.store import Store
-from core.transactions import EntityMissing, PreconditionFailed, submit
+from core.transactions import ATTEMPTS, EntityMissing, PreconditionFailed, pause_before_retry, submit
 
 MESSAGES = Collection("msg")
-UPDATE_ATTEMPTS = 5
 
 
 class MessageRepository:
@@ -75,7 +74,7 @@ class MessageRepository:
 
     def update(self, principal: str, thread_id: str, message_id: str, change: Callable[[dict], dict]) -> dict:
         """Apply `change` under optimistic concurrency (metadata edits; the run engine's output)."""
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             record, entity = self.load(principal, thread_id, message_id)
             updated = change(record)
             properties, blob = self._codec.encode(updated, blob_scope(thread_id))
@@ -85,6 +84,7 @@ class MessageRepository:
                 submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, entity.metadata["etag"]))
             except PreconditionFailed:
                 self._codec.discard(blob)
+                pause_before_retry(attempt)
                 continue
             except EntityMissing as error:
                 self._codec.discard(blob)

@@ -11,9 +11,8 @@ from core.errors import Conflict, NotFound
 from core.ownership import owner_partition
 from core.pagination import Page, PageRequest
 from core.store import Store
-from core.transactions import EntityMissing, PreconditionFailed, submit
+from core.transactions import ATTEMPTS, EntityMissing, PreconditionFailed, pause_before_retry, submit
 
-UPDATE_ATTEMPTS = 5
 
 
 class OwnedRecords:
@@ -57,7 +56,7 @@ class OwnedRecords:
     def update(self, principal: str, object_id: str, change: Callable[[dict], dict]) -> dict:
         """Apply `change` to the stored record under optimistic concurrency, retrying lost races."""
         partition = owner_partition(principal)
-        for _ in range(UPDATE_ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             record, entity = self.load(principal, object_id)
             updated = change(record)
             properties, blob = self._codec.encode(updated, self._scope(partition))
@@ -69,6 +68,7 @@ class OwnedRecords:
                 submit(self.table, operations)
             except PreconditionFailed:
                 self._codec.discard(blob)
+                pause_before_retry(attempt)
                 continue
             except EntityMissing as error:  # deleted concurrently
                 self._codec.discard(blob)

@@ -12,8 +12,6 @@ on the thread's state — above all "is a run active?", kept in the row's
 from __future__ import annotations
 
 import json
-import random
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,12 +23,10 @@ from core import ids
 from core.codec import Codec
 from core.errors import Conflict, NotFound
 from core.store import Store
-from core.transactions import EntityMissing, PreconditionFailed, chunks, submit
+from core.transactions import ATTEMPTS, EntityMissing, PreconditionFailed, chunks, pause_before_retry, submit
 
 TABLE = "threads"
 THREAD_ROW = "thread"
-TRANSACT_ATTEMPTS = 30
-BACKOFF_CAP_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,7 @@ class ThreadRepository:
         again with fresh state if another writer touched the thread first, so it
         must not have side effects. Returns the state the write was based on.
         """
-        for attempt in range(TRANSACT_ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             state = self.state(principal, thread_id)
             changes, operations = build(state)
             touch = ("update", {**changes, "PartitionKey": thread_id, "RowKey": THREAD_ROW},
@@ -129,7 +125,7 @@ class ThreadRepository:
                 if error.index == 0:
                     raise NotFound("thread", thread_id) from error
                 raise
-            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, 0.005 * 2 ** attempt)))  # full jitter
+            pause_before_retry(attempt)
         raise Conflict(f"Thread {thread_id} is being modified concurrently; please retry.")
 
     def delete(self, principal: str, thread_id: str) -> None:
