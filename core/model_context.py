@@ -5,8 +5,9 @@ Instructions: the run's `instructions` replace the assistant's, and
 first, then the tool calls and outputs of the run so far. Truncation applies
 `last_messages` first, then drops the oldest messages until the estimated
 prompt fits `max_prompt_tokens`. Token counts are a deliberately conservative
-estimate (about three characters a token, plus per-message overhead) so that a
-prompt we judge to fit really does, whatever the model's tokenizer.
+estimate — a token per three ASCII characters, and per two UTF-8 bytes of anything
+else (CJK, emoji), plus per-message overhead — so that a prompt we judge to fit
+really does, whatever the model's tokenizer.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 CHARS_PER_TOKEN = 3
+UTF8_BYTES_PER_TOKEN = 2
 TOKENS_PER_MESSAGE = 6
 
 
 def estimate_tokens(value: Any) -> int:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return -(-len(text) // CHARS_PER_TOKEN)
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    ascii_chars = sum(1 for char in text if char < "\x80")
+    other_bytes = len(text.encode("utf-8")) - ascii_chars
+    return -(-ascii_chars // CHARS_PER_TOKEN) + -(-other_bytes // UTF8_BYTES_PER_TOKEN)
 
 
 def message_tokens(message: dict[str, Any]) -> int:

@@ -58,3 +58,9 @@ def test_a_prompt_that_cannot_fit_is_reported():
 
 def test_estimate_is_conservative():
     assert estimate_tokens("abcdefghij" * 30) >= 300 / 4
+
+
+def test_estimate_does_not_undercount_non_latin_text():
+    # Tokenizers spend about a token per CJK character and more on emoji.
+    assert estimate_tokens("漢字" * 100) >= 200
+    assert estimate_tokens("🙂" * 10) >= 20
