@@ -62,9 +62,7 @@ def parse(body: bytes, content_type: str) -> dict[str, Part]:
             raise _malformed()
         headers = _headers(body[position + 2:header_end])
         content_start = header_end + 4
-        content_end = body.find(b"\r\n" + delimiter, content_start)
-        if content_end < 0:
-            raise _malformed()
+        content_end = _next_delimiter(body, b"\r\n" + delimiter, content_start)
         disposition = header_params(headers.get("content-disposition", ""))
         name = disposition.get("name")
         if name is None:
@@ -73,6 +71,17 @@ def parse(body: bytes, content_type: str) -> dict[str, Part]:
                            view[content_start:content_end])
         position = content_end + 2 + len(delimiter)
     return parts
+
+
+def _next_delimiter(body: bytes, marker: bytes, start: int) -> int:
+    """Where the part starting at `start` ends: the marker followed by CRLF or by the closing `--`."""
+    while True:
+        found = body.find(marker, start)
+        if found < 0:
+            raise _malformed()
+        if body[found + len(marker):found + len(marker) + 2] in (b"\r\n", b"--"):
+            return found
+        start = found + 1
 
 
 def _headers(raw: bytes) -> dict[str, str]:
