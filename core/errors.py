@@ -38,13 +38,6 @@ class NotFound(ApiError):
         super().__init__(f"No {kind} found with id '{object_id}'.", param=param)
 
 
-class RouteNotFound(ApiError):
-    status = 404
-
-    def __init__(self, method: str, path: str):
-        super().__init__(f"Invalid URL ({method} {path})")
-
-
 class TooLarge(ApiError):
     """413: the body (or the uploaded file) exceeds what we accept."""
 

@@ -65,10 +65,6 @@ def chunks(operations: list) -> list[list]:
     return [batch for batch in batches if batch]
 
 
-def fits_one(operations: list) -> bool:
-    return len(chunks(operations)) <= 1
-
-
 def pause_before_retry(attempt: int) -> None:
     """Exponential backoff with full jitter, so racing writers spread out instead of colliding again."""
     time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, 0.005 * 2 ** attempt)))
