@@ -2,7 +2,9 @@
 
 Input and every activity payload are ids and small dicts. Each wait is raced
 against the run's cancel event, so a cancel takes effect at once; the work that
-lost the race finds the run no longer in progress and stores nothing.
+lost the race finds the run no longer in progress and stores nothing. There is
+one cancel waiter per run, shared by every race: a cancel raised while the loop
+is between waits is kept for the next race instead of resolving a stale waiter.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ def _call(context: df.DurableOrchestrationContext, name: str, payload: dict):
     return context.call_activity_with_retry(name, ACTIVITY_RETRY, payload)
 
 
-def _race_cancel(context: df.DurableOrchestrationContext, task):
+def _race_cancel(context: df.DurableOrchestrationContext, task, cancel):
     """Wait for `task` or the cancel event; returns (result, cancelled)."""
-    cancel = context.wait_for_external_event(CANCEL_EVENT)
     winner = yield context.task_any([task, cancel])
     if winner == cancel:
         return None, True
@@ -39,6 +40,7 @@ def _race_cancel(context: df.DurableOrchestrationContext, task):
 @bp.orchestration_trigger(context_name="context")
 def run_orchestrator(context: df.DurableOrchestrationContext):
     run = context.get_input()  # {"principal", "thread_id", "run_id"}
+    cancel = context.wait_for_external_event(CANCEL_EVENT)
     started = yield _call(context, "run_start", run)
     if started["status"] != "in_progress":
         yield _call(context, "run_finish", {**run, "status": "cancelled"})
@@ -46,7 +48,7 @@ def run_orchestrator(context: df.DurableOrchestrationContext):
     expires_at = datetime.fromtimestamp(started["expires_at"], tz=timezone.utc)
     state = TurnState()
     try:
-        finish = yield from _run_turns(context, run, state, expires_at)
+        finish = yield from _run_turns(context, run, state, expires_at, cancel)
     except Exception as error:  # an activity failed past its retries: the run fails, honestly
         finish = Finish("failed", last_error={"code": "server_error", "message": f"Run engine error: {error}"[:1000]})
     yield _call(context, "run_finish", {**run, "status": finish.status, "last_error": finish.last_error,
@@ -54,18 +56,18 @@ def run_orchestrator(context: df.DurableOrchestrationContext):
     return finish.status
 
 
-def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnState, expires_at: datetime):
+def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnState, expires_at: datetime, cancel):
     """Model turns until a decision finishes the run."""
     while True:
         context.set_custom_status({"turn": state.turn})
         outcome, cancelled = yield from _race_cancel(
-            context, _call(context, "run_model_turn", {**run, "turn": state.turn}))
+            context, _call(context, "run_model_turn", {**run, "turn": state.turn}), cancel)
         if cancelled:
             return Finish("cancelled")
         decision = after_model_turn(outcome, state, BUDGET)
         if isinstance(decision, Wait):
             timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=decision.seconds))
-            _, cancelled = yield from _race_cancel(context, timer)
+            _, cancelled = yield from _race_cancel(context, timer, cancel)
             if cancelled:
                 timer.cancel()
                 return Finish("cancelled")
@@ -73,7 +75,7 @@ def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnSt
         if isinstance(decision, RunServerTools):
             calls = [_call(context, "run_tool_call", {**run, "step_id": decision.step_id, "call_id": call_id})
                      for call_id in decision.call_ids]
-            _, cancelled = yield from _race_cancel(context, context.task_all(calls))
+            _, cancelled = yield from _race_cancel(context, context.task_all(calls), cancel)
             if cancelled:
                 return Finish("cancelled")
             if not decision.then_require_action:
@@ -81,7 +83,7 @@ def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnSt
                 continue
             decision = RequireAction(decision.step_id)
         if isinstance(decision, RequireAction):
-            finish = yield from _require_action(context, run, state, outcome, expires_at)
+            finish = yield from _require_action(context, run, state, outcome, expires_at, cancel)
             if finish is not None:
                 return finish
             state.next_turn()
@@ -90,7 +92,7 @@ def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnSt
 
 
 def _require_action(context: df.DurableOrchestrationContext, run: dict, state: TurnState, outcome: dict,
-                    expires_at: datetime):
+                    expires_at: datetime, cancel):
     """requires_action until the client's outputs arrive, the run expires or is cancelled."""
     state.action_rounds += 1
     asked = yield _call(context, "run_require_action", {
@@ -98,7 +100,6 @@ def _require_action(context: df.DurableOrchestrationContext, run: dict, state: T
     if asked["status"] != "requires_action":
         return Finish("cancelled")
     outputs = context.wait_for_external_event(tool_outputs_event(state.action_rounds))
-    cancel = context.wait_for_external_event(CANCEL_EVENT)
     expiry = context.create_timer(expires_at)
     winner = yield context.task_any([outputs, cancel, expiry])
     if winner != expiry:
