@@ -64,18 +64,21 @@ def _add_usage(total: dict | None, usage: dict | None) -> dict | None:
 
 # -- start ---------------------------------------------------------------------
 
-@bp.activity_trigger(input_name="request")
-def run_start(request: dict) -> dict:
-    """queued → in_progress (or straight to cancelled when a cancel came first)."""
-    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
-
+def _to_in_progress(request: dict, from_status: str) -> dict:
+    """Move the run from `from_status` to in_progress (a no-op in any other status)."""
     def change(run: dict) -> RunChange:
-        if run["status"] == "queued":
+        if run["status"] == from_status:
             run["status"] = "in_progress"
             run["started_at"] = run.get("started_at") or now()
         return RunChange(run)
 
-    run = runs().update(principal, thread_id, run_id, change)
+    return runs().update(request["principal"], request["thread_id"], request["run_id"], change)
+
+
+@bp.activity_trigger(input_name="request")
+def run_start(request: dict) -> dict:
+    """queued → in_progress; a run cancelled before it started stays `cancelling` for run_finish."""
+    run = _to_in_progress(request, "queued")
     return {"status": run["status"], "expires_at": run["expires_at"]}
 
 
@@ -329,14 +332,7 @@ def run_require_action(request: dict) -> dict:
 @bp.activity_trigger(input_name="request")
 def run_resume(request: dict) -> dict:
     """After the client's outputs were accepted (run queued again): back to in_progress."""
-    principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
-
-    def change(run: dict) -> RunChange:
-        if run["status"] == "queued":
-            run["status"] = "in_progress"
-        return RunChange(run)
-
-    return {"status": runs().update(principal, thread_id, run_id, change)["status"]}
+    return {"status": _to_in_progress(request, "queued")["status"]}
 
 
 # -- finish ----------------------------------------------------------------------
@@ -354,6 +350,8 @@ def run_finish(request: dict) -> dict:
         at = now()
         run["status"] = status
         run["required_action"] = None
+        if status != "expired":
+            run["expires_at"] = None  # as at OpenAI: only a live or expired run shows its deadline
         stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at"}.get(status)
         if stamp:
             run[stamp] = at
