@@ -1,0 +1,299 @@
+"""Every way a run can end, driven through the SDK against devhost and the scripted model."""
+
+from __future__ import annotations
+
+import time
+
+import openai
+import pytest
+
+from scripted_model import reply_error, reply_text, reply_tool_calls
+from tests.runs.conftest import (
+    requests_for, texts, thread_with, token, wait_for, wait_until)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
+
+
+def tool_messages(request: dict) -> list[dict]:
+    return [m for m in request["messages"] if m["role"] == "tool"]
+
+
+def test_create_and_poll_completes(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text(f"Hello back {tok}", match=tok))
+    thread = thread_with(fresh, f"Hello {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "completed", run
+    assert run.last_error is None and run.required_action is None and run.incomplete_details is None
+    assert texts(fresh, thread.id) == [("user", f"Hello {tok}"), ("assistant", f"Hello back {tok}")]
+    assistant_message = fresh.beta.threads.messages.list(thread_id=thread.id).data[0]
+    assert (assistant_message.run_id, assistant_message.assistant_id) == (run.id, assistant.id)
+    assert assistant_message.status == "completed"
+    assert len(requests_for(scripted, tok)) == 1
+
+
+def test_create_and_run_poll_completes(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text(f"New thread answer {tok}", match=tok))
+
+    run = fresh.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": f"Start {tok}"}]})
+
+    assert run.status == "completed", run
+    assert texts(fresh, run.thread_id) == [("user", f"Start {tok}"), ("assistant", f"New thread answer {tok}")]
+    listed = fresh.beta.threads.runs.list(thread_id=run.thread_id).data
+    assert [r.id for r in listed] == [run.id]
+
+
+def test_requires_action_then_submit_completes(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok),
+        reply_text(f"It is sunny {tok}", match=tok))
+    thread = thread_with(fresh, f"Weather in Oslo? {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "requires_action", run
+    assert run.required_action.type == "submit_tool_outputs"
+    (call,) = run.required_action.submit_tool_outputs.tool_calls
+    assert call.type == "function" and call.function.name == "get_weather"
+    assert call.function.arguments == '{"city": "Oslo"}'
+    assert texts(fresh, thread.id) == [("user", f"Weather in Oslo? {tok}")]  # nothing lands before the answer
+
+    done = fresh.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call.id, "output": "21C sunny"}])
+
+    assert done.status == "completed", done
+    assert done.required_action is None
+    assert texts(fresh, thread.id)[-1] == ("assistant", f"It is sunny {tok}")
+    first, second = requests_for(scripted, tok)
+    assert "tool" not in [m["role"] for m in first["messages"]]
+    assert second["messages"][-2]["role"] == "assistant"
+    assert [c["id"] for c in second["messages"][-2]["tool_calls"]] == [call.id]
+    assert tool_messages(second) == [{"role": "tool", "tool_call_id": call.id, "content": "21C sunny"}]
+
+
+def test_parallel_client_tool_calls_have_distinct_ids_and_both_outputs_reach_the_model(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}},
+                          {"name": "get_time", "arguments": {"city": "Lima"}}], match=tok),
+        reply_text(f"Both done {tok}", match=tok))
+    thread = thread_with(fresh, f"Weather and time {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "requires_action", run
+    calls = run.required_action.submit_tool_outputs.tool_calls
+    assert [c.function.name for c in calls] == ["get_weather", "get_time"]
+    assert len({c.id for c in calls}) == 2
+    outputs = {calls[0].id: "rainy", calls[1].id: "14:05"}
+    done = fresh.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": cid, "output": out} for cid, out in reversed(outputs.items())])
+
+    assert done.status == "completed", done
+    second = requests_for(scripted, tok)[1]
+    assert {m["tool_call_id"]: m["content"] for m in tool_messages(second)} == outputs
+    assert [c["id"] for c in second["messages"][-3]["tool_calls"]] == [c.id for c in calls]
+
+
+def test_partial_unknown_and_duplicate_outputs_are_rejected_and_the_run_keeps_waiting(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "get_weather", "arguments": {"city": "A"}},
+                          {"name": "get_weather", "arguments": {"city": "B"}}], match=tok),
+        reply_text(f"Finally {tok}", match=tok))
+    thread = thread_with(fresh, f"Two cities {tok}")
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action", run
+    first, second = (c.id for c in run.required_action.submit_tool_outputs.tool_calls)
+    submit = fresh.beta.threads.runs.submit_tool_outputs
+
+    bad_submissions = {
+        "partial": [{"tool_call_id": first, "output": "x"}],
+        "unknown": [{"tool_call_id": first, "output": "x"}, {"tool_call_id": "call_nope", "output": "y"}],
+        "extra": [{"tool_call_id": first, "output": "x"}, {"tool_call_id": second, "output": "y"},
+                  {"tool_call_id": "call_nope", "output": "z"}],
+        "duplicate": [{"tool_call_id": first, "output": "x"}, {"tool_call_id": first, "output": "x"}],
+    }
+    for name, outputs in bad_submissions.items():
+        with pytest.raises(openai.BadRequestError) as caught:
+            submit(run_id=run.id, thread_id=thread.id, tool_outputs=outputs)
+        assert caught.value.status_code == 400, name
+        still = fresh.beta.threads.runs.retrieve(run.id, thread_id=thread.id)
+        assert still.status == "requires_action", name
+        assert still.required_action == run.required_action, name
+    assert len(requests_for(scripted, tok)) == 1  # no rejected submission reached the model
+
+    done = fresh.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": first, "output": "A ok"}, {"tool_call_id": second, "output": "B ok"}])
+    assert done.status == "completed", done
+    assert {m["content"] for m in tool_messages(requests_for(scripted, tok)[1])} == {"A ok", "B ok"}
+
+
+def test_submit_when_not_requires_action_is_400(fresh, assistant, scripted):
+    tok = token()
+    thread = thread_with(fresh, f"plain {tok}")
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed", run
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": "call_x", "output": "x"}])
+    assert caught.value.status_code == 400
+    assert fresh.beta.threads.runs.retrieve(run.id, thread_id=thread.id).status == "completed"
+    assert len(fresh.beta.threads.messages.list(thread_id=thread.id).data) == 2
+
+
+def _model_turn_finished(devhost, run_id: str, count: int = 1) -> bool:
+    return devhost.log().count(f"Executed 'Functions.run_model_turn' (Succeeded, Id={run_id}:") >= count
+
+
+def test_cancel_while_queued(fresh, assistant, scripted, devhost):
+    """A cancel right behind the create: the run ends cancelled whatever the orchestrator had reached,
+    and a run cancelled before it started never calls the model. Whether the cancel beats run_start
+    is a race, so a few attempts are made; each one checks its own outcome completely."""
+    caught_queued = False
+    for _ in range(10):
+        tok = token()
+        scripted.client.enqueue(reply_text(f"never shown {tok}", match=tok, latency_ms=400))
+        thread = thread_with(fresh, f"cancel me {tok}")
+        run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+        assert run.status == "queued"
+        cancelling = fresh.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+        assert cancelling.status == "cancelling"
+        done = wait_for(fresh, thread.id, run.id, "cancelled")
+        assert done.cancelled_at is not None and done.completed_at is None
+        if done.started_at is None:  # cancelled before run_start: the model was never asked
+            caught_queued = True
+            assert requests_for(scripted, tok) == []
+            assert devhost.log().count(f"Functions.run_model_turn' (Succeeded, Id={run.id}:") == 0
+        else:
+            wait_until(lambda: _model_turn_finished(devhost, run.id), what="the cancelled model turn")
+        assert texts(fresh, thread.id) == [("user", f"cancel me {tok}")]
+        if caught_queued:
+            break
+    assert caught_queued, "the cancel never arrived while the run was still queued"
+
+
+def test_cancel_while_model_answers_drops_the_late_reply(fresh, assistant, scripted, devhost):
+    tok = token()
+    scripted.client.enqueue(reply_text(f"too late {tok}", match=tok, latency_ms=1500))
+    thread = thread_with(fresh, f"slow question {tok}")
+    run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_for(fresh, thread.id, run.id, "in_progress")
+    wait_until(lambda: requests_for(scripted, tok), what="the model request")
+
+    cancelling = fresh.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert cancelling.status == "cancelling"
+    started = time.monotonic()
+    done = wait_for(fresh, thread.id, run.id, "cancelled")
+    assert time.monotonic() - started < 1.5, "the cancel waited for the model instead of racing it"
+    assert done.cancelled_at is not None and done.started_at is not None
+
+    # The model's answer arrives after the cancel: the activity finishes, and stores nothing.
+    wait_until(lambda: _model_turn_finished(devhost, run.id), what="the late model turn")
+    assert texts(fresh, thread.id) == [("user", f"slow question {tok}")]
+    steps = fresh.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id).data
+    assert steps == []
+    # The thread is free again, and the next run's prompt does not contain the dropped reply.
+    tok2 = token()
+    fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content=f"again {tok2}")
+    again = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert again.status == "completed"
+    assert "too late" not in str(requests_for(scripted, tok2)[0]["messages"])
+
+
+def test_cancel_while_requires_action(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Rome"}}], match=tok))
+    thread = thread_with(fresh, f"Rome weather {tok}")
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action", run
+    call_id = run.required_action.submit_tool_outputs.tool_calls[0].id
+
+    cancelling = fresh.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert cancelling.status == "cancelling"
+    done = wait_for(fresh, thread.id, run.id, "cancelled")
+
+    assert done.required_action is None and done.cancelled_at is not None
+    (step,) = fresh.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id).data
+    assert step.type == "tool_calls" and step.status == "cancelled" and step.cancelled_at is not None
+    with pytest.raises(openai.BadRequestError):
+        fresh.beta.threads.runs.submit_tool_outputs(
+            run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call_id, "output": "x"}])
+    with pytest.raises(openai.BadRequestError):
+        fresh.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    assert len(requests_for(scripted, tok)) == 1
+    fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content="thread is free again")
+
+
+def test_persistent_server_errors_fail_the_run(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(*[reply_error(500, message="boom", match=tok) for _ in range(4)],
+                            reply_text(f"never used {tok}", match=tok))
+    thread = thread_with(fresh, f"fragile {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "failed", run
+    assert run.last_error.code == "server_error" and run.last_error.message
+    assert run.failed_at is not None and run.completed_at is None
+    assert len(requests_for(scripted, tok)) == 4  # the budget: four attempts, no more
+    assert texts(fresh, thread.id) == [("user", f"fragile {tok}")]
+    fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content="released after failure")
+
+
+def test_transient_server_error_is_retried(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_error(503, match=tok), reply_text(f"recovered {tok}", match=tok))
+    thread = thread_with(fresh, f"flaky {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "completed", run
+    assert run.last_error is None
+    assert texts(fresh, thread.id)[-1] == ("assistant", f"recovered {tok}")
+    assert len(requests_for(scripted, tok)) == 2
+
+
+def test_rate_limit_waits_for_retry_after(fresh, assistant, scripted):
+    tok = token()
+    retry_after = 2.0
+    scripted.client.enqueue(reply_error(429, retry_after=retry_after, match=tok),
+                            reply_text(f"after the wait {tok}", match=tok))
+    thread = thread_with(fresh, f"busy {tok}")
+
+    before_create = time.monotonic()  # before the first model request, necessarily
+    run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: len(requests_for(scripted, tok)) >= 2, timeout=30, what="the retried model request")
+    second_seen = time.monotonic()  # after the second model request, necessarily
+
+    assert second_seen - before_create >= retry_after
+    done = wait_for(fresh, thread.id, run.id, "completed")
+    assert done.last_error is None
+    assert texts(fresh, thread.id)[-1] == ("assistant", f"after the wait {tok}")
+
+
+def test_max_completion_tokens_makes_the_run_incomplete(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text(f"{tok} " + "word " * 200, match=tok))
+    thread = thread_with(fresh, f"long answer please {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                  max_completion_tokens=16)
+
+    assert run.status == "incomplete", run
+    assert run.incomplete_details.reason == "max_completion_tokens"
+    assert run.completed_at is None and run.last_error is None
+    assert requests_for(scripted, tok)[0]["max_completion_tokens"] == 16
+    message = fresh.beta.threads.messages.list(thread_id=thread.id).data[0]
+    assert message.role == "assistant" and message.status == "incomplete"
+    assert message.incomplete_details.reason == "max_tokens"
+    assert len(message.content[0].text.value) <= 16 * 4
+    fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content="released when incomplete")
