@@ -93,6 +93,18 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "PYTHON_ENABLE_INIT_INDEXING",
+        "1",
+        "Read by the Python worker, not by our code: required for HTTP streams "
+        "(azurefunctions-extensions-http-fastapi), which let file bytes flow in chunks.",
+    ),
+    Setting(
+        "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
+        str(512 * 1024 * 1024 + 1024 * 1024),
+        "Read by the Functions host (and devhost), not by our code: the largest request body in bytes "
+        "(the host's default is 100 MB); must exceed MAX_UPLOAD_BYTES plus the form's framing.",
+    ),
+    Setting(
         "MAX_UPLOAD_BYTES",
         str(512 * 1024 * 1024),
         "Largest file accepted by POST /v1/files (bytes); larger uploads get 413.",
@@ -121,6 +133,26 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Pool management endpoint of the Container Apps dynamic sessions pool (sandbox 'aca'); "
         "called with an Entra token for https://dynamicsessions.io.",
+    ),
+    Setting(
+        "CODE_INTERPRETER_TIMEOUT_SECONDS",
+        "60",
+        "Wall-clock limit of one code_interpreter call; code still running is stopped (the local "
+        "sandbox restarts the session's Python process: variables are lost, files kept).",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_MEMORY_MB",
+        "1024",
+        "Address-space limit (RLIMIT_AS) of a local code_interpreter session's Python process.",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_IDLE_SECONDS",
+        "3600",
+        "A local code_interpreter session (its Python state and /mnt/data files) is discarded after "
+        "this many idle seconds. For 'aca' the session pool's cooldown period decides.",
+        azure="optional",
     ),
     Setting(
         "SEND_EMAIL_LOGIC_APP_URL",

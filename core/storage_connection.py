@@ -13,6 +13,7 @@ from core import settings
 
 # Azurite's documented, public development account (not a secret).
 AZURITE_ACCOUNT = "devstoreaccount1"
+DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
@@ -44,9 +45,13 @@ class StorageConnection:
     def blob_service(self):
         from azure.storage.blob import BlobServiceClient
 
+        # Downloads come in 4 MiB pieces (the SDK's first GET would otherwise be 32 MiB),
+        # so streaming a file to a client holds one piece at a time.
+        sizes = {"max_single_get_size": DOWNLOAD_CHUNK_BYTES, "max_chunk_get_size": DOWNLOAD_CHUNK_BYTES}
         if self.connection_string:
-            return BlobServiceClient.from_connection_string(self.connection_string)
-        return BlobServiceClient(f"https://{self.account_name}.blob.core.windows.net", credential=self._credential())
+            return BlobServiceClient.from_connection_string(self.connection_string, **sizes)
+        return BlobServiceClient(f"https://{self.account_name}.blob.core.windows.net", credential=self._credential(),
+                                 **sizes)
 
     def _credential(self):
         from azure.identity import DefaultAzureCredential, ManagedIdentityCredential

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import azure.functions as func
 
+from devhost.http_streams import takes_streaming_request
 from devhost.routing import RouteTemplate
 
 SUPPORTED_TRIGGERS = {"httpTrigger", "orchestrationTrigger", "activityTrigger"}
@@ -39,6 +40,7 @@ class IndexedFunction:
     bindings: list[dict[str, Any]]
     route: RouteTemplate | None = None
     methods: frozenset[str] | None = None
+    streaming: bool = False  # takes a FastAPI Request (HTTP streams)
 
     @property
     def is_async(self) -> bool:
@@ -159,6 +161,9 @@ def index_functions(functions: list[func.Function]) -> FunctionIndex:
             user_function=function.get_user_function(), bindings=bindings)
         _check_parameters(indexed)
         if trigger_type == "httpTrigger":
+            indexed.streaming = takes_streaming_request(indexed.user_function, indexed.trigger_param)
+            if indexed.streaming and not indexed.is_async:
+                raise AppIndexError(f"function {name}: an HTTP streams function must be async")
             indexed.route = RouteTemplate.parse(trigger_binding.get("route") or name)
             methods = trigger_binding.get("methods")
             indexed.methods = frozenset(m.upper() for m in methods) if methods else None
@@ -169,7 +174,19 @@ def index_functions(functions: list[func.Function]) -> FunctionIndex:
                         f"functions {seen_routes[key]} and {name} both serve {method} {indexed.route.template}")
                 seen_routes[key] = name
         index.functions[name] = indexed
+    _check_http_streams(index)
     return index
+
+
+def _check_http_streams(index: FunctionIndex) -> None:
+    """With HTTP streams on, the host proxies every HTTP function: plain HttpRequest ones stop working."""
+    http = index.http_functions
+    streaming = [f.name for f in http if f.streaming]
+    plain = [f.name for f in http if not f.streaming]
+    if streaming and plain:
+        raise AppIndexError(
+            f"HTTP streams are enabled by {streaming[0]}, so HttpRequest functions such as {plain[0]} "
+            "would not work on the host: every HTTP function must take a FastAPI Request")
 
 
 def _check_parameters(function: IndexedFunction) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -13,14 +14,19 @@ import azure.functions as func
 from aiohttp import web
 
 from devhost.app_index import FunctionIndex, HostConfig, IndexedFunction
+from devhost import http_streams
 from devhost.durable import webhooks
 from devhost.durable.engine import DurableEngine
 from devhost.invocation import log_invocation, make_context
 
 logger = logging.getLogger("devhost")
 
-# The Functions host refuses request bodies over 100 MB by default; so do we.
-MAX_REQUEST_BYTES = 100 * 1024 * 1024
+# The Functions host refuses request bodies over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (default 100 MB).
+DEFAULT_BODY_LIMIT = 104_857_600
+
+
+def body_limit() -> int:
+    return int(os.environ.get("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT") or DEFAULT_BODY_LIMIT)
 
 
 class HttpTriggers:
@@ -42,6 +48,10 @@ class HttpTriggers:
         if found is None:
             return web.Response(status=405 if self._index.path_exists(path) else 404)
         function, route_params = found
+        if request.content_length is not None and request.content_length > body_limit():
+            return web.Response(status=413)
+        if function.streaming:
+            return await self._invoke_streaming(function, request, route_params)
         http_request = func.HttpRequest(
             method=request.method, url=str(request.url),
             headers={name: ", ".join(request.headers.getall(name)) for name in request.headers.keys()},
@@ -49,13 +59,32 @@ class HttpTriggers:
             route_params=route_params, body=await request.read())
         return await self._invoke(function, http_request)
 
-    async def _invoke(self, function: IndexedFunction, http_request: func.HttpRequest) -> web.StreamResponse:
-        kwargs: dict[str, Any] = {function.trigger_param: http_request}
+    def _bindings(self, function: IndexedFunction, context) -> dict[str, Any]:
+        """The non-trigger arguments: the Durable client binding and the invocation context."""
+        kwargs: dict[str, Any] = {}
         if function.durable_client_param:
             kwargs[function.durable_client_param] = self._client_binding
-        context = make_context(function.name)
         if function.wants_context:
             kwargs["context"] = context
+        return kwargs
+
+    async def _invoke_streaming(self, function: IndexedFunction, request: web.Request,
+                                route_params: dict[str, str]) -> web.StreamResponse:
+        context = make_context(function.name)
+        started = time.perf_counter()
+        try:
+            response = await http_streams.invoke(function.user_function, function.trigger_param, request,
+                                                 route_params, self._bindings(function, context))
+        except Exception:
+            logger.exception("function %s raised", function.name)
+            log_invocation(function.name, context.invocation_id, started, "Failed")
+            return web.Response(status=500)
+        log_invocation(function.name, context.invocation_id, started, "Succeeded")
+        return response
+
+    async def _invoke(self, function: IndexedFunction, http_request: func.HttpRequest) -> web.StreamResponse:
+        context = make_context(function.name)
+        kwargs: dict[str, Any] = {function.trigger_param: http_request, **self._bindings(function, context)}
         started = time.perf_counter()
         try:
             if function.is_async:
@@ -93,7 +122,7 @@ def to_aiohttp(result: Any) -> web.Response:
 
 
 def build_app(index: FunctionIndex, config: HostConfig, engine: DurableEngine, base_url: str) -> web.Application:
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(client_max_size=body_limit())
     triggers = HttpTriggers(index, config, webhooks.client_binding(base_url, config.hub_name))
     webhooks.add_routes(app, engine)
     app.router.add_route("*", "/{tail:.*}", triggers.handle)

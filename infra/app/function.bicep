@@ -92,6 +92,8 @@ var appSettings = {
   CREATE_CALENDAR_EVENT_LOGIC_APP_URL: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${calendarUrlSecretName})'
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  PYTHON_ENABLE_INIT_INDEXING: '1'
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '537919488'
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {

@@ -74,14 +74,25 @@ def test_expires_after(client):
     assert caught.value.body["param"] == "expires_after.seconds"
 
 
-def test_multi_megabyte_round_trip_in_constant_client_memory(client, devhost, tmp_path):
-    size = 24 * 1024 * 1024
+@pytest.fixture(scope="module")
+def fresh_devhost(azurite, scripted, tmp_path_factory):
+    """A devhost of its own, so its memory high-water mark reflects only this module's work."""
+    process = DevhostProcess(ROOT, devhost_env(azurite, scripted), tmp_path_factory.mktemp("mem") / "devhost.log")
+    yield process.start()
+    process.stop()
+
+
+def test_multi_megabyte_round_trip_in_constant_memory(fresh_devhost, tmp_path):
+    client = sdk_client(fresh_devhost.base_url)
+    size = 96 * 1024 * 1024
     path = tmp_path / "big.bin"
     with open(path, "wb") as out:
         for _ in range(size // (1 << 20)):
             out.write(os.urandom(1 << 20))
     expected = hashlib.sha256(path.read_bytes()).hexdigest()
-    server_peak_before = _peak_rss_bytes(devhost.process.pid)
+    warm = client.files.create(file=("warm.bin", os.urandom(1 << 20)), purpose="assistants")
+    client.files.content(warm.id).read()  # every code path loaded and its buffers sized
+    server_peak_before = _peak_rss_bytes(fresh_devhost.process.pid)
     tracemalloc.start()
     try:
         with open(path, "rb") as handle:
@@ -96,9 +107,10 @@ def test_multi_megabyte_round_trip_in_constant_client_memory(client, devhost, tm
     assert uploaded.bytes == size and uploaded.filename == "big.bin"
     assert digest.hexdigest() == expected
     assert client_peak < 16 * 1024 * 1024, client_peak  # streamed both ways, never the whole file
-    # The Functions programming model hands bodies over whole, so the server holds the file
-    # while serving it; this bounds how many extra copies we make on top of that.
-    assert _peak_rss_bytes(devhost.process.pid) - server_peak_before < 5 * size + 64 * 1024 * 1024
+    # HTTP streams: the server spools the form to disk and sends Blob chunks as they come,
+    # so it holds a few 4 MiB pieces at a time, never the file (a third of it at most, with slack).
+    server_growth = _peak_rss_bytes(fresh_devhost.process.pid) - server_peak_before
+    assert server_growth < size // 3, server_growth
 
 
 @pytest.fixture(scope="module")

@@ -116,3 +116,21 @@ def test_local_settings_fill_the_environment_but_the_process_environment_wins(tm
     assert (tmp_path / "local.settings.json").exists()  # created from the sample
     assert environ == {"FROM_FILE": "file", "BOTH": "process"}
     assert applied == {"FROM_FILE": "file"}
+
+
+def test_http_streams_must_cover_every_http_function(tmp_path):
+    module = write_app(tmp_path, """
+        import azure.functions as func
+        from azurefunctions.extensions.http.fastapi import Request, Response
+        app = func.FunctionApp()
+
+        @app.route(route="streamed", methods=["POST"])
+        async def streamed(req: Request) -> Response:
+            return Response(b"")
+
+        @app.route(route="classic", methods=["GET"])
+        def classic(req: func.HttpRequest) -> func.HttpResponse:
+            return func.HttpResponse("")
+    """)
+    with pytest.raises(AppIndexError, match="HTTP streams"):
+        load_function_app(tmp_path, module)
