@@ -281,9 +281,13 @@ def _step(run: dict, step_id: str, at: int, status: str, details: dict, usage: d
 
 @bp.activity_trigger(input_name="request")
 def run_tool_call(request: dict) -> dict:
-    """Execute one server-side function call and store its output on the step."""
+    """Execute one server-side function call and store its output on the step.
+
+    A run that is no longer in progress (cancelled meanwhile) gets no new side effects."""
     principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
     step_id, call_id = request["step_id"], request["call_id"]
+    if runs().get(principal, thread_id, run_id)["status"] != "in_progress":
+        return {"call_id": call_id}
     step = runs().load_step(principal, thread_id, run_id, step_id)[0]
     call = next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
     if call["function"]["output"] is None:
@@ -296,7 +300,10 @@ def _with_outputs(step: dict, outputs: dict[str, str]) -> dict:
     for call in step["step_details"]["tool_calls"]:
         if call["id"] in outputs and call["function"]["output"] is None:
             call["function"]["output"] = outputs[call["id"]]
-    if all(call["function"]["output"] is not None for call in step["step_details"]["tool_calls"]):
+    # A step the run's end already closed (cancelled, expired) keeps its status: a tool that
+    # returns late records what it did, but does not reopen or complete the step.
+    if step["status"] == "in_progress" and all(
+            call["function"]["output"] is not None for call in step["step_details"]["tool_calls"]):
         step["status"] = "completed"
         step["completed_at"] = step.get("completed_at") or now()
     return step
