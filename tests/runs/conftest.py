@@ -99,12 +99,14 @@ class LogicAppStandIn:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.status = 202
+        self.delay_seconds = 0.0  # a slow Logic App
         stand_in = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 stand_in.received.append({"path": self.path, "body": json.loads(self.rfile.read(length) or b"null")})
+                time.sleep(stand_in.delay_seconds)
                 self.send_response(stand_in.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
