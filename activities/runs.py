@@ -32,6 +32,8 @@ bp = df.Blueprint()
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
 # Without max_prompt_tokens, history is read back until about this many tokens.
 DEFAULT_HISTORY_TOKENS = 120_000
+# Model error codes meaning the prompt itself was refused (Azure OpenAI's content filter, OpenAI's policy).
+PROMPT_REJECTED_CODES = frozenset({"content_filter", "content_policy_violation", "invalid_prompt"})
 STEP_FINAL_STATUS = {"completed": "completed", "incomplete": "completed", "failed": "failed",
                      "cancelled": "cancelled", "expired": "expired"}
 
@@ -170,8 +172,10 @@ def _model_fault(error: openai.APIError) -> dict:
         return {"kind": "server_error", "message": str(error)[:500]}
     if isinstance(error, openai.APIStatusError) and error.status_code >= 500:
         return {"kind": "server_error", "message": str(error)[:500]}
-    code = getattr(error, "code", None) or "invalid_request_error"
-    return {"kind": "failed", "code": str(code), "message": f"The model refused the request: {error}"[:1000]}
+    # A run's last_error.code is one of OpenAI's three: a prompt the model's content policy
+    # rejected is `invalid_prompt`; any other refusal is a request this server built wrongly.
+    code = "invalid_prompt" if getattr(error, "code", None) in PROMPT_REJECTED_CODES else "server_error"
+    return {"kind": "failed", "code": code, "message": f"The model refused the request: {error}"[:1000]}
 
 
 @bp.activity_trigger(input_name="request")
