@@ -297,3 +297,31 @@ def test_max_completion_tokens_makes_the_run_incomplete(fresh, assistant, script
     assert message.incomplete_details.reason == "max_tokens"
     assert len(message.content[0].text.value) <= 16 * 4
     fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content="released when incomplete")
+
+
+def test_persistent_rate_limit_fails_the_run(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(*[reply_error(429, retry_after=0, match=tok) for _ in range(7)],
+                            reply_text(f"never used {tok}", match=tok))
+    thread = thread_with(fresh, f"throttled {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "failed", run
+    assert run.last_error.code == "rate_limit_exceeded"
+    assert len(requests_for(scripted, tok)) == 7  # six waits, then the run gives up
+
+
+def test_model_refusing_the_request_fails_the_run_with_an_openai_error_code(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_error(400, message="Unsupported value for this model", match=tok))
+    thread = thread_with(fresh, f"refused {tok}")
+
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "failed", run
+    # A run's last_error.code is one of OpenAI's three (server_error, rate_limit_exceeded,
+    # invalid_prompt); a plain 400 is a request we built wrongly. The model's own message is kept.
+    assert run.last_error.code == "server_error"
+    assert "Unsupported value for this model" in run.last_error.message
+    assert len(requests_for(scripted, tok)) == 1  # a 4xx is not retried
