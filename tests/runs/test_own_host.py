@@ -119,6 +119,25 @@ def test_declared_server_tool_runs_without_requires_action(api, scripted, stand_
     assert texts(api, thread.id)[-1] == ("assistant", f"E-mail sent {tok}")
 
 
+def test_parallel_server_calls_all_record_their_output(api, scripted, stand_in):
+    assistant = make_assistant(api, tools=[SEND_EMAIL])
+    tok = token()
+    letters = [dict(EMAIL, to=f"person{i}@example.com") for i in range(3)]
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": e} for e in letters], match=tok),
+                            reply_text(f"Three sent {tok}", match=tok))
+    thread = thread_with(api, f"mail three {tok}")
+
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "completed", run
+    assert sorted(r["body"]["to"] for r in stand_in.received) == [e["to"] for e in letters]
+    tool_step = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0]
+    assert tool_step.status == "completed"
+    assert [json.loads(c.function.output)["status"] for c in tool_step.step_details.tool_calls] == ["sent"] * 3
+    second = requests_for(scripted, tok)[1]
+    assert len([m for m in second["messages"] if m["role"] == "tool"]) == 3
+
+
 def test_failing_logic_app_becomes_an_error_output_the_model_sees(api, scripted, stand_in):
     stand_in.status = 500
     assistant = make_assistant(api, tools=[SEND_EMAIL])

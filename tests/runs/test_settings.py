@@ -25,13 +25,15 @@ def test_run_overrides_reach_the_model(fresh, scripted):
         thread_id=thread.id, assistant_id=assistant.id, model="gpt-override", instructions="Replaced.",
         additional_instructions="Also this.", temperature=0.3, top_p=0.8, tools=[TIME],
         tool_choice={"type": "function", "function": {"name": "get_time"}}, parallel_tool_calls=False,
-        response_format={"type": "json_object"}, max_completion_tokens=500)
+        response_format={"type": "json_object"}, max_completion_tokens=500,
+        additional_messages=[{"role": "user", "content": f"and one more {tok}"}])
 
     assert run.status == "completed", run
     (request,) = requests_for(scripted, tok)
     assert request["model"] == "gpt-override"
     assert request["messages"][0] == {"role": "system", "content": "Replaced.\n\nAlso this."}
-    assert request["messages"][1:] == [{"role": "user", "content": f"override {tok}"}]
+    assert request["messages"][1:] == [{"role": "user", "content": f"override {tok}"},
+                                       {"role": "user", "content": f"and one more {tok}"}]
     assert (request["temperature"], request["top_p"]) == (0.3, 0.8)
     assert request["tools"] == [as_stored(TIME)]
     assert request["tool_choice"] == {"type": "function", "function": {"name": "get_time"}}

@@ -76,6 +76,37 @@ def test_requires_action_then_submit_completes(fresh, assistant, scripted):
     assert tool_messages(second) == [{"role": "tool", "tool_call_id": call.id, "content": "21C sunny"}]
 
 
+def test_two_requires_action_rounds(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Quito"}}], match=tok),
+        reply_tool_calls([{"name": "get_time", "arguments": {"city": "Quito"}}], match=tok),
+        reply_text(f"Warm, 9am {tok}", match=tok))
+    thread = thread_with(fresh, f"Quito {tok}")
+    runs = fresh.beta.threads.runs
+
+    first = runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert first.status == "requires_action", first
+    (weather,) = first.required_action.submit_tool_outputs.tool_calls
+    second = runs.submit_tool_outputs_and_poll(run_id=first.id, thread_id=thread.id,
+                                               tool_outputs=[{"tool_call_id": weather.id, "output": "warm"}])
+    assert second.status == "requires_action", second
+    (clock,) = second.required_action.submit_tool_outputs.tool_calls
+    assert clock.function.name == "get_time" and clock.id != weather.id
+    with pytest.raises(openai.BadRequestError):  # the first round's call is not awaited any more
+        runs.submit_tool_outputs(run_id=first.id, thread_id=thread.id,
+                                 tool_outputs=[{"tool_call_id": weather.id, "output": "again"}])
+    done = runs.submit_tool_outputs_and_poll(run_id=first.id, thread_id=thread.id,
+                                             tool_outputs=[{"tool_call_id": clock.id, "output": "9am"}])
+
+    assert done.status == "completed", done
+    last = requests_for(scripted, tok)[2]
+    assert [(m["tool_call_id"], m["content"]) for m in tool_messages(last)] == [(weather.id, "warm"), (clock.id, "9am")]
+    steps = runs.steps.list(run_id=first.id, thread_id=thread.id, order="asc").data
+    assert [s.type for s in steps] == ["tool_calls", "tool_calls", "message_creation"]
+    assert all(s.status == "completed" for s in steps)
+
+
 def test_parallel_client_tool_calls_have_distinct_ids_and_both_outputs_reach_the_model(fresh, assistant, scripted):
     tok = token()
     scripted.client.enqueue(
