@@ -14,9 +14,10 @@ param tags object
 @description('Most sessions alive at once (one per thread using the code interpreter).')
 param maxConcurrentSessions int = 20
 
-@description('Idle seconds before a session and its files are discarded.')
+@description('Idle seconds before a session and its files are discarded. One hour, as OpenAI keeps a code interpreter session and as CODE_INTERPRETER_IDLE_SECONDS does for the local sandbox.')
 @minValue(300)
-param cooldownPeriodInSeconds int = 300
+@maxValue(3600)
+param cooldownPeriodInSeconds int = 3600
 
 resource pool 'Microsoft.App/sessionPools@2024-02-02-preview' = {
   name: name

@@ -1,0 +1,310 @@
+"""The local sandbox through the Sandbox interface, with bubblewrap and without."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.code_interpreter.conftest import ISOLATIONS, new_session
+from tools.code_interpreter import Execution, SandboxFile
+
+REPO = Path(__file__).resolve().parents[2]
+
+SALES_CSV = b"region,month,revenue\nnorth,1,100\nnorth,2,150\nsouth,1,80\nsouth,2,120\neast,1,60\n"
+
+
+def test_solves_a_linear_equation_with_sympy(sandbox):
+    result = sandbox.execute(new_session(), (
+        "from sympy import symbols, Eq, solve\n"
+        "x = symbols('x')\n"
+        "solution = solve(Eq(3*x + 11, 14), x)[0]\n"
+        "print(f'x = {float(solution)}')\n"
+    ), [])
+    assert result == Execution(logs="x = 1.0\n", error=None, images=[], files=[])
+
+
+def test_last_expression_is_shown_like_a_notebook_cell(sandbox):
+    session = new_session()
+    assert sandbox.execute(session, "x = (14 - 11) / 3\nx", []).logs == "1.0\n"
+    assert sandbox.execute(session, "x;", []).logs == ""  # a trailing semicolon hides it, as in Jupyter
+    assert sandbox.execute(session, "None", []).logs == ""
+
+
+def test_csv_analysis_over_an_input_file(sandbox):
+    result = sandbox.execute(new_session(), (
+        "import pandas as pd\n"
+        "df = pd.read_csv('/mnt/data/sales.csv')\n"
+        "totals = df.groupby('region')['revenue'].sum()\n"
+        "print(totals.to_dict())\n"
+        "print('best:', totals.idxmax())\n"
+    ), [SandboxFile("sales.csv", SALES_CSV)])
+    assert result.error is None
+    assert result.logs == "{'east': 60, 'north': 250, 'south': 200}\nbest: north\n"
+    assert result.files == []  # the input is not an output
+
+
+def test_matplotlib_figures_come_back_as_png(sandbox):
+    result = sandbox.execute(new_session(), (
+        "import matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2, 3], [3, 1, 2]); plt.title('shown')\n"
+        "plt.show()\n"
+        "fig, ax = plt.subplots(); ax.bar(['a', 'b'], [3, 4]); ax.set_title('left open')\n"
+    ), [])
+    assert result.error is None
+    assert len(result.images) == 2
+    for image in result.images:
+        assert image.data.startswith(b"\x89PNG\r\n\x1a\n") and len(image.data) > 1024
+        decoded = Image.open(io.BytesIO(image.data))
+        decoded.load()
+        assert decoded.format == "PNG" and decoded.size[0] > 100 and decoded.size[1] > 100
+    assert result.files == []
+
+
+def test_figures_are_closed_after_they_are_returned(sandbox):
+    session = new_session()
+    first = sandbox.execute(session, "import matplotlib.pyplot as plt\nplt.plot([1, 2])", [])
+    assert len(first.images) == 1
+    assert sandbox.execute(session, "len(plt.get_fignums())", []).logs == "0\n"
+
+
+def test_a_created_csv_comes_back_in_files_with_its_bytes(sandbox):
+    session = new_session()
+    result = sandbox.execute(session, (
+        "import pandas as pd\n"
+        "df = pd.read_csv('/mnt/data/sales.csv')\n"
+        "df[df.revenue > 90].to_csv('/mnt/data/big_sales.csv', index=False)\n"
+    ), [SandboxFile("sales.csv", SALES_CSV)])
+    assert result.error is None
+    assert [f.name for f in result.files] == ["big_sales.csv"]
+    assert result.files[0].data == b"region,month,revenue\nnorth,1,100\nnorth,2,150\nsouth,2,120\n"
+    # a later call that does not touch it does not return it again; one that changes it does
+    assert sandbox.execute(session, "print('nothing written')", []).files == []
+    changed = sandbox.execute(session, "open('/mnt/data/big_sales.csv', 'a').write('west,3,1\\n')", [])
+    assert [f.name for f in changed.files] == ["big_sales.csv"]
+    assert changed.files[0].data.endswith(b"south,2,120\nwest,3,1\n")
+
+
+def test_state_persists_within_a_session_and_not_across(sandbox):
+    one, two = new_session(), new_session()
+    assert sandbox.execute(one, "secret = 42\nimport json\nopen('/mnt/data/mine.txt', 'w').write('one')", []).error is None
+    assert sandbox.execute(one, "print(secret, json.dumps([1]), open('/mnt/data/mine.txt').read())", []).logs == "42 [1] one\n"
+    other = sandbox.execute(two, "print(secret)", [])
+    assert other.error is not None and "NameError" in other.error
+    assert sandbox.execute(two, "import os\nos.path.exists('/mnt/data/mine.txt')", []).logs == "False\n"
+
+
+def test_an_exception_is_the_error_with_its_traceback(sandbox):
+    result = sandbox.execute(new_session(), "print('before')\ndef f():\n    return 1 / 0\nf()\n", [])
+    assert result.logs == "before\n"
+    assert result.error.startswith("Traceback (most recent call last):")
+    assert 'File "<cell 1>", line 4' in result.error and "return 1 / 0" in result.error
+    assert result.error.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert "kernel.py" not in result.error
+
+
+def test_syntax_errors_and_exit_are_errors_and_the_session_goes_on(sandbox):
+    session = new_session()
+    assert sandbox.execute(session, "kept = 1", []).error is None
+    assert "SyntaxError" in sandbox.execute(session, "def (:", []).error
+    assert "SystemExit" in sandbox.execute(session, "import sys; sys.exit(3)", []).error
+    assert sandbox.execute(session, "kept", []).logs == "1\n"
+
+
+def test_stdout_and_stderr_interleave_in_order(sandbox):
+    result = sandbox.execute(new_session(), (
+        "import sys, os\n"
+        "print('one'); print('two', file=sys.stderr); print('three')\n"
+        "os.system('echo four-from-a-subprocess')\n"
+        "print('five')\n"
+    ), [])
+    assert result.logs == "one\ntwo\nthree\nfour-from-a-subprocess\nfive\n"
+
+
+def test_huge_output_is_capped_with_a_note(sandbox):
+    result = sandbox.execute(new_session(), "for i in range(200_000): print(f'line {i}')", [])
+    assert len(result.logs) < 21_000
+    assert "output truncated" in result.logs
+    assert result.logs.startswith("line 0\nline 1\n")
+    assert result.logs.rstrip().endswith("line 199999")
+
+
+def test_secret_settings_never_reach_the_sandbox(sandbox, monkeypatch):
+    secrets = {
+        "OPENAI_API_KEY": "sk-should-not-leak",
+        "AZURE_OPENAI_API_KEY": "azure-should-not-leak",
+        "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountKey=should-not-leak",
+        "SEND_EMAIL_LOGIC_APP_URL": "https://logic.example/should-not-leak",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    result = sandbox.execute(new_session(), (
+        "import os\n"
+        "print(sorted(os.environ))\n"
+        "print(open('/proc/self/environ', 'rb').read().decode(errors='replace'))\n"
+    ), [])
+    assert result.error is None
+    for name, value in secrets.items():
+        assert name not in result.logs and value not in result.logs
+    assert "HOME" in result.logs and "MPLBACKEND" in result.logs
+
+
+def test_a_runaway_call_is_stopped_and_the_next_call_works(make_sandbox, request):
+    for isolation in ISOLATIONS:
+        try:
+            sandbox = make_sandbox(isolation, timeout_seconds=1.5)
+        except pytest.skip.Exception:
+            continue
+        session = new_session()
+        sandbox.execute(session, "open('/mnt/data/kept.txt', 'w').write('kept')\nlost = 1", [])
+        started = time.monotonic()
+        result = sandbox.execute(session, "while True: pass", [])
+        elapsed = time.monotonic() - started
+        assert 1.4 < elapsed < 5, elapsed
+        assert result.error.startswith("timed out after 1.5 s") and "variables" in result.error
+        after = sandbox.execute(session, "print(open('/mnt/data/kept.txt').read(), 'lost' in globals())", [])
+        assert after.error is None and after.logs == "kept False\n"
+
+
+def test_the_memory_limit_holds_and_the_session_survives(make_sandbox):
+    for isolation in ISOLATIONS:
+        try:
+            sandbox = make_sandbox(isolation, memory_mb=300)
+        except pytest.skip.Exception:
+            continue
+        session = new_session()
+        result = sandbox.execute(session, "kept = 7\nblock = bytearray(600 * 1024 * 1024)", [])
+        assert result.error is not None and "MemoryError" in result.error and "300 MB" in result.error
+        assert sandbox.execute(session, "kept", []).logs == "7\n"
+
+
+def test_a_dying_kernel_is_reported_and_restarted(sandbox):
+    session = new_session()
+    result = sandbox.execute(session, "import os\nos._exit(3)", [])
+    assert result.error.startswith("killed:") and "exit code 3" in result.error
+    assert sandbox.execute(session, "print('back')", []).logs == "back\n"
+
+
+def test_different_sessions_run_concurrently_and_one_session_in_turn(sandbox):
+    one, two = new_session(), new_session()
+    for session in (one, two):
+        sandbox.execute(session, "import time", [])
+
+    def run_both(first, second):
+        threads = [threading.Thread(target=sandbox.execute, args=(s, "time.sleep(0.6)", [])) for s in (first, second)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.monotonic() - started
+
+    assert run_both(one, two) < 1.1
+    assert run_both(one, one) >= 1.2
+
+
+def test_identical_inputs_are_not_rewritten_and_changed_ones_are(sandbox):
+    session = new_session()
+    stat = "import os\nst = os.stat('/mnt/data/in.txt'); print(st.st_ino, st.st_mtime_ns)"
+    first = sandbox.execute(session, stat, [SandboxFile("in.txt", b"v1")]).logs
+    time.sleep(0.02)
+    assert sandbox.execute(session, stat, [SandboxFile("in.txt", b"v1")]).logs == first
+    assert sandbox.execute(session, "open('/mnt/data/in.txt').read()", [SandboxFile("in.txt", b"v2")]).logs == "'v2'\n"
+
+
+def test_idle_sessions_expire(make_sandbox):
+    sandbox = make_sandbox("none", idle_seconds=0.2)
+    session = new_session()
+    sandbox.execute(session, "remembered = 1\nopen('/mnt/data/f.txt', 'w').write('x')", [])
+    time.sleep(0.5)
+    sandbox.reap_idle()
+    result = sandbox.execute(session, "import os\nprint(os.path.exists('/mnt/data/f.txt'))\nremembered", [])
+    assert result.logs == "False\n" and "NameError" in result.error
+
+
+def test_links_and_fifos_the_code_leaves_cannot_reach_host_files(sandbox, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("host secret")
+    session = new_session()
+    result = sandbox.execute(session, (
+        "import os\n"
+        f"os.symlink({str(victim)!r}, '/mnt/data/data.csv')\n"
+        f"os.symlink({str(victim)!r}, '/mnt/data/leak.txt')\n"
+        "os.mkfifo('/mnt/data/pipe')\n"
+    ), [])
+    assert result.error is None
+    assert result.files == []  # neither the links nor the FIFO are read back
+    # an input of the same name replaces the link instead of writing through it
+    after = sandbox.execute(session, "print(open('/mnt/data/data.csv').read())", [SandboxFile("data.csv", b"input")])
+    assert after.logs == "input\n"
+    assert victim.read_text() == "host secret"
+
+
+@pytest.mark.parametrize("hostile, expected", [
+    ("../../etc/passwd", "passwd"),
+    ("/mnt/data/../../escape.txt", "escape.txt"),
+    ("..\\..\\windows\\win.ini", "win.ini"),
+    ("..", "file"),
+    ("", "file"),
+    ("a\x00b\nc.csv", "abc.csv"),
+    ("\u202etxt.exe", "txt.exe"),
+])
+def test_hostile_input_names_stay_inside_mnt_data(sandbox, hostile, expected):
+    session = new_session()
+    marker = session.encode()
+    result = sandbox.execute(session, "import os\nprint(sorted(os.listdir('/mnt/data')))", [SandboxFile(hostile, marker)])
+    assert result.logs == f"[{expected!r}]\n"
+    # on the host, the one copy is in a session's data directory under the sandbox root
+    copies = [p for p in sandbox.root.rglob("*") if p.is_file() and p.read_bytes() == marker]
+    assert [(p.name, p.parent.name) for p in copies] == [(expected, "data")]
+
+
+# ------------------------------------------------------------------ isolation (bubblewrap only)
+
+
+@pytest.fixture(scope="module")
+def listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepting = threading.Thread(target=lambda: [server.accept() for _ in range(8)], daemon=True)
+    accepting.start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _connects(sandbox, port: int) -> str:
+    return sandbox.execute(new_session(), (
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).close(); print('connected')\n"
+        "except OSError as e:\n"
+        "    print('refused', type(e).__name__)\n"
+    ), []).logs
+
+
+def test_network_is_cut_off_under_bubblewrap(make_sandbox, listener):
+    # Without bwrap the same code reaches the host's listener: the check below can fail.
+    assert _connects(make_sandbox("none"), listener) == "connected\n"
+    assert _connects(make_sandbox("bwrap"), listener).startswith("refused")
+
+
+def test_bubblewrap_hides_the_host_and_keeps_the_system_read_only(make_sandbox):
+    probe = (
+        "import os\n"
+        f"print(os.path.exists({str(REPO / 'core' / 'settings.py')!r}), os.path.exists('/proc/{os.getpid()}/environ'))\n"
+        "try:\n"
+        "    open('/usr/lib/escape.txt', 'w')\n"
+        "except OSError as e:\n"
+        "    print('read-only', type(e).__name__)\n"
+    )
+    unisolated = make_sandbox("none").execute(new_session(), probe, []).logs
+    assert unisolated.startswith("True True")  # the control: without bwrap the host is right there
+    isolated = make_sandbox("bwrap").execute(new_session(), probe, []).logs
+    assert isolated.splitlines() == ["False False", "read-only OSError"]

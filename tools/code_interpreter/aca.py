@@ -1,0 +1,263 @@
+"""The Azure sandbox: Azure Container Apps dynamic sessions (a PythonLTS code interpreter pool).
+
+Each of our sessions is the pool's session `identifier=<session id>`; the pool keeps its Python
+state and /mnt/data until it has been idle for the pool's cooldown period (infra/app/sessions.bicep).
+Calls go to the pool management endpoint's data-plane REST API (api-version 2024-02-02-preview)
+with an Entra token for https://dynamicsessions.io:
+
+    POST {endpoint}/files/upload?identifier=..   multipart/form-data, part "file"
+    GET  {endpoint}/files?identifier=..          {"value": [{"properties": {"filename", "size", "lastModifiedTime"}}]}
+    GET  {endpoint}/files/content/{name}?identifier=..
+    POST {endpoint}/code/execute?identifier=..   {"properties": {"codeInputType": "inline",
+                                                   "executionType": "synchronous", "code": ...}}
+         → {"properties": {"status", "stdout", "stderr", "result", "executionTimeInMilliseconds"}}
+
+The newer response shape ({"status", "result": {"stdout", "stderr", "executionResult"}}) is read
+as well. The service returns stdout and stderr separately, so `logs` is stdout then stderr.
+Figures left open are fetched with a second, tiny execute when the code used matplotlib.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from core import settings
+from tools.code_interpreter.sandbox import Execution, SandboxFile, limits_from_settings, safe_name
+
+API_VERSION = "2024-02-02-preview"
+DELETE_API_VERSION = "2025-10-02-preview"  # the version that documents DELETE /session
+SCOPE = "https://dynamicsessions.io/.default"
+MAX_LOG_CHARS = 20_000
+_FIGURES_MARK = "<<code-interpreter-figures>>"
+# Renders figures left open (as the local kernel does at the end of a call) and closes them.
+_FIGURES_CODE = f"""
+def _ci_collect_figures():
+    import sys, io, base64, json
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    found = []
+    if pyplot is not None:
+        for number in list(pyplot.get_fignums()):
+            figure = pyplot.figure(number)
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png")
+            pyplot.close(figure)
+            found.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+    print("{_FIGURES_MARK}" + json.dumps(found))
+_ci_collect_figures()
+del _ci_collect_figures
+"""
+_USES_PLOTS = re.compile(r"matplotlib|pyplot|plt\.|seaborn|\.plot\(|\.hist\(|\.imshow\(")
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+class AcaError(RuntimeError):
+    """The sessions service refused or failed a request (not the user's code failing)."""
+
+
+class AcaSandbox:
+    """Sandbox on an ACA dynamic sessions pool; `credential` is any azure-core TokenCredential."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        credential: Any = None,
+        timeout_seconds: float | None = None,
+        max_file_bytes: int | None = None,
+        http: requests.Session | None = None,
+    ):
+        self.endpoint = endpoint.rstrip("/")
+        if credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential(managed_identity_client_id=settings.get("AZURE_CLIENT_ID"))
+        self._credential = credential
+        self.timeout_seconds = float(timeout_seconds or limits_from_settings()[0])
+        self.max_file_bytes = int(max_file_bytes or settings.get_int("MAX_UPLOAD_BYTES"))
+        self._http = http or requests.Session()
+        # the service's own queueing and start-up on top of the code's time, before we give up
+        self.http_margin_seconds = 15.0
+        self._token: Any = None
+        self._token_lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        # per session: name → sha256 of the inputs we uploaded, and whether it has used matplotlib
+        self._uploaded: dict[str, dict[str, str]] = {}
+        self._plots: set[str] = set()
+
+    # -- the interface
+
+    def execute(self, session_id: str, code: str, inputs: list[SandboxFile]) -> Execution:
+        with self._lock_for(session_id):
+            return self._execute(session_id, code, inputs)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- REST calls
+
+    def _bearer(self) -> str:
+        with self._token_lock:
+            if self._token is None or self._token.expires_on - 300 < time.time():
+                self._token = self._credential.get_token(SCOPE)
+            return self._token.token
+
+    def _request(self, method: str, path: str, session_id: str, *, api_version: str = API_VERSION,
+                 timeout: float = 30.0, raise_timeout: bool = False, **kwargs) -> requests.Response:
+        url = f"{self.endpoint}/{path}"
+        params = {"api-version": api_version, "identifier": session_id}
+        headers = {"Authorization": f"Bearer {self._bearer()}", **kwargs.pop("headers", {})}
+        try:
+            response = self._http.request(method, url, params=params, headers=headers, timeout=timeout, **kwargs)
+        except requests.Timeout as error:
+            if raise_timeout:
+                raise
+            raise AcaError(f"dynamic sessions {method} {path} timed out after {timeout:g} s") from error
+        except requests.RequestException as error:
+            raise AcaError(f"dynamic sessions {method} {path} failed: {error}") from error
+        if response.status_code >= 400:
+            raise AcaError(f"dynamic sessions {method} {path}: HTTP {response.status_code} {response.text[:500]}")
+        return response
+
+    def _list(self, session_id: str) -> dict[str, tuple[Any, Any]]:
+        body = self._request("GET", "files", session_id).json()
+        found = {}
+        for entry in body.get("value", []):
+            props = entry.get("properties", entry)
+            name = props.get("filename") or props.get("name")
+            if not name or "/" in name.strip("/") or props.get("type") == "directory":
+                continue
+            found[name.strip("/")] = (props.get("size"), props.get("lastModifiedTime"))
+        return found
+
+    def _upload(self, session_id: str, item: SandboxFile, name: str) -> None:
+        files = {"file": (name, item.data, "application/octet-stream")}
+        self._request("POST", "files/upload", session_id, files=files, timeout=120.0)
+
+    def _download(self, session_id: str, name: str) -> bytes:
+        return self._request("GET", f"files/content/{quote(name)}", session_id, timeout=120.0).content
+
+    def _run(self, session_id: str, code: str) -> dict:
+        body = {"properties": {"codeInputType": "inline", "executionType": "synchronous", "code": code}}
+        response = self._request("POST", "code/execute", session_id, json=body, raise_timeout=True,
+                                 timeout=self.timeout_seconds + self.http_margin_seconds)
+        return response.json()
+
+    def _delete_session(self, session_id: str) -> None:
+        try:
+            self._request("DELETE", "session", session_id, api_version=DELETE_API_VERSION)
+        except AcaError:
+            pass
+
+    # -- one call
+
+    def _lock_for(self, session_id: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(session_id, threading.Lock())
+
+    def _execute(self, session_id: str, code: str, inputs: list[SandboxFile]) -> Execution:
+        before = self._list(session_id)
+        uploaded = self._uploaded.setdefault(session_id, {})
+        wrote = False
+        for item in inputs:
+            name = safe_name(item.name)
+            digest = hashlib.sha256(item.data).hexdigest()
+            present = before.get(name)
+            if uploaded.get(name) == digest and present is not None and present[0] == len(item.data):
+                continue  # identical file already there
+            self._upload(session_id, item, name)
+            uploaded[name] = digest
+            wrote = True
+        if wrote:
+            before = self._list(session_id)
+
+        try:
+            reply = self._run(session_id, code)
+        except requests.Timeout:
+            self._delete_session(session_id)
+            self._uploaded.pop(session_id, None)
+            return Execution(
+                logs="",
+                error=(f"timed out after {self.timeout_seconds:g} s: the code was stopped and the session "
+                       "restarted, so its variables and files are lost"),
+            )
+        logs, error, images = _read_reply(reply)
+
+        if _USES_PLOTS.search(code) or session_id in self._plots:
+            self._plots.add(session_id)
+            images += self._open_figures(session_id)
+
+        files, notes = [], []
+        after = self._list(session_id)
+        for name in sorted(n for n, sig in after.items() if before.get(n) != sig):
+            size = after[name][0]
+            if isinstance(size, int) and size > self.max_file_bytes:
+                notes.append(f"[/mnt/data/{name} not returned: larger than {self.max_file_bytes:,} bytes]")
+                continue
+            files.append(SandboxFile(name, self._download(session_id, name)))
+            uploaded.pop(name, None)  # the code changed it: an input of that name must be rewritten
+        if notes:
+            logs = (logs + "\n" if logs and not logs.endswith("\n") else logs) + "\n".join(notes)
+        images = [SandboxFile(f"image-{i + 1}.png", png) for i, png in enumerate(images)]
+        return Execution(logs=logs, error=error, images=images, files=files)
+
+    def _open_figures(self, session_id: str) -> list[bytes]:
+        try:
+            reply = self._run(session_id, _FIGURES_CODE)
+        except requests.Timeout:
+            return []
+        stdout = _streams(reply)[0]
+        for line in stdout.splitlines():
+            if line.startswith(_FIGURES_MARK):
+                try:
+                    return [base64.b64decode(png) for png in json.loads(line[len(_FIGURES_MARK):])]
+                except ValueError:
+                    return []
+        return []
+
+
+def _streams(reply: dict) -> tuple[str, str, Any, dict]:
+    """(stdout, stderr, value of the last expression, properties) from either response shape."""
+    props = reply.get("properties") if isinstance(reply.get("properties"), dict) else reply
+    inner = props.get("result")
+    if isinstance(inner, dict) and ("stdout" in inner or "executionResult" in inner):
+        return inner.get("stdout") or "", inner.get("stderr") or "", inner.get("executionResult"), props
+    return props.get("stdout") or "", props.get("stderr") or "", inner, props
+
+
+def _read_reply(reply: dict) -> tuple[str, str | None, list[bytes]]:
+    stdout, stderr, value, props = _streams(reply)
+    images: list[bytes] = []
+    if isinstance(value, dict) and value.get("type") == "image" and value.get("base64_data"):
+        images.append(base64.b64decode(value["base64_data"]))
+        value = None
+    error = None
+    status = str(props.get("status") or "").lower()
+    if _TRACEBACK in stderr:
+        at = stderr.index(_TRACEBACK)
+        stderr, error = stderr[:at], stderr[at:].rstrip()
+    if status in ("failure", "failed", "error") and error is None:
+        failure = props.get("error") or {}
+        if isinstance(failure, dict):
+            failure = (failure.get("error") or failure).get("message") or failure
+        error = (str(value) if value not in (None, "") else "") or stderr.strip() or str(failure) or "the code failed"
+        if error == stderr.strip():
+            stderr = ""
+        value = None
+    logs = stdout + stderr
+    if value not in (None, ""):
+        text = value if isinstance(value, str) else json.dumps(value)
+        logs += ("" if not logs or logs.endswith("\n") else "\n") + text + "\n"
+    if len(logs) > MAX_LOG_CHARS:
+        head, tail = logs[: MAX_LOG_CHARS * 3 // 4], logs[-(MAX_LOG_CHARS // 4):]
+        logs = f"{head}\n[... output truncated: {len(logs):,} characters in all ...]\n{tail}"
+    return logs, error, images

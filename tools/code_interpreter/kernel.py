@@ -1,0 +1,319 @@
+"""The Python kernel that runs inside the sandbox: one process per session, cells in, results out.
+
+Run as a script by `local.py` (never imported by the app): it must stand alone, using only the
+standard library until the user's code imports something. It speaks length-prefixed JSON on the
+stdin/stdout it was started with — a 4-byte big-endian length, then that many bytes of UTF-8
+JSON — and moves the user's stdin, stdout and stderr elsewhere first, so nothing the code prints
+(from Python or from C) can corrupt the protocol.
+
+    host → kernel   {"code": "..."}
+    kernel → host   {"ready": true}                                    once, at start-up
+                    {"logs": str, "error": str | null, "images": [base64 PNG, ...]}   per cell
+
+A cell runs like a notebook cell: statements run in one persistent namespace and the value of a
+final expression is shown with its repr. stdout and stderr share one pipe, so they interleave as
+produced; a drain thread keeps the head and the tail of it, so an endless print loop costs bounded
+memory. matplotlib figures are rendered to PNG at `plt.show()` and at the end of the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import base64
+import builtins
+import io
+import json
+import linecache
+import os
+import struct
+import sys
+import threading
+import traceback
+from collections import deque
+
+KERNEL_FILE = os.path.abspath(__file__)
+MAX_IMAGES = 20
+_SENTINEL = b"\x00\x1e__cell_output_end__\x1e\x00"
+
+
+def _read_exact(fd: int, count: int) -> bytes | None:
+    chunks = []
+    while count:
+        chunk = os.read(fd, count)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
+
+
+def _send(fd: int, message: dict) -> None:
+    data = json.dumps(message).encode("utf-8")
+    payload = struct.pack(">I", len(data)) + data
+    view = memoryview(payload)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class OutputCapture:
+    """Everything written to fds 1 and 2, in order, bounded: the first `head` and last `tail` chars."""
+
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        read_fd, write_fd = os.pipe()
+        os.dup2(write_fd, 1)
+        os.dup2(write_fd, 2)
+        os.close(write_fd)
+        self._read_fd = read_fd
+        self._lock = threading.Lock()
+        self._cell_done = threading.Event()
+        self._reset()
+        threading.Thread(target=self._drain, name="output-drain", daemon=True).start()
+        encoding = dict(encoding="utf-8", errors="backslashreplace", line_buffering=True)
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), **encoding)
+        sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), **encoding)
+
+    def _reset(self) -> None:
+        self._head = bytearray()
+        self._tail: deque[bytes] = deque()
+        self._tail_len = 0
+        self._total = 0
+
+    def _drain(self) -> None:
+        pending = b""
+        while True:
+            chunk = os.read(self._read_fd, 65536)
+            if not chunk:
+                return
+            pending += chunk
+            while True:
+                at = pending.find(_SENTINEL)
+                if at < 0:
+                    break
+                self._keep(pending[:at])
+                pending = pending[at + len(_SENTINEL):]
+                self._cell_done.set()
+            # keep a sentinel-sized suffix back in case the marker is split across reads
+            if len(pending) > len(_SENTINEL):
+                self._keep(pending[: -len(_SENTINEL)])
+                pending = pending[-len(_SENTINEL):]
+
+    def _keep(self, data: bytes) -> None:
+        if not data:
+            return
+        # Budget in bytes, 4 per char at worst; the text is cut to max_chars when collected.
+        budget = self.max_chars * 4
+        with self._lock:
+            self._total += len(data)
+            room = budget // 2 - len(self._head)
+            if room > 0:
+                self._head += data[:room]
+                data = data[room:]
+            if data:
+                self._tail.append(data)
+                self._tail_len += len(data)
+                while self._tail and self._tail_len - len(self._tail[0]) >= budget // 2:
+                    self._tail_len -= len(self._tail.popleft())
+
+    def collect(self) -> str:
+        """The cell's output so far (waits until everything written before this call is drained)."""
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        self._cell_done.clear()
+        os.write(1, _SENTINEL)
+        self._cell_done.wait()
+        with self._lock:
+            head = bytes(self._head)
+            tail = b"".join(self._tail)
+            total = self._total
+            self._reset()
+        kept = len(head) + len(tail)
+        text = (head + tail).decode("utf-8", "replace") if kept == total else None
+        if text is not None and len(text) <= self.max_chars:
+            return text
+        head_text = head.decode("utf-8", "replace")[: self.max_chars * 3 // 4]
+        tail_text = tail.decode("utf-8", "replace")[-(self.max_chars - len(head_text)):]
+        if text is not None:  # everything was kept but it is too long as text
+            tail_text = text[-(self.max_chars - len(head_text)):]
+        return (
+            f"{head_text}\n[... output truncated: {total:,} bytes in all; showing the first "
+            f"{len(head_text):,} and last {len(tail_text):,} characters ...]\n{tail_text}"
+        )
+
+
+class Figures:
+    """Renders open matplotlib figures to PNG; patches `plt.show` as soon as pyplot is imported."""
+
+    def __init__(self) -> None:
+        self.images: list[bytes] = []
+        self.dropped = 0
+        self._patched = False
+        sys.meta_path.insert(0, self)  # find_spec below: a finder that only watches for pyplot
+
+    # importlib finder protocol: never finds anything itself, only patches pyplot after it loads
+    def find_spec(self, name, path=None, target=None):
+        if name != "matplotlib.pyplot" or self._patched:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            loader_exec(module)
+            self._patch(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+    def _patch(self, pyplot) -> None:
+        if self._patched:
+            return
+        self._patched = True
+        figures = self
+
+        def show(*args, **kwargs):
+            figures.capture()
+
+        pyplot.show = show
+
+    def capture(self) -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is None:
+            return
+        self._patch(pyplot)
+        for number in list(pyplot.get_fignums()):
+            figure = pyplot.figure(number)
+            try:
+                if len(self.images) < MAX_IMAGES:
+                    buffer = io.BytesIO()
+                    figure.savefig(buffer, format="png")
+                    self.images.append(buffer.getvalue())
+                else:
+                    self.dropped += 1
+            finally:
+                pyplot.close(figure)
+
+    def take(self) -> list[bytes]:
+        images, self.images = self.images, []
+        return images
+
+
+class Kernel:
+    def __init__(self, data_dir: str, max_log_chars: int, memory_mb: int):
+        self.data_dir = data_dir
+        self.memory_mb = memory_mb
+        self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+        self.cells = 0
+        self.output = OutputCapture(max_log_chars)
+        self.figures = Figures()
+
+    def _code_for(self, code: str) -> str:
+        # Outside bubblewrap there is no /mnt/data: the session's directory stands in for it.
+        if self.data_dir != "/mnt/data":
+            code = code.replace("/mnt/data", self.data_dir)
+        return code
+
+    def _unmap(self, text: str) -> str:
+        return text.replace(self.data_dir, "/mnt/data") if self.data_dir != "/mnt/data" else text
+
+    def run_cell(self, code: str) -> dict:
+        self.cells += 1
+        filename = f"<cell {self.cells}>"
+        source = self._code_for(code)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        error = None
+        try:
+            self._execute(source, filename, display=not code.rstrip().endswith(";"))
+        except BaseException as exc:  # the user's exception, SystemExit included, is the cell's error
+            error = self._format(exc)
+        try:
+            self.figures.capture()
+        except Exception as exc:
+            error = (error + "\n" if error else "") + "rendering figures failed: " + self._format(exc)
+        logs = self.output.collect()
+        if self.figures.dropped:
+            logs += f"\n[{self.figures.dropped} more figure(s) not returned: at most {MAX_IMAGES} per call]"
+            self.figures.dropped = 0
+        return {
+            "logs": self._unmap(logs),
+            "error": self._unmap(error) if error else None,
+            "images": [base64.b64encode(png).decode("ascii") for png in self.figures.take()],
+        }
+
+    def _execute(self, source: str, filename: str, display: bool) -> None:
+        tree = ast.parse(source, filename, "exec")
+        last = None
+        if display and tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        exec(compile(tree, filename, "exec"), self.namespace)
+        if last is not None:
+            value = eval(compile(last, filename, "eval"), self.namespace)
+            if value is not None:
+                self.namespace["_"] = value
+                print(repr(value))
+
+    def _format(self, exc: BaseException) -> str:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == KERNEL_FILE:
+            tb = tb.tb_next
+        text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+        if isinstance(exc, MemoryError):
+            text += f"\n(the sandbox's memory limit is {self.memory_mb} MB)"
+        return text
+
+
+def _limit_memory(memory_mb: int) -> None:
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--max-log-chars", type=int, default=20_000)
+    parser.add_argument("--memory-mb", type=int, default=1024)
+    args = parser.parse_args()
+
+    # Keep private copies of the protocol pipes, then give the user's code /dev/null for stdin.
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    for fd in (proto_in, proto_out):
+        os.set_inheritable(fd, False)
+    sys.stdin = open(0, closefd=False)
+    sys.argv = [""]
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(KERNEL_FILE):
+        sys.path.pop(0)  # the kernel's own directory is not the user's business
+    sys.path.insert(0, args.data_dir)  # as `python` in that directory would: import a module saved there
+    os.chdir(args.data_dir)
+    _limit_memory(args.memory_mb)
+    kernel = Kernel(args.data_dir, args.max_log_chars, args.memory_mb)
+    _send(proto_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid()})
+    while True:
+        header = _read_exact(proto_in, 4)
+        if header is None:
+            return
+        body = _read_exact(proto_in, struct.unpack(">I", header)[0])
+        if body is None:
+            return
+        request = json.loads(body)
+        _send(proto_out, kernel.run_cell(request.get("code", "")))
+
+
+if __name__ == "__main__":
+    main()
