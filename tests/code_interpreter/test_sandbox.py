@@ -61,3 +61,15 @@ def test_an_unknown_sandbox_kind_is_refused(monkeypatch, fresh_shared):
     monkeypatch.setenv("CODE_INTERPRETER_SANDBOX", "docker")
     with pytest.raises(ValueError, match="'local' or 'aca'"):
         sandbox_from_settings()
+
+
+def test_bwrap_that_cannot_create_namespaces_means_no_isolation(tmp_path, monkeypatch):
+    from tools.code_interpreter.local import bwrap_mode
+
+    fake = tmp_path / "bwrap"  # what bwrap says where user namespaces are off
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert bwrap_mode.__wrapped__() is None
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert bwrap_mode.__wrapped__() is None
