@@ -18,7 +18,7 @@ from tests.support.devhost_proc import ROOT, DevhostProcess
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
-EXPIRY_SECONDS = 3
+EXPIRY_SECONDS = 8  # short, yet longer than a devhost restart (a test submits outputs after one)
 
 
 @pytest.fixture(scope="module")
@@ -225,6 +225,25 @@ def test_cancel_while_a_server_tool_runs(host, api, scripted, stand_in):
 
 
 # -- a host that dies mid-run (last: it restarts this module's devhost) ---------------
+
+def test_devhost_killed_in_requires_action_still_takes_the_outputs(host, api, scripted):
+    assistant = make_assistant(api, tools=[WEATHER])
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Baku"}}], match=tok),
+                            reply_text(f"windy {tok}", match=tok))
+    thread = thread_with(api, f"restart while waiting {tok}")
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "requires_action", run
+    call_id = run.required_action.submit_tool_outputs.tool_calls[0].id
+
+    host.restart()
+
+    done = api.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call_id, "output": "45 km/h"}])
+    assert done.status == "completed", done
+    assert texts(api, thread.id)[-1] == ("assistant", f"windy {tok}")
+    assert len(requests_for(scripted, tok)) == 2
+
 
 def test_devhost_killed_mid_run_completes_with_one_answer(host, api, scripted):
     assistant = make_assistant(api)

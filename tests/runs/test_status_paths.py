@@ -264,6 +264,23 @@ def test_cancel_while_requires_action(fresh, assistant, scripted):
     fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content="thread is free again")
 
 
+def test_cancel_while_waiting_out_a_rate_limit(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_error(429, retry_after=20, match=tok), reply_text(f"never used {tok}", match=tok))
+    thread = thread_with(fresh, f"long wait {tok}")
+    run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: requests_for(scripted, tok), what="the rate-limited model request")
+    wait_for(fresh, thread.id, run.id, "in_progress")
+
+    started = time.monotonic()
+    assert fresh.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id).status == "cancelling"
+    done = wait_for(fresh, thread.id, run.id, "cancelled")
+
+    assert time.monotonic() - started < 5, "the cancel waited for the Retry-After timer"
+    assert done.cancelled_at is not None
+    assert len(requests_for(scripted, tok)) == 1
+
+
 def test_persistent_server_errors_fail_the_run(fresh, assistant, scripted):
     tok = token()
     scripted.client.enqueue(*[reply_error(500, message="boom", match=tok) for _ in range(4)],
