@@ -137,6 +137,8 @@ def test_run_object_fields(fresh, scripted):
 
     run = fresh.beta.threads.runs.poll(created.id, thread_id=thread.id)
     assert run.status == "completed", run
+    raw = fresh.beta.threads.runs.with_raw_response.retrieve(run.id, thread_id=thread.id)
+    assert "openai-poll-after-ms" not in raw.headers  # only a run still going asks to be polled
     assert created.created_at <= run.started_at <= run.completed_at
     assert run.expires_at is None  # as at OpenAI: a finished run (not expired) shows no deadline
     assert run.cancelled_at is None and run.failed_at is None

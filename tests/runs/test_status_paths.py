@@ -214,7 +214,7 @@ def test_cancel_while_queued(fresh, assistant, scripted, devhost):
 
 def test_cancel_while_model_answers_drops_the_late_reply(fresh, assistant, scripted, devhost):
     tok = token()
-    scripted.client.enqueue(reply_text(f"too late {tok}", match=tok, latency_ms=1500))
+    scripted.client.enqueue(reply_text(f"too late {tok}", match=tok, latency_ms=3000))
     thread = thread_with(fresh, f"slow question {tok}")
     run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
     wait_for(fresh, thread.id, run.id, "in_progress")
@@ -224,7 +224,7 @@ def test_cancel_while_model_answers_drops_the_late_reply(fresh, assistant, scrip
     assert cancelling.status == "cancelling"
     started = time.monotonic()
     done = wait_for(fresh, thread.id, run.id, "cancelled")
-    assert time.monotonic() - started < 1.5, "the cancel waited for the model instead of racing it"
+    assert time.monotonic() - started < 2.5, "the cancel waited for the model instead of racing it"
     assert done.cancelled_at is not None and done.started_at is not None
 
     # The model's answer arrives after the cancel: the activity finishes, and stores nothing.

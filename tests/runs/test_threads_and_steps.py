@@ -20,6 +20,9 @@ def test_one_active_run_per_thread(fresh, assistant, scripted):
     scripted.client.enqueue(reply_text(f"slow {tok}", match=tok, latency_ms=800))
     thread = thread_with(fresh, f"busy thread {tok}")
     run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    raw = fresh.beta.threads.runs.with_raw_response.retrieve(run.id, thread_id=thread.id)
+    assert raw.parse().status in ("queued", "in_progress")
+    assert int(raw.headers["openai-poll-after-ms"]) > 0  # the SDK's poll helpers honour it
 
     with pytest.raises(openai.BadRequestError):
         fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
