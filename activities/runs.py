@@ -10,13 +10,16 @@ a tool call whose output is stored is not run twice.
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import azure.durable_functions as df
 import openai
 
+from activities import code_interpreter
 from core import ids
 from core.errors import ApiError
 from core.model_client import chat_client, retry_after_seconds
@@ -126,6 +129,21 @@ def _history(principal: str, run: dict) -> list[dict]:
         after = page.data[-1]["id"]
 
 
+def _model_output(step: dict, call: dict) -> str | None:
+    """What the model reads back for a call: a function's output, or code_interpreter's rendered result."""
+    if call["type"] == "function":
+        return call["function"].get("output")
+    return step.get("_engine", {}).get("outputs", {}).get(call["id"])
+
+
+def _as_chat_call(call: dict) -> dict:
+    if call["type"] == "function":
+        name, arguments = call["function"]["name"], call["function"]["arguments"]
+    else:
+        name, arguments = code_interpreter.TOOL_NAME, json.dumps({"code": call["code_interpreter"]["input"]})
+    return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
 def _run_turns(steps: list[dict]) -> list[dict]:
     """This run's tool exchanges so far, as chat messages (only fully answered calls)."""
     turns: list[dict] = []
@@ -133,14 +151,11 @@ def _run_turns(steps: list[dict]) -> list[dict]:
         details = step["step_details"]
         if details["type"] != "tool_calls":
             continue
-        calls = [call for call in details["tool_calls"] if call["type"] == "function"]
-        if not calls or any(call["function"].get("output") is None for call in calls):
+        calls = details["tool_calls"]
+        if not calls or any(_model_output(step, call) is None for call in calls):
             continue
-        turns.append({"role": "assistant", "content": None, "tool_calls": [
-            {"id": call["id"], "type": "function",
-             "function": {"name": call["function"]["name"], "arguments": call["function"]["arguments"]}}
-            for call in calls]})
-        turns += [{"role": "tool", "tool_call_id": call["id"], "content": call["function"]["output"]}
+        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call) for call in calls]})
+        turns += [{"role": "tool", "tool_call_id": call["id"], "content": _model_output(step, call)}
                   for call in calls]
     return turns
 
@@ -189,21 +204,50 @@ def run_model_turn(request: dict) -> dict:
         return recorded
     if run["status"] != "in_progress":
         return {"kind": "cancelled"}
+    history = _history(principal, run)
+    steps = runs().all_steps(principal, thread_id, run_id)
+    turn_context = TurnContext(code_files=[], produced=[])
     tools = _chat_tools(run)
+    if code_interpreter.enabled(run):
+        thread = runs().threads.get(principal, thread_id)
+        turn_context.code_files = code_interpreter.input_files(principal, run, thread, history)
+        turn_context.produced = [item for step in steps for item in step.get("_engine", {}).get("produced", [])]
+        tools.append(code_interpreter.chat_tool(turn_context.code_files))
     try:
-        prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=_history(principal, run),
-                              run_turns=_run_turns(runs().all_steps(principal, thread_id, run_id)), tools=tools,
+        prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
+                              run_turns=_run_turns(steps), tools=tools,
                               truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"))
     except PromptTooLarge:
-        return _record_turn(principal, run, turn, {"kind": "incomplete", "reason": "max_prompt_tokens"}, None)
+        return _record_turn(principal, run, turn, {"kind": "incomplete", "reason": "max_prompt_tokens"}, None,
+                            turn_context)
     try:
         completion = chat_client().chat.completions.create(**_completion_request(run, prompt.messages, tools))
     except openai.APIError as error:
         return _model_fault(error)
-    return _record_turn(principal, run, turn, None, completion)
+    return _record_turn(principal, run, turn, None, completion, turn_context)
 
 
-def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, completion) -> dict:
+@dataclass
+class TurnContext:
+    """What a turn knows beyond the run: code_interpreter's input files and what earlier calls produced."""
+
+    code_files: list[dict]
+    produced: list[dict]
+
+
+def _is_code_call(run: dict, name: str) -> bool:
+    return name == code_interpreter.TOOL_NAME and code_interpreter.enabled(run)
+
+
+def _step_call(run: dict, call) -> dict:
+    if _is_code_call(run, call.function.name):
+        return code_interpreter.step_call(call.id, call.function.arguments)
+    return {"id": call.id, "type": "function",
+            "function": {"name": call.function.name, "arguments": call.function.arguments, "output": None}}
+
+
+def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, completion,
+                 context: TurnContext) -> dict:
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile."""
     choice = completion.choices[0] if completion is not None else None
     usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
@@ -212,19 +256,17 @@ def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, com
     tool_calls = list(choice.message.tool_calls or []) if choice is not None else []
     if outcome is None and tool_calls and choice.finish_reason != "length":
         step_id = ids.new_id("step")
-        server = [call.id for call in tool_calls if registry.server_tool(call.function.name) is not None
-                  and _declares_function(run, call.function.name)]
+        server = [call.id for call in tool_calls if _is_code_call(run, call.function.name) or (
+            registry.server_tool(call.function.name) is not None and _declares_function(run, call.function.name))]
         outcome = {"kind": "tool_calls", "step_id": step_id, "server_calls": server,
                    "client_calls": [call.id for call in tool_calls if call.id not in server]}
         step = _step(run, step_id, at, "in_progress", {"type": "tool_calls", "tool_calls": [
-            {"id": call.id, "type": "function",
-             "function": {"name": call.function.name, "arguments": call.function.arguments, "output": None}}
-            for call in tool_calls]}, usage)
+            _step_call(run, call) for call in tool_calls]}, usage)
         message = None
     elif outcome is None:
         truncated = choice.finish_reason == "length"
         outcome = {"kind": "incomplete", "reason": "max_completion_tokens"} if truncated else {"kind": "message"}
-        message = _assistant_message(run, at, choice.message.content or "", truncated)
+        message = _assistant_message(run, at, choice.message.content or "", truncated, context.produced)
         step = _step(run, ids.new_id("step"), at, "completed",
                      {"type": "message_creation", "message_creation": {"message_id": message["id"]}}, usage)
     else:
@@ -237,6 +279,7 @@ def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, com
         if turn in engine["turns"]:
             return RunChange(current)  # an earlier attempt of this activity already stored the turn
         engine["turns"][turn] = outcome
+        engine["code_files"] = context.code_files
         engine["usage"] = _add_usage(engine.get("usage"), usage)
         operations, blobs = [], []
         if message is not None:
@@ -260,13 +303,13 @@ def _declares_function(run: dict, name: str) -> bool:
     return any(tool.get("type") == "function" and tool["function"]["name"] == name for tool in run.get("tools") or [])
 
 
-def _assistant_message(run: dict, at: int, text: str, truncated: bool) -> dict:
+def _assistant_message(run: dict, at: int, text: str, truncated: bool, produced: list[dict]) -> dict:
     return Message(
         id=ids.new_id("message"), created_at=at, thread_id=run["thread_id"],
         status="incomplete" if truncated else "completed",
         incomplete_details={"reason": "max_tokens"} if truncated else None,
         completed_at=None if truncated else at, incomplete_at=at if truncated else None,
-        role="assistant", content=[{"type": "text", "text": {"value": text, "annotations": []}}],
+        role="assistant", content=code_interpreter.message_content(text, produced),
         assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
     ).model_dump(mode="json")
 
@@ -294,20 +337,42 @@ def run_tool_call(request: dict) -> dict:
         return {"call_id": call_id}
     step = runs().load_step(principal, thread_id, run_id, step_id)[0]
     call = next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
-    if call["function"]["output"] is None:
+    if _model_output(step, call) is not None:
+        return {"call_id": call_id}  # a repeated delivery of a call already run
+    if call["type"] == "function":
         output = registry.execute(call["function"]["name"], call["function"]["arguments"])
-        runs().update_step(principal, thread_id, run_id, step_id, lambda current: _with_outputs(current, {call_id: output}))
+
+        def record(current: dict) -> dict:
+            current_call = _call_in(current, call_id)
+            if current_call["function"]["output"] is None:
+                current_call["function"]["output"] = output
+            return complete_if_answered(current)
+    else:
+        run = runs().get(principal, thread_id, run_id)
+        result = code_interpreter.execute(principal, thread_id, call["code_interpreter"]["input"],
+                                          _engine(run).get("code_files") or [])
+
+        def record(current: dict) -> dict:
+            engine = current.setdefault("_engine", {})
+            if call_id not in engine.setdefault("outputs", {}):
+                _call_in(current, call_id)["code_interpreter"]["outputs"] = result["outputs"]
+                engine["outputs"][call_id] = result["model_output"]
+                engine.setdefault("produced", []).extend(result["produced"])
+            return complete_if_answered(current)
+
+    runs().update_step(principal, thread_id, run_id, step_id, record)
     return {"call_id": call_id}
 
 
-def _with_outputs(step: dict, outputs: dict[str, str]) -> dict:
-    for call in step["step_details"]["tool_calls"]:
-        if call["id"] in outputs and call["function"]["output"] is None:
-            call["function"]["output"] = outputs[call["id"]]
+def _call_in(step: dict, call_id: str) -> dict:
+    return next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
+
+
+def complete_if_answered(step: dict) -> dict:
     # A step the run's end already closed (cancelled, expired) keeps its status: a tool that
     # returns late records what it did, but does not reopen or complete the step.
     if step["status"] == "in_progress" and all(
-            call["function"]["output"] is not None for call in step["step_details"]["tool_calls"]):
+            _model_output(step, call) is not None for call in step["step_details"]["tool_calls"]):
         step["status"] = "completed"
         step["completed_at"] = step.get("completed_at") or now()
     return step

@@ -15,7 +15,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runs import runs
+from activities.runs import complete_if_answered, runs
 from api import requests, services
 from api.routing import endpoint, pagination_params
 from api.threads import create_thread
@@ -189,7 +189,7 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
         for call in step["step_details"]["tool_calls"]:
             if call["id"] in outputs:
                 call["function"]["output"] = outputs[call["id"]]
-        operations, blob = runs().step_operations(principal, step, entity.metadata["etag"])
+        operations, blob = runs().step_operations(principal, complete_if_answered(step), entity.metadata["etag"])
         run.update(status="queued", required_action=None)
         accepted["round"] = engine["round"]
         return RunChange(run, operations, [blob])
@@ -204,6 +204,7 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
     page = runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                              requests.page_request(req, "step"))
+    page.data = [public(step) for step in page.data]
     return requests.json_response(page.wire())
 
 
@@ -212,4 +213,4 @@ def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
     step = runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                             req.route_params["step_id"])[0]
-    return requests.json_response(step)
+    return requests.json_response(public(step))

@@ -1,0 +1,151 @@
+"""code_interpreter in a run: offering it to the model, running its calls, shaping what comes back.
+
+The model sees code_interpreter as a function (`code_interpreter(code)`) whose
+description lists the files at /mnt/data, so it works with any chat model. A
+call runs in the thread's sandbox session (tools/code_interpreter). Its run step
+records OpenAI's shape — `input` and `outputs` (`logs`, `image`) — and keeps,
+under the step's private `_engine` key, the text the model reads back and the
+files the call produced, which the run's final message cites: images as
+`image_file` parts, files as `file_path` annotations on `sandbox:/mnt/data/<name>`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from functools import lru_cache
+
+from core.errors import NotFound
+from core.repositories.assistants import AssistantRepository
+from core.repositories.files import FileRepository
+from core.store import default_store
+from tools.code_interpreter import DATA_DIR, Execution, SandboxFile, safe_name, sandbox_from_settings
+
+TOOL_NAME = "code_interpreter"
+OUTPUT_PURPOSE = "assistants_output"
+_SANDBOX_LINK = re.compile(r"sandbox:" + re.escape(DATA_DIR) + r"/([^\s)\]\"'`]+)")
+
+
+@lru_cache(maxsize=1)
+def _assistants() -> AssistantRepository:
+    return AssistantRepository(default_store())
+
+
+@lru_cache(maxsize=1)
+def _files() -> FileRepository:
+    return FileRepository(default_store())
+
+
+def enabled(run: dict) -> bool:
+    return any(tool.get("type") == TOOL_NAME for tool in run.get("tools") or [])
+
+
+def _resource_file_ids(record: dict | None) -> list[str]:
+    resources = (record or {}).get("tool_resources") or {}
+    return list((resources.get(TOOL_NAME) or {}).get("file_ids") or [])
+
+
+def input_files(principal: str, run: dict, thread: dict, messages: list[dict]) -> list[dict]:
+    """The files the sandbox holds for this turn: assistant's, thread's and attached ones, by name."""
+    try:
+        assistant = _assistants().get(principal, run["assistant_id"])
+    except NotFound:
+        assistant = None
+    file_ids = _resource_file_ids(assistant) + _resource_file_ids(thread)
+    for message in messages:
+        for attachment in message.get("attachments") or []:
+            if any(tool.get("type") == TOOL_NAME for tool in attachment.get("tools") or []):
+                file_ids.append(attachment["file_id"])
+    found, names = [], set()
+    for file_id in dict.fromkeys(file_ids):
+        try:
+            record = _files().get(principal, file_id)
+        except NotFound:
+            continue  # deleted since it was attached: the model is simply not offered it
+        name = safe_name(record["filename"])
+        if name in names:
+            name = f"{file_id}-{name}"
+        names.add(name)
+        found.append({"file_id": file_id, "name": name})
+    return found
+
+
+def chat_tool(files: list[dict]) -> dict:
+    listing = "\n".join(f"- {DATA_DIR}/{f['name']}" for f in files) or "(none yet)"
+    return {"type": "function", "function": {
+        "name": TOOL_NAME,
+        "description": (
+            "Run Python code in a stateful sandbox (like a Jupyter notebook: variables, imports and files "
+            "persist between calls in this conversation; the last expression's value is printed). "
+            "numpy, pandas, matplotlib, scipy, sympy and openpyxl are installed; there is no internet. "
+            f"Files uploaded by the user are at:\n{listing}\n"
+            f"Save files for the user under {DATA_DIR}/ and cite them as sandbox:{DATA_DIR}/<name>. "
+            "Figures left open or shown with plt.show() are returned to the user as images."),
+        "parameters": {"type": "object", "properties": {"code": {
+            "type": "string", "description": "The Python code to run."}}, "required": ["code"]},
+    }}
+
+
+def code_of(arguments: str) -> str:
+    """The code of a call: `{"code": ...}`, or the raw text when a model sends bare code."""
+    try:
+        parsed = json.loads(arguments or "")
+    except json.JSONDecodeError:
+        return arguments or ""
+    if isinstance(parsed, dict) and isinstance(parsed.get("code"), str):
+        return parsed["code"]
+    return arguments or ""
+
+
+def step_call(call_id: str, arguments: str) -> dict:
+    return {"id": call_id, "type": TOOL_NAME, TOOL_NAME: {"input": code_of(arguments), "outputs": []}}
+
+
+def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dict:
+    """Run the code in the thread's session; store what it produced as files. Returns the step's record of it."""
+    inputs = []
+    for entry in files:
+        _, chunks = _files().content(principal, entry["file_id"])
+        inputs.append(SandboxFile(entry["name"], b"".join(chunks)))
+    result = sandbox_from_settings().execute(thread_id, code, inputs)
+    produced, outputs = [], []
+    if result.logs or result.error:
+        outputs.append({"type": "logs", "logs": "\n".join(part for part in (result.logs, result.error) if part)})
+    for image in result.images:
+        file_id = _store(principal, image)
+        produced.append({"kind": "image", "name": image.name, "file_id": file_id})
+        outputs.append({"type": "image", "image": {"file_id": file_id}})
+    for created in result.files:
+        produced.append({"kind": "file", "name": created.name, "file_id": _store(principal, created)})
+    return {"outputs": outputs, "model_output": _model_text(result, produced), "produced": produced}
+
+
+def _store(principal: str, produced: SandboxFile) -> str:
+    record = _files().create(principal, filename=produced.name, purpose=OUTPUT_PURPOSE, chunks=[produced.data],
+                             created_at=int(time.time()))
+    return record["id"]
+
+
+def _model_text(result: Execution, produced: list[dict]) -> str:
+    lines = [result.logs.rstrip()] if result.logs.strip() else []
+    if result.error:
+        lines.append(result.error.rstrip())
+    for item in produced:
+        if item["kind"] == "image":
+            lines.append(f"[an image was produced and shown to the user: {item['name']}]")
+        else:
+            lines.append(f"[file saved: sandbox:{DATA_DIR}/{item['name']}]")
+    return "\n".join(lines) or "(no output)"
+
+
+def message_content(text: str, produced: list[dict]) -> list[dict]:
+    """The assistant message's parts: the run's images, then its text with file_path annotations."""
+    parts = [{"type": "image_file", "image_file": {"file_id": item["file_id"], "detail": "auto"}}
+             for item in produced if item["kind"] == "image"]
+    latest = {item["name"]: item["file_id"] for item in produced if item["kind"] == "file"}
+    annotations = [
+        {"type": "file_path", "text": match.group(0), "start_index": match.start(), "end_index": match.end(),
+         "file_path": {"file_id": latest[match.group(1)]}}
+        for match in _SANDBOX_LINK.finditer(text) if match.group(1) in latest]
+    return parts + [{"type": "text", "text": {"value": text, "annotations": annotations}}]
