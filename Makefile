@@ -5,11 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 7071
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench clean sandbox-isolation
 
 # Installs only what is missing: the venv is rebuilt when a requirements file changes,
 # node_modules when package.json changes.
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed sandbox-isolation
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
+
+# code_interpreter's local sandbox isolates with bubblewrap where it can be installed (Debian/Ubuntu);
+# without it the sandbox still works, unisolated, and says so.
+sandbox-isolation:
+	@command -v bwrap >/dev/null || { command -v apt-get >/dev/null && SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo) && \
+	  { $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap; }; }; } \
+	  || echo "note: bubblewrap not installed; code_interpreter's local sandbox runs without isolation"
 
 run: install
 	$(PY) -m devhost.launcher --port $(PORT)
