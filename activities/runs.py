@@ -80,13 +80,6 @@ def _to_in_progress(request: dict, from_status: str) -> dict:
     return runs().update(request["principal"], request["thread_id"], request["run_id"], change)
 
 
-@bp.activity_trigger(input_name="request")
-def run_start(request: dict) -> dict:
-    """queued → in_progress; a run cancelled before it started stays `cancelling` for run_finish."""
-    run = _to_in_progress(request, "queued")
-    return {"status": run["status"], "expires_at": run["expires_at"]}
-
-
 # -- one model turn --------------------------------------------------------------
 
 def _chat_tools(run: dict) -> list[dict]:
@@ -202,6 +195,8 @@ def run_model_turn(request: dict) -> dict:
     recorded = _engine(run)["turns"].get(turn)
     if recorded is not None:
         return recorded
+    if run["status"] == "queued" and turn == "0":
+        run = _to_in_progress(request, "queued")  # the run starts with its first turn
     if run["status"] != "in_progress":
         return {"kind": "cancelled"}
     history = _history(principal, run)
@@ -290,7 +285,10 @@ def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, com
             step_operations, blob = runs().step_operations(principal, step)
             operations += step_operations
             blobs.append(blob)
-        return RunChange(current, operations, blobs)
+        finished = outcome["kind"] == "message"
+        if finished:  # the answer and the run's completion land together: the client sees both at once
+            _make_terminal(current, "completed", at)
+        return RunChange(current, operations, blobs, release_thread=finished)
 
     try:
         stored = runs().update(principal, run["thread_id"], run["id"], change)
@@ -399,10 +397,10 @@ def run_require_action(request: dict) -> dict:
         return RunChange(run)
 
     try:
-        runs().update(principal, thread_id, run_id, change)
+        run = runs().update(principal, thread_id, run_id, change)
     except RunCancelled:
         return {"status": "cancelled"}
-    return {"status": "requires_action"}
+    return {"status": "requires_action", "expires_at": run["expires_at"]}
 
 
 @bp.activity_trigger(input_name="request")
@@ -412,6 +410,17 @@ def run_resume(request: dict) -> dict:
 
 
 # -- finish ----------------------------------------------------------------------
+
+def _make_terminal(run: dict, status: str, at: int) -> None:
+    run["status"] = status
+    run["required_action"] = None
+    if status != "expired":
+        run["expires_at"] = None  # as at OpenAI: only a live or expired run shows its deadline
+    stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at"}.get(status)
+    if stamp:
+        run[stamp] = at
+    run["usage"] = _engine(run).get("usage") or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
 
 @bp.activity_trigger(input_name="request")
 def run_finish(request: dict) -> dict:
@@ -424,18 +433,11 @@ def run_finish(request: dict) -> dict:
         if run["status"] in TERMINAL_STATUSES:
             return RunChange(run, release_thread=True)
         at = now()
-        run["status"] = status
-        run["required_action"] = None
-        if status != "expired":
-            run["expires_at"] = None  # as at OpenAI: only a live or expired run shows its deadline
-        stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at"}.get(status)
-        if stamp:
-            run[stamp] = at
+        _make_terminal(run, status, at)
         if status == "incomplete":
             run["incomplete_details"] = {"reason": request.get("incomplete_reason") or "max_completion_tokens"}
         if request.get("last_error"):
             run["last_error"] = request["last_error"]
-        run["usage"] = _engine(run).get("usage") or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         operations, blobs = [], []
         for step in open_steps:
             entity = runs().load_step(principal, thread_id, run_id, step["id"])[1]

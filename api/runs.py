@@ -31,15 +31,17 @@ from orchestrators.run_lifecycle import CANCEL_EVENT, tool_outputs_event
 bp = df.Blueprint()
 TAG = "Runs"
 ORCHESTRATOR = "run_orchestrator"
-# The SDK's poll helpers wait this long between retrievals of a run that is still going.
-POLL_AFTER_MS = "200"
+# The SDK's poll helpers wait as long as this header says between retrievals of a live run:
+# briskly while a run is young (most answers come within seconds), then more gently.
+POLL_AFTER_YOUNG_MS, POLL_AFTER_MS, YOUNG_RUN_SECONDS = "40", "250", 10
 logger = logging.getLogger(__name__)
 
 
 def run_response(record: dict, status: int = 200) -> func.HttpResponse:
     response = requests.json_response(public(record), status)
     if record["status"] in ACTIVE_STATUSES:
-        response.headers["openai-poll-after-ms"] = POLL_AFTER_MS
+        young = services.now() - record["created_at"] < YOUNG_RUN_SECONDS
+        response.headers["openai-poll-after-ms"] = POLL_AFTER_YOUNG_MS if young else POLL_AFTER_MS
     return response
 
 

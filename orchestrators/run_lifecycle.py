@@ -5,7 +5,7 @@ these functions decide and feeds back what happened. Nothing here does I/O or
 reads a clock, so every path can be tested exhaustively and replays identically.
 
 A model turn reports one outcome (a small dict from the `model_turn` activity):
-  {"kind": "message"}                               the assistant answered; the run is complete
+  {"kind": "message"}                               the assistant answered; the run is stored as complete
   {"kind": "tool_calls", "step_id", "server_calls", "client_calls"}
   {"kind": "incomplete", "reason"}                  max_completion_tokens / max_prompt_tokens reached
   {"kind": "rate_limited", "retry_after"}           model 429 (seconds to wait, if it said)
@@ -39,6 +39,8 @@ class Finish:
     status: str  # completed | failed | incomplete | cancelled | expired
     last_error: dict[str, str] | None = None
     incomplete_reason: str | None = None
+    # The model turn already stored the terminal status with the answer (nothing left to write).
+    recorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def after_model_turn(outcome: dict[str, Any], state: TurnState, budget: FaultBud
     """What to do once a model turn has reported its outcome."""
     kind = outcome["kind"]
     if kind == "message":
-        return Finish("completed")
+        return Finish("completed", recorded=True)
     if kind == "cancelled":
         return Finish("cancelled")
     if kind == "incomplete":

@@ -39,24 +39,20 @@ def _race_cancel(context: df.DurableOrchestrationContext, task, cancel):
 
 @bp.orchestration_trigger(context_name="context")
 def run_orchestrator(context: df.DurableOrchestrationContext):
-    run = context.get_input()  # {"principal", "thread_id", "run_id"}
+    run = context.get_input()  # {"principal", "thread_id", "run_id"}; the first model turn starts the run
     cancel = context.wait_for_external_event(CANCEL_EVENT)
-    started = yield _call(context, "run_start", run)
-    if started["status"] != "in_progress":
-        yield _call(context, "run_finish", {**run, "status": "cancelled"})
-        return "cancelled"
-    expires_at = datetime.fromtimestamp(started["expires_at"], tz=timezone.utc)
     state = TurnState()
     try:
-        finish = yield from _run_turns(context, run, state, expires_at, cancel)
+        finish = yield from _run_turns(context, run, state, cancel)
     except Exception as error:  # an activity failed past its retries: the run fails, honestly
         finish = Finish("failed", last_error={"code": "server_error", "message": f"Run engine error: {error}"[:1000]})
-    yield _call(context, "run_finish", {**run, "status": finish.status, "last_error": finish.last_error,
-                                        "incomplete_reason": finish.incomplete_reason})
+    if not finish.recorded:
+        yield _call(context, "run_finish", {**run, "status": finish.status, "last_error": finish.last_error,
+                                            "incomplete_reason": finish.incomplete_reason})
     return finish.status
 
 
-def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnState, expires_at: datetime, cancel):
+def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnState, cancel):
     """Model turns until a decision finishes the run."""
     while True:
         context.set_custom_status({"turn": state.turn})
@@ -83,7 +79,7 @@ def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnSt
                 continue
             decision = RequireAction(decision.step_id)
         if isinstance(decision, RequireAction):
-            finish = yield from _require_action(context, run, state, outcome, expires_at, cancel)
+            finish = yield from _require_action(context, run, state, outcome, cancel)
             if finish is not None:
                 return finish
             state.next_turn()
@@ -91,14 +87,14 @@ def _run_turns(context: df.DurableOrchestrationContext, run: dict, state: TurnSt
         return decision
 
 
-def _require_action(context: df.DurableOrchestrationContext, run: dict, state: TurnState, outcome: dict,
-                    expires_at: datetime, cancel):
+def _require_action(context: df.DurableOrchestrationContext, run: dict, state: TurnState, outcome: dict, cancel):
     """requires_action until the client's outputs arrive, the run expires or is cancelled."""
     state.action_rounds += 1
     asked = yield _call(context, "run_require_action", {
         **run, "step_id": outcome["step_id"], "client_calls": outcome["client_calls"], "round": state.action_rounds})
     if asked["status"] != "requires_action":
         return Finish("cancelled")
+    expires_at = datetime.fromtimestamp(asked["expires_at"], tz=timezone.utc)
     outputs = context.wait_for_external_event(tool_outputs_event(state.action_rounds))
     expiry = context.create_timer(expires_at)
     winner = yield context.task_any([outputs, cancel, expiry])

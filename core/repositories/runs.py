@@ -80,8 +80,9 @@ class RunRepository:
         return record
 
     def load(self, principal: str, thread_id: str, run_id: str) -> tuple[dict, dict]:
-        self.threads.state(principal, thread_id)
-        entity = RUNS.get(self.table, thread_id, run_id) if ids.is_id("run", run_id) else None
+        """One read: the run row carries its owner, and a run exists only inside its live thread."""
+        entity = RUNS.get(self.table, thread_id, run_id) if ids.is_id("run", run_id) and ids.is_id(
+            "thread", thread_id) else None
         if entity is None or entity.get("owner") != principal:
             raise NotFound("run", run_id)
         return self._codec.decode(entity), entity

@@ -12,7 +12,7 @@ BUDGET = FaultBudget(max_server_error_attempts=3, max_rate_limit_waits=2, backof
 
 
 @pytest.mark.parametrize("outcome, expected", [
-    ({"kind": "message"}, Finish("completed")),
+    ({"kind": "message"}, Finish("completed", recorded=True)),
     ({"kind": "cancelled"}, Finish("cancelled")),
     ({"kind": "incomplete", "reason": "max_completion_tokens"},
      Finish("incomplete", incomplete_reason="max_completion_tokens")),
