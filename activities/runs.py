@@ -100,7 +100,7 @@ def _tool_choice(run: dict) -> Any:
     return "auto"
 
 
-def _history(principal: str, run: dict) -> list[dict]:
+def _history(run: dict) -> list[dict]:
     """The thread's messages the model may see, newest pages first until the budget is met."""
     truncation = run.get("truncation_strategy") or {}
     keep = truncation.get("last_messages") if truncation.get("type") == "last_messages" else None
@@ -109,7 +109,7 @@ def _history(principal: str, run: dict) -> list[dict]:
     tokens = 0
     after = None
     while True:
-        page = runs().messages.list(principal, run["thread_id"], PageRequest(limit=100, order="desc", after=after))
+        page = runs().messages.page_of_owned_thread(run["thread_id"], PageRequest(limit=100, order="desc", after=after))
         for message in page.data:
             if message.get("run_id") == run["id"] and message["role"] == "assistant":
                 continue  # this run's own partial output is not context
@@ -199,8 +199,8 @@ def run_model_turn(request: dict) -> dict:
         run = _to_in_progress(request, "queued")  # the run starts with its first turn
     if run["status"] != "in_progress":
         return {"kind": "cancelled"}
-    history = _history(principal, run)
-    steps = runs().all_steps(principal, thread_id, run_id)
+    history = _history(run)
+    steps = runs().all_steps(principal, thread_id, run_id) if turn != "0" else []  # no step precedes turn 0
     turn_context = TurnContext(code_files=[], produced=[])
     tools = _chat_tools(run)
     if code_interpreter.enabled(run):

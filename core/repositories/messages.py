@@ -68,6 +68,11 @@ class MessageRepository:
 
     def list(self, principal: str, thread_id: str, request: PageRequest, run_id: str | None = None) -> Page:
         self.threads.state(principal, thread_id)
+        return self.page_of_owned_thread(thread_id, request, run_id)
+
+    def page_of_owned_thread(self, thread_id: str, request: PageRequest, run_id: str | None = None) -> Page:
+        """A page of a thread whose ownership the caller has already established (the run engine,
+        holding the thread's run), without reading the thread row again."""
         where, parameters = ("run_id eq @run_id", {"run_id": run_id}) if run_id else (None, None)
         rows, has_more = MESSAGES.page(self.table, thread_id, request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
