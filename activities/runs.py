@@ -69,7 +69,7 @@ def _add_usage(total: dict | None, usage: dict | None) -> dict | None:
 
 # -- start ---------------------------------------------------------------------
 
-def _to_in_progress(request: dict, from_status: str) -> dict:
+def _to_in_progress(request: dict, from_status: str, loaded: tuple[dict, dict] | None = None) -> dict:
     """Move the run from `from_status` to in_progress (a no-op in any other status)."""
     def change(run: dict) -> RunChange:
         if run["status"] == from_status:
@@ -77,7 +77,7 @@ def _to_in_progress(request: dict, from_status: str) -> dict:
             run["started_at"] = run.get("started_at") or now()
         return RunChange(run)
 
-    return runs().update(request["principal"], request["thread_id"], request["run_id"], change)
+    return runs().update(request["principal"], request["thread_id"], request["run_id"], change, loaded=loaded)
 
 
 # -- one model turn --------------------------------------------------------------
@@ -191,12 +191,12 @@ def run_model_turn(request: dict) -> dict:
     """Ask the model once and store what it said; returns the turn's outcome (see run_lifecycle)."""
     principal, thread_id, run_id, turn = (request["principal"], request["thread_id"], request["run_id"],
                                           str(request["turn"]))
-    run = runs().get(principal, thread_id, run_id)
+    run, entity = runs().load(principal, thread_id, run_id)
     recorded = _engine(run)["turns"].get(turn)
     if recorded is not None:
         return recorded
     if run["status"] == "queued" and turn == "0":
-        run = _to_in_progress(request, "queued")  # the run starts with its first turn
+        run = _to_in_progress(request, "queued", loaded=(run, entity))  # the run starts with its first turn
     if run["status"] != "in_progress":
         return {"kind": "cancelled"}
     history = _history(run)

@@ -49,11 +49,15 @@ def _orchestration_input(principal: str, run: dict) -> dict:
     return {"principal": principal, "thread_id": run["thread_id"], "run_id": run["id"]}
 
 
-def _store_run(principal: str, thread_id: str, body: RunSettings, additional: list) -> dict:
+def _assistant(principal: str, body: RunSettings) -> dict:
     assistant = services.assistants().get(principal, body.assistant_id) \
         if ids.is_id("assistant", body.assistant_id) else None
     if assistant is None:
         raise NotFound("assistant", body.assistant_id, param="assistant_id")
+    return assistant
+
+
+def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list) -> dict:
     created_at = services.now()
     run = new_run(ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
@@ -95,7 +99,7 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
         for index, message in enumerate(body.additional_messages or []):
             references += message.referenced_file_ids(f"additional_messages[{index}]")
         services.require_files(principal, references)
-        return _store_run(principal, thread_id, body, body.additional_messages or [])
+        return _store_run(principal, thread_id, _assistant(principal, body), body, body.additional_messages or [])
 
     return await _start(client, principal, await asyncio.to_thread(store))
 
@@ -107,13 +111,12 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
     body = requests.body(req, ThreadAndRunCreate)
 
     def store() -> dict:
-        if not ids.is_id("assistant", body.assistant_id) or services.assistants().get(principal, body.assistant_id) is None:
-            raise NotFound("assistant", body.assistant_id, param="assistant_id")
+        assistant = _assistant(principal, body)
         thread_body = body.thread or ThreadCreate()
         if body.tool_resources is not None and thread_body.tool_resources is None:
             thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
         thread = create_thread(principal, thread_body)
-        return _store_run(principal, thread["id"], body, [])
+        return _store_run(principal, thread["id"], assistant, body, [])
 
     return await _start(client, principal, await asyncio.to_thread(store))
 

@@ -22,7 +22,7 @@ from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
 from core.store import Store
-from core.transactions import PreconditionFailed
+from core.transactions import EntityMissing, PreconditionFailed, submit
 
 RUNS = Collection("run")
 ACTIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
@@ -95,13 +95,16 @@ class RunRepository:
         rows, has_more = RUNS.page(self.table, thread_id, request)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def update(self, principal: str, thread_id: str, run_id: str, change: Callable[[dict], "RunChange"]) -> dict:
+    def update(self, principal: str, thread_id: str, run_id: str, change: Callable[[dict], "RunChange"], *,
+               loaded: tuple[dict, dict] | None = None) -> dict:
         """Apply `change(record)` atomically with the rows it adds; retried on a concurrent write.
 
         `change` must be free of side effects (it may run again) and may raise to refuse.
+        `loaded` (a record and entity from `load`) saves the first read; if it is stale the
+        ETag check fails and the run is read afresh.
         """
-        for _ in range(UPDATE_ATTEMPTS):
-            record, entity = self.load(principal, thread_id, run_id)
+        for attempt in range(UPDATE_ATTEMPTS):
+            record, entity = loaded if attempt == 0 and loaded else self.load(principal, thread_id, run_id)
             outcome = change(record)
             properties, blob = self._run_properties(principal, outcome.record)
             operations = RUNS.replace_ops(thread_id, run_id, properties, entity.metadata["etag"])
@@ -112,10 +115,16 @@ class RunRepository:
                 return ({"active_run_id": ""} if release else {}), operations
 
             try:
-                self.threads.transact(principal, thread_id, build)
+                if outcome.operations or outcome.release_thread:
+                    self.threads.transact(principal, thread_id, build)
+                else:  # only the run row changes: its ETag is guard enough (a deleted thread takes its runs)
+                    submit(self.table, operations)
             except PreconditionFailed:
                 self._codec.discard(blob)
                 continue
+            except EntityMissing as error:
+                self._codec.discard(blob)
+                raise NotFound("run", run_id) from error
             except BaseException:
                 self._codec.discard(blob)
                 for name in outcome.blobs:
