@@ -94,11 +94,11 @@ def _bwrap_prefix(data_dir: Path, tmp_dir: Path, switch_user: bool) -> list[str]
             args += ["--ro-bind", path, path]
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
+    # The private /tmp first: an app installed under /tmp (a CI checkout) must stay visible above it.
+    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(tmp_dir), "/tmp"]
     for path in _python_dirs():
         args += ["--ro-bind", path, path]
     args += [
-        "--proc", "/proc", "--dev", "/dev",
-        "--bind", str(tmp_dir), "/tmp",
         "--bind", str(data_dir), DATA_DIR,
         "--ro-bind", str(KERNEL_SOURCE), KERNEL_IN_SANDBOX,
         "--chdir", DATA_DIR,
