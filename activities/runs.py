@@ -331,7 +331,8 @@ def run_tool_call(request: dict) -> dict:
     A run that is no longer in progress (cancelled meanwhile) gets no new side effects."""
     principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
     step_id, call_id = request["step_id"], request["call_id"]
-    if runs().get(principal, thread_id, run_id)["status"] != "in_progress":
+    run = runs().get(principal, thread_id, run_id)
+    if run["status"] != "in_progress":
         return {"call_id": call_id}
     step = runs().load_step(principal, thread_id, run_id, step_id)[0]
     call = next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
@@ -346,7 +347,6 @@ def run_tool_call(request: dict) -> dict:
                 current_call["function"]["output"] = output
             return complete_if_answered(current)
     else:
-        run = runs().get(principal, thread_id, run_id)
         result = code_interpreter.execute(principal, thread_id, call["code_interpreter"]["input"],
                                           _engine(run).get("code_files") or [])
 

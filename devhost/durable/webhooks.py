@@ -91,24 +91,22 @@ def add_routes(app: web.Application, engine: DurableEngine) -> None:
         states = await engine.list_states()
         return web.json_response([status_json(s, False, flag(request, "showInput", False)) for s in states])
 
-    async def raise_event(request: web.Request) -> web.Response:
+    async def accepted(operation) -> web.Response:
+        """202 once the engine took the request; 404 unknown instance; 410 no longer running."""
         try:
-            await engine.raise_event(request.match_info["instance_id"], request.match_info["event"],
-                                     (await request.text()) or None)
+            await operation
         except InstanceNotFound:
             return web.Response(status=404)
         except InstanceGone:
             return web.Response(status=410)
         return web.Response(status=202)
 
+    async def raise_event(request: web.Request) -> web.Response:
+        return await accepted(engine.raise_event(request.match_info["instance_id"], request.match_info["event"],
+                                                 (await request.text()) or None))
+
     async def terminate(request: web.Request) -> web.Response:
-        try:
-            await engine.terminate(request.match_info["instance_id"], request.query.get("reason", ""))
-        except InstanceNotFound:
-            return web.Response(status=404)
-        except InstanceGone:
-            return web.Response(status=410)
-        return web.Response(status=202)
+        return await accepted(engine.terminate(request.match_info["instance_id"], request.query.get("reason", "")))
 
     async def purge(request: web.Request) -> web.Response:
         deleted = await engine.purge(request.match_info["instance_id"])
