@@ -335,7 +335,7 @@ def run_tool_call(request: dict) -> dict:
     if run["status"] != "in_progress":
         return {"call_id": call_id}
     step = runs().load_step(principal, thread_id, run_id, step_id)[0]
-    call = next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
+    call = _call_in(step, call_id)
     if _model_output(step, call) is not None:
         return {"call_id": call_id}  # a repeated delivery of a call already run
     if call["type"] == "function":
