@@ -23,7 +23,8 @@ from activities import code_interpreter
 from core import ids
 from core.errors import ApiError
 from core.model_client import chat_client, retry_after_seconds
-from core.model_context import PromptTooLarge, build_prompt, estimate_tokens
+from core import tokens
+from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.pagination import PageRequest
 from core.repositories.runs import RunChange, RunRepository
 from core.store import default_store
@@ -100,13 +101,13 @@ def _tool_choice(run: dict) -> Any:
     return "auto"
 
 
-def _history(run: dict) -> list[dict]:
+def _history(run: dict, count: tokens.Counter) -> list[dict]:
     """The thread's messages the model may see, newest pages first until the budget is met."""
     truncation = run.get("truncation_strategy") or {}
     keep = truncation.get("last_messages") if truncation.get("type") == "last_messages" else None
     budget = run.get("max_prompt_tokens") or DEFAULT_HISTORY_TOKENS
     newest_first: list[dict] = []
-    tokens = 0
+    used = 0
     after = None
     while True:
         page = runs().messages.page_of_owned_thread(run["thread_id"], PageRequest(limit=100, order="desc", after=after))
@@ -114,8 +115,8 @@ def _history(run: dict) -> list[dict]:
             if message.get("run_id") == run["id"] and message["role"] == "assistant":
                 continue  # this run's own partial output is not context
             newest_first.append(message)
-            tokens += estimate_tokens(message["content"])
-            if (keep is not None and len(newest_first) >= keep) or tokens > budget:
+            used += count(message_text(message))
+            if (keep is not None and len(newest_first) >= keep) or used > budget:
                 return list(reversed(newest_first))
         if not page.has_more:
             return list(reversed(newest_first))
@@ -199,7 +200,8 @@ def run_model_turn(request: dict) -> dict:
         run = _to_in_progress(request, "queued", loaded=(run, entity))  # the run starts with its first turn
     if run["status"] != "in_progress":
         return {"kind": "cancelled"}
-    history = _history(run)
+    count = tokens.counter_for(run["model"])
+    history = _history(run, count)
     steps = runs().all_steps(principal, thread_id, run_id) if turn != "0" else []  # no step precedes turn 0
     turn_context = TurnContext(code_files=[], produced=[])
     tools = _chat_tools(run)
@@ -211,7 +213,8 @@ def run_model_turn(request: dict) -> dict:
     try:
         prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
                               run_turns=_run_turns(steps), tools=tools,
-                              truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"))
+                              truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"),
+                              count=count)
     except PromptTooLarge:
         return _record_turn(principal, run, turn, {"kind": "incomplete", "reason": "max_prompt_tokens"}, None,
                             turn_context)

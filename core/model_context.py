@@ -4,33 +4,24 @@ Instructions: the run's `instructions` replace the assistant's, and
 `additional_instructions` are appended. History: the thread's messages, oldest
 first, then the tool calls and outputs of the run so far. Truncation applies
 `last_messages` first, then drops the oldest messages until the estimated
-prompt fits `max_prompt_tokens`. Token counts are a deliberately conservative
-estimate — a token per three ASCII characters, and per two UTF-8 bytes of anything
-else (CJK, emoji), plus per-message overhead — so that a prompt we judge to fit
-really does, whatever the model's tokenizer.
+prompt fits `max_prompt_tokens`. Tokens are counted with the model's tokenizer
+where core.tokens can provide it, else with its conservative estimate, plus a
+per-message overhead — so that a prompt we judge to fit really does.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-CHARS_PER_TOKEN = 3
-UTF8_BYTES_PER_TOKEN = 2
+from core.tokens import Counter, estimate_tokens, text_of
+
 TOKENS_PER_MESSAGE = 6
 
 
-def estimate_tokens(value: Any) -> int:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    ascii_chars = sum(1 for char in text if char < "\x80")
-    other_bytes = len(text.encode("utf-8")) - ascii_chars
-    return -(-ascii_chars // CHARS_PER_TOKEN) + -(-other_bytes // UTF8_BYTES_PER_TOKEN)
-
-
-def message_tokens(message: dict[str, Any]) -> int:
-    return TOKENS_PER_MESSAGE + estimate_tokens(message.get("content") or "") + estimate_tokens(
-        message.get("tool_calls") or "")
+def message_tokens(message: dict[str, Any], count: Counter = estimate_tokens) -> int:
+    return (TOKENS_PER_MESSAGE + count(text_of(message.get("content") or ""))
+            + count(text_of(message.get("tool_calls") or "")))
 
 
 def instructions_for(assistant: dict[str, Any], run: dict[str, Any]) -> str:
@@ -71,7 +62,7 @@ class PromptTooLarge(Exception):
 
 def build_prompt(*, instructions: str, thread_messages: list[dict[str, Any]], run_turns: list[dict[str, Any]],
                  tools: list[dict[str, Any]], truncation: dict[str, Any] | None,
-                 max_prompt_tokens: int | None) -> Prompt:
+                 max_prompt_tokens: int | None, count: Counter = estimate_tokens) -> Prompt:
     """The messages for one turn: system, thread history (truncated), this run's tool exchanges.
 
     `thread_messages` are stored messages oldest first; `run_turns` are chat messages
@@ -82,8 +73,8 @@ def build_prompt(*, instructions: str, thread_messages: list[dict[str, Any]], ru
         keep = int(truncation["last_messages"])
         history = history[len(history) - keep:] if keep < len(history) else history
     system = [{"role": "system", "content": instructions}] if instructions else []
-    fixed = sum(message_tokens(m) for m in system + run_turns) + (estimate_tokens(tools) if tools else 0)
-    sizes = [message_tokens(m) for m in history]
+    fixed = sum(message_tokens(m, count) for m in system + run_turns) + (count(text_of(tools)) if tools else 0)
+    sizes = [message_tokens(m, count) for m in history]
     total = fixed + sum(sizes)
     dropped = len(thread_messages) - len(history)
     if max_prompt_tokens is not None:
