@@ -14,27 +14,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from functools import lru_cache
 
 from core.errors import NotFound
-from core.repositories.assistants import AssistantRepository
-from core.repositories.files import FileRepository
-from core.store import default_store
+from core.repositories import shared
 from tools.code_interpreter import DATA_DIR, Execution, SandboxFile, safe_name, sandbox_from_settings
 
 TOOL_NAME = "code_interpreter"
 OUTPUT_PURPOSE = "assistants_output"
 _SANDBOX_LINK = re.compile(r"sandbox:" + re.escape(DATA_DIR) + r"/([^\s)\]\"'`]+)")
-
-
-@lru_cache(maxsize=1)
-def _assistants() -> AssistantRepository:
-    return AssistantRepository(default_store())
-
-
-@lru_cache(maxsize=1)
-def _files() -> FileRepository:
-    return FileRepository(default_store())
 
 
 def enabled(run: dict) -> bool:
@@ -49,7 +36,7 @@ def _resource_file_ids(record: dict | None) -> list[str]:
 def input_files(principal: str, run: dict, thread: dict, messages: list[dict]) -> list[dict]:
     """The files the sandbox holds for this turn: assistant's, thread's and attached ones, by name."""
     try:
-        assistant = _assistants().get(principal, run["assistant_id"])
+        assistant = shared.assistants().get(principal, run["assistant_id"])
     except NotFound:
         assistant = None
     file_ids = _resource_file_ids(assistant) + _resource_file_ids(thread)
@@ -60,7 +47,7 @@ def input_files(principal: str, run: dict, thread: dict, messages: list[dict]) -
     found, names = [], set()
     for file_id in dict.fromkeys(file_ids):
         try:
-            record = _files().get(principal, file_id)
+            record = shared.files().get(principal, file_id)
         except NotFound:
             continue  # deleted since it was attached: the model is simply not offered it
         name = safe_name(record["filename"])
@@ -106,7 +93,7 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
     """Run the code in the thread's session; store what it produced as files. Returns the step's record of it."""
     inputs = []
     for entry in files:
-        _, chunks = _files().content(principal, entry["file_id"])
+        _, chunks = shared.files().content(principal, entry["file_id"])
         inputs.append(SandboxFile(entry["name"], b"".join(chunks)))
     result = sandbox_from_settings().execute(thread_id, code, inputs)
     produced, outputs = [], []
@@ -122,7 +109,7 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
 
 
 def _store(principal: str, produced: SandboxFile) -> str:
-    record = _files().create(principal, filename=produced.name, purpose=OUTPUT_PURPOSE, chunks=[produced.data],
+    record = shared.files().create(principal, filename=produced.name, purpose=OUTPUT_PURPOSE, chunks=[produced.data],
                              created_at=int(time.time()))
     return record["id"]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import azure.durable_functions as df
@@ -26,8 +25,8 @@ from core.model_client import chat_client, retry_after_seconds
 from core import tokens
 from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.pagination import PageRequest
-from core.repositories.runs import RunChange, RunRepository
-from core.store import default_store
+from core.repositories.runs import RunChange
+from core.repositories.shared import runs
 from core.wire.messages import Message
 from tools import registry
 
@@ -44,11 +43,6 @@ STEP_FINAL_STATUS = {"completed": "completed", "incomplete": "completed", "faile
 
 class RunCancelled(Exception):
     """The run is being cancelled: what this activity produced must not land."""
-
-
-@lru_cache(maxsize=1)
-def runs() -> RunRepository:
-    return RunRepository(default_store())
 
 
 def now() -> int:

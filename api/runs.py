@@ -15,7 +15,7 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runs import complete_if_answered, runs
+from activities.runs import complete_if_answered
 from api import requests, services
 from api.routing import endpoint, pagination_params
 from api.threads import create_thread
@@ -64,7 +64,7 @@ def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSetting
     run["_engine"] = {"turns": {}, "round": 0, "usage": None}
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
-    return runs().create(principal, run, messages)
+    return services.runs().create(principal, run, messages)
 
 
 async def _start(client, principal: str, run: dict) -> func.HttpResponse:
@@ -83,7 +83,7 @@ def _fail_unstarted(principal: str, run: dict) -> None:
         current.update(status="failed", failed_at=services.now(), last_error={
             "code": "server_error", "message": "The run could not be started."})
         return RunChange(current, release_thread=True)
-    runs().update(principal, run["thread_id"], run["id"], change)
+    services.runs().update(principal, run["thread_id"], run["id"], change)
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs", summary="Create a run", tag=TAG, body=RunCreate, response=Run,
@@ -124,14 +124,14 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,
           query=pagination_params())
 def runs_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = runs().list(requests.principal(req), req.route_params["thread_id"], requests.page_request(req, "run"))
+    page = services.runs().list(requests.principal(req), req.route_params["thread_id"], requests.page_request(req, "run"))
     page.data = [public(record) for record in page.data]
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}", summary="Retrieve a run", tag=TAG, response=Run)
 def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    return run_response(runs().get(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"]))
+    return run_response(services.runs().get(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"]))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}", summary="Modify a run", tag=TAG, body=RunUpdate,
@@ -145,7 +145,7 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
             run["metadata"] = body.metadata
         return RunChange(run)
 
-    return run_response(runs().update(principal, req.route_params["thread_id"], req.route_params["run_id"], change))
+    return run_response(services.runs().update(principal, req.route_params["thread_id"], req.route_params["run_id"], change))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel a run", tag=TAG, response=Run,
@@ -160,7 +160,7 @@ async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
         run["status"] = "cancelling"
         return RunChange(run)
 
-    run = await asyncio.to_thread(runs().update, principal, thread_id, run_id, change)
+    run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
     await client.raise_event(run_id, CANCEL_EVENT, {"requested_at": services.now()})
     return run_response(run)
 
@@ -189,17 +189,17 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
             raise InvalidRequest(f"Expected tool outputs for call_ids {sorted(expected)}, got {sorted(given)}; "
                                  f"missing {missing}.", param="tool_outputs")
         engine = run["_engine"]
-        step, entity = runs().load_step(principal, thread_id, run_id, engine["action_step"])
+        step, entity = services.runs().load_step(principal, thread_id, run_id, engine["action_step"])
         outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
         for call in step["step_details"]["tool_calls"]:
             if call["id"] in outputs:
                 call["function"]["output"] = outputs[call["id"]]
-        operations, blob = runs().step_operations(principal, complete_if_answered(step), entity.metadata["etag"])
+        operations, blob = services.runs().step_operations(principal, complete_if_answered(step), entity.metadata["etag"])
         run.update(status="queued", required_action=None)
         accepted["round"] = engine["round"]
         return RunChange(run, operations, [blob])
 
-    run = await asyncio.to_thread(runs().update, principal, thread_id, run_id, change)
+    run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
     await client.raise_event(run_id, tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
     return run_response(run)
 
@@ -207,7 +207,7 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
           list_of=RunStep, query=pagination_params())
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
+    page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                              requests.page_request(req, "step"))
     page.data = [public(step) for step in page.data]
     return requests.json_response(page.wire())
@@ -216,6 +216,6 @@ def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps/{step_id}", summary="Retrieve a run step", tag=TAG,
           response=RunStep)
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    step = runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
+    step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                             req.route_params["step_id"])[0]
     return requests.json_response(public(step))

@@ -1,36 +1,14 @@
-"""The repositories the HTTP handlers use, built once per process on first use."""
+"""What the HTTP handlers share: the process-wide repositories (core.repositories.shared), the clock,
+and checks on referenced files."""
 
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 
 from core.errors import InvalidRequest, NotFound
-from core.repositories.assistants import AssistantRepository
-from core.repositories.files import FileRepository
-from core.repositories.messages import MessageRepository
-from core.repositories.threads import ThreadRepository
-from core.store import default_store
+from core.repositories.shared import assistants, files, messages, runs, threads
 
-
-@lru_cache(maxsize=1)
-def assistants() -> AssistantRepository:
-    return AssistantRepository(default_store())
-
-
-@lru_cache(maxsize=1)
-def threads() -> ThreadRepository:
-    return ThreadRepository(default_store())
-
-
-@lru_cache(maxsize=1)
-def messages() -> MessageRepository:
-    return MessageRepository(default_store(), threads())
-
-
-@lru_cache(maxsize=1)
-def files() -> FileRepository:
-    return FileRepository(default_store())
+__all__ = ["assistants", "files", "messages", "runs", "threads", "now", "require_files"]
 
 
 def now() -> int:

@@ -7,7 +7,6 @@ running `make run` or with another suite.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import openai
 import pytest
