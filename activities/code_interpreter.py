@@ -4,7 +4,7 @@ The model sees code_interpreter as a function (`code_interpreter(code)`) whose
 description lists the files at /mnt/data, so it works with any chat model. A
 call runs in the thread's sandbox session (tools/code_interpreter). Its run step
 records OpenAI's shape — `input` and `outputs` (`logs`, `image`) — and keeps,
-under the step's private `_engine` key, the text the model reads back and the
+in the step's bookkeeping (core.run_bookkeeping), the text the model reads back and the
 files the call produced, which the run's final message cites: images as
 `image_file` parts, files as `file_path` annotations on `sandbox:/mnt/data/<name>`.
 """

@@ -1,6 +1,6 @@
 """/v1/threads/{thread_id}/runs and /v1/threads/runs: runs and run steps.
 
-HTTP only *requests*: create stores a queued run (claiming the thread) and
+HTTP only *requests*, through core.run_machine: create stores a queued run (claiming the thread) and
 starts its orchestration (instance id = run id); cancel marks it `cancelling`
 and signals the orchestration; submit_tool_outputs validates and stores the
 outputs, queues the run again and signals. The orchestrator moves runs forward.
@@ -10,27 +10,29 @@ Storage calls are synchronous, so they run in worker threads, off the event loop
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities.runs import complete_if_answered
 from api import requests, services
 from api.routing import endpoint, pagination_params
 from api.threads import create_thread
-from core import ids, settings
-from core.errors import InvalidRequest, NotFound
-from core.repositories.runs import ACTIVE_STATUSES, RunChange, public
+from core import ids, run_machine, settings
+from core.chat_turns import model_output
+from core.errors import NotFound
+from core.repositories.runs import RunChange, StoredRun
+from core.run_bookkeeping import RunBookkeeping
+from core.run_protocol import ORCHESTRATOR, RunRef
 from core.wire.messages import new_message
 from core.wire.runs import (
     Run, RunCreate, RunSettings, RunStep, RunUpdate, SubmitToolOutputs, ThreadAndRunCreate, new_run)
 from core.wire.threads import ThreadCreate
-from orchestrators.run_lifecycle import CANCEL_EVENT, tool_outputs_event
+from tools import registry
 
 bp = df.Blueprint()
 TAG = "Runs"
-ORCHESTRATOR = "run_orchestrator"
 # The SDK's poll helpers wait as long as this header says between retrievals of a live run:
 # briskly while a run is young (most answers come within seconds), then more gently.
 POLL_AFTER_YOUNG_MS, POLL_AFTER_MS, YOUNG_RUN_SECONDS = "40", "250", 10
@@ -38,15 +40,11 @@ logger = logging.getLogger(__name__)
 
 
 def run_response(record: dict, status: int = 200) -> func.HttpResponse:
-    response = requests.json_response(public(record), status)
-    if record["status"] in ACTIVE_STATUSES:
+    response = requests.json_response(record, status)
+    if record["status"] in run_machine.ACTIVE_STATUSES:
         young = services.now() - record["created_at"] < YOUNG_RUN_SECONDS
         response.headers["openai-poll-after-ms"] = POLL_AFTER_YOUNG_MS if young else POLL_AFTER_MS
     return response
-
-
-def _orchestration_input(principal: str, run: dict) -> dict:
-    return {"principal": principal, "thread_id": run["thread_id"], "run_id": run["id"]}
 
 
 def _assistant(principal: str, body: RunSettings) -> dict:
@@ -61,15 +59,15 @@ def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSetting
     created_at = services.now()
     run = new_run(ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
-    run["_engine"] = {"turns": {}, "round": 0, "usage": None}
+    books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))))
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
-    return services.runs().create(principal, run, messages)
+    return services.runs().create(principal, run, books, messages)
 
 
 async def _start(client, principal: str, run: dict) -> func.HttpResponse:
     try:
-        await client.start_new(ORCHESTRATOR, run["id"], _orchestration_input(principal, run))
+        await client.start_new(ORCHESTRATOR, run["id"], RunRef(principal, run["thread_id"], run["id"]).wire())
     except Exception:
         logger.exception("starting the orchestration of %s failed", run["id"])
         await asyncio.to_thread(_fail_unstarted, principal, run)
@@ -79,11 +77,21 @@ async def _start(client, principal: str, run: dict) -> func.HttpResponse:
 
 def _fail_unstarted(principal: str, run: dict) -> None:
     """The run could not be started: it must not hold the thread or look queued forever."""
-    def change(current: dict) -> RunChange:
-        current.update(status="failed", failed_at=services.now(), last_error={
-            "code": "server_error", "message": "The run could not be started."})
-        return RunChange(current, release_thread=True)
-    services.runs().update(principal, run["thread_id"], run["id"], change)
+    _apply(principal, run["thread_id"], run["id"], run_machine.Finish(run_machine.FAILED, last_error={
+        "code": "server_error", "message": "The run could not be started."}))
+
+
+def _apply(principal: str, thread_id: str, run_id: str, event: run_machine.Event) -> run_machine.Transition:
+    """A status change HTTP may request, through the run's state machine; returns what it did."""
+    done: list[run_machine.Transition] = []
+
+    def change(current: StoredRun) -> RunChange:
+        moved = run_machine.transition(current.record, event, services.now())
+        done[:] = [moved]
+        return RunChange(moved.run, release_thread=moved.release_thread)
+
+    services.runs().update(principal, thread_id, run_id, change)
+    return done[0]
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs", summary="Create a run", tag=TAG, body=RunCreate, response=Run,
@@ -125,7 +133,6 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
           query=pagination_params())
 def runs_list(req: func.HttpRequest) -> func.HttpResponse:
     page = services.runs().list(requests.principal(req), req.route_params["thread_id"], requests.page_request(req, "run"))
-    page.data = [public(record) for record in page.data]
     return requests.json_response(page.wire())
 
 
@@ -140,12 +147,14 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
     body = requests.body(req, RunUpdate)
 
-    def change(run: dict) -> RunChange:
+    def change(current: StoredRun) -> RunChange:
+        run = dict(current.record)
         if body.metadata is not None:
             run["metadata"] = body.metadata
         return RunChange(run)
 
-    return run_response(services.runs().update(principal, req.route_params["thread_id"], req.route_params["run_id"], change))
+    return run_response(services.runs().update(principal, req.route_params["thread_id"], req.route_params["run_id"],
+                                               change).record)
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel a run", tag=TAG, response=Run,
@@ -153,16 +162,9 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
 async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
-
-    def change(run: dict) -> RunChange:
-        if run["status"] not in ("queued", "in_progress", "requires_action"):
-            raise InvalidRequest(f"Cannot cancel run with status '{run['status']}'.", code="invalid_state")
-        run["status"] = "cancelling"
-        return RunChange(run)
-
-    run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
-    await client.raise_event(run_id, CANCEL_EVENT, {"requested_at": services.now()})
-    return run_response(run)
+    moved = await asyncio.to_thread(_apply, principal, thread_id, run_id, run_machine.Cancel())
+    await client.raise_event(run_id, moved.signal, moved.signal_data)
+    return run_response(moved.run)
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/submit_tool_outputs", summary="Submit tool outputs",
@@ -171,45 +173,33 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
     principal = requests.principal(req)
     body = requests.body(req, SubmitToolOutputs)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
+    outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
     accepted: dict = {}
 
-    def change(run: dict) -> RunChange:
-        if run["status"] != "requires_action":
-            raise InvalidRequest(f"Runs in status \"{run['status']}\" do not accept tool outputs.",
-                                 code="invalid_state")
-        expected = {call["id"] for call in run["required_action"]["submit_tool_outputs"]["tool_calls"]}
-        given = [output.tool_call_id for output in body.tool_outputs]
-        if len(set(given)) != len(given):
-            raise InvalidRequest("Each tool call may be answered only once.", param="tool_outputs")
-        unknown = sorted(set(given) - expected)
-        if unknown:
-            raise InvalidRequest(f"Tool call {unknown[0]} is not awaiting an output.", param="tool_outputs")
-        missing = sorted(expected - set(given))
-        if missing:
-            raise InvalidRequest(f"Expected tool outputs for call_ids {sorted(expected)}, got {sorted(given)}; "
-                                 f"missing {missing}.", param="tool_outputs")
-        engine = run["_engine"]
-        step, entity = services.runs().load_step(principal, thread_id, run_id, engine["action_step"])
-        outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
-        for call in step["step_details"]["tool_calls"]:
+    def change(current: StoredRun) -> RunChange:
+        moved = run_machine.transition(current.record, run_machine.SubmitToolOutputs(
+            tuple(output.tool_call_id for output in body.tool_outputs)), services.now())
+        step = services.runs().load_step(principal, thread_id, run_id, current.books.action_step)
+        answered = copy.deepcopy(step.record)
+        for call in answered["step_details"]["tool_calls"]:
             if call["id"] in outputs:
                 call["function"]["output"] = outputs[call["id"]]
-        operations, blob = services.runs().step_operations(principal, complete_if_answered(step), entity.metadata["etag"])
-        run.update(status="queued", required_action=None)
-        accepted["round"] = engine["round"]
-        return RunChange(run, operations, [blob])
+        done = {call["id"] for call in answered["step_details"]["tool_calls"]
+                if model_output(call, step.books) is not None}
+        answered = run_machine.complete_step_if_answered(answered, done, services.now())
+        accepted["round"] = current.books.round
+        return RunChange(moved.run, replace_steps=[(step, answered, step.books)])
 
     run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
-    await client.raise_event(run_id, tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
-    return run_response(run)
+    await client.raise_event(run_id, run_machine.tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
+    return run_response(run.record)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
           list_of=RunStep, query=pagination_params())
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
     page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
-                             requests.page_request(req, "step"))
-    page.data = [public(step) for step in page.data]
+                                      requests.page_request(req, "step"))
     return requests.json_response(page.wire())
 
 
@@ -217,5 +207,5 @@ def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
           response=RunStep)
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
     step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
-                            req.route_params["step_id"])[0]
-    return requests.json_response(public(step))
+                                     req.route_params["step_id"])
+    return requests.json_response(step.record)

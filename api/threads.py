@@ -28,18 +28,10 @@ def create_thread(principal: str, body: ThreadCreate | None) -> dict:
     services.require_files(principal, references)
     created_at = services.now()
     thread = new_thread(ids.new_id("thread"), created_at, body)
-    operations, blobs = [], []
-    try:
-        for message in body.messages:
-            record = new_message(ids.new_id("message"), thread["id"], created_at, message)
-            message_ops, blob = services.messages().prepare(principal, record)
-            operations += message_ops
-            blobs.append(blob)
+    with services.messages().staged() as staged:
+        operations = [operation for message in body.messages for operation in services.messages().insert_ops(
+            principal, new_message(ids.new_id("message"), thread["id"], created_at, message), staged)]
         return services.threads().create(principal, thread, operations)
-    except BaseException:
-        for blob in blobs:
-            services.messages().discard_spill(blob)
-        raise
 
 
 @endpoint(bp, "POST", "threads", summary="Create a thread", tag=TAG, body=ThreadCreate, response=Thread)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Iterator
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -60,6 +62,18 @@ class Codec:
         with ThreadPoolExecutor(max_workers=min(8, spilled)) as pool:
             return list(pool.map(self.decode, entities))
 
+    @contextmanager
+    def staged(self) -> Iterator["Staging"]:
+        """One write attempt's spills: if the block raises (a lost race, a refused change, a crash of
+        the transaction), every blob it spilled is removed, so a write that does not commit leaves
+        nothing behind."""
+        staging = Staging(self)
+        try:
+            yield staging
+        except BaseException:
+            staging.abandon()
+            raise
+
     def discard(self, blob_name: str | None) -> None:
         """Best-effort removal of a spilled record that is no longer referenced."""
         if blob_name:
@@ -73,3 +87,22 @@ class Codec:
         container = self._store.container(CONTAINER)
         for blob in container.list_blobs(name_starts_with=scope + "/"):
             container.delete_blob(blob.name, delete_snapshots="include")
+
+
+class Staging:
+    """The blobs spilled while preparing one write; see `Codec.staged`."""
+
+    def __init__(self, codec: Codec):
+        self._codec = codec
+        self._blobs: list[str] = []
+
+    def encode(self, record: dict, scope: str) -> dict:
+        properties, blob = self._codec.encode(record, scope)
+        if blob:
+            self._blobs.append(blob)
+        return properties
+
+    def abandon(self) -> None:
+        for name in self._blobs:
+            self._codec.discard(name)
+        self._blobs.clear()

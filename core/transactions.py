@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Callable, TypeVar
 
 from azure.data.tables import TableClient, TableTransactionError
+
+T = TypeVar("T")
 
 MAX_OPERATIONS = 100
 # Optimistic-concurrency retries: enough for a handful of writers racing on one row.
@@ -68,3 +71,21 @@ def chunks(operations: list) -> list[list]:
 def pause_before_retry(attempt: int) -> None:
     """Exponential backoff with full jitter, so racing writers spread out instead of colliding again."""
     time.sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, 0.005 * 2 ** attempt)))
+
+
+def retry_on_conflict(attempt: Callable[[], T], on_exhausted: Callable[[], Exception],
+                      retry_if: Callable[[PreconditionFailed], bool] = lambda error: True) -> T:
+    """The one optimistic-concurrency policy: run `attempt` (read, decide, conditional write) again
+    while it loses the race (PreconditionFailed), backing off between tries.
+
+    `attempt` must read afresh each time; `on_exhausted()` builds the error raised when every try
+    lost; a lost race that `retry_if` rejects is left to the caller's own (outer) retry.
+    """
+    for number in range(ATTEMPTS):
+        try:
+            return attempt()
+        except PreconditionFailed as error:
+            if not retry_if(error):
+                raise
+            pause_before_retry(number)
+    raise on_exhausted()

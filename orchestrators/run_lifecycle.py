@@ -1,23 +1,19 @@
-"""The run lifecycle's decisions, as plain functions: the functional core of the run orchestrator.
+"""The run orchestrator's policy, as plain functions: what to do after each thing a run waits for.
 
-The orchestrator (run_orchestrator.py) is a thin durable loop: it performs what
-these functions decide and feeds back what happened. Nothing here does I/O or
-reads a clock, so every path can be tested exhaustively and replays identically.
-
-A model turn reports one outcome (a small dict from the `model_turn` activity):
-  {"kind": "message"}                               the assistant answered; the run is stored as complete
-  {"kind": "tool_calls", "step_id", "server_calls", "client_calls"}
-  {"kind": "incomplete", "reason"}                  max_completion_tokens / max_prompt_tokens reached
-  {"kind": "rate_limited", "retry_after"}           model 429 (seconds to wait, if it said)
-  {"kind": "server_error", "message"}               model 5xx, timeout or connection failure
-  {"kind": "failed", "code", "message"}             the model refused the request (4xx); not retryable
-  {"kind": "cancelled"}                             the run was cancelled while the model answered
+The orchestrator (orchestrators/runs.py) is a thin durable loop: it performs
+what these functions decide and feeds back what happened. Status changes
+themselves are core.run_machine's; this module decides *when* to ask for them —
+retry a model fault on a timer, run server tools, wait for the client, or end the
+run. Nothing here does I/O or reads a clock, so every path is tested exhaustively
+and replays identically. A model turn reports a core.run_bookkeeping.TurnOutcome.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from core.run_machine import CANCELLED, COMPLETED, EXPIRED, FAILED, INCOMPLETE
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ class FaultBudget:
 
 @dataclass(frozen=True)
 class Finish:
-    status: str  # completed | failed | incomplete | cancelled | expired
+    status: str  # a terminal status of core.run_machine
     last_error: dict[str, str] | None = None
     incomplete_reason: str | None = None
     # The model turn already stored the terminal status with the answer (nothing left to write).
@@ -62,7 +58,12 @@ class RequireAction:
     step_id: str
 
 
-Decision = Finish | Wait | RunServerTools | RequireAction
+@dataclass(frozen=True)
+class NextTurn:
+    """Every call of the turn is already answered (calls to undeclared functions): ask the model again."""
+
+
+Decision = Finish | Wait | RunServerTools | RequireAction | NextTurn
 
 
 @dataclass
@@ -84,18 +85,18 @@ def after_model_turn(outcome: dict[str, Any], state: TurnState, budget: FaultBud
     """What to do once a model turn has reported its outcome."""
     kind = outcome["kind"]
     if kind == "message":
-        return Finish("completed", recorded=True)
+        return Finish(COMPLETED, recorded=True)
     if kind == "cancelled":
-        return Finish("cancelled")
+        return Finish(CANCELLED)
     if kind == "incomplete":
-        return Finish("incomplete", incomplete_reason=outcome["reason"])
+        return Finish(INCOMPLETE, incomplete_reason=outcome["reason"])
     if kind == "failed":
-        return Finish("failed", last_error={"code": outcome.get("code", "server_error"),
+        return Finish(FAILED, last_error={"code": outcome.get("code") or "server_error",
                                             "message": outcome["message"]})
     if kind == "rate_limited":
         state.rate_limit_waits += 1
         if state.rate_limit_waits > budget.max_rate_limit_waits:
-            return Finish("failed", last_error={
+            return Finish(FAILED, last_error={
                 "code": "rate_limit_exceeded",
                 "message": f"The model kept answering 429 (rate limited) after {budget.max_rate_limit_waits} waits."})
         retry_after = outcome.get("retry_after")
@@ -104,20 +105,22 @@ def after_model_turn(outcome: dict[str, Any], state: TurnState, budget: FaultBud
     if kind == "server_error":
         state.server_error_attempts += 1
         if state.server_error_attempts >= budget.max_server_error_attempts:
-            return Finish("failed", last_error={
+            return Finish(FAILED, last_error={
                 "code": "server_error",
                 "message": f"The model failed {state.server_error_attempts} times: {outcome.get('message', '')}".strip()})
         return Wait(backoff_seconds(state.server_error_attempts, budget))
     if kind == "tool_calls":
         if state.turn + 1 >= budget.max_turns:
-            return Finish("failed", last_error={
+            return Finish(FAILED, last_error={
                 "code": "server_error",
                 "message": f"The run stopped after {budget.max_turns} model turns without a final answer."})
         server_calls = tuple(outcome.get("server_calls") or ())
         client_calls = tuple(outcome.get("client_calls") or ())
         if server_calls:
             return RunServerTools(outcome["step_id"], server_calls, then_require_action=bool(client_calls))
-        return RequireAction(outcome["step_id"])
+        if client_calls:
+            return RequireAction(outcome["step_id"])
+        return NextTurn()
     raise ValueError(f"unknown model turn outcome {kind!r}")
 
 
@@ -131,16 +134,7 @@ def after_tool_outputs_wait(winner: str) -> Finish | None:
     if winner == "outputs":
         return None
     if winner == "expired":
-        return Finish("expired")
+        return Finish(EXPIRED)
     if winner == "cancelled":
-        return Finish("cancelled")
+        return Finish(CANCELLED)
     raise ValueError(f"unknown wait outcome {winner!r}")
-
-
-def tool_outputs_event(round_number: int) -> str:
-    """Each requires_action round waits for its own event name, so a late or repeated
-    submission can never satisfy a later round."""
-    return f"tool_outputs_{round_number}"
-
-
-CANCEL_EVENT = "cancel"

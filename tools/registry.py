@@ -1,8 +1,9 @@
 """Server-side function tools: what the server can run itself instead of asking the client.
 
-A function tool the assistant (or run) declares is executed here when a tool of
-the same name is registered; any other function goes back to the client as
-`requires_action`, exactly as at OpenAI. A tool's failure becomes its output —
+A registered tool runs here only for an assistant that opted into it by name
+(metadata `server_tools`); every function an assistant declares goes back to the
+client as `requires_action`, exactly as at OpenAI, even when a server tool has
+the same name (core.chat_turns.route_call decides). A tool's failure becomes its output —
 the model sees the error and can recover — never a failed run.
 """
 
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 MAX_OUTPUT_CHARS = 16_000
+# An assistant opts into server tools by naming them in this metadata key (see opted_in).
+OPT_IN_METADATA_KEY = "server_tools"
 # Tools run here so a slow one can be abandoned at its timeout without stalling the activity.
 _workers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="tool")
 
@@ -49,6 +52,17 @@ def server_tool(name: str) -> ServerTool | None:
 def registered_names() -> list[str]:
     _load_builtins()
     return sorted(_REGISTRY)
+
+
+def chat_function(tool: ServerTool) -> dict[str, Any]:
+    """The tool as Chat Completions offers a function (name, description, JSON schema)."""
+    return {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+
+
+def opted_in(metadata: dict[str, str] | None) -> frozenset[str]:
+    """The server tools an assistant opted into: its metadata key `server_tools`, comma-separated."""
+    listed = (metadata or {}).get(OPT_IN_METADATA_KEY) or ""
+    return frozenset(name.strip() for name in listed.split(",") if name.strip())
 
 
 def execute(name: str, arguments_json: str) -> str:

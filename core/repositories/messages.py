@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Callable
 
 from core import ids
-from core.codec import Codec
+from core.codec import Codec, Staging
 from core.collection import Collection
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.pagination import Page, PageRequest
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
 from core.store import Store
-from core.transactions import ATTEMPTS, EntityMissing, PreconditionFailed, pause_before_retry, submit
+from core.transactions import EntityMissing, retry_on_conflict, submit
 
 MESSAGES = Collection("msg")
 
@@ -26,34 +26,33 @@ class MessageRepository:
     def table(self):
         return self.threads.table
 
-    def prepare(self, principal: str, record: dict) -> tuple[list, str | None]:
-        """The operations that insert `record` (and the blob written if it had to spill)."""
-        properties, blob = self._codec.encode(record, blob_scope(record["thread_id"]))
+    def _properties(self, principal: str, record: dict, staged: Staging) -> dict:
+        properties = staged.encode(record, blob_scope(record["thread_id"]))
         properties.update(owner=principal, created_at=record["created_at"], role=record["role"],
                           run_id=record.get("run_id") or "")
-        return MESSAGES.create_ops(record["thread_id"], record["id"], properties), blob
+        return properties
 
-    def discard_spill(self, blob: str | None) -> None:
-        """Undo `prepare`'s blob when its operations were never committed."""
-        self._codec.discard(blob)
+    def staged(self):
+        """A write's spill staging (see Codec.staged), for callers that batch message inserts."""
+        return self._codec.staged()
 
-    def create(self, principal: str, record: dict, *, during_run: str | None = None) -> dict:
-        """Append a message. Refused while a run is active, unless it is that run (`during_run`)
-        appending its own output."""
+    def insert_ops(self, principal: str, record: dict, staged: Staging) -> list:
+        """The operations that insert `record`; a spilled body is staged with the write it belongs to."""
+        return MESSAGES.create_ops(record["thread_id"], record["id"], self._properties(principal, record, staged))
+
+    def create(self, principal: str, record: dict) -> dict:
+        """Append a message; refused while a run is active on the thread."""
         thread_id = record["thread_id"]
-        operations, blob = self.prepare(principal, record)
 
         def build(state: ThreadState) -> tuple[dict, list]:
-            if state.active_run_id and state.active_run_id != during_run:
+            if state.active_run_id:
                 raise InvalidRequest(
                     f"Can't add messages to {thread_id} while a run {state.active_run_id} is active.")
             return {}, operations
 
-        try:
+        with self._codec.staged() as staged:
+            operations = self.insert_ops(principal, record, staged)
             self.threads.transact(principal, thread_id, build)
-        except BaseException:
-            self._codec.discard(blob)
-            raise
         return record
 
     def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict, dict]:
@@ -77,29 +76,33 @@ class MessageRepository:
         rows, has_more = MESSAGES.page(self.table, thread_id, request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
 
+    def newest_first(self, thread_id: str):
+        """Every message of a thread the caller already holds, newest first, read lazily in large
+        pages (the run engine stops reading once its token budget is met)."""
+        page: list[dict] = []
+        for entity in MESSAGES.scan(self.table, thread_id, order="desc"):
+            page.append(entity)
+            if len(page) == 100:
+                yield from self._codec.decode_all(page)
+                page = []
+        yield from self._codec.decode_all(page)
+
     def update(self, principal: str, thread_id: str, message_id: str, change: Callable[[dict], dict]) -> dict:
         """Apply `change` under optimistic concurrency (metadata edits; the run engine's output)."""
-        for attempt in range(ATTEMPTS):
+        def attempt() -> dict:
             record, entity = self.load(principal, thread_id, message_id)
             updated = change(record)
-            properties, blob = self._codec.encode(updated, blob_scope(thread_id))
-            properties.update(owner=principal, created_at=updated["created_at"], role=updated["role"],
-                              run_id=updated.get("run_id") or "")
-            try:
-                submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, entity.metadata["etag"]))
-            except PreconditionFailed:
-                self._codec.discard(blob)
-                pause_before_retry(attempt)
-                continue
-            except EntityMissing as error:
-                self._codec.discard(blob)
-                raise NotFound("message", message_id) from error
-            except BaseException:
-                self._codec.discard(blob)
-                raise
+            with self._codec.staged() as staged:
+                properties = self._properties(principal, updated, staged)
+                try:
+                    submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, entity.metadata["etag"]))
+                except EntityMissing as error:
+                    raise NotFound("message", message_id) from error
             self._codec.discard(entity.get("blob"))
             return updated
-        raise Conflict(f"Message {message_id} was modified concurrently; please retry.")
+
+        return retry_on_conflict(attempt, lambda: Conflict(f"Message {message_id} was modified concurrently; "
+                                                           "please retry."))
 
     def delete(self, principal: str, thread_id: str, message_id: str) -> None:
         _, entity = self.load(principal, thread_id, message_id)

@@ -11,8 +11,7 @@ from core.errors import Conflict, NotFound
 from core.ownership import owner_partition
 from core.pagination import Page, PageRequest
 from core.store import Store
-from core.transactions import ATTEMPTS, EntityMissing, PreconditionFailed, pause_before_retry, submit
-
+from core.transactions import EntityMissing, retry_on_conflict, submit
 
 
 class OwnedRecords:
@@ -32,13 +31,10 @@ class OwnedRecords:
 
     def insert(self, principal: str, record: dict, columns: dict | None = None) -> dict:
         partition = owner_partition(principal)
-        properties, blob = self._codec.encode(record, self._scope(partition))
-        properties.update(columns or {}, owner=principal, created_at=record["created_at"])
-        try:
+        with self._codec.staged() as staged:
+            properties = staged.encode(record, self._scope(partition))
+            properties.update(columns or {}, owner=principal, created_at=record["created_at"])
             submit(self.table, self._collection.create_ops(partition, record["id"], properties))
-        except Exception:
-            self._codec.discard(blob)
-            raise
         return record
 
     def load(self, principal: str, object_id: str) -> tuple[dict, dict]:
@@ -56,29 +52,23 @@ class OwnedRecords:
     def update(self, principal: str, object_id: str, change: Callable[[dict], dict]) -> dict:
         """Apply `change` to the stored record under optimistic concurrency, retrying lost races."""
         partition = owner_partition(principal)
-        for attempt in range(ATTEMPTS):
+
+        def attempt() -> dict:
             record, entity = self.load(principal, object_id)
             updated = change(record)
-            properties, blob = self._codec.encode(updated, self._scope(partition))
-            columns = {key: value for key, value in entity.items()
-                       if key not in ("PartitionKey", "RowKey", "blob") and not _is_chunk(key)}
-            operations = self._collection.replace_ops(partition, object_id, {**columns, **properties},
-                                                      entity.metadata["etag"])
-            try:
-                submit(self.table, operations)
-            except PreconditionFailed:
-                self._codec.discard(blob)
-                pause_before_retry(attempt)
-                continue
-            except EntityMissing as error:  # deleted concurrently
-                self._codec.discard(blob)
-                raise NotFound(self.noun, object_id) from error
-            except Exception:
-                self._codec.discard(blob)
-                raise
+            with self._codec.staged() as staged:
+                properties = staged.encode(updated, self._scope(partition))
+                columns = {key: value for key, value in entity.items()
+                           if key not in ("PartitionKey", "RowKey", "blob") and not _is_chunk(key)}
+                try:
+                    submit(self.table, self._collection.replace_ops(partition, object_id, {**columns, **properties},
+                                                                    entity.metadata["etag"]))
+                except EntityMissing as error:  # deleted concurrently
+                    raise NotFound(self.noun, object_id) from error
             self._codec.discard(entity.get("blob"))
             return updated
-        raise Conflict(f"The {self.noun} was modified concurrently; please retry.")
+
+        return retry_on_conflict(attempt, lambda: Conflict(f"The {self.noun} was modified concurrently; please retry."))
 
     def delete(self, principal: str, object_id: str) -> dict:
         """Remove the record; returns the entity it had (callers may own more resources)."""

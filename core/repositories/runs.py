@@ -6,27 +6,30 @@ concurrent creates cannot both win. Every later change is an ETag-conditioned
 rewrite of the run row, optionally together with messages and steps and the
 release of the thread: what a model turn produces lands atomically or not at all.
 
-A record's `_engine` key holds the run engine's bookkeeping (which turns are
-done, the current requires_action round); `public()` strips it for the wire.
+The engine's bookkeeping (core.run_bookkeeping) is its own property of the run's
+and each step's row: it changes atomically with them and is never part of the
+public record. Records too large for a row spill to Blob storage; the spills of a
+write that does not commit (a lost race, a refused change) are removed with it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable
 
 from core import ids
-from core.codec import Codec
+from core.codec import Codec, Staging
 from core.collection import Collection
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
+from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.store import Store
-from core.transactions import EntityMissing, PreconditionFailed, submit
+from core.transactions import EntityMissing, retry_on_conflict, submit
 
 RUNS = Collection("run")
-ACTIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
-UPDATE_ATTEMPTS = 10
+BOOKS = "books"
 
 
 def steps_of(run_id: str) -> Collection:
@@ -34,8 +37,39 @@ def steps_of(run_id: str) -> Collection:
     return Collection(f"step.{ids.body(run_id)}")
 
 
-def public(record: dict) -> dict:
-    return {key: value for key, value in record.items() if key != "_engine"}
+@dataclass(frozen=True)
+class StoredRun:
+    record: dict
+    books: RunBookkeeping
+    etag: str
+    blob: str | None
+
+
+@dataclass(frozen=True)
+class StoredStep:
+    record: dict
+    books: StepBookkeeping
+    etag: str
+    blob: str | None
+
+
+@dataclass
+class RunChange:
+    """What one `RunRepository.update` writes: the run (and its bookkeeping) and rows that go with it.
+
+    Steps in `replace_steps` carry the ETag they were read with, so a concurrent change to one
+    fails the whole write (and it is retried from a fresh read)."""
+
+    record: dict
+    books: RunBookkeeping | None = None  # None: unchanged
+    new_messages: list[dict] = field(default_factory=list)
+    new_steps: list[tuple[dict, StepBookkeeping]] = field(default_factory=list)
+    replace_steps: list[tuple[StoredStep, dict, StepBookkeeping]] = field(default_factory=list)  # (as read, new)
+    release_thread: bool = False
+
+    @property
+    def touches_thread(self) -> bool:
+        return bool(self.new_messages or self.new_steps or self.replace_steps or self.release_thread)
 
 
 class RunRepository:
@@ -50,150 +84,137 @@ class RunRepository:
 
     # -- runs ------------------------------------------------------------------
 
-    def _run_properties(self, principal: str, record: dict) -> tuple[dict, str | None]:
-        properties, blob = self._codec.encode(record, blob_scope(record["thread_id"]))
-        properties.update(owner=principal, created_at=record["created_at"], status=record["status"])
-        return properties, blob
+    def _run_properties(self, principal: str, record: dict, books: RunBookkeeping, staged: Staging) -> dict:
+        properties = staged.encode(record, blob_scope(record["thread_id"]))
+        properties.update(owner=principal, created_at=record["created_at"], status=record["status"],
+                          **{BOOKS: books.dump()})
+        return properties
 
-    def create(self, principal: str, record: dict, additional_messages: list[dict]) -> dict:
+    def create(self, principal: str, record: dict, books: RunBookkeeping, additional_messages: list[dict]) -> dict:
         """Insert a queued run (and its additional messages) and claim the thread for it."""
         thread_id, run_id = record["thread_id"], record["id"]
-        properties, blob = self._run_properties(principal, record)
-        operations = RUNS.create_ops(thread_id, run_id, properties)
-        blobs = [blob]
-        for message in additional_messages:
-            message_operations, message_blob = self.messages.prepare(principal, message)
-            operations += message_operations
-            blobs.append(message_blob)
 
         def build(state: ThreadState) -> tuple[dict, list]:
             if state.active_run_id:
                 raise InvalidRequest(f"Thread {thread_id} already has an active run {state.active_run_id}.")
             return {"active_run_id": run_id}, operations
 
-        try:
+        with self._codec.staged() as staged:
+            operations = RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
+            for message in additional_messages:
+                operations += self.messages.insert_ops(principal, message, staged)
             self.threads.transact(principal, thread_id, build)
-        except BaseException:
-            for name in blobs:
-                self._codec.discard(name)
-            raise
         return record
 
-    def load(self, principal: str, thread_id: str, run_id: str) -> tuple[dict, dict]:
+    def load(self, principal: str, thread_id: str, run_id: str) -> StoredRun:
         """One read: the run row carries its owner, and a run exists only inside its live thread."""
         entity = RUNS.get(self.table, thread_id, run_id) if ids.is_id("run", run_id) and ids.is_id(
             "thread", thread_id) else None
         if entity is None or entity.get("owner") != principal:
             raise NotFound("run", run_id)
-        return self._codec.decode(entity), entity
+        return StoredRun(self._codec.decode(entity), RunBookkeeping.load(entity.get(BOOKS)),
+                         entity.metadata["etag"], entity.get("blob"))
 
     def get(self, principal: str, thread_id: str, run_id: str) -> dict:
-        return self.load(principal, thread_id, run_id)[0]
+        return self.load(principal, thread_id, run_id).record
 
     def list(self, principal: str, thread_id: str, request: PageRequest) -> Page:
         self.threads.state(principal, thread_id)
         rows, has_more = RUNS.page(self.table, thread_id, request)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def update(self, principal: str, thread_id: str, run_id: str, change: Callable[[dict], "RunChange"], *,
-               loaded: tuple[dict, dict] | None = None) -> dict:
-        """Apply `change(record)` atomically with the rows it adds; retried on a concurrent write.
+    def update(self, principal: str, thread_id: str, run_id: str, change: Callable[[StoredRun], RunChange], *,
+               loaded: StoredRun | None = None) -> StoredRun:
+        """Apply `change(stored run)` atomically with the rows it adds; retried on a concurrent write.
 
-        `change` must be free of side effects (it may run again) and may raise to refuse.
-        `loaded` (a record and entity from `load`) saves the first read; if it is stale the
-        ETag check fails and the run is read afresh.
+        `change` must be free of side effects (it runs again after a lost race) and may raise to
+        refuse. `loaded` (from `load`) saves the first read; if it is stale the ETag check fails
+        and the run is read afresh.
         """
-        for attempt in range(UPDATE_ATTEMPTS):
-            record, entity = loaded if attempt == 0 and loaded else self.load(principal, thread_id, run_id)
-            outcome = change(record)
-            properties, blob = self._run_properties(principal, outcome.record)
-            operations = RUNS.replace_ops(thread_id, run_id, properties, entity.metadata["etag"])
-            operations += outcome.operations
+        first = [loaded]
 
-            def build(state: ThreadState) -> tuple[dict, list]:
-                release = outcome.release_thread and state.active_run_id == run_id
-                return ({"active_run_id": ""} if release else {}), operations
+        def attempt() -> StoredRun:
+            current = first.pop() if first and first[0] is not None else self.load(principal, thread_id, run_id)
+            first.clear()
+            outcome = change(current)
+            books = outcome.books if outcome.books is not None else current.books
+            with self._codec.staged() as staged:
+                properties = self._run_properties(principal, outcome.record, books, staged)
+                operations = RUNS.replace_ops(thread_id, run_id, properties, current.etag)
+                operations += self._row_operations(principal, outcome, staged)
 
-            try:
-                if outcome.operations or outcome.release_thread:
-                    self.threads.transact(principal, thread_id, build)
-                else:  # only the run row changes: its ETag is guard enough (a deleted thread takes its runs)
-                    submit(self.table, operations)
-            except PreconditionFailed:
-                self._codec.discard(blob)
-                continue
-            except EntityMissing as error:
-                self._codec.discard(blob)
-                raise NotFound("run", run_id) from error
-            except BaseException:
-                self._codec.discard(blob)
-                for name in outcome.blobs:
-                    self._codec.discard(name)
-                raise
-            self._codec.discard(entity.get("blob"))
-            return outcome.record
-        raise Conflict(f"Run {run_id} was modified concurrently; please retry.")
+                def build(state: ThreadState) -> tuple[dict, list]:
+                    release = outcome.release_thread and state.active_run_id == run_id
+                    return ({"active_run_id": ""} if release else {}), operations
+
+                try:
+                    if outcome.touches_thread:
+                        self.threads.transact(principal, thread_id, build)
+                    else:  # only the run row changes: its ETag is guard enough (a deleted thread takes its runs)
+                        submit(self.table, operations)
+                except EntityMissing as error:
+                    raise NotFound("run", run_id) from error
+            for superseded in (current.blob, *(read.blob for read, _, _ in outcome.replace_steps)):
+                self._codec.discard(superseded)
+            return StoredRun(outcome.record, books, "", properties.get("blob"))
+
+        return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
+    def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> list:
+        operations = []
+        for message in change.new_messages:
+            operations += self.messages.insert_ops(principal, message, staged)
+        for step, books in change.new_steps:
+            operations += steps_of(step["run_id"]).create_ops(
+                step["thread_id"], step["id"], self._step_properties(principal, step, books, staged))
+        for read, step, books in change.replace_steps:
+            operations += steps_of(step["run_id"]).replace_ops(
+                step["thread_id"], step["id"], self._step_properties(principal, step, books, staged), read.etag)
+        return operations
 
     # -- steps -----------------------------------------------------------------
 
-    def step_operations(self, principal: str, record: dict, etag: str | None = None) -> tuple[list, str | None]:
-        """Insert (no etag) or conditionally replace a step, as operations for `update`."""
-        properties, blob = self._codec.encode(record, blob_scope(record["thread_id"]))
-        properties.update(owner=principal, created_at=record["created_at"])
-        steps = steps_of(record["run_id"])
-        if etag is None:
-            return steps.create_ops(record["thread_id"], record["id"], properties), blob
-        return steps.replace_ops(record["thread_id"], record["id"], properties, etag), blob
+    def _step_properties(self, principal: str, record: dict, books: StepBookkeeping, staged: Staging) -> dict:
+        properties = staged.encode(record, blob_scope(record["thread_id"]))
+        properties.update(owner=principal, created_at=record["created_at"], **{BOOKS: books.dump()})
+        return properties
 
     def update_step(self, principal: str, thread_id: str, run_id: str, step_id: str,
-                    change: Callable[[dict], dict]) -> dict:
+                    change: Callable[[StoredStep], tuple[dict, StepBookkeeping]]) -> StoredStep:
         """Apply `change` to a step under its ETag (parallel tool calls each add their output)."""
-        for _ in range(UPDATE_ATTEMPTS):
-            record, entity = self.load_step(principal, thread_id, run_id, step_id)
-            updated = change(record)
-            operations, blob = self.step_operations(principal, updated, entity.metadata["etag"])
-            try:
+        def attempt() -> StoredStep:
+            current = self.load_step(principal, thread_id, run_id, step_id)
+            record, books = change(current)
+            with self._codec.staged() as staged:
+                operations = steps_of(run_id).replace_ops(
+                    thread_id, step_id, self._step_properties(principal, record, books, staged), current.etag)
                 self.threads.transact(principal, thread_id, lambda state: ({}, operations))
-            except PreconditionFailed:
-                self._codec.discard(blob)
-                continue
-            except BaseException:
-                self._codec.discard(blob)
-                raise
-            self._codec.discard(entity.get("blob"))
-            return updated
-        raise Conflict(f"Run step {step_id} was modified concurrently; please retry.")
+            self._codec.discard(current.blob)
+            return StoredStep(record, books, "", None)
 
-    def load_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> tuple[dict, dict]:
+        return retry_on_conflict(attempt, lambda: Conflict(f"Run step {step_id} was modified concurrently; "
+                                                           "please retry."))
+
+    def load_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         self.load(principal, thread_id, run_id)
+        return self._owned_step(principal, thread_id, run_id, step_id)
+
+    def _owned_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         entity = steps_of(run_id).get(self.table, thread_id, step_id) if ids.is_id("step", step_id) else None
         if entity is None or entity.get("owner") != principal:
             raise NotFound("run step", step_id)
-        return self._codec.decode(entity), entity
+        return self._stored_step(entity)
+
+    def _stored_step(self, entity: dict) -> StoredStep:
+        return StoredStep(self._codec.decode(entity), StepBookkeeping.load(entity.get(BOOKS)),
+                          entity.metadata["etag"], entity.get("blob"))
 
     def list_steps(self, principal: str, thread_id: str, run_id: str, request: PageRequest) -> Page:
         self.load(principal, thread_id, run_id)
         rows, has_more = steps_of(run_id).page(self.table, thread_id, request)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def all_steps(self, principal: str, thread_id: str, run_id: str) -> list[dict]:
-        """Every step of a run, oldest first (the run engine rebuilds a turn's context from them)."""
-        steps: list[dict] = []
-        after = None
-        while True:
-            page = self.list_steps(principal, thread_id, run_id, PageRequest(limit=100, order="asc", after=after))
-            steps += page.data
-            if not page.has_more:
-                return steps
-            after = page.data[-1]["id"]
-
-
-class RunChange:
-    """What one `RunRepository.update` writes: the new run record and rows that go with it."""
-
-    def __init__(self, record: dict, operations: list | None = None, blobs: list | None = None,
-                 release_thread: bool = False):
-        self.record = record
-        self.operations = operations or []
-        self.blobs = [name for name in (blobs or []) if name]
-        self.release_thread = release_thread
+    def all_steps(self, thread_id: str, run_id: str) -> list[StoredStep]:
+        """Every step of a run the caller already holds, oldest first, with bookkeeping (the run
+        engine rebuilds a turn's context from them)."""
+        rows = steps_of(run_id).scan(self.table, thread_id)
+        return [self._stored_step(entity) for entity in rows]

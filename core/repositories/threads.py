@@ -23,7 +23,7 @@ from core import ids
 from core.codec import Codec
 from core.errors import Conflict, NotFound
 from core.store import Store
-from core.transactions import ATTEMPTS, EntityMissing, PreconditionFailed, chunks, pause_before_retry, submit
+from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
 TABLE = "threads"
 THREAD_ROW = "thread"
@@ -110,23 +110,23 @@ class ThreadRepository:
         again with fresh state if another writer touched the thread first, so it
         must not have side effects. Returns the state the write was based on.
         """
-        for attempt in range(ATTEMPTS):
+        def attempt() -> ThreadState:
             state = self.state(principal, thread_id)
             changes, operations = build(state)
             touch = ("update", {**changes, "PartitionKey": thread_id, "RowKey": THREAD_ROW},
                      {"mode": UpdateMode.MERGE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified})
             try:
                 submit(self.table, [touch, *operations])
-                return state
-            except PreconditionFailed as error:
-                if error.index != 0:
-                    raise
             except EntityMissing as error:
                 if error.index == 0:
                     raise NotFound("thread", thread_id) from error
                 raise
-            pause_before_retry(attempt)
-        raise Conflict(f"Thread {thread_id} is being modified concurrently; please retry.")
+            return state
+
+        # Only a race on the thread row is retried here; an ETag of the caller's own rows that no
+        # longer holds is the caller's race, left to its retry.
+        return retry_on_conflict(attempt, lambda: Conflict(f"Thread {thread_id} is being modified concurrently; "
+                                                           "please retry."), retry_if=lambda error: error.index == 0)
 
     def delete(self, principal: str, thread_id: str) -> None:
         """Delete the thread and everything in its partition (messages, runs, steps, spills)."""

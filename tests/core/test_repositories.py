@@ -101,7 +101,9 @@ def test_active_run_blocks_messages_except_its_own(store, principal, thread):
     assert threads.state(principal, thread).active_run_id == "run_x"
     with pytest.raises(InvalidRequest, match="while a run run_x is active"):
         messages.create(principal, _message(thread, "user"))
-    messages.create(principal, _message(thread, "assistant output", run_id="run_x"), during_run="run_x")
+    with messages.staged() as staged:  # the run's own output lands through the run's writes, as the engine does
+        own_output = messages.insert_ops(principal, _message(thread, "assistant output", run_id="run_x"), staged)
+        threads.transact(principal, thread, lambda state: ({}, own_output))
     assert [m["content"] for m in messages.list(principal, thread, PageRequest(), run_id="run_x").data] == \
         ["assistant output"]
     threads.transact(principal, thread, lambda state: ({"active_run_id": ""}, []))
@@ -136,7 +138,8 @@ def test_thread_create_larger_than_one_transaction(store, principal):
     threads, messages = ThreadRepository(store), MessageRepository(store)
     thread_id = ids.new_id("thread")
     records = [_message(thread_id, f"m{i}") for i in range(120)]  # 240 rows: three transactions
-    operations = [op for record in records for op in messages.prepare(principal, record)[0]]
+    with messages.staged() as staged:
+        operations = [op for record in records for op in messages.insert_ops(principal, record, staged)]
     threads.create(principal, {"id": thread_id, "created_at": 1, "metadata": {}, "tool_resources": {}}, operations)
     listed = messages.list(principal, thread_id, PageRequest(limit=100, order="asc"))
     assert [m["content"] for m in listed.data] == [f"m{i}" for i in range(100)] and listed.has_more

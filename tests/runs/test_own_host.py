@@ -96,10 +96,11 @@ def test_outputs_before_expires_at_complete(api, scripted):
 # -- server-side tools --------------------------------------------------------------
 
 EMAIL = {"to": "ana@example.com", "subject": "Hi", "body": "See you at noon."}
+OPTS_INTO_EMAIL = {"server_tools": "send_email"}  # the assistant's explicit opt-in (tools.registry.opted_in)
 
 
-def test_declared_server_tool_runs_without_requires_action(api, scripted, stand_in):
-    assistant = make_assistant(api, tools=[SEND_EMAIL, WEATHER])
+def test_opted_in_server_tool_runs_without_requires_action(api, scripted, stand_in):
+    assistant = make_assistant(api, tools=[SEND_EMAIL, WEATHER], metadata=OPTS_INTO_EMAIL)
     tok = token()
     scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
                             reply_text(f"E-mail sent {tok}", match=tok))
@@ -120,7 +121,7 @@ def test_declared_server_tool_runs_without_requires_action(api, scripted, stand_
 
 
 def test_parallel_server_calls_all_record_their_output(api, scripted, stand_in):
-    assistant = make_assistant(api, tools=[SEND_EMAIL])
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
     tok = token()
     letters = [dict(EMAIL, to=f"person{i}@example.com") for i in range(3)]
     scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": e} for e in letters], match=tok),
@@ -140,7 +141,7 @@ def test_parallel_server_calls_all_record_their_output(api, scripted, stand_in):
 
 def test_failing_logic_app_becomes_an_error_output_the_model_sees(api, scripted, stand_in):
     stand_in.status = 500
-    assistant = make_assistant(api, tools=[SEND_EMAIL])
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
     tok = token()
     scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
                             reply_text(f"Sorry, mail is down {tok}", match=tok))
@@ -159,7 +160,7 @@ def test_failing_logic_app_becomes_an_error_output_the_model_sees(api, scripted,
 
 
 def test_server_and_client_calls_in_one_turn(api, scripted, stand_in):
-    assistant = make_assistant(api, tools=[SEND_EMAIL, WEATHER])
+    assistant = make_assistant(api, tools=[SEND_EMAIL, WEATHER], metadata=OPTS_INTO_EMAIL)
     tok = token()
     scripted.client.enqueue(
         reply_tool_calls([{"name": "send_email", "arguments": EMAIL},
@@ -186,11 +187,12 @@ def test_server_and_client_calls_in_one_turn(api, scripted, stand_in):
     assert len(stand_in.received) == 1  # not sent twice
 
 
-def test_registered_tool_the_assistant_does_not_declare_goes_to_the_client(api, scripted, stand_in):
-    assistant = make_assistant(api, tools=[WEATHER])
+def test_a_clients_function_named_like_a_server_tool_is_never_hijacked(api, scripted, stand_in):
+    assistant = make_assistant(api, tools=[SEND_EMAIL])  # declared, but no opt-in: the client's own function
     tok = token()
-    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok))
-    thread = thread_with(api, f"undeclared {tok}")
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": {"to": "a@b.c", "content": "x"}}],
+                                             match=tok))
+    thread = thread_with(api, f"client mail {tok}")
 
     run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
 
@@ -201,9 +203,28 @@ def test_registered_tool_the_assistant_does_not_declare_goes_to_the_client(api, 
     wait_for(api, thread.id, run.id, "cancelled")
 
 
+def test_a_call_to_an_undeclared_function_is_a_tool_error_and_the_run_goes_on(api, scripted, stand_in):
+    assistant = make_assistant(api, tools=[WEATHER])
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
+                            reply_text(f"I cannot send mail {tok}", match=tok))
+    thread = thread_with(api, f"undeclared {tok}")
+
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "completed", run  # never requires_action: the client did not declare it
+    assert stand_in.received == []  # and the server tool of that name did not run
+    tool_step = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0]
+    (call,) = tool_step.step_details.tool_calls
+    assert tool_step.status == "completed" and "no tool named 'send_email'" in json.loads(call.function.output)["error"]
+    tool_message = requests_for(scripted, tok)[1]["messages"][-1]
+    assert tool_message == {"role": "tool", "tool_call_id": call.id, "content": call.function.output}
+    assert texts(api, thread.id)[-1] == ("assistant", f"I cannot send mail {tok}")
+
+
 def test_cancel_while_a_server_tool_runs(host, api, scripted, stand_in):
     stand_in.delay_seconds = 1.5
-    assistant = make_assistant(api, tools=[SEND_EMAIL])
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
     tok = token()
     scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
                             reply_text(f"never asked {tok}", match=tok))

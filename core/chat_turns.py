@@ -1,0 +1,229 @@
+"""Translation between a run and Chat Completions: what one model turn asks, and what its answer means.
+
+Pure functions only (the model-turn activity does the reading, calling and
+writing): the tools the model is offered, the request, where each tool call it
+makes goes, the records its answer becomes, and how a model fault is classified.
+
+Where a call goes (`route_call`) is the security-relevant decision:
+  - code_interpreter, when the run has that tool → run here, in the sandbox;
+  - a server tool the assistant opted into (metadata `server_tools`) and the
+    operator enabled → run here;
+  - any other function the run declares → the client (requires_action), as at
+    OpenAI — a same-named server tool never hijacks it;
+  - a function the run never declared → answered to the model as a tool error;
+    it never reaches the client or a server tool.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import openai
+
+from core.model_client import retry_after_seconds
+from core.run_bookkeeping import StepBookkeeping, TurnOutcome
+from core.wire.messages import Message
+
+CODE_INTERPRETER = "code_interpreter"
+Route = Literal["code", "server", "client", "undeclared"]
+# Model error codes meaning the prompt itself was refused (Azure OpenAI's content filter, OpenAI's policy).
+PROMPT_REJECTED_CODES = frozenset({"content_filter", "content_policy_violation", "invalid_prompt"})
+
+
+# -- the request ----------------------------------------------------------------------
+
+
+def declared_functions(run: dict) -> dict[str, dict]:
+    """The function tools the run declares, by name, as Chat Completions wants them."""
+    return {tool["function"]["name"]: {key: value for key, value in tool["function"].items() if value is not None}
+            for tool in run.get("tools") or [] if tool.get("type") == "function"}
+
+
+def has_code_interpreter(run: dict) -> bool:
+    return any(tool.get("type") == CODE_INTERPRETER for tool in run.get("tools") or [])
+
+
+def chat_tools(run: dict, server_tools: dict[str, dict], code_tool: dict | None) -> list[dict]:
+    """What the model is offered: declared functions, then the opted-in server tools (their own
+    schemas, so a client's same-named declaration cannot change what runs here), then code_interpreter."""
+    functions = declared_functions(run)
+    functions.update(server_tools)
+    tools = [{"type": "function", "function": function} for function in functions.values()]
+    return tools + ([code_tool] if code_tool else [])
+
+
+def tool_choice(run: dict) -> Any:
+    choice = run.get("tool_choice")
+    if choice in (None, "auto", "none", "required"):
+        return choice
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return {"type": "function", "function": {"name": choice["function"]["name"]}}
+    return "auto"
+
+
+def completion_request(run: dict, messages: list[dict], tools: list[dict]) -> dict:
+    request: dict[str, Any] = {"model": run["model"], "messages": messages}
+    if tools:
+        request["tools"] = tools
+        choice = tool_choice(run)
+        if choice is not None:
+            request["tool_choice"] = choice
+        if run.get("parallel_tool_calls") is not None:
+            request["parallel_tool_calls"] = run["parallel_tool_calls"]
+    for name in ("temperature", "top_p", "max_completion_tokens"):
+        if run.get(name) is not None:
+            request[name] = run[name]
+    response_format = run.get("response_format")
+    if isinstance(response_format, dict) and response_format.get("type") != "text":
+        request["response_format"] = response_format
+    return request
+
+
+def run_turns(steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+    """This run's tool exchanges so far, as chat messages (only steps whose every call is answered)."""
+    turns: list[dict] = []
+    for step, books in steps:
+        details = step["step_details"]
+        if details["type"] != "tool_calls" or not details["tool_calls"]:
+            continue
+        calls = details["tool_calls"]
+        outputs = [model_output(call, books) for call in calls]
+        if any(output is None for output in outputs):
+            continue
+        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call) for call in calls]})
+        turns += [{"role": "tool", "tool_call_id": call["id"], "content": output}
+                  for call, output in zip(calls, outputs)]
+    return turns
+
+
+def model_output(call: dict, books: StepBookkeeping) -> str | None:
+    """What the model reads back for a call: a function's output, or a built-in tool's rendered result."""
+    if call["type"] == "function":
+        return call["function"].get("output")
+    return books.outputs.get(call["id"])
+
+
+def _as_chat_call(call: dict) -> dict:
+    if call["type"] == "function":
+        name, arguments = call["function"]["name"], call["function"]["arguments"]
+    else:
+        name, arguments = CODE_INTERPRETER, json.dumps({"code": call[CODE_INTERPRETER]["input"]})
+    return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+# -- the answer ------------------------------------------------------------------------
+
+
+def route_call(name: str, *, code_interpreter: bool, server_tools: frozenset[str], declared: frozenset[str]) -> Route:
+    """Where a tool call the model made goes (see the module docstring)."""
+    if name == CODE_INTERPRETER and code_interpreter:
+        return "code"
+    if name in server_tools:
+        return "server"
+    if name in declared:
+        return "client"
+    return "undeclared"
+
+
+def undeclared_output(name: str) -> str:
+    return json.dumps({"error": f"there is no tool named {name!r} in this run; use only the tools you were given"})
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    """One model reply, however it arrived (a whole completion, or a stream put back together)."""
+
+    content: str | None
+    tool_calls: tuple[tuple[str, str, str], ...]  # (id, name, arguments)
+    finish_reason: str | None
+    usage: dict | None
+
+
+def answer_of(completion: Any) -> ModelAnswer:
+    choice = completion.choices[0]
+    usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
+        if completion.usage else None
+    calls = tuple((call.id, call.function.name, call.function.arguments) for call in choice.message.tool_calls or [])
+    return ModelAnswer(choice.message.content, calls, choice.finish_reason, usage)
+
+
+@dataclass(frozen=True)
+class TurnRecords:
+    """What a model turn stores: its outcome, and the message or tool-calls step it produced."""
+
+    outcome: TurnOutcome
+    step: dict | None = None
+    step_books: StepBookkeeping = field(default_factory=StepBookkeeping)
+    message: dict | None = None
+
+
+@dataclass(frozen=True)
+class TurnIds:
+    """Fresh ids and the time for a turn's records (drawn by the caller: this module draws nothing)."""
+
+    step_id: str
+    message_id: str
+    at: int
+
+
+def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Route], ids: TurnIds, *,
+                       code_call: Callable[[str, str], dict],
+                       message_content: Callable[[str], list[dict]]) -> TurnRecords:
+    """The outcome and records of a model reply: a tool-calls step (calls routed; undeclared ones
+    answered at once), or the assistant's message with its message_creation step."""
+    if answer.tool_calls and answer.finish_reason != "length":
+        calls, books, server, client = [], StepBookkeeping(), [], []
+        for call_id, name, arguments in answer.tool_calls:
+            where = route(name)
+            if where == "code":
+                calls.append(code_call(call_id, arguments))
+            else:
+                output = undeclared_output(name) if where == "undeclared" else None
+                calls.append({"id": call_id, "type": "function",
+                              "function": {"name": name, "arguments": arguments, "output": output}})
+            (client if where == "client" else server if where in ("code", "server") else []).append(call_id)
+        step = new_step(run, ids.step_id, ids.at, "in_progress", {"type": "tool_calls", "tool_calls": calls},
+                        answer.usage)
+        if not server and not client:  # every call was undeclared: answered already, the model goes on
+            step = dict(step, status="completed", completed_at=ids.at)
+        return TurnRecords(TurnOutcome(kind="tool_calls", step_id=ids.step_id, server_calls=server,
+                                       client_calls=client), step, books)
+    truncated = answer.finish_reason == "length"
+    message = Message(
+        id=ids.message_id, created_at=ids.at, thread_id=run["thread_id"],
+        status="incomplete" if truncated else "completed",
+        incomplete_details={"reason": "max_tokens"} if truncated else None,
+        completed_at=None if truncated else ids.at, incomplete_at=ids.at if truncated else None,
+        role="assistant", content=message_content(answer.content or ""),
+        assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
+    ).model_dump(mode="json")
+    step = new_step(run, ids.step_id, ids.at, "completed",
+                    {"type": "message_creation", "message_creation": {"message_id": ids.message_id}}, answer.usage)
+    outcome = TurnOutcome(kind="incomplete", reason="max_completion_tokens") if truncated \
+        else TurnOutcome(kind="message")
+    return TurnRecords(outcome, step, StepBookkeeping(), message)
+
+
+def new_step(run: dict, step_id: str, at: int, status: str, details: dict, usage: dict | None) -> dict:
+    return {
+        "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
+        "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
+        "status": status, "cancelled_at": None, "completed_at": at if status == "completed" else None,
+        "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
+        "usage": usage, "metadata": {},
+    }
+
+
+def fault_outcome(error: openai.APIError) -> TurnOutcome:
+    """A model error as a turn outcome: retryable (429, 5xx, connection) or the run's honest failure."""
+    if isinstance(error, openai.RateLimitError):
+        return TurnOutcome(kind="rate_limited", retry_after=retry_after_seconds(error))
+    if isinstance(error, (openai.APIConnectionError, openai.InternalServerError)) or (
+            isinstance(error, openai.APIStatusError) and error.status_code >= 500):
+        return TurnOutcome(kind="server_error", message=str(error)[:500])
+    # A run's last_error.code is one of OpenAI's three: a prompt the model's content policy
+    # rejected is `invalid_prompt`; any other refusal is a request this server built wrongly.
+    code = "invalid_prompt" if getattr(error, "code", None) in PROMPT_REJECTED_CODES else "server_error"
+    return TurnOutcome(kind="failed", code=code, message=f"The model refused the request: {error}"[:1000])

@@ -1,0 +1,78 @@
+"""The run engine's own records, kept beside a run and its steps, never inside their public objects.
+
+A run's bookkeeping says which model turns are done (so a retried activity
+returns the recorded outcome instead of asking the model again), which
+requires_action round is open, the usage so far, the files the sandbox holds and
+the server tools the assistant opted into. A step's bookkeeping keeps what the
+model reads back for its built-in tool calls and the files they produced. Both
+are stored as their own property of the same table row as the public record, so
+they change atomically with it and are never sent to a client.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+OutcomeKind = Literal["message", "tool_calls", "incomplete", "rate_limited", "server_error", "failed", "cancelled"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def dump(self) -> bytes:
+        return self.model_dump_json(exclude_defaults=True).encode("utf-8")
+
+    @classmethod
+    def load(cls, data: bytes | None):
+        return cls.model_validate_json(data) if data else cls()
+
+
+class TurnOutcome(Record):
+    """What one model turn came to; the orchestrator decides on it (orchestrators/run_lifecycle)."""
+
+    kind: OutcomeKind
+    step_id: str | None = None
+    server_calls: list[str] = Field(default_factory=list)  # run here, in activities
+    client_calls: list[str] = Field(default_factory=list)  # handed to the client (requires_action)
+    reason: str | None = None  # incomplete: max_completion_tokens | max_prompt_tokens
+    retry_after: float | None = None  # rate_limited: seconds the model asked us to wait
+    code: str | None = None  # failed: the run's last_error code
+    message: str | None = None
+
+
+class Usage(Record):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def plus(self, other: dict | None) -> "Usage":
+        other = other or {}
+        return Usage(**{name: getattr(self, name) + (other.get(name) or 0) for name in Usage.model_fields})
+
+
+class SandboxFile(Record):
+    file_id: str
+    name: str
+
+
+class RunBookkeeping(Record):
+    turns: dict[str, TurnOutcome] = Field(default_factory=dict)
+    round: int = 0
+    action_step: str | None = None
+    usage: Usage | None = None
+    code_files: list[SandboxFile] = Field(default_factory=list)
+    server_tools: list[str] = Field(default_factory=list)  # opted in by the assistant at run creation
+
+
+class Produced(Record):
+    kind: Literal["image", "file"]
+    name: str
+    file_id: str
+
+
+class StepBookkeeping(Record):
+    # What the model reads back for calls whose output is not in the public step (code_interpreter).
+    outputs: dict[str, str] = Field(default_factory=dict)
+    produced: list[Produced] = Field(default_factory=list)

@@ -1,0 +1,87 @@
+"""What the run orchestrator and its activities say to each other: names and typed payloads.
+
+Durable Functions passes plain JSON between functions, so each payload is a
+small dataclass sent as a dict (`.wire()`) and rebuilt on arrival (`.of(dict)`).
+Payloads carry ids and small results, never conversations, so a run's durable
+history stays the same size however long its thread grows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import TypeVar
+
+ORCHESTRATOR = "run_orchestrator"
+MODEL_TURN = "run_model_turn"
+TOOL_CALL = "run_tool_call"
+REQUIRE_ACTION = "run_require_action"
+RESUME = "run_resume"
+FINISH = "run_finish"
+
+P = TypeVar("P", bound="Payload")
+
+
+class Payload:
+    def wire(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def of(cls: type[P], data: dict) -> P:
+        names = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass(frozen=True)
+class RunRef(Payload):
+    """The orchestration's input: whose run, in which thread."""
+
+    principal: str
+    thread_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class TurnRequest(Payload):
+    principal: str
+    thread_id: str
+    run_id: str
+    turn: int
+
+
+@dataclass(frozen=True)
+class ToolCallRequest(Payload):
+    principal: str
+    thread_id: str
+    run_id: str
+    step_id: str
+    call_id: str
+
+
+@dataclass(frozen=True)
+class RequireActionRequest(Payload):
+    principal: str
+    thread_id: str
+    run_id: str
+    step_id: str
+    client_calls: list[str]
+    round: int
+
+
+@dataclass(frozen=True)
+class RequireActionResult(Payload):
+    asked: bool  # False: the run was no longer in progress (cancelled meanwhile)
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class FinishRequest(Payload):
+    principal: str
+    thread_id: str
+    run_id: str
+    status: str
+    last_error: dict | None = None
+    incomplete_reason: str | None = None
+
+
+def ref_fields(ref: RunRef) -> dict:
+    return {"principal": ref.principal, "thread_id": ref.thread_id, "run_id": ref.run_id}
