@@ -12,6 +12,8 @@ from core.errors import InvalidRequest, NotFound
 from core.pagination import PageRequest
 from core.repositories.assistants import AssistantRepository
 from core.repositories.messages import MessageRepository
+from core.repositories.runs import RunChange, RunRepository
+from core.run_bookkeeping import RunBookkeeping
 from core.repositories.threads import ThreadRepository
 from core.collection import Collection
 
@@ -143,3 +145,56 @@ def test_thread_create_larger_than_one_transaction(store, principal):
     threads.create(principal, {"id": thread_id, "created_at": 1, "metadata": {}, "tool_resources": {}}, operations)
     listed = messages.list(principal, thread_id, PageRequest(limit=100, order="asc"))
     assert [m["content"] for m in listed.data] == [f"m{i}" for i in range(100)] and listed.has_more
+
+
+# -- runs: a write that loses leaves nothing behind -----------------------------------------
+
+def _run(thread_id: str) -> dict:
+    return {"id": ids.new_id("run"), "thread_id": thread_id, "created_at": 1, "status": "in_progress"}
+
+
+def _spills(store, thread_id: str) -> list[str]:
+    return sorted(blob.name for blob in store.container("records").list_blobs(name_starts_with=f"threads/{thread_id}/"))
+
+
+def test_a_run_write_that_loses_a_race_leaves_no_spilled_blob(store, principal, thread):
+    runs = RunRepository(store)
+    run = runs.create(principal, _run(thread), RunBookkeeping(), [])
+    attempts = []
+
+    def change(current):
+        attempts.append(current.record.get("metadata"))
+        if len(attempts) == 1:  # another writer changes the run between our read and our write
+            runs.update(principal, thread, run["id"], lambda other: RunChange(dict(other.record, metadata={"k": "v"})))
+        big = _message(thread, "x" * 300_000, run_id=run["id"])  # spills to a blob
+        return RunChange(dict(current.record, status="completed"), new_messages=[big], release_thread=True)
+
+    stored = runs.update(principal, thread, run["id"], change)
+
+    assert attempts == [None, {"k": "v"}]  # the first attempt lost and was redone from a fresh read
+    assert stored.record["status"] == "completed" and stored.record["metadata"] == {"k": "v"}
+    (kept,) = _spills(store, thread)  # only the committed message's body; the losing attempt's is gone
+    (message,) = MessageRepository(store).list(principal, thread, PageRequest()).data
+    assert message["content"] == "x" * 300_000
+    assert MessageRepository(store).table.get_entity(thread, Collection("msg").key("a", message["id"]))["blob"] == kept
+
+
+def test_a_run_write_refused_by_the_thread_leaves_no_spilled_blob(store, principal, thread):
+    runs = RunRepository(store)
+    run = runs.create(principal, _run(thread), RunBookkeeping(), [])
+    ThreadRepository(store).table.delete_entity(thread, "thread")  # the thread is deleted under the run
+
+    def change(current):
+        return RunChange(current.record, new_messages=[_message(thread, "y" * 300_000, run_id=run["id"])])
+
+    with pytest.raises(NotFound):
+        runs.update(principal, thread, run["id"], change)
+    assert _spills(store, thread) == []
+
+
+def test_bookkeeping_is_stored_beside_the_run_never_in_it(store, principal, thread):
+    runs = RunRepository(store)
+    run = runs.create(principal, _run(thread), RunBookkeeping(round=2, server_tools=["send_email"]), [])
+    stored = runs.load(principal, thread, run["id"])
+    assert stored.books.round == 2 and stored.books.server_tools == ["send_email"]
+    assert stored.record == run and "books" not in stored.record

@@ -1,0 +1,170 @@
+"""Translation between a run and Chat Completions: offered tools, requests, call routing, records, faults."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2 as httpx  # the HTTP library the pinned openai SDK is built on
+import openai
+import pytest
+from openai.types.chat import ChatCompletion
+
+from core import chat_turns as ct
+from core.run_bookkeeping import StepBookkeeping
+
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather",
+                                            "parameters": {"type": "object"}, "strict": None}}
+RUN = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1", "model": "gpt-x",
+       "tools": [WEATHER, {"type": "code_interpreter"}], "tool_choice": "auto", "parallel_tool_calls": True,
+       "temperature": 0.2, "top_p": None, "max_completion_tokens": None, "response_format": "auto"}
+IDS = ct.TurnIds(step_id="step_1", message_id="msg_1", at=100)
+
+
+def code_call(call_id: str, arguments: str) -> dict:
+    return {"id": call_id, "type": "code_interpreter",
+            "code_interpreter": {"input": json.loads(arguments)["code"], "outputs": []}}
+
+
+def text_content(text: str) -> list[dict]:
+    return [{"type": "text", "text": {"value": text, "annotations": []}}]
+
+
+# -- routing: the security-relevant decision -------------------------------------------
+
+@pytest.mark.parametrize("name, code, server, declared, expected", [
+    ("code_interpreter", True, set(), set(), "code"),
+    ("code_interpreter", False, set(), set(), "undeclared"),
+    ("code_interpreter", False, set(), {"code_interpreter"}, "client"),  # a client's own function of that name
+    ("send_email", False, {"send_email"}, set(), "server"),
+    ("send_email", False, {"send_email"}, {"send_email"}, "server"),  # opted in: the server tool wins
+    ("send_email", False, set(), {"send_email"}, "client"),  # declared, not opted in: never hijacked
+    ("send_email", False, set(), set(), "undeclared"),
+    ("get_weather", True, {"send_email"}, {"get_weather"}, "client"),
+])
+def test_route_call(name, code, server, declared, expected):
+    assert ct.route_call(name, code_interpreter=code, server_tools=frozenset(server),
+                         declared=frozenset(declared)) == expected
+
+
+def test_offered_tools_use_the_server_schema_for_opted_in_tools_and_drop_nulls():
+    mail_schema = {"name": "send_email", "description": "server's", "parameters": {"type": "object"}}
+    client_mail = {"type": "function", "function": {"name": "send_email", "description": "client's"}}
+    run = dict(RUN, tools=[WEATHER, client_mail])
+    tools = ct.chat_tools(run, {"send_email": mail_schema}, {"type": "function", "function": {"name": "ci"}})
+    assert [tool["function"]["name"] for tool in tools] == ["get_weather", "send_email", "ci"]
+    assert tools[1]["function"] == mail_schema
+    assert "strict" not in tools[0]["function"]
+
+
+@pytest.mark.parametrize("choice, expected", [
+    ("auto", "auto"), ("none", "none"), ("required", "required"), (None, None),
+    ({"type": "function", "function": {"name": "get_weather"}}, {"type": "function", "function": {"name": "get_weather"}}),
+    ({"type": "code_interpreter"}, "auto"),
+])
+def test_tool_choice(choice, expected):
+    assert ct.tool_choice(dict(RUN, tool_choice=choice)) == expected
+
+
+def test_completion_request_carries_only_what_is_set():
+    request = ct.completion_request(dict(RUN, response_format={"type": "json_object"}, max_completion_tokens=50),
+                                    [{"role": "user", "content": "hi"}], [WEATHER])
+    assert request == {"model": "gpt-x", "messages": [{"role": "user", "content": "hi"}], "tools": [WEATHER],
+                       "tool_choice": "auto", "parallel_tool_calls": True, "temperature": 0.2,
+                       "max_completion_tokens": 50, "response_format": {"type": "json_object"}}
+    bare = ct.completion_request(dict(RUN, temperature=None, response_format={"type": "text"}), [], [])
+    assert bare == {"model": "gpt-x", "messages": []}
+
+
+def test_run_turns_replays_only_fully_answered_steps():
+    answered = {"id": "s1", "step_details": {"type": "tool_calls", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}", "output": "sunny"}},
+        {"id": "c2", "type": "code_interpreter", "code_interpreter": {"input": "1+1", "outputs": []}}]}}
+    pending = {"id": "s2", "step_details": {"type": "tool_calls", "tool_calls": [
+        {"id": "c3", "type": "function", "function": {"name": "get_weather", "arguments": "{}", "output": None}}]}}
+    message = {"id": "s3", "step_details": {"type": "message_creation", "message_creation": {"message_id": "m"}}}
+    turns = ct.run_turns([(answered, StepBookkeeping(outputs={"c2": "2"})), (pending, StepBookkeeping()),
+                          (message, StepBookkeeping())])
+    assert turns == [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
+            {"id": "c2", "type": "function", "function": {"name": "code_interpreter",
+                                                          "arguments": json.dumps({"code": "1+1"})}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        {"role": "tool", "tool_call_id": "c2", "content": "2"}]
+
+
+# -- a reply becomes records -------------------------------------------------------------
+
+def _route(name: str):
+    return ct.route_call(name, code_interpreter=True, server_tools=frozenset({"send_email"}),
+                         declared=frozenset({"get_weather"}))
+
+
+def test_a_text_answer_is_a_message_and_its_step():
+    answer = ct.ModelAnswer("Hello", (), "stop", {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3})
+    records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    assert records.outcome.kind == "message"
+    assert records.message["id"] == "msg_1" and records.message["status"] == "completed"
+    assert records.message["content"] == text_content("Hello") and records.message["run_id"] == "run_1"
+    assert records.step["step_details"] == {"type": "message_creation", "message_creation": {"message_id": "msg_1"}}
+    assert records.step["usage"]["total_tokens"] == 3 and records.step["status"] == "completed"
+
+
+def test_a_truncated_answer_is_an_incomplete_message():
+    records = ct.records_for_answer(RUN, ct.ModelAnswer("Hel", (), "length", None), _route, IDS,
+                                    code_call=code_call, message_content=text_content)
+    assert (records.outcome.kind, records.outcome.reason) == ("incomplete", "max_completion_tokens")
+    assert records.message["status"] == "incomplete"
+    assert records.message["incomplete_details"] == {"reason": "max_tokens"}
+
+
+def test_tool_calls_are_routed_and_undeclared_ones_answered_at_once():
+    answer = ct.ModelAnswer(None, (("c1", "get_weather", "{}"), ("c2", "send_email", "{}"),
+                                   ("c3", "code_interpreter", json.dumps({"code": "2+2"})),
+                                   ("c4", "rm_rf", "{}")), "tool_calls", None)
+    records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    assert records.outcome.model_dump(include={"kind", "step_id", "server_calls", "client_calls"}) == {
+        "kind": "tool_calls", "step_id": "step_1", "server_calls": ["c2", "c3"], "client_calls": ["c1"]}
+    calls = records.step["step_details"]["tool_calls"]
+    assert [call["type"] for call in calls] == ["function", "function", "code_interpreter", "function"]
+    assert calls[2]["code_interpreter"]["input"] == "2+2"
+    assert [call.get("function", {}).get("output") for call in calls[:2]] == [None, None]
+    assert "no tool named 'rm_rf'" in json.loads(calls[3]["function"]["output"])["error"]
+    assert records.step["status"] == "in_progress" and records.message is None
+
+
+def test_a_turn_of_only_undeclared_calls_is_answered_and_complete():
+    answer = ct.ModelAnswer(None, (("c1", "nope", "{}"),), "tool_calls", None)
+    records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    assert (records.outcome.server_calls, records.outcome.client_calls) == ([], [])
+    assert records.step["status"] == "completed" and records.step["completed_at"] == 100
+
+
+def test_answer_of_a_completion():
+    completion = ChatCompletion.model_validate({
+        "id": "x", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": None, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{\"a\":1}"}}]}}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}})
+    assert ct.answer_of(completion) == ct.ModelAnswer(None, (("c1", "f", "{\"a\":1}"),), "tool_calls",
+                                                      {"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11})
+
+
+# -- model faults ---------------------------------------------------------------------------
+
+def _status_error(cls, status: int, headers: dict | None = None, body: dict | None = None):
+    request = httpx.Request("POST", "http://model/v1/chat/completions")
+    response = httpx.Response(status, headers=headers or {}, request=request, json=body or {})
+    return cls("boom", response=response, body=(body or {}).get("error"))
+
+
+def test_faults_are_classified():
+    limited = ct.fault_outcome(_status_error(openai.RateLimitError, 429, {"retry-after": "7"}))
+    assert (limited.kind, limited.retry_after) == ("rate_limited", 7.0)
+    assert ct.fault_outcome(_status_error(openai.InternalServerError, 503)).kind == "server_error"
+    assert ct.fault_outcome(openai.APIConnectionError(request=httpx.Request("POST", "http://m"))).kind == "server_error"
+    refused = ct.fault_outcome(_status_error(openai.BadRequestError, 400, body={"error": {"code": "content_filter"}}))
+    assert (refused.kind, refused.code) == ("failed", "invalid_prompt")
+    wrong = ct.fault_outcome(_status_error(openai.NotFoundError, 404, body={"error": {"code": "model_not_found"}}))
+    assert (wrong.kind, wrong.code) == ("failed", "server_error")
