@@ -15,6 +15,7 @@ simple `func.HttpRequest -> func.HttpResponse` shape and are adapted here;
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
@@ -67,7 +68,8 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
     The function name (unique across the app) is the handler's name. Handlers are
     `def handler(req: func.HttpRequest) -> func.HttpResponse` (run in a worker
     thread, as storage calls block); with `durable_client`,
-    `async def handler(req, client)` with the Durable Functions client binding;
+    `async def handler(req, client)` with the Durable Functions client binding
+    (or `async def handler(req)` for one that awaits without a thread);
     with `streaming`, `async def handler(req: Request) -> Response` on the
     FastAPI request itself. Errors raised as ApiError become OpenAI's envelope;
     anything else is logged and becomes a 500 `server_error` envelope.
@@ -91,6 +93,11 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
             async def http_function(req: Request, client) -> Response:
                 async def call():
                     return await handler(await to_http_request(req), client)
+                return await run(call)
+        elif inspect.iscoroutinefunction(handler):  # waits without holding a thread (e.g. a held poll)
+            async def http_function(req: Request) -> Response:
+                async def call():
+                    return await handler(await to_http_request(req))
                 return await run(call)
         else:
             async def http_function(req: Request) -> Response:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from core import ids
+from core import ids, run_watch
 from core.codec import Codec, Staging
 from core.collection import Collection
 from core.errors import Conflict, InvalidRequest, NotFound
@@ -156,6 +156,7 @@ class RunRepository:
                     raise NotFound("run", run_id) from error
             for superseded in (current.blob, *(read.blob for read, _, _ in outcome.replace_steps)):
                 self._codec.discard(superseded)
+            run_watch.notify(run_id)
             return StoredRun(outcome.record, books, "", properties.get("blob"))
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))

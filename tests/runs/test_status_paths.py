@@ -34,6 +34,29 @@ def test_create_and_poll_completes(fresh, assistant, scripted):
     assert len(requests_for(scripted, tok)) == 1
 
 
+def test_poll_helpers_are_answered_when_the_run_finishes_not_on_every_tick(fresh, assistant, scripted, devhost):
+    tok = token()
+    scripted.client.enqueue(reply_text(f"Slow answer {tok}", match=tok, latency_ms=1500))
+    thread = thread_with(fresh, f"take your time {tok}")
+    retrievals_before = devhost.log().count("Executed 'Functions.runs_retrieve'")
+
+    started = time.monotonic()
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    elapsed = time.monotonic() - started
+
+    assert run.status == "completed", run
+    # Ticking every 40 ms would take ~37 retrievals; a held poll is answered when the run completes.
+    assert devhost.log().count("Executed 'Functions.runs_retrieve'") - retrievals_before <= 3
+    assert elapsed < 1.5 + 1.0
+    # A plain retrieval (not the SDK's poll helper) is never held.
+    other = fresh.beta.threads.runs.create(thread_id=thread_with(fresh, f"plain {tok}").id, assistant_id=assistant.id)
+    scripted.client.enqueue(reply_text(f"later {tok}", match=f"plain {tok}", latency_ms=1500))
+    started = time.monotonic()
+    assert fresh.beta.threads.runs.retrieve(other.id, thread_id=other.thread_id).status in ("queued", "in_progress")
+    assert time.monotonic() - started < 1.0
+    wait_for(fresh, other.thread_id, other.id, "completed")
+
+
 def test_create_and_run_poll_completes(fresh, assistant, scripted):
     tok = token()
     scripted.client.enqueue(reply_text(f"New thread answer {tok}", match=tok))
