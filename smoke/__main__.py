@@ -13,7 +13,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "Smoke-test a deployment: an unauthenticated call gets 401, the key is accepted, a run completes "
         "against the model, and code_interpreter runs Python in the sandbox."))
     parser.add_argument("--endpoint", required=True, help="the app's root or /v1 URL (API_BASE_URL)")
-    parser.add_argument("--key", default="", help="an API key of the deployment; without it only the 401 is checked")
+    parser.add_argument("--key", default="", help="an API key of the deployment, or - to read it from the first "
+                        "line of stdin (keeps it off the command line); without a key only the 401 is checked")
     parser.add_argument("--model", default="gpt-4.1-mini",
                         help="the chat deployment's name (AZURE_OPENAI_CHAT_DEPLOYMENT)")
     parser.add_argument("--run-timeout", type=float, default=180.0, help="seconds to wait for each run")
@@ -25,10 +26,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    api = probes.Api(args.endpoint, args.key or None)
+    key = sys.stdin.readline().strip() if args.key == "-" else args.key
+    api = probes.Api(args.endpoint, key or None)
     print(f"Smoke test of {api.base}", flush=True)
-    results = [checks.refuses_strangers(probes.unauthenticated_call(api), probes.is_loopback(args.endpoint))]
-    key_check = checks.accepts_key(probes.key_call(api) if args.key or probes.is_loopback(args.endpoint) else None)
+    loopback = probes.is_loopback(args.endpoint)
+    results = [checks.refuses_strangers(probes.unauthenticated_call(api), loopback)]
+    key_check = checks.accepts_key(probes.key_call(api) if key or loopback else None, key_given=bool(key))
     results.append(key_check)
     if key_check.status == checks.PASS:
         outcome, waited = probes.run_once(api, args.model, probes.RUN_PROMPT, [], args.run_timeout)
