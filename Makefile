@@ -7,11 +7,11 @@ PORT ?= 7071
 
 .PHONY: run test install bench clean sandbox-isolation
 
-# Installs only what is missing: the venv is rebuilt when a requirements file changes,
+# Installs only what is missing: the venv is updated when a requirements file changes,
 # node_modules when package.json changes.
 install: $(VENV)/.installed node_modules/.installed sandbox-isolation
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@

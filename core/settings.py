@@ -52,6 +52,27 @@ SETTINGS: tuple[Setting, ...] = (
         "'managedidentity' for identity-based storage connections (Azure).",
     ),
     Setting("DURABLE_TASK_HUB", "assistantshub", "Durable Functions task hub name (host.json)."),
+    # Read by the Functions host, not by our code: they override host.json's storageProvider so
+    # one deploy package runs on either Durable backend (infra parameter durableBackend).
+    Setting(
+        "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+        "AzureStorage",
+        "Read by the Functions host: the Durable Functions backend, 'AzureStorage' (queues and tables "
+        "in AzureWebJobsStorage) or 'azureManaged' (Durable Task Scheduler).",
+    ),
+    Setting(
+        "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
+        "AzureWebJobsStorage",
+        "Read by the Functions host: the setting that names the backend's connection "
+        "('AzureWebJobsStorage', or 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING' for the scheduler).",
+    ),
+    Setting(
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+        None,
+        "Read by the Functions host with the Durable Task Scheduler backend: "
+        "'Endpoint=<scheduler endpoint>;Authentication=ManagedIdentity;ClientID=<identity client id>' "
+        "(no key). Empty with the AzureStorage backend.",
+    ),
     Setting(
         "AZURE_OPENAI_ENDPOINT",
         None,

@@ -9,8 +9,45 @@ targetScope = 'subscription'
 @description('azd environment name; names the resource group and seeds resource names.')
 param environmentName string
 
+// The one list of regions this template deploys to: each offers Flex Consumption, Container
+// Apps dynamic sessions and Azure OpenAI (docs/deploy-to-azure.md cites the pages it comes from).
+// azd offers only these when it asks for a region, and its usageName check hides those where the
+// subscription lacks quota for the default models' capacity.
 @minLength(1)
-@description('Region for every resource. It must offer Flex Consumption, the chosen Azure OpenAI models and Container Apps dynamic sessions.')
+@allowed([
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'norwayeast'
+  'southafricanorth'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+    usageName: [
+      'OpenAI.GlobalStandard.gpt-4.1-mini,30'
+      'OpenAI.GlobalStandard.text-embedding-3-small,30'
+    ]
+  }
+})
+@description('Region for every resource: one that offers Flex Consumption, Container Apps dynamic sessions and the Azure OpenAI models.')
 param location string
 
 @description('Object id of the person running azd (AZURE_PRINCIPAL_ID). They get the same data roles as the app, to run it locally against these resources. Empty skips this.')
@@ -35,10 +72,16 @@ param chatModelName string = 'gpt-4.1-mini'
 @description('Version of the chat model.')
 param chatModelVersion string = '2025-04-14'
 
-@description('Deployment SKU of the chat model.')
+@allowed([
+  'GlobalStandard'
+  'DataZoneStandard'
+  'Standard'
+])
+@description('Deployment SKU of the chat model: GlobalStandard has the widest availability and quota; DataZoneStandard keeps processing in the US or EU data zone; Standard in the region.')
 param chatSkuName string = 'GlobalStandard'
 
-@description('Chat capacity in thousands of tokens per minute.')
+@minValue(1)
+@description('Chat capacity in thousands of tokens per minute (subscription quota permitting).')
 param chatCapacity int = 30
 
 @description('Embeddings model (file_search).')
@@ -47,16 +90,37 @@ param embeddingsModelName string = 'text-embedding-3-small'
 @description('Version of the embeddings model.')
 param embeddingsModelVersion string = '1'
 
+@allowed([
+  'GlobalStandard'
+  'DataZoneStandard'
+  'Standard'
+])
 @description('Deployment SKU of the embeddings model.')
 param embeddingsSkuName string = 'GlobalStandard'
 
-@description('Embeddings capacity in thousands of tokens per minute.')
+@minValue(1)
+@description('Embeddings capacity in thousands of tokens per minute (subscription quota permitting).')
 param embeddingsCapacity int = 30
 
 @description('Azure OpenAI data-plane API version the app calls.')
 param openAiApiVersion string = '2024-10-21'
 
+@allowed([
+  'azureStorage'
+  'durableTaskScheduler'
+])
+@description('Where Durable Functions keeps run orchestrations: azureStorage (queues and tables in the app\'s storage account, no extra resource) or durableTaskScheduler (the managed Durable Task Scheduler: pushes work instead of polling, more throughput, a dashboard; see docs/deploy-to-azure.md).')
+param durableBackend string = 'azureStorage'
+
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+@description('Durable Task Scheduler SKU when durableBackend is durableTaskScheduler: Consumption (pay per action) or Dedicated (reserved capacity units).')
+param durableTaskSchedulerSku string = 'Consumption'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var useScheduler = durableBackend == 'durableTaskScheduler'
 var tags = {
   'azd-env-name': environmentName
 }
@@ -124,7 +188,8 @@ module sessions 'app/sessions.bicep' = {
   name: 'sessions'
   scope: rg
   params: {
-    name: 'sp-${resourceToken}'
+    // Session pool names allow lower-case letters and digits only.
+    name: 'sp${resourceToken}'
     location: location
     tags: tags
   }
@@ -182,6 +247,21 @@ module createCalendarEvent 'app/logic-workflow.bicep' = {
   }
 }
 
+module scheduler 'app/scheduler.bicep' = if (useScheduler) {
+  name: 'scheduler'
+  scope: rg
+  params: {
+    name: 'dts-${resourceToken}'
+    location: location
+    tags: tags
+    skuName: durableTaskSchedulerSku
+    taskHubName: taskHubName
+    appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
 module appRoles 'app/rbac.bicep' = {
   name: 'app-roles'
   scope: rg
@@ -219,6 +299,7 @@ module api 'app/function.bicep' = {
     sendEmail
     createCalendarEvent
     appRoles
+    scheduler
   ]
   params: {
     name: 'func-${resourceToken}'
@@ -231,6 +312,7 @@ module api 'app/function.bicep' = {
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: deploymentContainerName
     taskHubName: taskHubName
+    schedulerEndpoint: useScheduler ? scheduler.outputs.endpoint : ''
     openAiEndpoint: openAi.outputs.endpoint
     openAiApiVersion: openAiApiVersion
     chatDeploymentName: openAi.outputs.chatDeploymentName
@@ -253,6 +335,7 @@ output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output API_BASE_URL string = 'https://${api.outputs.defaultHostName}/v1'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output DURABLE_TASK_HUB string = taskHubName
+output DURABLE_BACKEND string = durableBackend
 output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
 output AZURE_OPENAI_CHAT_DEPLOYMENT string = openAi.outputs.chatDeploymentName

@@ -269,3 +269,163 @@ def test_postprovision_hook_merges_azure_values_into_local_settings(tmp_path):
     assert values["CREATE_CALENDAR_EVENT_LOGIC_APP_URL"] == "https://logic.example/create-calendar-event-url"
     assert "Microsoft.Web/connections/office365-x/edit" in done.stdout
     assert "App Service Authentication is off" in done.stdout
+
+
+# --- one deploy package, lean ---------------------------------------------------------
+
+SANDBOX_LIBRARIES = {"numpy", "pandas", "matplotlib", "scipy", "sympy", "openpyxl"}
+
+
+def requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.split(r"[<>=!~\[; ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def test_the_deploy_requirements_carry_none_of_the_sandbox_libraries():
+    assert not requirement_names(ROOT / "requirements.txt") & SANDBOX_LIBRARIES
+    assert requirement_names(ROOT / "requirements-sandbox.txt") == SANDBOX_LIBRARIES
+    assert "-r requirements-sandbox.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+
+def test_a_clean_clone_installs_the_sandbox_libraries():
+    stamp = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("$(VENV)/.installed:"))
+    assert {"requirements.txt", "requirements-sandbox.txt", "requirements-dev.txt"} <= set(stamp.split()[1:])
+
+
+def test_the_deploy_package_leaves_dev_files_out():
+    ignored = {line.strip() for line in (ROOT / ".funcignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    dev_only = {"tests/", "bench/", "devhost/", "scripted_model/", "smoke/", "infra/", "docs/", ".venv/",
+                "node_modules/", "local.settings.json", "requirements-dev.txt", "requirements-sandbox.txt", "Makefile"}
+    assert dev_only <= ignored
+    for needed in ("function_app.py", "host.json", "requirements.txt", "api/", "core/", "tools/"):
+        assert needed not in ignored
+
+
+# --- docs and Bicep agree ---------------------------------------------------------------
+
+MAIN = INFRA / "main.bicep"
+DOCS = (ROOT / "docs" / "deploy-to-azure.md").read_text(encoding="utf-8")
+DOCS_PROSE = " ".join(DOCS.split())  # line breaks in prose do not matter
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def param_default(path: Path, name: str):
+    return parse(path)["parameters"][name]["default"]
+
+
+def main_parameter_env_defaults() -> dict[str, tuple[str, str]]:
+    """main.parameters.json: parameter → (azd environment variable, default it falls back to)."""
+    found = {}
+    for name, entry in json.loads((INFRA / "main.parameters.json").read_text())["parameters"].items():
+        match = re.fullmatch(r"\$\{(\w+)(?:=([^}]*))?\}", entry["value"])
+        if match and match.group(2) is not None:
+            found[name] = (match.group(1), match.group(2))
+    return found
+
+
+def test_parameter_file_defaults_equal_the_bicep_defaults():
+    for name, (_, default) in main_parameter_env_defaults().items():
+        assert str(param_default(MAIN, name)) == default, name
+
+
+def test_docs_table_of_azd_settings_quotes_the_real_defaults():
+    for name, (variable, default) in main_parameter_env_defaults().items():
+        shown = f"`{default}`" if default else "empty"
+        assert f"| `{variable}` | {shown} |" in DOCS, f"docs/deploy-to-azure.md lacks the row for {variable} ({name})"
+
+
+def test_docs_quote_the_session_idle_timeout_bicep_sets():
+    minutes = param_default(INFRA / "app" / "sessions.bicep", "cooldownPeriodInSeconds") // 60
+    assert f"sessions end after {minutes} idle minutes" in DOCS_PROSE
+
+
+def test_docs_quote_the_default_models_and_capacity():
+    chat = param_default(MAIN, "chatModelName")
+    version = param_default(MAIN, "chatModelVersion")
+    embeddings = param_default(MAIN, "embeddingsModelName")
+    capacity = param_default(MAIN, "chatCapacity")
+    assert param_default(MAIN, "embeddingsCapacity") == capacity
+    assert f"`{chat}` {version} and `{embeddings}`, {param_default(MAIN, 'chatSkuName')}" in DOCS_PROSE
+    assert f"{capacity}K tokens per minute each" in DOCS_PROSE
+
+
+def location_decorators() -> dict:
+    found = {}
+    for decorator in parse(MAIN)["parameters"]["location"]["decorators"]:
+        found[decorator["type"]] = decorator["argument"]
+    return found
+
+
+def test_location_is_one_allowed_list_with_azd_metadata_and_quota_check():
+    decorators = location_decorators()
+    regions = decorators["allowed"]
+    assert len(regions) == len(set(regions)) >= 10
+    azd = decorators["metadata"]["azd"]
+    assert azd["type"] == "location"
+    expected = {f"OpenAI.{param_default(MAIN, 'chatSkuName')}.{param_default(MAIN, 'chatModelName')},"
+                f"{param_default(MAIN, 'chatCapacity')}",
+                f"OpenAI.{param_default(MAIN, 'embeddingsSkuName')}.{param_default(MAIN, 'embeddingsModelName')},"
+                f"{param_default(MAIN, 'embeddingsCapacity')}"}
+    assert set(azd["usageName"]) == expected
+    # the regions the docs suggest are in the list
+    for suggested in re.findall(r"`(\w+)` \(", DOCS.split("## Prerequisites")[1].split("## Deploy")[0]):
+        assert suggested in regions
+
+
+def test_session_pool_name_fits_its_naming_rule():
+    main = MAIN.read_text()
+    assert re.search(r"name: 'sp\$\{resourceToken\}'", main)  # letters and digits only; resourceToken is too
+
+
+# --- Durable Functions: polling and backend -------------------------------------------
+
+HOST = json.loads((ROOT / "host.json").read_text())
+
+
+def seconds(timespan: str) -> int:
+    hours, minutes, secs = (int(part) for part in timespan.split(":"))
+    return hours * 3600 + minutes * 60 + secs
+
+
+def idle_polls_per_month(partitions: int, interval_seconds: int) -> int:
+    """Queue reads one idle instance makes in 30 days: every control queue plus the work-item queue,
+    each at the back-off ceiling."""
+    return (partitions + 1) * (30 * 24 * 3600 // interval_seconds)
+
+
+def test_an_idle_app_picks_up_a_run_within_a_second():
+    provider = HOST["extensions"]["durableTask"]["storageProvider"]
+    assert seconds(provider["maxQueuePollingInterval"]) <= 1
+
+
+def test_readme_shows_the_polling_cost_host_json_implies():
+    provider = HOST["extensions"]["durableTask"]["storageProvider"]
+    ours = idle_polls_per_month(provider["partitionCount"], seconds(provider["maxQueuePollingInterval"]))
+    default = idle_polls_per_month(provider["partitionCount"], 30)
+    assert f"{ours:,}" in README and f"{default:,}" in README
+
+
+def test_the_scheduler_backend_switches_the_hosts_storage_provider():
+    settings = app_settings()
+    for name in ("AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+                 "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
+                 "DURABLE_TASK_SCHEDULER_CONNECTION_STRING"):
+        assert "useScheduler" in json.dumps(settings[name]), name
+    assert "azureManaged" in json.dumps(settings["AzureFunctionsJobHost__extensions__durableTask__storageProvider__type"])
+    backend = parse(MAIN)["parameters"]["durableBackend"]
+    assert backend["default"] == "azureStorage"
+    scheduler = (INFRA / "app" / "scheduler.bicep").read_text()
+    assert "0ad04412-c4d5-4796-b79c-f76d14c8d402" in scheduler  # Durable Task Data Contributor
+
+
+def test_azure_yaml_runs_the_smoke_test_after_deploy():
+    hook = yaml.safe_load((ROOT / "azure.yaml").read_text())["hooks"]["postdeploy"]
+    for platform, shell in (("posix", "sh"), ("windows", "pwsh")):
+        assert hook[platform]["shell"] == shell
+        assert (ROOT / hook[platform]["run"]).is_file()
+        assert "-m smoke" in (ROOT / hook[platform]["run"]).read_text() or "'smoke'" in (ROOT / hook[platform]["run"]).read_text()

@@ -32,6 +32,9 @@ param deploymentContainerName string
 @description('Durable Functions task hub (host.json reads DURABLE_TASK_HUB).')
 param taskHubName string
 
+@description('Durable Task Scheduler endpoint; empty keeps Durable Functions on the storage account (azureStorage backend).')
+param schedulerEndpoint string
+
 @description('Azure OpenAI endpoint.')
 param openAiEndpoint string
 
@@ -75,6 +78,8 @@ param maximumInstanceCount int = 100
 @description('Memory per instance (MB).')
 param instanceMemoryMB int = 2048
 
+var useScheduler = !empty(schedulerEndpoint)
+
 // Names mirror core/settings.py; tests/test_infra.py keeps the two in step.
 var appSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
@@ -82,6 +87,12 @@ var appSettings = {
   AzureWebJobsStorage__clientId: identityClientId
   AZURE_CLIENT_ID: identityClientId
   DURABLE_TASK_HUB: taskHubName
+  // One deploy package for both Durable backends: these override host.json's storageProvider
+  // (AzureFunctionsJobHost__<path> is the host's documented override of a host.json value).
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: useScheduler ? 'azureManaged' : 'AzureStorage'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: useScheduler ? 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING' : 'AzureWebJobsStorage'
+  // Identity-based: an endpoint and the identity's client id, no key.
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: useScheduler ? 'Endpoint=${schedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}' : ''
   AZURE_OPENAI_ENDPOINT: openAiEndpoint
   AZURE_OPENAI_API_VERSION: openAiApiVersion
   AZURE_OPENAI_CHAT_DEPLOYMENT: chatDeploymentName

@@ -25,6 +25,7 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   cognitiveServicesOpenAiUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   containerAppsSessionExecutor: '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0'
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
@@ -44,7 +45,7 @@ resource openAi 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
   name: openAiName
 }
 
-resource sessionPool 'Microsoft.App/sessionPools@2024-02-02-preview' existing = {
+resource sessionPool 'Microsoft.App/sessionPools@2025-07-01' existing = {
   name: sessionPoolName
 }
 
@@ -76,15 +77,24 @@ resource openAiAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource sessionsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(sessionPool.id, principalId, roles.containerAppsSessionExecutor)
+// The code interpreter's pool management API accepts tokens (audience https://dynamicsessions.io)
+// from identities that hold both Session Executor and Contributor on the pool, as Microsoft's
+// code interpreter page states; with Session Executor alone it answers 401. Both are scoped
+// to the pool, so Contributor manages that one pool and nothing else.
+var sessionRoles = [
+  roles.containerAppsSessionExecutor
+  roles.contributor
+]
+
+resource sessionsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in sessionRoles: {
+  name: guid(sessionPool.id, principalId, role)
   scope: sessionPool
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.containerAppsSessionExecutor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
     principalId: principalId
     principalType: principalType
   }
-}
+}]
 
 resource vaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, roles.keyVaultSecretsUser)

@@ -2,7 +2,7 @@
 // Built-in Python container type (no Container Apps environment needed), egress off
 // so code the model writes cannot reach the network.
 
-@description('Session pool name.')
+@description('Session pool name (lower-case letters and digits, starting with a letter).')
 param name string
 
 @description('Region (must offer Container Apps dynamic sessions).')
@@ -14,12 +14,13 @@ param tags object
 @description('Most sessions alive at once (one per thread using the code interpreter).')
 param maxConcurrentSessions int = 20
 
-@description('Idle seconds before a session and its files are discarded. One hour, as OpenAI keeps a code interpreter session and as CODE_INTERPRETER_IDLE_SECONDS does for the local sandbox.')
+@description('Idle seconds before a session and its files are discarded (the service allows 300-3600). One hour, as OpenAI keeps a code interpreter session and as CODE_INTERPRETER_IDLE_SECONDS does for the local sandbox.')
 @minValue(300)
 @maxValue(3600)
 param cooldownPeriodInSeconds int = 3600
 
-resource pool 'Microsoft.App/sessionPools@2024-02-02-preview' = {
+// 2025-07-01 is a GA version; since 2025-01-01 the idle timeout lives in lifecycleConfiguration.
+resource pool 'Microsoft.App/sessionPools@2025-07-01' = {
   name: name
   location: location
   tags: tags
@@ -30,8 +31,10 @@ resource pool 'Microsoft.App/sessionPools@2024-02-02-preview' = {
       maxConcurrentSessions: maxConcurrentSessions
     }
     dynamicPoolConfiguration: {
-      executionType: 'Timed'
-      cooldownPeriodInSeconds: cooldownPeriodInSeconds
+      lifecycleConfiguration: {
+        lifecycleType: 'Timed'
+        cooldownPeriodInSeconds: cooldownPeriodInSeconds
+      }
     }
     sessionNetworkConfiguration: {
       status: 'EgressDisabled'
