@@ -24,6 +24,7 @@ import openai
 
 from core.model_client import retry_after_seconds
 from core.run_bookkeeping import StepBookkeeping, TurnOutcome
+from core.run_machine import COMPLETED, IN_PROGRESS
 from core.wire.messages import Message
 
 CODE_INTERPRETER = "code_interpreter"
@@ -184,10 +185,10 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
                 calls.append({"id": call_id, "type": "function",
                               "function": {"name": name, "arguments": arguments, "output": output}})
             (client if where == "client" else server if where in ("code", "server") else []).append(call_id)
-        step = new_step(run, ids.step_id, ids.at, "in_progress", {"type": "tool_calls", "tool_calls": calls},
+        step = new_step(run, ids.step_id, ids.at, IN_PROGRESS, {"type": "tool_calls", "tool_calls": calls},
                         answer.usage)
         if not server and not client:  # every call was undeclared: answered already, the model goes on
-            step = dict(step, status="completed", completed_at=ids.at)
+            step = dict(step, status=COMPLETED, completed_at=ids.at)
         return TurnRecords(TurnOutcome(kind="tool_calls", step_id=ids.step_id, server_calls=server,
                                        client_calls=client), step, books)
     truncated = answer.finish_reason == "length"
@@ -199,7 +200,7 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
         role="assistant", content=message_content(answer.content or ""),
         assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
     ).model_dump(mode="json")
-    step = new_step(run, ids.step_id, ids.at, "completed",
+    step = new_step(run, ids.step_id, ids.at, COMPLETED,
                     {"type": "message_creation", "message_creation": {"message_id": ids.message_id}}, answer.usage)
     outcome = TurnOutcome(kind="incomplete", reason="max_completion_tokens") if truncated \
         else TurnOutcome(kind="message")
@@ -210,7 +211,7 @@ def new_step(run: dict, step_id: str, at: int, status: str, details: dict, usage
     return {
         "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
         "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
-        "status": status, "cancelled_at": None, "completed_at": at if status == "completed" else None,
+        "status": status, "cancelled_at": None, "completed_at": at if status == COMPLETED else None,
         "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
         "usage": usage, "metadata": {},
     }
