@@ -46,6 +46,10 @@ revoke-key: install
 test: install
 	$(PY) -m pytest
 
+# Hostile input: schemathesis, all phases incl. stateful, >= 2,000 requests, fails on any 5xx (~2 min).
+fuzz: install
+	$(PY) -m tests.fuzz.hostile --max-examples 10 --min-requests 2000
+
 bench: install
 	$(PY) -m bench
 

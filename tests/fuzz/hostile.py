@@ -54,12 +54,13 @@ def _count(ndjson: Path) -> tuple[int, list[str]]:
     return requests, sorted(errors)
 
 
-def fuzz(root_url: str, api_key: str, max_examples: int, seed: int = 1, workers: int = 2) -> FuzzResult:
+def fuzz(root_url: str, api_key: str, max_examples: int, seed: int = 1, workers: int = 2,
+         phases: str = PHASES) -> FuzzResult:
     with tempfile.TemporaryDirectory() as scratch:
         events = Path(scratch) / "events.ndjson"
         command = [
             str(Path(sys.executable).with_name("st")), "run", f"{root_url}/v1/openapi.json", "--url", root_url,
-            "--phases", PHASES, "--checks", "not_a_server_error", "--max-examples", str(max_examples),
+            "--phases", phases, "--checks", "not_a_server_error", "--max-examples", str(max_examples),
             "--seed", str(seed), "--workers", str(workers), "--no-shrink", "--continue-on-failure",
             "--generation-database", "none", "--request-timeout", "30",
             "--header", f"api-key: {api_key}", "--exclude-path-regex", EXCLUDED_PATHS,
