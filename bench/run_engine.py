@@ -29,6 +29,7 @@ import openai
 
 import scripted_model
 from tests.conftest import devhost_env, sdk_client
+from tests.support import keys
 from tests.support.azurite import start_azurite
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
@@ -194,6 +195,7 @@ def _measure() -> dict:
     try:
         host = DevhostProcess(ROOT, devhost_env(azurite, scripted), workdir / "devhost.log").start()
         scripted.client.set_default(latency_ms=MODEL_LATENCY_MS)  # no replies queued: it echoes
+        keys.bind(azurite.connection_string)  # the host requires keys, as deployed
         client = sdk_client(host.base_url)
         direct = openai.OpenAI(base_url=scripted.base_url, api_key="scripted-model-needs-no-key", max_retries=0)
         assistant = client.beta.assistants.create(model=MODEL, instructions="Answer briefly.")

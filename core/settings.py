@@ -107,6 +107,42 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
         secret=True,
     ),
+    # Who may call (core/identity.py).
+    Setting(
+        "WEBSITE_AUTH_ENABLED",
+        None,
+        "Set by the platform, not by us: 'True' when App Service Authentication is on. Only then is "
+        "X-MS-CLIENT-PRINCIPAL-ID trusted (the platform sets it and strips a caller's own).",
+        azure="platform",
+    ),
+    Setting(
+        "WEBSITE_SITE_NAME",
+        None,
+        "Set by the platform, not by us: the app's name. When present the app is in Azure and "
+        "AUTH_LOCAL_ANONYMOUS is ignored.",
+        azure="platform",
+    ),
+    Setting(
+        "AUTH_LOCAL_ANONYMOUS",
+        "false",
+        "'true' lets requests without a key act as the one local principal. `make run` sets it when it "
+        "serves on loopback only; ignored in Azure. Keys issued by the service still act as their principal.",
+        azure="optional",
+    ),
+    Setting(
+        "AUTH_ALLOWED_PRINCIPALS",
+        None,
+        "Comma-separated Entra object ids allowed in through App Service Authentication; empty: any "
+        "principal the platform authenticated (limit it there, or with AUTH_REQUIRED_ROLE).",
+        azure="optional",
+    ),
+    Setting(
+        "AUTH_REQUIRED_ROLE",
+        None,
+        "An app role (e.g. 'Assistants.User') a caller authenticated by the platform must hold; "
+        "empty: no role required.",
+        azure="optional",
+    ),
     Setting(
         "RUN_EXPIRY_SECONDS",
         "600",

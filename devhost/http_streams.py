@@ -41,7 +41,9 @@ def _scope(request: web.Request, route_params: dict[str, str]) -> dict[str, Any]
         "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
         "method": request.method, "scheme": "http", "path": request.path,
         "raw_path": request.raw_path.split("?", 1)[0].encode("latin-1"),
-        "query_string": request.query_string.encode("latin-1"), "root_path": "",
+        # the query as it came on the wire (percent-encoded), as ASGI servers pass it; aiohttp's
+        # query_string is already decoded and may hold characters latin-1 cannot encode
+        "query_string": request.raw_path.partition("?")[2].encode("latin-1"), "root_path": "",
         "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
                     for name, value in request.headers.items()],
         "client": peer[:2], "server": (host, port), "path_params": dict(route_params),

@@ -1,7 +1,8 @@
 """The HTTP shell: an aiohttp app serving Chat Completions from a Script, plus control routes.
 
 Completion routes: /v1/chat/completions, /chat/completions and Azure's
-/openai/deployments/{deployment}/chat/completions. Authentication is ignored on purpose.
+/openai/deployments/{deployment}/chat/completions; embeddings likewise (deterministic
+vectors). Authentication is ignored on purpose.
 Control routes live under /_scripted/ (see client.py for the Python side).
 """
 
@@ -27,6 +28,8 @@ def create_app(script: Script) -> web.Application:
     for path in ("/v1/chat/completions", "/chat/completions",
                  "/openai/deployments/{deployment}/chat/completions"):
         app.router.add_post(path, _chat_completions)
+    for path in ("/v1/embeddings", "/embeddings", "/openai/deployments/{deployment}/embeddings"):
+        app.router.add_post(path, _embeddings)
     app.router.add_post("/_scripted/replies", _enqueue)
     app.router.add_get("/_scripted/requests", _requests)
     app.router.add_get("/_scripted/state", _state)
@@ -81,6 +84,24 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
     return response
+
+
+async def _embeddings(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    if body is None:
+        return _error(400, "We could not parse the JSON body of your request. (scripted model)")
+    model = body.get("model") or request.match_info.get("deployment")
+    if not model:
+        return _error(400, "Missing required parameter: 'model'.")
+    inputs = body.get("input")
+    if isinstance(inputs, str) or (isinstance(inputs, list) and inputs and all(isinstance(i, int) for i in inputs)):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs:
+        return _error(400, "Missing required parameter: 'input'.")
+    dimensions = body.get("dimensions")
+    if dimensions is not None and (not isinstance(dimensions, int) or not 1 <= dimensions <= 4096):
+        return _error(400, "Invalid 'dimensions': expected an integer between 1 and 4096.")
+    return web.json_response(wire.embeddings(inputs, model, dimensions or wire.EMBEDDING_DIMENSIONS))
 
 
 async def _enqueue(request: web.Request) -> web.Response:

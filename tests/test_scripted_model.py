@@ -271,3 +271,13 @@ def test_command_line_prints_the_offline_banner_and_serves():
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_embeddings_are_deterministic_unit_vectors(server):
+    with openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0, timeout=10) as sdk:
+        first = sdk.embeddings.create(model="emb", input=["alpha", "beta"])
+        again = sdk.embeddings.create(model="emb", input="alpha", dimensions=4)
+    assert [e.index for e in first.data] == [0, 1] and first.model == "emb"
+    assert first.data[0].embedding != first.data[1].embedding
+    assert abs(sum(v * v for v in first.data[0].embedding) - 1) < 1e-9
+    assert len(again.data[0].embedding) == 4
