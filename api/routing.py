@@ -92,8 +92,9 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
     shape. Handlers are `def handler(req: func.HttpRequest) -> func.HttpResponse`
     (run in a worker thread, as storage calls block); with `durable_client`,
     `async def handler(req, client)` with the Durable Functions client binding
-    (or `async def handler(req)` for one that awaits without a thread); with `streaming`, `async def handler(req: Request) -> Response` on the
-    FastAPI request itself. Every call is authenticated first unless `public`.
+    (or `async def handler(req)` for one that awaits without a thread); with
+    `streaming`, `async def handler(req: Request) -> Response` on the FastAPI
+    request itself. Every call is authenticated first unless `public`.
     Errors raised as ApiError become OpenAI's envelope; anything else is logged
     and becomes a 500 `server_error` envelope.
     """

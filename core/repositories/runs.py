@@ -41,7 +41,7 @@ def steps_of(run_id: str) -> Collection:
 class StoredRun:
     record: dict
     books: RunBookkeeping
-    etag: str
+    etag: str | None  # None for what a write returns: read again before writing again
     blob: str | None
 
 
@@ -49,7 +49,7 @@ class StoredRun:
 class StoredStep:
     record: dict
     books: StepBookkeeping
-    etag: str
+    etag: str | None  # None for what a write returns
     blob: str | None
 
 
@@ -157,7 +157,7 @@ class RunRepository:
             for superseded in (current.blob, *(read.blob for read, _, _ in outcome.replace_steps)):
                 self._codec.discard(superseded)
             run_watch.notify(run_id)
-            return StoredRun(outcome.record, books, "", properties.get("blob"))
+            return StoredRun(outcome.record, books, None, properties.get("blob"))
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
     def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> list:
@@ -190,7 +190,7 @@ class RunRepository:
                     thread_id, step_id, self._step_properties(principal, record, books, staged), current.etag)
                 self.threads.transact(principal, thread_id, lambda state: ({}, operations))
             self._codec.discard(current.blob)
-            return StoredStep(record, books, "", None)
+            return StoredStep(record, books, None, None)
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run step {step_id} was modified concurrently; "
                                                            "please retry."))
