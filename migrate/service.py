@@ -85,8 +85,9 @@ class ServiceReader:
         self.label = label
 
     def probe(self) -> None:
-        """One cheap call, so a wrong key or an unreachable endpoint is reported before any work."""
-        self.client.beta.assistants.list(limit=1)
+        """One cheap call, so a wrong key or an unreachable endpoint is reported before any work
+        (a dead endpoint is not worth the long backoff later calls get)."""
+        self.client.with_options(max_retries=1).beta.assistants.list(limit=1)
 
     def assistants(self) -> list[dict]:
         return list(_dicts(self.client.beta.assistants.list(limit=PAGE, order="asc")))
