@@ -4,7 +4,7 @@ A model (or a prompt injected into a page it read) can ask for any URL, so every
 checked before a byte is sent: http(s) only, no credentials in the URL, and every address
 the name resolves to must be public — not loopback, private, link-local, CGNAT, multicast,
 unspecified, reserved or a cloud metadata address, also when written in legacy numeric forms
-(2130706433, 0177.0.0.1) or wrapped in IPv6 (::ffff:127.0.0.1, 6to4, NAT64). The connection
+(2130706433, 0177.0.0.1) or wrapped in IPv6 (::ffff:127.0.0.1, 6to4, Teredo, NAT64). The connection
 goes to the very address that was checked (the Host header and TLS name stay the URL's), so
 a second DNS answer cannot swap in a private address. Redirects are followed here, one
 checked hop at a time, at most MAX_REDIRECTS. Size and wall-clock time are bounded.
@@ -100,13 +100,11 @@ def literal_address(host: str) -> Address | None:
 
 
 def is_public(address: Address) -> bool:
-    """True only for globally routable unicast addresses, looking inside IPv6 wrappers."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if embedded is None and address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None and not is_public(embedded):
-            return False
+    """True only for globally routable unicast addresses. IPv6 forms that wrap an IPv4 address
+    (mapped, 6to4, Teredo, NAT64) are refused whatever they wrap: a public site never needs them."""
+    if isinstance(address, ipaddress.IPv6Address) and (
+            address.ipv4_mapped or address.sixtofour or address.teredo or address in _NAT64):
+        return False
     return (address.is_global and not address.is_multicast and not address.is_reserved
             and not address.is_unspecified and not address.is_loopback and not address.is_link_local
             and not address.is_private)
