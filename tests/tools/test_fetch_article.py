@@ -225,3 +225,26 @@ def test_is_public(address, public):
     import ipaddress
 
     assert safe_http.is_public(ipaddress.ip_address(address)) is public
+
+
+# -- TLS -----------------------------------------------------------------------------------------
+
+def test_https_connects_to_the_checked_address_and_verifies_the_urls_name(stand_in):
+    """The TLS handshake goes to the resolved address, names the URL's host (SNI) and verifies the
+    certificate: one from an unknown authority is refused, not read."""
+    import ssl
+
+    import trustme
+
+    server_names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    trustme.CA().issue_cert("news.example").configure_cert(context)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    stand_in.server.socket = context.wrap_socket(stand_in.server.socket, server_side=True)
+    stand_in.routes["/"] = Reply(200, PAGE, HTML)
+
+    with pytest.raises(ToolError, match="the TLS connection to news.example failed"):
+        article.fetch(f"https://news.example:{stand_in.port}/", resolver=lambda host, port: ["127.0.0.1"],
+                      unsafe_allowed=allow(stand_in))
+    assert server_names == ["news.example"]
+    assert stand_in.received == []
