@@ -177,9 +177,10 @@ def create_calendar_event(arguments: dict[str, Any]) -> dict[str, Any] | Pending
     attendees = recipients.addresses_in(arguments.get("attendees") or [], "attendees")
     if attendees:
         recipients.check_allowed(attendees, _allowed_recipients())
+    optional = {name: arguments[name] for name in ("time_zone", "location") if arguments.get(name)}
     return _post_to_logic_app("CREATE_CALENDAR_EVENT_LOGIC_APP_URL", {
         "subject": arguments["subject"], "start": arguments["start"], "end": arguments["end"],
-        "attendees": attendees, "body": arguments.get("body") or ""})
+        "attendees": attendees, "body": arguments.get("body") or "", **optional})
 
 
 register(ServerTool(
@@ -198,7 +199,9 @@ register(ServerTool(
         "subject": {"type": "string"},
         "start": {"type": "string", "description": "ISO 8601 start time"},
         "end": {"type": "string", "description": "ISO 8601 end time"},
-        "attendees": {"type": "array", "items": {"type": "string"}},
+        "time_zone": {"type": "string", "description": "Windows time zone name of start and end, default UTC"},
+        "attendees": {"type": "array", "items": {"type": "string"}, "description": "Attendees' e-mail addresses"},
+        "location": {"type": "string"},
         "body": {"type": "string"}},
         "required": ["subject", "start", "end"]},
     run=create_calendar_event, timeout_seconds=LOGIC_APP_TIMEOUT_SECONDS + 5, acts_on_world=True))

@@ -147,8 +147,10 @@ def test_calendar_attendees_are_checked_too(logic_app):
     event = {"subject": "Sync", "start": "2026-12-01T10:00:00Z", "end": "2026-12-01T10:30:00Z"}
     refused = run("create_calendar_event", dict(event, attendees=["ana@example.com", "eve@evil.test"]))
     assert "eve@evil.test" in refused["error"] and posted(logic_app) == []
-    assert run("create_calendar_event", dict(event, attendees=["ana@example.com"]))["status"] == "succeeded"
-    assert posted(logic_app)[0][1]["attendees"] == ["ana@example.com"]
+    assert run("create_calendar_event", dict(event, attendees=["ana@example.com"], time_zone="W. Europe Standard Time",
+                                             location="Room 1"))["status"] == "succeeded"
+    assert posted(logic_app)[0][1] == dict(event, attendees=["ana@example.com"], body="",
+                                           time_zone="W. Europe Standard Time", location="Room 1")
 
 
 # -- logging ---------------------------------------------------------------------------------
