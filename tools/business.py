@@ -21,7 +21,7 @@ import requests
 
 from core import settings
 from tools import recipients
-from tools.registry import Pending, ServerTool, ToolError, register
+from tools.registry import Pending, ServerTool, ToolError, cap_output, register
 
 LOGIC_APP_TIMEOUT_SECONDS = 20.0
 # How long the orchestrator may poll an accepted Logic App run before giving up.
@@ -56,11 +56,12 @@ def retry_after(headers: Mapping[str, str]) -> float:
     return min(max(float(value), 1.0), MAX_RETRY_AFTER_SECONDS)
 
 
-def poll_decision(status: int, headers: Mapping[str, str], body: bytes,
+def poll_decision(status: int, headers: Mapping[str, str], body: bytes | str,
                   polled: str | None = None) -> Done | Pending | Failed:
     """What a Logic App's answer means: finished, still running (poll again) or failed.
 
-    `polled` is the status URL this answer came from (None for the first POST). Status 0
+    Pure, so an orchestrator may call it. `polled` is the status URL this answer came from
+    (None for the first POST); `body` may be bytes or its text (JSON-friendly). Status 0
     stands for "not reached": while polling it is worth another try, for the POST it fails.
     A 202 without Location to the POST is final (the Logic App reports no completion)."""
     if status == 202 or (status == 0 and polled):
@@ -86,7 +87,14 @@ def poll_decision(status: int, headers: Mapping[str, str], body: bytes,
     return Failed(f"the Logic App answered HTTP {status}" + (f": {message}" if message else ""))
 
 
-def error_message(body: bytes) -> str:
+def outcome_text(decision: Done | Failed) -> str:
+    """The tool output the model reads once polling ended."""
+    if isinstance(decision, Failed):
+        return json.dumps({"error": decision.message})
+    return cap_output(decision.output)
+
+
+def error_message(body: bytes | str) -> str:
     """The Logic App's own error text ({"error": {"message"}} or a plain string), URLs removed."""
     answer = _json(body)
     text = ""
@@ -147,7 +155,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((value for key, value in headers.items() if key.lower() == name), None)
 
 
-def _json(body: bytes) -> Any:
+def _json(body: bytes | str) -> Any:
     try:
         return json.loads(body or b"null")
     except ValueError:

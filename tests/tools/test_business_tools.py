@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from tools import business, registry
-from tools.business import Done, Failed, poll_decision, poll_once
+from tools.business import Done, Failed, outcome_text, poll_decision, poll_once
 from tools.registry import Pending, ToolError
 from tests.tools.conftest import Reply
 
@@ -245,3 +245,16 @@ def test_poll_decision(status, headers, body, polled, expected):
 def test_a_long_logic_app_message_is_cut():
     decision = poll_decision(500, {}, json.dumps({"error": {"message": "x" * 5000}}).encode())
     assert isinstance(decision, Failed) and len(decision.message) < 400
+
+
+def test_poll_decision_takes_the_body_as_text_too():
+    """An activity result must be JSON, so the body may travel as text."""
+    assert poll_decision(500, {}, '{"error": {"message": "boom"}}') == Failed("the Logic App answered HTTP 500: boom")
+    assert poll_decision(200, {}, '{"id": 1}') == Done({"status": "succeeded", "http_status": 200, "response": {"id": 1}})
+
+
+def test_outcome_text_is_what_the_model_reads_when_polling_ends():
+    assert json.loads(outcome_text(Done({"status": "succeeded", "http_status": 200}))) == {
+        "status": "succeeded", "http_status": 200}
+    assert json.loads(outcome_text(Failed("the Logic App answered HTTP 500"))) == {
+        "error": "the Logic App answered HTTP 500"}
