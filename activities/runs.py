@@ -58,8 +58,8 @@ def _history(run: dict, count: tokens.Counter) -> list[dict]:
 
 def _server_tools(books: RunBookkeeping) -> dict[str, dict]:
     """The opted-in server tools this deployment runs, as the model is offered them."""
-    return {name: registry.chat_function(tool) for name in books.server_tools
-            if (tool := registry.server_tool(name)) is not None}
+    return {name: registry.chat_tool_definition(name)["function"] for name in books.server_tools
+            if registry.server_tool(name) is not None}
 
 
 @bp.activity_trigger(input_name="request")

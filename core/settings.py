@@ -212,6 +212,27 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "SERVER_TOOLS_ENABLED",
+        None,
+        "Comma-separated names of the server-side tools this deployment may run (e.g. "
+        "'get_stock_price,send_email'); unset: none. An assistant must also opt in through its "
+        "metadata key server_tools.",
+        azure="optional",
+    ),
+    Setting(
+        "TOOL_EMAIL_ALLOWED_RECIPIENTS",
+        None,
+        "Comma-separated addresses and domains (ana@contoso.com, contoso.com) send_email and "
+        "create_calendar_event may address; '*' allows anyone. Unset: nobody, so nothing is sent.",
+        azure="optional",
+    ),
+    Setting(
+        "COUNTRY_INFO_BASE_URL",
+        "https://restcountries.com/v3.1",
+        "REST Countries v3.1 API that get_country_info queries.",
+        azure="optional",
+    ),
+    Setting(
         "SEND_EMAIL_LOGIC_APP_URL",
         None,
         "HTTP trigger URL of the send-email Logic App (a Key Vault reference in Azure). "

@@ -1,5 +1,6 @@
 """Runs on a devhost of this module's own: a short RUN_EXPIRY_SECONDS, a stand-in Logic App for
-the built-in send_email tool, and a host that is killed mid-run."""
+the built-in send_email tool (enabled, recipients at example.com allowed), and a host that is
+killed mid-run."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def logic_app():
 @pytest.fixture(scope="module")
 def host(azurite, scripted, logic_app, tmp_path_factory):
     env = devhost_env(azurite, scripted, RUN_EXPIRY_SECONDS=str(EXPIRY_SECONDS),
-                      SEND_EMAIL_LOGIC_APP_URL=f"{logic_app.url}/send-email?sig=secret")
+                      SEND_EMAIL_LOGIC_APP_URL=f"{logic_app.url}/send-email?sig=secret",
+                      SERVER_TOOLS_ENABLED="send_email", TOOL_EMAIL_ALLOWED_RECIPIENTS="example.com")
     process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("own-devhost") / "devhost.log").start()
     yield process
     process.stop()
@@ -45,9 +47,9 @@ def api(host) -> openai.OpenAI:
 @pytest.fixture
 def stand_in(logic_app):
     logic_app.received.clear()
-    logic_app.status, logic_app.delay_seconds = 202, 0.0
+    logic_app.status, logic_app.delay_seconds = 200, 0.0
     yield logic_app
-    logic_app.status, logic_app.delay_seconds = 202, 0.0
+    logic_app.status, logic_app.delay_seconds = 200, 0.0
 
 
 # -- expiry ------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def test_opted_in_server_tool_runs_without_requires_action(api, scripted, stand_
     assert (tool_step.type, tool_step.status, message_step.type) == ("tool_calls", "completed", "message_creation")
     (call,) = tool_step.step_details.tool_calls
     assert call.function.name == "send_email" and json.loads(call.function.arguments) == EMAIL
-    assert json.loads(call.function.output) == {"status": "sent", "http_status": 202}
+    assert json.loads(call.function.output) == {"status": "succeeded", "http_status": 200}
     second = requests_for(scripted, tok)[1]
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": call.id, "content": call.function.output}
     assert texts(api, thread.id)[-1] == ("assistant", f"E-mail sent {tok}")
@@ -134,7 +136,7 @@ def test_parallel_server_calls_all_record_their_output(api, scripted, stand_in):
     assert sorted(r["body"]["to"] for r in stand_in.received) == [e["to"] for e in letters]
     tool_step = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0]
     assert tool_step.status == "completed"
-    assert [json.loads(c.function.output)["status"] for c in tool_step.step_details.tool_calls] == ["sent"] * 3
+    assert [json.loads(c.function.output)["status"] for c in tool_step.step_details.tool_calls] == ["succeeded"] * 3
     second = requests_for(scripted, tok)[1]
     assert len([m for m in second["messages"] if m["role"] == "tool"]) == 3
 
@@ -176,7 +178,7 @@ def test_server_and_client_calls_in_one_turn(api, scripted, stand_in):
     assert len(stand_in.received) == 1  # the server's call ran first
     (step,) = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id).data
     outputs = {c.function.name: c.function.output for c in step.step_details.tool_calls}
-    assert json.loads(outputs["send_email"])["status"] == "sent" and outputs["get_weather"] is None
+    assert json.loads(outputs["send_email"])["status"] == "succeeded" and outputs["get_weather"] is None
 
     done = api.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": client_call.id, "output": "28C"}])
