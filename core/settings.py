@@ -171,8 +171,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CODE_INTERPRETER_DISK_MB",
         "2048",
-        "Disk a local code_interpreter session may fill (its /mnt/data and /tmp, inputs included); "
-        "also the largest file its code may write (RLIMIT_FSIZE). Past it the code is stopped.",
+        "Disk a local code_interpreter session may fill (its /mnt/data and /tmp, inputs included); past "
+        "it the code is stopped. One file may take half of it (RLIMIT_FSIZE: the write fails).",
         azure="optional",
     ),
     Setting(

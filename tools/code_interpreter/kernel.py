@@ -277,7 +277,7 @@ class Kernel:
         if isinstance(exc, MemoryError):
             text += f"\n(the sandbox's memory limit is {self.memory_mb} MB)"
         elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
-            text += f"\n(the sandbox's limit is {self.max_file_mb} MB per file and for all files together)"
+            text += f"\n(the sandbox's limit is {self.max_file_mb} MB per file)"
         return text
 
 
@@ -286,10 +286,16 @@ def _end_other_processes() -> None:
     (bubblewrap), where kill(-1) reaches exactly the session's processes but its init and us."""
     import signal
 
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except OSError:  # nothing else running
-        pass
+    for _ in range(3):  # again, for a child forked while the first signal went out
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:  # no other process
+            return
+        try:
+            while True:
+                os.waitpid(-1, 0)  # reap our own children; orphans are init's
+        except ChildProcessError:
+            pass
 
 
 def _set_limits(memory_mb: int, cpu_seconds: int, max_file_mb: int, max_processes: int) -> None:
@@ -300,12 +306,13 @@ def _set_limits(memory_mb: int, cpu_seconds: int, max_file_mb: int, max_processe
     """
     import resource
 
-    limits = [(resource.RLIMIT_AS, memory_mb * 1024 * 1024), (resource.RLIMIT_CPU, cpu_seconds),
-              (resource.RLIMIT_FSIZE, max_file_mb * 1024 * 1024)]
+    limits = [(resource.RLIMIT_AS, memory_mb * 1024 * 1024, 0), (resource.RLIMIT_FSIZE, max_file_mb * 1024 * 1024, 0),
+              # SIGXCPU at the soft limit says why; SIGKILL at the hard one, should the code ignore it
+              (resource.RLIMIT_CPU, cpu_seconds, 5)]
     if max_processes > 0:
-        limits.append((resource.RLIMIT_NPROC, max_processes))
-    for which, value in limits:
-        resource.setrlimit(which, (value, value))
+        limits.append((resource.RLIMIT_NPROC, max_processes, 0))
+    for which, value, grace in limits:
+        resource.setrlimit(which, (value, value + grace))
 
 
 def main() -> None:

@@ -7,10 +7,14 @@ This module runs one call through them and enforces the limits:
 
 - a wall-clock timeout per call (the kernel is killed and restarted: variables lost, files kept);
 - set by the kernel on itself before any user code, inherited by what it starts: address space
-  (RLIMIT_AS), CPU time (RLIMIT_CPU), file size (RLIMIT_FSIZE) and, under bubblewrap, processes
-  (RLIMIT_NPROC, counted in the session's own user namespace, so one session's fork bomb never
-  starves another or the app);
-- disk: a call whose session (/mnt/data + /tmp) grows past the limit is stopped;
+  (RLIMIT_AS), CPU time (RLIMIT_CPU), file size (RLIMIT_FSIZE: half the disk limit, so one big
+  write fails with "File too large" and the code goes on) and, under bubblewrap, processes
+  (RLIMIT_NPROC, counted in the session's own user namespace; not binding when the service runs
+  as root);
+- watched while a call runs: a session whose processes and threads exceed the limit, or whose
+  files (/mnt/data + /tmp) exceed the disk limit, is stopped — so one session's fork bomb or disk
+  fill never starves another or the app;
+- under bubblewrap no process the code started outlives its call;
 - capped logs, at most `max_file_bytes` per returned file; idle sessions are discarded.
 
 Inputs are streamed to /mnt/data in chunks (never whole in memory) and only when the session
@@ -80,7 +84,8 @@ class LocalSandbox:
             warn_unisolated(self.isolation)
         self._sessions = Sessions(root, self.limits.idle_seconds)
         self.root = self._sessions.root
-        fonts.start_building()
+        if not self.isolation.refused:
+            fonts.start_building()
 
     timeout_seconds = property(lambda self: self.limits.timeout_seconds)
     memory_mb = property(lambda self: self.limits.memory_mb)
@@ -205,7 +210,7 @@ class LocalSandbox:
             env.update(HOME=str(session.data_dir), TMPDIR=str(session.tmp_dir), MPLCONFIGDIR=str(mpl_dir))
             argv = [sys.executable, "-B", "-s", str(KERNEL_SOURCE), "--data-dir", str(session.data_dir)]
         argv += ["--memory-mb", str(limits.memory_mb), "--cpu-seconds", str(limits.cpu_seconds),
-                 "--max-file-mb", str(limits.disk_mb), "--max-log-chars", str(self.max_log_chars)]
+                 "--max-file-mb", str(max(1, limits.disk_mb // 2)), "--max-log-chars", str(self.max_log_chars)]
         return KernelProcess(argv, env, session.data_dir, session.home / "kernel.log")
 
 
