@@ -313,6 +313,9 @@ def _set_limits(memory_mb: int, cpu_seconds: int, max_file_mb: int, max_processe
         limits.append((resource.RLIMIT_NPROC, max_processes, 0))
     for which, value, grace in limits:
         resource.setrlimit(which, (value, value + grace))
+    # The lowest CPU priority, for the kernel and all it starts: under contention the service (and
+    # its watch over this session's limits) runs first, and a fork bomb cannot starve it.
+    os.nice(19)
 
 
 def main() -> None:
