@@ -42,7 +42,7 @@ def main() -> dict:
     host = DevhostProcess(ROOT, {"AzureWebJobsStorage": azurite.connection_string, "DURABLE_TASK_HUB": "benchlist",
                                  "AZURE_OPENAI_ENDPOINT": ""}, workdir / "devhost.log").start()
     try:
-        client = openai.OpenAI(base_url=host.base_url, api_key="local", max_retries=0)
+        client = openai.OpenAI(base_url=host.base_url, api_key="local", max_retries=0, _strict_response_validation=True)
         thread = client.beta.threads.create()
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:  # four writers contend on one thread, as a busy thread would

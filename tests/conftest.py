@@ -63,7 +63,7 @@ def devhost(azurite, scripted, tmp_path_factory):
 def sdk_client(base_url: str, principal: str | None = None) -> openai.OpenAI:
     headers = {"X-MS-CLIENT-PRINCIPAL-ID": principal} if principal else None
     return openai.OpenAI(base_url=base_url, api_key="local", max_retries=0, timeout=60,
-                         default_headers=headers)
+                         default_headers=headers, _strict_response_validation=True)
 
 
 @pytest.fixture(scope="session")
