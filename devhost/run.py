@@ -41,9 +41,10 @@ async def serve(args: argparse.Namespace) -> None:
     # On SIGINT/SIGTERM uvicorn stops accepting, lets requests finish (a streaming one for at most a few
     # seconds) and runs the app's shutdown, which closes the engine. It then re-raises the signal to the
     # handlers it found: these, so that a requested stop ends the process normally (exit code 0).
+    # Idle connections stay open 75 s (uvicorn's default is 5 s), so polling clients keep reusing theirs.
     server = uvicorn.Server(uvicorn.Config(
         build_app(index, config, engine, base_url), host=args.host, port=args.port, lifespan="on",
-        log_config=None, access_log=False, timeout_graceful_shutdown=3))
+        log_config=None, access_log=False, timeout_graceful_shutdown=3, timeout_keep_alive=75))
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
     serving = asyncio.create_task(server.serve())
