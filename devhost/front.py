@@ -3,8 +3,9 @@
 The Functions host refuses request bodies over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT:
 from Content-Length up front, or while a body without one streams in. This is the
 one place devhost enforces it, so neither the functions nor the Durable API read
-past it, and nothing here ever holds a body. When the app fails before it started
-its response the client gets a bare status (413 or 500), as from the host.
+past it, and nothing here ever holds a body. Once a body overflows, the 413 stands
+whatever the function makes of the error; when the app fails before it started its
+response the client gets a bare 500, as from the host.
 """
 
 from __future__ import annotations
@@ -67,28 +68,33 @@ class Front:
             await bare_status(send, 413)
             return
         received = 0
-        started = False
+        overflowed = started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, overflowed
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self._limit:
+                    overflowed = True
                     raise BodyTooLarge(f"request body over {self._limit} bytes")
             return message
 
         async def tracked_send(message: Message) -> None:
             nonlocal started
+            if overflowed and not started:
+                return  # the host refused the body: whatever the function answers to that is dropped
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        failed = False
         try:
             await self._app(scope, limited_receive, tracked_send)
-        except Exception as error:  # already logged by whoever knew what failed
-            if not started:
-                await bare_status(send, 413 if isinstance(error, BodyTooLarge) else 500)
-            # A response already under way cannot change status: the server closes the connection.
+        except Exception:  # already logged by whoever knew what failed
+            failed = True
+        if (overflowed or failed) and not started:
+            await bare_status(send, 413 if overflowed else 500)
+        # A response already under way cannot change status: the server closes the connection.
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

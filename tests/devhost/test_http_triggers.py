@@ -2,10 +2,6 @@
 
 import json
 
-import httpx2 as httpx
-
-from tests.devhost.conftest import BODY_LIMIT
-
 
 def test_route_params_query_headers_and_binary_body(sample_host):
     payload = bytes(range(256)) * 10
@@ -43,19 +39,3 @@ def test_a_failing_function_is_a_bare_500_logged_as_failed(sample_host):
     assert any("Functions.boom" in line and "Failed" in line for line in log.splitlines())
     assert sample_host.request("GET", "ping")[:2] == (200, b"pong")  # the host serves on
 
-
-def test_body_limit_from_content_length_and_while_streaming(sample_host):
-    url = f"{sample_host.process.base_url}/things/books/1"
-    with httpx.Client(timeout=30) as http:
-        assert http.post(url, content=b"x" * BODY_LIMIT).json()["body_len"] == BODY_LIMIT
-        assert http.post(url, content=b"x" * (BODY_LIMIT + 1)).status_code == 413  # refused from Content-Length
-        # No Content-Length (chunked): refused once the body grows past the limit, before the function runs.
-        chunked = http.post(url, content=iter([b"x" * 16384] * (BODY_LIMIT // 16384 + 1)))
-        assert chunked.status_code == 413
-        assert http.post(url, content=iter([b"x" * 1000, b"y" * 24])).json()["body_len"] == 1024
-        # The Durable API sits behind the same limit.
-        assert http.post(f"{sample_host.process.root_url}/runtime/webhooks/durabletask/orchestrators/sequence",
-                         content=b"1" * (BODY_LIMIT + 1)).status_code == 413
-    # The host invokes nothing for a refused body: only the accepted requests were invocations.
-    invocations = [line for line in sample_host.process.log().splitlines() if "Functions.get_thing" in line]
-    assert len(invocations) == 2 and all("Succeeded" in line for line in invocations)
