@@ -13,17 +13,12 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-try:  # the extension (and FastAPI/Starlette) are optional for apps that do not stream
-    from starlette.requests import Request as StreamingRequest
-    from starlette.responses import Response as StreamingResponseBase
-except ImportError:  # pragma: no cover - exercised only without the extension installed
-    StreamingRequest = StreamingResponseBase = None
+from starlette.requests import Request as StreamingRequest
+from starlette.responses import Response as StreamingResponseBase
 
 
 def takes_streaming_request(function: Any, param: str) -> bool:
     """Whether the trigger parameter is annotated with the FastAPI (Starlette) Request type."""
-    if StreamingRequest is None:
-        return False
     try:
         annotation = typing.get_type_hints(function).get(param)
     except Exception:  # unresolvable annotations: not a streaming function
