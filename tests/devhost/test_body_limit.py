@@ -33,16 +33,21 @@ def limited_product_host(azurite, scripted, tmp_path_factory):
     process.stop()
 
 
-@pytest.mark.parametrize("path, content_type", [
-    ("assistants", "application/json"),  # the app reads the whole body
-    ("files", "multipart/form-data; boundary=b"),  # the app streams the body
+FORM_HEAD = (b'--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n'
+             b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n')
+
+
+@pytest.mark.parametrize("path, content_type, head", [
+    ("assistants", "application/json", b""),  # the app reads the whole body
+    ("files", "multipart/form-data; boundary=b", FORM_HEAD),  # the app parses the form as it streams
 ])
-def test_a_chunked_body_over_the_limit_is_413_even_when_the_app_answers(limited_product_host, path, content_type):
+def test_a_chunked_body_over_the_limit_is_413_even_when_the_app_answers(limited_product_host, path, content_type,
+                                                                       head):
     """The product app turns any failure into its own 500 envelope; the host's refusal still wins."""
     with httpx.Client(base_url=limited_product_host.base_url, timeout=30) as http:
-        chunks = iter([b"x" * 16384] * (BODY_LIMIT // 16384 + 1))
+        chunks = iter([head] + [b"x" * 16384] * (BODY_LIMIT // 16384 + 1))
         response = http.post(f"/{path}", content=chunks, headers={"Content-Type": content_type})
         assert response.status_code == 413
-        assert http.post(f"/{path}", content=b"x" * (BODY_LIMIT + 1),
+        assert http.post(f"/{path}", content=head + b"x" * (BODY_LIMIT + 1),
                          headers={"Content-Type": content_type}).status_code == 413
         assert http.post("/assistants", json={"model": "m"}).status_code == 200  # the host serves on
