@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Router
@@ -29,6 +31,8 @@ class HttpTriggers:
         self._index = index
         self._prefix = f"/{config.route_prefix}" if config.route_prefix else ""
         self._client_binding = client_binding
+        # Synchronous functions run in worker threads, as the Python worker runs them.
+        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="http")
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         path = scope["path"]
@@ -67,13 +71,13 @@ class HttpTriggers:
         log_invocation(function.name, context.invocation_id, started, "Succeeded")
         return result
 
-    @staticmethod
-    async def _call_classic(function: IndexedFunction, request, bindings: dict[str, Any]) -> Response:
+    async def _call_classic(self, function: IndexedFunction, request, bindings: dict[str, Any]) -> Response:
         kwargs = {function.trigger_param: request, **bindings}
         if function.is_async:
             result = await function.user_function(**kwargs)
         else:
-            result = await run_in_threadpool(function.user_function, **kwargs)
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._pool, partial(function.user_function, **kwargs))
         return asgi_response(result)
 
     def _bindings(self, function: IndexedFunction, context) -> dict[str, Any]:
@@ -85,9 +89,17 @@ class HttpTriggers:
             kwargs["context"] = context
         return kwargs
 
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
 
 def build_app(index: FunctionIndex, config: HostConfig, engine: DurableEngine, base_url: str) -> Front:
     """The Durable API's routes first, every other path to the HTTP triggers; the engine closes at shutdown."""
     triggers = HttpTriggers(index, config, webhooks.client_binding(base_url, config.hub_name))
     router = Router(routes=webhooks.routes(engine), default=triggers, redirect_slashes=False)
-    return Front(router, body_limit(), on_shutdown=engine.close)
+
+    async def shutdown() -> None:
+        await engine.close()
+        triggers.close()
+
+    return Front(router, body_limit(), on_shutdown=shutdown)
