@@ -10,6 +10,7 @@ response the client gets a bare 500, as from the host.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Awaitable, Callable
 
@@ -18,6 +19,8 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger("devhost")
 
 # The host's own default when FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is unset (100 MB). devhost stands in for
 # the host, so it reads the host's variable itself rather than through the app's core.settings.
@@ -90,7 +93,10 @@ class Front:
         failed = False
         try:
             await self._app(scope, limited_receive, tracked_send)
-        except Exception:  # already logged by whoever knew what failed
+        except BodyTooLarge:
+            pass
+        except Exception:  # like the host: the exception in the log, a bare 500 to the client
+            logger.exception("%s %s raised", scope["method"], scope["path"])
             failed = True
         if (overflowed or failed) and not started:
             await bare_status(send, 413 if overflowed else 500)

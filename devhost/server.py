@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -18,10 +17,8 @@ from devhost.app_index import FunctionIndex, HostConfig, IndexedFunction
 from devhost.classic_http import asgi_response, functions_request
 from devhost.durable import webhooks
 from devhost.durable.engine import DurableEngine
-from devhost.front import BodyTooLarge, Front, body_limit
+from devhost.front import Front, body_limit
 from devhost.invocation import log_invocation, make_context
-
-logger = logging.getLogger("devhost")
 
 
 class HttpTriggers:
@@ -56,16 +53,12 @@ class HttpTriggers:
         await response(scope, receive, send)
 
     async def _logged(self, function: IndexedFunction, call: Callable[[dict[str, Any]], Awaitable[Any]]) -> Any:
-        """One invocation, with its one log line; a failure is logged as the host does, then re-raised."""
+        """One invocation, with its one log line; a failure re-raises for the front to log and answer."""
         context = make_context(function.name)
         started = time.perf_counter()
         try:
             result = await call(self._bindings(function, context))
-        except BodyTooLarge:
-            log_invocation(function.name, context.invocation_id, started, "Failed")
-            raise
         except Exception:
-            logger.exception("function %s raised", function.name)
             log_invocation(function.name, context.invocation_id, started, "Failed")
             raise
         log_invocation(function.name, context.invocation_id, started, "Succeeded")
