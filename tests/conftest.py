@@ -85,9 +85,10 @@ def devhost(azurite, scripted, tmp_path_factory):
 
 
 def sdk_client(base_url: str, principal: str | None = None) -> openai.OpenAI:
-    """An SDK client acting as `principal` (a default one when None) with a real key issued to it."""
+    """An SDK client acting as `principal` (a default one when None) with a real key issued to it;
+    every response is validated strictly against the SDK's types."""
     return openai.OpenAI(base_url=base_url, api_key=keys.key_for(principal or DEFAULT_PRINCIPAL), max_retries=0,
-                         timeout=60)
+                         timeout=60, _strict_response_validation=True)
 
 
 @pytest.fixture(scope="session")
