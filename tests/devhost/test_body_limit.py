@@ -5,6 +5,7 @@ import pytest
 
 from tests.conftest import devhost_env
 from tests.devhost.conftest import BODY_LIMIT
+from tests.support import keys
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
 
@@ -44,7 +45,9 @@ FORM_HEAD = (b'--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassi
 def test_a_chunked_body_over_the_limit_is_413_even_when_the_app_answers(limited_product_host, path, content_type,
                                                                        head):
     """The product app turns any failure into its own 500 envelope; the host's refusal still wins."""
-    with httpx.Client(base_url=limited_product_host.base_url, timeout=30) as http:
+    key = keys.key_for("body-limit")  # the product app requires a key, as deployed
+    with httpx.Client(base_url=limited_product_host.base_url, timeout=30,
+                      headers={"Authorization": f"Bearer {key}"}) as http:
         chunks = iter([head] + [b"x" * 16384] * (BODY_LIMIT // 16384 + 1))
         response = http.post(f"/{path}", content=chunks, headers={"Content-Type": content_type})
         assert response.status_code == 413
