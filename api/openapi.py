@@ -55,7 +55,10 @@ def _operation(operation: Operation) -> dict:
         {"name": param.name, "in": "query", "required": False, "schema": param.schema, "description": param.description}
         for param in operation.query
     ]
-    if operation.binary_response:
+    if operation.event_stream:
+        success = {"text/event-stream": {"schema": {"type": "string", "description": (
+            "Server-sent events: `id: <n>`, `event: <thread.* name>`, `data: <JSON>`; ends with `event: done`.")}}}
+    elif operation.binary_response:
         success = {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
     elif operation.list_of:
         listing = {"allOf": [_ref(ListObject), {"properties": {"data": {"type": "array", "items": _ref(operation.list_of)}}}]}

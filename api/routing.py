@@ -48,6 +48,7 @@ class Operation:
     response: type[BaseModel] | None = None
     list_of: type[BaseModel] | None = None
     binary_response: bool = False
+    event_stream: bool = False
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     tag: str = ""
 
@@ -59,7 +60,7 @@ Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              multipart: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-             list_of: type[BaseModel] | None = None, binary_response: bool = False,
+             list_of: type[BaseModel] | None = None, binary_response: bool = False, event_stream: bool = False,
              query: tuple[QueryParam, ...] = (), durable_client: bool = False,
              streaming: bool = False) -> Callable[[Handler], Handler]:
     """Register `handler` as the HTTP trigger for `method route` (relative to /v1).
@@ -107,7 +108,8 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
             blueprint.route(route=route, methods=[method])(http_function)
         OPERATIONS.append(Operation(
             name=handler.__name__, method=method, route=route, summary=summary, body=body, multipart=multipart,
-            response=response, list_of=list_of, binary_response=binary_response, query=tuple(query), tag=tag))
+            response=response, list_of=list_of, binary_response=binary_response, event_stream=event_stream,
+            query=tuple(query), tag=tag))
         return handler
 
     return register

@@ -76,7 +76,12 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})
     await response.prepare(request)
-    for chunk in wire.chunks(answer, include_usage):
+    pieces = reply.get("pieces") or wire.DEFAULT_PIECES
+    for index, chunk in enumerate(wire.chunks(answer, include_usage, pieces)):
+        if index == 1:  # the role chunk goes out at once; the first token takes its time
+            await asyncio.sleep(reply.get("first_token_ms", 0) / 1000)
+        elif index > 1:
+            await asyncio.sleep(reply.get("piece_ms", 0) / 1000)
         await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()

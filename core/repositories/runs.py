@@ -6,12 +6,17 @@ concurrent creates cannot both win. Every later change is an ETag-conditioned
 rewrite of the run row, optionally together with messages and steps and the
 release of the thread: what a model turn produces lands atomically or not at all.
 
+A change may carry run events (core.run_events): they are appended to the run's
+event log in the same transaction, so a client streaming the run sees an event
+exactly when the change it describes is stored.
+
 A record's `_engine` key holds the run engine's bookkeeping (which turns are
 done, the current requires_action round); `public()` strips it for the wire.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 from core import ids
@@ -21,6 +26,9 @@ from core.errors import Conflict, InvalidRequest, NotFound
 from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
+from core.run_events import wakeups
+from core.run_events.log import EventLog, Head
+from core.run_events.payloads import Event
 from core.store import Store
 from core.transactions import EntityMissing, PreconditionFailed, submit
 
@@ -43,6 +51,7 @@ class RunRepository:
         self._codec = Codec(store)
         self.threads = threads or ThreadRepository(store)
         self.messages = MessageRepository(store, self.threads)
+        self.events = EventLog(store)
 
     @property
     def table(self):
@@ -55,12 +64,15 @@ class RunRepository:
         properties.update(owner=principal, created_at=record["created_at"], status=record["status"])
         return properties, blob
 
-    def create(self, principal: str, record: dict, additional_messages: list[dict]) -> dict:
-        """Insert a queued run (and its additional messages) and claim the thread for it."""
+    def create(self, principal: str, record: dict, additional_messages: list[dict],
+               events: list[Event] = ()) -> dict:
+        """Insert a queued run (and its additional messages) and claim the thread for it; `events` start its log."""
         thread_id, run_id = record["thread_id"], record["id"]
         properties, blob = self._run_properties(principal, record)
         operations = RUNS.create_ops(thread_id, run_id, properties)
-        blobs = [blob]
+        event_operations, blobs, _ = self.events.operations(thread_id, run_id, Head(), list(events))
+        operations += event_operations
+        blobs.append(blob)
         for message in additional_messages:
             message_operations, message_blob = self.messages.prepare(principal, message)
             operations += message_operations
@@ -77,6 +89,7 @@ class RunRepository:
             for name in blobs:
                 self._codec.discard(name)
             raise
+        wakeups.wake(thread_id, run_id)
         return record
 
     def load(self, principal: str, thread_id: str, run_id: str) -> tuple[dict, dict]:
@@ -109,6 +122,11 @@ class RunRepository:
             properties, blob = self._run_properties(principal, outcome.record)
             operations = RUNS.replace_ops(thread_id, run_id, properties, entity.metadata["etag"])
             operations += outcome.operations
+            event_blobs = []
+            if outcome.events:
+                event_operations, event_blobs, _ = self.events.operations(
+                    thread_id, run_id, self.events.head(thread_id, run_id), outcome.events)
+                operations += event_operations
 
             def build(state: ThreadState) -> tuple[dict, list]:
                 release = outcome.release_thread and state.active_run_id == run_id
@@ -121,16 +139,21 @@ class RunRepository:
                     submit(self.table, operations)
             except PreconditionFailed:
                 self._codec.discard(blob)
+                self.events.discard(event_blobs)
                 continue
             except EntityMissing as error:
                 self._codec.discard(blob)
+                self.events.discard(event_blobs)
                 raise NotFound("run", run_id) from error
             except BaseException:
                 self._codec.discard(blob)
+                self.events.discard(event_blobs)
                 for name in outcome.blobs:
                     self._codec.discard(name)
                 raise
             self._codec.discard(entity.get("blob"))
+            if outcome.events:
+                wakeups.wake(thread_id, run_id)
             return outcome.record
         raise Conflict(f"Run {run_id} was modified concurrently; please retry.")
 
@@ -146,21 +169,36 @@ class RunRepository:
         return steps.replace_ops(record["thread_id"], record["id"], properties, etag), blob
 
     def update_step(self, principal: str, thread_id: str, run_id: str, step_id: str,
-                    change: Callable[[dict], dict]) -> dict:
-        """Apply `change` to a step under its ETag (parallel tool calls each add their output)."""
+                    change: Callable[[dict], dict],
+                    events: Callable[[dict, dict], list[Event]] | None = None) -> dict:
+        """Apply `change` to a step under its ETag (parallel tool calls each add their output).
+
+        `events(before, after)` names the run events the change makes, appended in the same transaction.
+        """
         for _ in range(UPDATE_ATTEMPTS):
             record, entity = self.load_step(principal, thread_id, run_id, step_id)
+            before = copy.deepcopy(record)
             updated = change(record)
             operations, blob = self.step_operations(principal, updated, entity.metadata["etag"])
+            made = events(before, updated) if events else []
+            event_blobs = []
+            if made:
+                event_operations, event_blobs, _ = self.events.operations(
+                    thread_id, run_id, self.events.head(thread_id, run_id), made)
+                operations += event_operations
             try:
                 self.threads.transact(principal, thread_id, lambda state: ({}, operations))
             except PreconditionFailed:
                 self._codec.discard(blob)
+                self.events.discard(event_blobs)
                 continue
             except BaseException:
                 self._codec.discard(blob)
+                self.events.discard(event_blobs)
                 raise
             self._codec.discard(entity.get("blob"))
+            if made:
+                wakeups.wake(thread_id, run_id)
             return updated
         raise Conflict(f"Run step {step_id} was modified concurrently; please retry.")
 
@@ -192,8 +230,9 @@ class RunChange:
     """What one `RunRepository.update` writes: the new run record and rows that go with it."""
 
     def __init__(self, record: dict, operations: list | None = None, blobs: list | None = None,
-                 release_thread: bool = False):
+                 release_thread: bool = False, events: list[Event] | None = None):
         self.record = record
         self.operations = operations or []
         self.blobs = [name for name in (blobs or []) if name]
         self.release_thread = release_thread
+        self.events = events or []
