@@ -161,3 +161,25 @@ def opening(step: dict, message: dict | None = None) -> list[Event]:
     if message is not None:
         events += [message_created(message), message_in_progress(message)]
     return events
+
+
+def step_change_events(before: dict, after: dict) -> list[Event]:
+    """What a change to a stored step shows: tool outputs that appeared (as deltas), then a new status."""
+    events: list[Event] = []
+    if after["step_details"]["type"] == "tool_calls":
+        earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
+        for index, call in enumerate(after["step_details"]["tool_calls"]):
+            old = earlier.get(call["id"])
+            if call["type"] == "function":
+                output = call["function"].get("output")
+                if output is not None and (old is None or old["function"].get("output") is None):
+                    events.append(function_call_delta(after["id"], index, output=output))
+            elif call["type"] == "code_interpreter":
+                outputs = call["code_interpreter"].get("outputs") or []
+                shown = len(old["code_interpreter"].get("outputs") or []) if old else 0
+                if len(outputs) > shown:
+                    events.append(code_interpreter_delta(after["id"], index, outputs=outputs[shown:],
+                                                         first_output=shown))
+    if after["status"] != before["status"]:
+        events.append(step_status(after))
+    return events

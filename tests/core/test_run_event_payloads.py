@@ -140,3 +140,26 @@ def test_step_status_events(status):
 def test_which_events_end_a_stream():
     assert payloads.ends_stream("thread.run.requires_action") and payloads.ends_stream("thread.run.expired")
     assert not payloads.ends_stream("thread.run.in_progress") and not payloads.ends_stream("thread.message.delta")
+
+
+def test_a_step_change_shows_new_outputs_then_the_new_status():
+    calls = [{"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}", "output": None}},
+             {"id": "call_b", "type": "code_interpreter", "code_interpreter": {"input": "1", "outputs": []}}]
+    before = dict(payloads.tool_calls_step(RUN_RECORD, "step_1", 5), step_details={"type": "tool_calls",
+                                                                                  "tool_calls": calls})
+    after = {**before, "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
+        {**calls[0], "function": {**calls[0]["function"], "output": "42"}},
+        {**calls[1], "code_interpreter": {"input": "1", "outputs": [{"type": "logs", "logs": "1"}]}}]}}
+    events = payloads.step_change_events(before, after)
+    assert [name for name, _ in events] == ["thread.run.step.delta", "thread.run.step.delta",
+                                            "thread.run.step.completed"]
+    accumulated = _accumulated(before, events[:2])
+    assert accumulated["step_details"]["tool_calls"][0]["function"]["output"] == "42"
+    assert accumulated["step_details"]["tool_calls"][1]["code_interpreter"]["outputs"] == [
+        {"index": 0, "type": "logs", "logs": "1"}]
+    assert payloads.step_change_events(after, after) == []
+
+
+def test_unknown_fields_are_caught():
+    with pytest.raises(AssertionError):
+        strict(("thread.message.delta", {"id": "m", "object": "thread.message.delta", "delta": {"bogus": 1}}))
