@@ -39,7 +39,8 @@ def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], 
                     function = call.function
                     on_tool(call.index, call.id, function.name if function else None,
                             (function.arguments or "") if function else "")
-    return state.get_final_completion()
+    # The accumulated snapshot, not get_final_completion(): that refuses answers cut at the length limit.
+    return state.current_completion_snapshot
 
 
 class TurnOutput:
@@ -71,6 +72,11 @@ class TurnOutput:
     @property
     def tool_step_id(self) -> str:
         return self.claim["tool_step_id"]
+
+    @property
+    def message_open(self) -> bool:
+        """Whether the client was shown this turn's message (its text, or its opening)."""
+        return self._stream.message_open
 
     def _message_opening(self) -> list[Event]:
         at = int(time.time())
