@@ -27,6 +27,8 @@ from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.pagination import PageRequest
 from core.repositories.runs import RunChange
 from core.repositories.shared import runs
+from core.run_events import payloads as events
+from core.run_events.turn import TurnOutput, stream_completion
 from core.wire.messages import Message
 from tools import registry
 
@@ -70,6 +72,7 @@ def _to_in_progress(request: dict, from_status: str, loaded: tuple[dict, dict] |
         if run["status"] == from_status:
             run["status"] = "in_progress"
             run["started_at"] = run.get("started_at") or now()
+            return RunChange(run, events=[events.run_status(run)])
         return RunChange(run)
 
     return runs().update(request["principal"], request["thread_id"], request["run_id"], change, loaded=loaded)
@@ -212,11 +215,16 @@ def run_model_turn(request: dict) -> dict:
     except PromptTooLarge:
         return _record_turn(principal, run, turn, {"kind": "incomplete", "reason": "max_prompt_tokens"}, None,
                             turn_context)
+    output = TurnOutput(runs().events, run, turn, lambda name: _is_code_call(run, name), code_interpreter.code_of)
+    output.start()
     try:
-        completion = chat_client().chat.completions.create(**_completion_request(run, prompt.messages, tools))
+        completion = stream_completion(chat_client(), _completion_request(run, prompt.messages, tools),
+                                       output.text, output.tool)
     except openai.APIError as error:
+        output.finish()
         return _model_fault(error)
-    return _record_turn(principal, run, turn, None, completion, turn_context)
+    output.finish()
+    return _record_turn(principal, run, turn, None, completion, turn_context, output)
 
 
 @dataclass
@@ -239,30 +247,38 @@ def _step_call(run: dict, call) -> dict:
 
 
 def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, completion,
-                 context: TurnContext) -> dict:
-    """Store the turn's message or step with its outcome, unless the run stopped meanwhile."""
+                 context: TurnContext, output: TurnOutput | None = None) -> dict:
+    """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
+
+    The ids come from the turn's claim on the event log, so what was streamed and what is stored match."""
     choice = completion.choices[0] if completion is not None else None
     usage = completion.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) \
         if completion is not None and completion.usage else None
     at = now()
     tool_calls = list(choice.message.tool_calls or []) if choice is not None else []
+    message = message_step = None
     if outcome is None and tool_calls and choice.finish_reason != "length":
-        step_id = ids.new_id("step")
+        step_id = output.tool_step_id if output else ids.new_id("step")
         server = [call.id for call in tool_calls if _is_code_call(run, call.function.name) or (
             registry.server_tool(call.function.name) is not None and _declares_function(run, call.function.name))]
         outcome = {"kind": "tool_calls", "step_id": step_id, "server_calls": server,
                    "client_calls": [call.id for call in tool_calls if call.id not in server]}
         step = _step(run, step_id, at, "in_progress", {"type": "tool_calls", "tool_calls": [
             _step_call(run, call) for call in tool_calls]}, usage)
-        message = None
+        if output and output.message_open:  # the model also wrote text, which the client saw: keep it
+            message = _assistant_message(run, at, choice.message.content or "", False, [], output.message_id)
+            message_step = _step(run, output.message_step_id, at, "completed", {
+                "type": "message_creation", "message_creation": {"message_id": message["id"]}}, None)
     elif outcome is None:
         truncated = choice.finish_reason == "length"
         outcome = {"kind": "incomplete", "reason": "max_completion_tokens"} if truncated else {"kind": "message"}
-        message = _assistant_message(run, at, choice.message.content or "", truncated, context.produced)
-        step = _step(run, ids.new_id("step"), at, "completed",
-                     {"type": "message_creation", "message_creation": {"message_id": message["id"]}}, usage)
+        message = _assistant_message(run, at, choice.message.content or "", truncated, context.produced,
+                                     output.message_id if output else None)
+        step = message_step = _step(run, output.message_step_id if output else ids.new_id("step"), at, "completed",
+                                    {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
+                                    usage)
     else:
-        message = step = None
+        step = None
 
     def change(current: dict) -> RunChange:
         if current["status"] != "in_progress":
@@ -278,14 +294,17 @@ def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, com
             message_operations, blob = runs().messages.prepare(principal, message)
             operations += message_operations
             blobs.append(blob)
-        if step is not None:
-            step_operations, blob = runs().step_operations(principal, step)
+        for record in {id(item): item for item in (message_step, step) if item is not None}.values():
+            step_operations, blob = runs().step_operations(principal, record)
             operations += step_operations
             blobs.append(blob)
         finished = outcome["kind"] == "message"
         if finished:  # the answer and the run's completion land together: the client sees both at once
             _make_terminal(current, "completed", at)
-        return RunChange(current, operations, blobs, release_thread=finished)
+        shown = output.final_events(message=message, message_step=message_step,
+                                    tool_step=step if step is not message_step else None,
+                                    run=current if finished else None) if output else []
+        return RunChange(current, operations, blobs, release_thread=finished, events=shown)
 
     try:
         stored = runs().update(principal, run["thread_id"], run["id"], change)
@@ -298,9 +317,10 @@ def _declares_function(run: dict, name: str) -> bool:
     return any(tool.get("type") == "function" and tool["function"]["name"] == name for tool in run.get("tools") or [])
 
 
-def _assistant_message(run: dict, at: int, text: str, truncated: bool, produced: list[dict]) -> dict:
+def _assistant_message(run: dict, at: int, text: str, truncated: bool, produced: list[dict],
+                       message_id: str | None = None) -> dict:
     return Message(
-        id=ids.new_id("message"), created_at=at, thread_id=run["thread_id"],
+        id=message_id or ids.new_id("message"), created_at=at, thread_id=run["thread_id"],
         status="incomplete" if truncated else "completed",
         incomplete_details={"reason": "max_tokens"} if truncated else None,
         completed_at=None if truncated else at, incomplete_at=at if truncated else None,
@@ -355,7 +375,7 @@ def run_tool_call(request: dict) -> dict:
                 engine.setdefault("produced", []).extend(result["produced"])
             return complete_if_answered(current)
 
-    runs().update_step(principal, thread_id, run_id, step_id, record)
+    runs().update_step(principal, thread_id, run_id, step_id, record, events=events.step_change_events)
     return {"call_id": call_id}
 
 
@@ -391,7 +411,7 @@ def run_require_action(request: dict) -> dict:
         run["status"] = "requires_action"
         run["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": calls}}
         _engine(run).update(round=request["round"], action_step=request["step_id"])
-        return RunChange(run)
+        return RunChange(run, events=[events.run_status(run)])
 
     try:
         run = runs().update(principal, thread_id, run_id, change)
@@ -435,7 +455,7 @@ def run_finish(request: dict) -> dict:
             run["incomplete_details"] = {"reason": request.get("incomplete_reason") or "max_completion_tokens"}
         if request.get("last_error"):
             run["last_error"] = request["last_error"]
-        operations, blobs = [], []
+        operations, blobs, shown = [], [], []
         for step in open_steps:
             entity = runs().load_step(principal, thread_id, run_id, step["id"])[1]
             closed = dict(step, status=STEP_FINAL_STATUS[status])
@@ -445,7 +465,8 @@ def run_finish(request: dict) -> dict:
             step_operations, blob = runs().step_operations(principal, closed, entity.metadata["etag"])
             operations += step_operations
             blobs.append(blob)
-        return RunChange(run, operations, blobs, release_thread=True)
+            shown.append(events.step_status(closed))
+        return RunChange(run, operations, blobs, release_thread=True, events=[*shown, events.run_status(run)])
 
     try:
         run = runs().update(principal, thread_id, run_id, change)

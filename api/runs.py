@@ -18,10 +18,13 @@ import azure.functions as func
 from activities.runs import complete_if_answered
 from api import requests, services
 from api.routing import endpoint, pagination_params
+from api.run_events import sse_response
 from api.threads import create_thread
 from core import ids, settings
 from core.errors import InvalidRequest, NotFound
 from core.repositories.runs import ACTIVE_STATUSES, RunChange, public
+from core.run_events import payloads as events
+from core.run_events.log import Head
 from core.wire.messages import new_message
 from core.wire.runs import (
     Run, RunCreate, RunSettings, RunStep, RunUpdate, SubmitToolOutputs, ThreadAndRunCreate, new_run)
@@ -57,24 +60,26 @@ def _assistant(principal: str, body: RunSettings) -> dict:
     return assistant
 
 
-def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list) -> dict:
+def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
+               thread: dict | None = None) -> dict:
     created_at = services.now()
     run = new_run(ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
     run["_engine"] = {"turns": {}, "round": 0, "usage": None}
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
-    return services.runs().create(principal, run, messages)
+    shown = ([events.thread_created(thread)] if thread else []) + [events.run_created(run), events.run_status(run)]
+    return services.runs().create(principal, run, messages, shown)
 
 
-async def _start(client, principal: str, run: dict) -> func.HttpResponse:
+async def _start(client, principal: str, run: dict, stream: bool | None):
     try:
         await client.start_new(ORCHESTRATOR, run["id"], _orchestration_input(principal, run))
     except Exception:
         logger.exception("starting the orchestration of %s failed", run["id"])
         await asyncio.to_thread(_fail_unstarted, principal, run)
         raise
-    return run_response(run)
+    return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
 
 
 def _fail_unstarted(principal: str, run: dict) -> None:
@@ -82,7 +87,7 @@ def _fail_unstarted(principal: str, run: dict) -> None:
     def change(current: dict) -> RunChange:
         current.update(status="failed", failed_at=services.now(), last_error={
             "code": "server_error", "message": "The run could not be started."})
-        return RunChange(current, release_thread=True)
+        return RunChange(current, release_thread=True, events=[events.run_status(current)])
     services.runs().update(principal, run["thread_id"], run["id"], change)
 
 
@@ -101,7 +106,7 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
         services.require_files(principal, references)
         return _store_run(principal, thread_id, _assistant(principal, body), body, body.additional_messages or [])
 
-    return await _start(client, principal, await asyncio.to_thread(store))
+    return await _start(client, principal, await asyncio.to_thread(store), body.stream)
 
 
 @endpoint(bp, "POST", "threads/runs", summary="Create a thread and run it", tag=TAG, body=ThreadAndRunCreate,
@@ -116,9 +121,9 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
         if body.tool_resources is not None and thread_body.tool_resources is None:
             thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
         thread = create_thread(principal, thread_body)
-        return _store_run(principal, thread["id"], assistant, body, [])
+        return _store_run(principal, thread["id"], assistant, body, [], thread)
 
-    return await _start(client, principal, await asyncio.to_thread(store))
+    return await _start(client, principal, await asyncio.to_thread(store), body.stream)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,
@@ -158,7 +163,7 @@ async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
         if run["status"] not in ("queued", "in_progress", "requires_action"):
             raise InvalidRequest(f"Cannot cancel run with status '{run['status']}'.", code="invalid_state")
         run["status"] = "cancelling"
-        return RunChange(run)
+        return RunChange(run, events=[events.run_status(run)])
 
     run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
     await client.raise_event(run_id, CANCEL_EVENT, {"requested_at": services.now()})
@@ -197,11 +202,17 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
         operations, blob = services.runs().step_operations(principal, complete_if_answered(step), entity.metadata["etag"])
         run.update(status="queued", required_action=None)
         accepted["round"] = engine["round"]
-        return RunChange(run, operations, [blob])
+        # A stream that continues the run never saw this step created, so it gets no deltas of it.
+        closed = [events.step_status(step)] if step["status"] == "completed" else []
+        return RunChange(run, operations, [blob], events=[*closed, events.run_status(run)])
 
-    run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
+    def submit() -> tuple[dict, Head]:
+        head = services.runs().events.head(thread_id, run_id)  # the stream continues from here
+        return services.runs().update(principal, thread_id, run_id, change), head
+
+    run, head = await asyncio.to_thread(submit)
     await client.raise_event(run_id, tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
-    return run_response(run)
+    return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
