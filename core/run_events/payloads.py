@@ -71,6 +71,12 @@ def message_delta(message_id: str, text: str, index: int = 0) -> Event:
         "content": [{"index": index, "type": "text", "text": {"value": text}}]}}
 
 
+def image_delta(message_id: str, index: int, file_id: str) -> Event:
+    """An image part of a message (code_interpreter's figures come before the text)."""
+    return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
+        "content": [{"index": index, "type": "image_file", "image_file": {"file_id": file_id, "detail": "auto"}}]}}
+
+
 def _step_delta(step_id: str, call: dict) -> Event:
     return "thread.run.step.delta", {"id": step_id, "object": "thread.run.step.delta", "delta": {
         "step_details": {"type": "tool_calls", "tool_calls": [call]}}}

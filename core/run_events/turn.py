@@ -47,8 +47,10 @@ class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
     def __init__(self, log: EventLog, run: dict, turn: str, is_code_call: Callable[[str], bool],
-                 code_input: Callable[[str], str]):
+                 code_input: Callable[[str], str], images: list[str] = ()):
+        """`images`: file ids of the figures the message will show before its text."""
         self._run = run
+        self._images = list(images)
         self._stream = TurnStream(log, run["thread_id"], run["id"], turn)
         self._is_code_call, self._code_input = is_code_call, code_input
         self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
@@ -81,10 +83,15 @@ class TurnOutput:
     def _message_opening(self) -> list[Event]:
         at = int(time.time())
         return payloads.opening(payloads.message_step(self._run, self.message_step_id, self.message_id, at),
-                                payloads.in_progress_message(self._run, self.message_id, at))
+                                payloads.in_progress_message(self._run, self.message_id, at)) + self._image_parts()
+
+    def _image_parts(self) -> list[Event]:
+        return [payloads.image_delta(self.message_id, index, file_id) for index, file_id in enumerate(self._images)]
 
     def text(self, piece: str) -> None:
-        self._stream.text(piece, self._message_opening, lambda text: payloads.message_delta(self.message_id, text))
+        index = len(self._images)
+        self._stream.text(piece, self._message_opening,
+                          lambda text: payloads.message_delta(self.message_id, text, index))
 
     def tool(self, index: int, call_id: str | None, name: str | None, arguments: str) -> None:
         """A tool-call piece: the first names the call, later ones add arguments (code: shown whole at the end)."""
@@ -122,6 +129,7 @@ class TurnOutput:
                 opened = dict(message, status="in_progress", content=[], completed_at=None, incomplete_at=None,
                               incomplete_details=None)
                 events += payloads.opening(dict(message_step, status="in_progress", completed_at=None), opened)
+                events += self._image_parts()
             events += [payloads.message_done(message), payloads.step_status(message_step)]
         if tool_step is not None and not self._stream.tools_open:
             calls = tool_step["step_details"]["tool_calls"]

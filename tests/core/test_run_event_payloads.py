@@ -163,3 +163,8 @@ def test_a_step_change_shows_new_outputs_then_the_new_status():
 def test_unknown_fields_are_caught():
     with pytest.raises(AssertionError):
         strict(("thread.message.delta", {"id": "m", "object": "thread.message.delta", "delta": {"bogus": 1}}))
+
+
+def test_image_parts_come_as_deltas_before_the_text():
+    delta = strict(payloads.image_delta("msg_1", 0, "file-1"))
+    assert delta.delta.content[0].type == "image_file" and delta.delta.content[0].image_file.file_id == "file-1"
