@@ -215,7 +215,8 @@ def run_model_turn(request: dict) -> dict:
     except PromptTooLarge:
         return _record_turn(principal, run, turn, {"kind": "incomplete", "reason": "max_prompt_tokens"}, None,
                             turn_context)
-    output = TurnOutput(runs().events, run, turn, lambda name: _is_code_call(run, name), code_interpreter.code_of)
+    output = TurnOutput(runs().events, run, turn, lambda name: _is_code_call(run, name), code_interpreter.code_of,
+                        images=[item["file_id"] for item in turn_context.produced if item["kind"] == "image"])
     output.start()
     try:
         completion = stream_completion(chat_client(), _completion_request(run, prompt.messages, tools),
