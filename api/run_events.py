@@ -12,7 +12,8 @@ Tailing reads storage, always: new events are found by polling every
 RUN_EVENTS_POLL_MS, and in the process that writes them (devhost, or a Functions
 instance running the activity) a writer's wake-up ends the wait at once
 (RUN_EVENTS_FAST_PATH). An idle stream sends a keep-alive comment every
-RUN_EVENTS_KEEPALIVE_SECONDS so proxies and clients keep the connection.
+RUN_EVENTS_KEEPALIVE_SECONDS so proxies and clients keep the connection (a
+comment line, ignored by every SSE parser).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from core.run_events.payloads import RUN_TERMINAL_EVENTS, ends_stream
 bp = df.Blueprint()
 TAG = "Runs"
 DONE = b"event: done\ndata: [DONE]\n\n"
-KEEP_ALIVE = b": keep-alive\n\n"
+# A comment line alone, without the blank line that would dispatch an event: after an `id:` line the
+# SDK's decoder (keeping the last id, as the SSE spec says) would turn a blank line into an empty event.
+KEEP_ALIVE = b": keep-alive\n"
 READ_FAILURES_TOLERATED = 3
 logger = logging.getLogger(__name__)
 
