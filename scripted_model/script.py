@@ -136,6 +136,7 @@ class Script:
         self._requests: list[dict] = []
         self._received = 0
         self._default_latency_ms: float = 0
+        self._sent: list[tuple[str, str, float]] = []
 
     def enqueue(self, replies: list[dict]) -> int:
         """Add replies (all validated first, so a bad one adds none); returns how many are pending."""
@@ -166,6 +167,16 @@ class Script:
             default_latency = self._default_latency_ms
         return {"latency_ms": default_latency, **{k: v for k, v in reply.items() if v is not None}}
 
+    def note_sent(self, completion_id: str, piece: str, at: float) -> None:
+        """Record when a streamed text piece left the server (benchmarks measure lag from here)."""
+        with self._lock:
+            self._sent.append((completion_id, piece, at))
+
+    def sent(self) -> list[tuple[str, str, float]]:
+        """(completion id, text piece, wall-clock time) of every streamed text piece, in order."""
+        with self._lock:
+            return list(self._sent)
+
     def requests(self) -> list[dict]:
         """Every recorded completion request body, oldest first."""
         with self._lock:
@@ -189,5 +200,6 @@ class Script:
             self._matched.clear()
             self._fifo.clear()
             self._requests.clear()
+            self._sent.clear()
             self._received = 0
             self._default_latency_ms = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 
 from aiohttp import web
 
@@ -83,6 +84,9 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
         elif index > 1:
             await asyncio.sleep(reply.get("piece_ms", 0) / 1000)
         await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        piece = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+        if piece:
+            script.note_sent(answer.id, piece, time.time())
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
     return response
