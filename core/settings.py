@@ -94,7 +94,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RUN_EVENTS_POLL_MS",
-        "100",
+        "50",
         "How often a streaming response looks for a run's new events in storage (milliseconds), when no "
         "wake-up from a writer in the same process came first.",
         azure="optional",

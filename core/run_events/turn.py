@@ -11,6 +11,7 @@ turn means; this module only shows it.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable
 
@@ -54,14 +55,33 @@ class TurnOutput:
         self._stream = TurnStream(log, run["thread_id"], run["id"], turn)
         self._is_code_call, self._code_input = is_code_call, code_input
         self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
-        self.claim: dict = {}
+        self._claim: dict = {}
+        self._claim_error: BaseException | None = None
+        self._claiming: threading.Thread | None = None
 
-    def start(self) -> dict:
-        """Claim the turn; returns the ids this turn's message and steps get (the same on a retry)."""
-        self.claim = self._stream.claim_turn(lambda: {
-            "message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
-            "tool_step_id": ids.new_id("step")})
-        return self.claim
+    def start(self) -> None:
+        """Claim the turn in the background (it overlaps the model's first token); the ids this turn's
+        message and steps get (the same on a retry) are ready when the first piece needs them."""
+        def claim() -> None:
+            try:
+                self._claim = self._stream.claim_turn(lambda: {
+                    "message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
+                    "tool_step_id": ids.new_id("step")})
+            except BaseException as error:  # handed to the turn's thread by `claim`
+                self._claim_error = error
+
+        self._claiming = threading.Thread(target=claim, name=f"claim-{self._run['id']}", daemon=True)
+        self._claiming.start()
+
+    @property
+    def claim(self) -> dict:
+        """The turn's claim, once `start` has it (waits for it)."""
+        if self._claiming is not None:
+            self._claiming.join()
+            self._claiming = None
+        if self._claim_error is not None:
+            raise self._claim_error
+        return self._claim
 
     @property
     def message_id(self) -> str:
@@ -89,12 +109,16 @@ class TurnOutput:
         return [payloads.image_delta(self.message_id, index, file_id) for index, file_id in enumerate(self._images)]
 
     def text(self, piece: str) -> None:
+        if not self.claim:
+            raise RuntimeError("start() the turn first")
         index = len(self._images)
         self._stream.text(piece, self._message_opening,
                           lambda text: payloads.message_delta(self.message_id, text, index))
 
     def tool(self, index: int, call_id: str | None, name: str | None, arguments: str) -> None:
         """A tool-call piece: the first names the call, later ones add arguments (code: shown whole at the end)."""
+        if not self.claim:
+            raise RuntimeError("start() the turn first")
         if self._stream.tools_shown_before:
             return  # an earlier attempt showed other calls: the step's final snapshot will tell
         events: list[Event] = []
@@ -115,6 +139,8 @@ class TurnOutput:
 
     def finish(self) -> None:
         """After the model's last piece: show code_interpreter inputs, then wait until all is stored."""
+        if not self.claim:  # also when the model said nothing: the turn's ids come from the claim
+            raise RuntimeError("start() the turn first")
         self._stream.tool_events([payloads.code_interpreter_delta(self.tool_step_id, index,
                                                                   code=self._code_input(call["arguments"]))
                                   for index, call in sorted(self._calls.items()) if call["code"]])
