@@ -22,6 +22,7 @@ import asyncio
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator
 
 import azure.durable_functions as df
@@ -44,6 +45,10 @@ DONE = b"event: done\ndata: [DONE]\n\n"
 # SDK's decoder (keeping the last id, as the SSE spec says) would turn a blank line into an empty event.
 KEEP_ALIVE = b": keep-alive\n"
 READ_FAILURES_TOLERATED = 3
+# How often a stream whose writer announces its events (in this process) still looks in storage.
+SAFETY_POLL_SECONDS = 0.5
+# Streams read storage on threads of their own, so many idle streams never hold up request handlers.
+_READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="run-events")
 logger = logging.getLogger(__name__)
 
 
@@ -75,7 +80,13 @@ def check_after(head: Head, after: int) -> None:
 
 
 async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIterator[bytes]:
-    """The run's events after `after`, until one ends the stream; keep-alives while idle."""
+    """The run's events after `after`, until one ends the stream; keep-alives while idle.
+
+    Once a writer in this process has woken the stream, it is trusted to announce its events and
+    storage is polled only as a safety net (SAFETY_POLL_SECONDS); events that turn up unannounced
+    mean a writer elsewhere, and polling is brisk again. So a busy devhost does not spend its
+    CPU on polls, and a stream fed by another instance still sees events within the poll interval.
+    """
     if finished_before(head, after):
         yield DONE
         return
@@ -83,13 +94,14 @@ async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIter
     keep_alive = settings.get_int("RUN_EVENTS_KEEPALIVE_SECONDS")
     fast = settings.get("RUN_EVENTS_FAST_PATH") != "0"
     subscription = wakeups.Subscription((thread_id, run_id)) if fast else None
-    last_sent, failures = time.monotonic(), 0
+    last_sent, failures, trusted, woken = time.monotonic(), 0, False, True
     try:
         while True:
             if subscription:
                 subscription.reset()
             try:
-                found = await asyncio.to_thread(events().read, thread_id, run_id, after)
+                found = await asyncio.get_running_loop().run_in_executor(_READERS, events().read, thread_id,
+                                                                         run_id, after)
                 failures = 0
             except Exception:
                 failures += 1
@@ -99,6 +111,7 @@ async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIter
                           b'"type":"server_error","param":null,"code":"server_error"}}\n\n'
                     return
                 found = []
+            trusted = trusted and (woken or not found)
             for event in found:
                 yield encode(event)
                 after, last_sent = event.seq, time.monotonic()
@@ -110,9 +123,11 @@ async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIter
             if time.monotonic() - last_sent >= keep_alive:
                 yield KEEP_ALIVE
                 last_sent = time.monotonic()
-            wait = min(poll, max(0.0, keep_alive - (time.monotonic() - last_sent)))
+            wait = min(SAFETY_POLL_SECONDS if trusted else poll,
+                       max(0.0, keep_alive - (time.monotonic() - last_sent)))
             if subscription:
-                await subscription.wait(wait)
+                woken = await subscription.wait(wait)
+                trusted = trusted or woken
             else:
                 await asyncio.sleep(wait)
     finally:

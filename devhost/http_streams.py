@@ -11,16 +11,21 @@ the client. Neither side is ever held whole in memory.
 from __future__ import annotations
 
 import asyncio
+import logging
 import typing
 from typing import Any
 
 from aiohttp import web
 
 try:  # the extension (and FastAPI/Starlette) are optional for apps that do not stream
+    from starlette.requests import ClientDisconnect
     from starlette.requests import Request as StreamingRequest
     from starlette.responses import Response as StreamingResponseBase
 except ImportError:  # pragma: no cover - exercised only without the extension installed
     StreamingRequest = StreamingResponseBase = None
+    ClientDisconnect = ConnectionResetError
+
+logger = logging.getLogger("devhost")
 
 
 def takes_streaming_request(function: Any, param: str) -> bool:
@@ -82,6 +87,8 @@ async def invoke(function: Any, param: str, request: web.Request, route_params: 
     try:
         await result(scope, receive, send)
         await response.write_eof()
+    except (ClientDisconnect, ConnectionResetError):  # the client went away mid-response: nothing to answer
+        logger.info("%s %s: the client disconnected before the response ended", request.method, request.path)
     finally:
         response_finished.set()
     return response

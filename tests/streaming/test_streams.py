@@ -187,6 +187,9 @@ def test_bad_requests_get_the_error_envelope(api, devhost, scripted):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["param"] == "stream" and error["type"] == "invalid_request_error"
+    response = httpx.post(f"{devhost.base_url}/threads/runs", headers=headers,
+                          json={"assistant_id": assistant.id, "stream": 1})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "stream"
     run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
     for params in ({"after": "-1"}, {"after": "x"}, {"after": "999"}):
         response = httpx.get(f"{devhost.base_url}/threads/{thread.id}/runs/{run.id}/events", params=params,
