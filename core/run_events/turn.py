@@ -19,7 +19,7 @@ from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from core import ids
 from core.run_events import payloads
-from core.run_events.log import EventLog, TurnStream
+from core.run_events.log import EventLog, Superseded, TurnStream
 from core.run_events.payloads import Event
 
 
@@ -164,3 +164,35 @@ class TurnOutput:
         if run is not None:
             events.append(payloads.run_status(run))
         return events
+
+
+__all__ = ["Superseded", "TurnOutput", "stream_completion", "unfinished_message_events"]
+INCOMPLETE_REASONS = {"cancelled": "run_cancelled", "expired": "run_expired", "failed": "run_failed"}
+
+
+def unfinished_message_events(log: EventLog, run: dict, stored: Callable[[str], bool], ended_as: str,
+                              step_status: str) -> list[Event]:
+    """Events closing a message the run's last turn showed but never stored (the run ended `ended_as`
+    mid-answer): the message `incomplete` with the text its deltas carried, its step `step_status`."""
+    claim = log.head(run["thread_id"], run["id"]).claim
+    if not claim.get("message_open") or stored(claim["message_id"]):
+        return []
+    # Take the turn over: an attempt still streaming is fenced out (Superseded), so no delta follows the close.
+    claim = TurnStream(log, run["thread_id"], run["id"], claim["turn"]).claim_turn(dict)
+    pieces, after = [], 0
+    while True:
+        page = log.read(run["thread_id"], run["id"], after)
+        pieces += [part["text"]["value"] for event in page if event.name == "thread.message.delta"
+                   and event.data["id"] == claim["message_id"] for part in event.data["delta"]["content"]
+                   if part["type"] == "text"]
+        if not page:
+            break
+        after = page[-1].seq
+    at = int(time.time())
+    message = dict(payloads.in_progress_message(run, claim["message_id"], at), status="incomplete", incomplete_at=at,
+                   incomplete_details={"reason": INCOMPLETE_REASONS.get(ended_as, "run_failed")},
+                   content=[{"type": "text", "text": {"value": "".join(pieces), "annotations": []}}])
+    step = dict(payloads.message_step(run, claim["message_step_id"], claim["message_id"], at), status=step_status)
+    stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at", "expired": "expired_at"}
+    step[stamp[step_status]] = at
+    return [payloads.message_done(message), payloads.step_status(step)]

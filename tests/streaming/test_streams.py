@@ -198,3 +198,25 @@ def test_bad_requests_get_the_error_envelope(api, devhost, scripted):
     stranger = strict_client(devhost.base_url)
     with open_events(stranger, thread.id, run.id) as response:
         assert response.status_code == 404 and b"No run found" in response.read()
+
+
+def test_cancel_mid_answer_closes_the_shown_message_and_ends_the_stream(api, scripted):
+    assistant = make_assistant(api)
+    tok = token()
+    scripted.client.enqueue(reply_text(ANSWER, match=tok, pieces=10, piece_ms=200))
+    thread = thread_with(api, f"Cancel me {tok}")
+    names, pieces, closed = [], [], None
+    for event in api.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, stream=True):
+        names.append(event.event)
+        if event.event == "thread.message.delta":
+            pieces.append(event.data.delta.content[0].text.value)
+            if len(pieces) == 2:
+                api.beta.threads.runs.cancel(run_id=run_id, thread_id=thread.id)
+        elif event.event == "thread.run.created":
+            run_id = event.data.id
+        elif event.event == "thread.message.incomplete":
+            closed = event.data
+    assert names[-1] == "thread.run.cancelled" and "thread.run.cancelling" in names
+    assert names[-3:-1] == ["thread.message.incomplete", "thread.run.step.cancelled"]
+    assert closed.incomplete_details.reason == "run_cancelled"
+    assert closed.content[0].text.value == "".join(pieces) and 2 <= len(pieces) < 10
