@@ -28,7 +28,7 @@ from core.pagination import PageRequest
 from core.repositories.runs import RunChange
 from core.repositories.shared import runs
 from core.run_events import payloads as events
-from core.run_events.turn import TurnOutput, stream_completion
+from core.run_events.turn import Superseded, TurnOutput, stream_completion, unfinished_message_events
 from core.wire.messages import Message
 from tools import registry
 
@@ -219,12 +219,15 @@ def run_model_turn(request: dict) -> dict:
                         images=[item["file_id"] for item in turn_context.produced if item["kind"] == "image"])
     output.start()
     try:
-        completion = stream_completion(chat_client(), _completion_request(run, prompt.messages, tools),
-                                       output.text, output.tool)
-    except openai.APIError as error:
+        try:
+            completion = stream_completion(chat_client(), _completion_request(run, prompt.messages, tools),
+                                           output.text, output.tool)
+        except openai.APIError as error:
+            output.finish()
+            return _model_fault(error)
         output.finish()
-        return _model_fault(error)
-    output.finish()
+    except Superseded:  # the run ended meanwhile and closed what this turn had shown
+        return {"kind": "cancelled"}
     return _record_turn(principal, run, turn, None, completion, turn_context, output)
 
 
@@ -440,12 +443,26 @@ def _make_terminal(run: dict, status: str, at: int) -> None:
     run["usage"] = _engine(run).get("usage") or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
+def _message_stored(principal: str, thread_id: str, message_id: str) -> bool:
+    try:
+        runs().messages.get(principal, thread_id, message_id)
+    except ApiError:
+        return False
+    return True
+
+
 @bp.activity_trigger(input_name="request")
 def run_finish(request: dict) -> dict:
     """Put the run in its terminal status, close its open steps and release the thread."""
     principal, thread_id, run_id = request["principal"], request["thread_id"], request["run_id"]
     status = request["status"]
     open_steps = [step for step in runs().all_steps(principal, thread_id, run_id) if step["status"] == "in_progress"]
+    try:
+        unfinished = unfinished_message_events(runs().events, runs().get(principal, thread_id, run_id),
+                                               lambda message_id: _message_stored(principal, thread_id, message_id),
+                                               status, STEP_FINAL_STATUS[status])
+    except ApiError:
+        unfinished = []  # the thread was deleted meanwhile
 
     def change(run: dict) -> RunChange:
         if run["status"] in TERMINAL_STATUSES:
@@ -467,7 +484,8 @@ def run_finish(request: dict) -> dict:
             operations += step_operations
             blobs.append(blob)
             shown.append(events.step_status(closed))
-        return RunChange(run, operations, blobs, release_thread=True, events=[*shown, events.run_status(run)])
+        return RunChange(run, operations, blobs, release_thread=True,
+                         events=[*unfinished, *shown, events.run_status(run)])
 
     try:
         run = runs().update(principal, thread_id, run_id, change)
