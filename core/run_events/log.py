@@ -205,8 +205,8 @@ class EventLog:
 class TurnStream:
     """One model turn's live output in the log: claims the head, then writes deltas in the background.
 
-    `claim()` first; then `emit(events)` from the thread reading the model; `close()`
-    waits until everything emitted is stored (and raises what the writer hit).
+    `claim_turn()` first; then `text()` / `tool_events()` from the thread reading the model;
+    `close()` waits until everything emitted is stored (and raises what the writer hit).
     """
 
     def __init__(self, log: EventLog, thread_id: str, run_id: str, turn: str):
@@ -217,7 +217,7 @@ class TurnStream:
         self.claim: dict = {}
         self._shown_before = 0  # text characters an earlier attempt already showed
         self._text_offset = 0
-        self._pending: list[Event] = []
+        self._pending: list[tuple[Event, dict]] = []
         self._claim_changes: dict = {}
         self._error: BaseException | None = None
         self._closed = False
@@ -252,13 +252,9 @@ class TurnStream:
         self._text_offset += len(piece)
         if not unseen:
             return
-        events = []
-        if not (self.claim.get("message_open") or self._claim_changes.get("message_open")):
-            events += opening()
-            self._claim_changes["message_open"] = True
+        events = [] if self.message_open else opening()
         events.append(delta(unseen))
-        self._claim_changes["text_len"] = self._text_offset
-        self._put(events)
+        self._put(events, {"message_open": True, "text_len": self._text_offset})
 
     @property
     def tools_shown_before(self) -> bool:
@@ -267,8 +263,7 @@ class TurnStream:
 
     def tool_events(self, events: list[Event]) -> None:
         if events:
-            self._claim_changes["tools_shown"] = True
-            self._put(events)
+            self._put(events, {"tools_shown": True})
 
     @property
     def message_open(self) -> bool:
@@ -278,11 +273,15 @@ class TurnStream:
     def tools_open(self) -> bool:
         return bool(self.claim.get("tools_shown") or self._claim_changes.get("tools_shown"))
 
-    def _put(self, events: list[Event]) -> None:
+    def _put(self, events: list[Event], claim_changes: dict) -> None:
+        """Queue events; the claim changes they make are written with the batch that holds them."""
         with self._wake:
             if self._error is not None:
                 raise self._error
-            self._pending += events
+            before = dict(self._claim_changes)
+            self._claim_changes.update(claim_changes)
+            # Each queued event carries the claim as it stands once it is written (a batch may end anywhere).
+            self._pending += [(event, before) for event in events[:-1]] + [(events[-1], dict(self._claim_changes))]
             if self._writer is None:  # none yet, or the last one finished at a close()
                 self._closed = False
                 self._writer = threading.Thread(target=self._write_loop, name=f"events-{self._run_id}", daemon=True)
@@ -310,9 +309,9 @@ class TurnStream:
                     return
                 batch = self._pending[:MAX_EVENTS_PER_APPEND]
                 del self._pending[:len(batch)]
-                claim = {**self.claim, **self._claim_changes}
+                claim = {**self.claim, **batch[-1][1]}
             try:
-                self._write(batch, claim)
+                self._write([event for event, _ in batch], claim)
             except BaseException as error:  # kept for the model turn's thread
                 with self._wake:
                     self._error = error

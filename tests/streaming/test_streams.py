@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx2 as httpx  # the HTTP client the pinned openai SDK ships with
 import pytest
 
 from scripted_model import reply_text, reply_tool_calls
 from scripted_model.wire import split_content
-from tests.runs.conftest import WEATHER, requests_for, texts, thread_with, token, wait_for
-from tests.streaming.conftest import Recorder, make_assistant, open_events, read_all, sse_events, strict_client
+from tests.runs.conftest import WEATHER, texts, thread_with, token, wait_for
+from tests.streaming.conftest import Recorder, make_assistant, open_events, read_all, strict_client
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
