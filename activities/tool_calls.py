@@ -22,6 +22,7 @@ from core.chat_turns import model_output
 from core.repositories.runs import StoredStep
 from core.repositories.shared import runs
 from core.run_bookkeeping import Produced, StepBookkeeping
+from core.run_events import payloads
 from core.run_protocol import PendingCall, ToolCallRequest, ToolCallResult, ToolPollRequest, ToolPollResult
 from tools import business, registry
 from tools.registry import Pending, ToolError
@@ -65,7 +66,8 @@ def run_tool_call(request: dict) -> dict:
                 "produced": [*current.books.produced, *(Produced(**item) for item in result["produced"])]})
             return _completed_if_answered(updated, books)
 
-    runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, record)
+    runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, record,
+                       events=payloads.step_change_events)
     return ToolCallResult(ask.call_id).wire()
 
 
@@ -100,7 +102,7 @@ def _record_function_output(principal: str, thread_id: str, run_id: str, step_id
             stored_call["function"]["output"] = output
         return _completed_if_answered(updated, current.books)
 
-    runs().update_step(principal, thread_id, run_id, step_id, record)
+    runs().update_step(principal, thread_id, run_id, step_id, record, events=payloads.step_change_events)
 
 
 def _completed_if_answered(step: dict, books: StepBookkeeping) -> tuple[dict, StepBookkeeping]:

@@ -71,7 +71,10 @@ def _operation(operation: Operation, name: str, route: str, azure: bool) -> dict
         {"name": param.name, "in": "query", "required": False, "schema": param.schema, "description": param.description}
         for param in operation.query
     ]
-    if operation.binary_response:
+    if operation.event_stream:
+        success = {"text/event-stream": {"schema": {"type": "string", "description": (
+            "Server-sent events: `id: <n>`, `event: <thread.* name>`, `data: <JSON>`; ends with `event: done`.")}}}
+    elif operation.binary_response:
         success = {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
     elif operation.streams_response:
         success = {"application/json": {"schema": {"type": "object"}},

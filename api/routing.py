@@ -61,6 +61,7 @@ class Operation:
     response: type[BaseModel] | None = None
     list_of: type[BaseModel] | None = None
     binary_response: bool = False
+    event_stream: bool = False
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     tag: str = ""
     azure_route: str = ""
@@ -80,7 +81,7 @@ Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              multipart: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-             list_of: type[BaseModel] | None = None, binary_response: bool = False,
+             list_of: type[BaseModel] | None = None, binary_response: bool = False, event_stream: bool = False,
              query: tuple[QueryParam, ...] = (), durable_client: bool = False,
              streaming: bool = False, azure_route: str = "", public: bool = False,
              streams_response: bool = False) -> Callable[[Handler], Handler]:
@@ -102,7 +103,8 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
     def register(handler: Handler) -> Handler:
         operation = Operation(
             name=handler.__name__, method=method, route=route, summary=summary, body=body, multipart=multipart,
-            response=response, list_of=list_of, binary_response=binary_response, query=tuple(query), tag=tag,
+            response=response, list_of=list_of, binary_response=binary_response, event_stream=event_stream,
+            query=tuple(query), tag=tag,
             azure_route=azure_route, public=public, streams_response=streams_response)
 
         def serve(azure: bool):

@@ -150,6 +150,26 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "RUN_EVENTS_POLL_MS",
+        "50",
+        "How often a streaming response looks for a run's new events in storage (milliseconds), when no "
+        "wake-up from a writer in the same process came first.",
+        azure="optional",
+    ),
+    Setting(
+        "RUN_EVENTS_FAST_PATH",
+        "1",
+        "'1': a run's events written in this process wake its streaming responses at once; '0': they are "
+        "found by polling only (as across instances).",
+        azure="optional",
+    ),
+    Setting(
+        "RUN_EVENTS_KEEPALIVE_SECONDS",
+        "15",
+        "An idle streaming response sends a keep-alive comment this often (seconds).",
+        azure="optional",
+    ),
+    Setting(
         "PYTHON_ENABLE_INIT_INDEXING",
         "1",
         "Read by the Python worker, not by our code: required for HTTP streams "

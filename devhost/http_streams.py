@@ -10,11 +10,16 @@ is ever held whole in memory.
 
 from __future__ import annotations
 
+import logging
 import typing
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as StreamingRequest
 from starlette.responses import Response as StreamingResponseBase
+
+
+logger = logging.getLogger("devhost")
 
 
 def takes_streaming_request(function: Any, param: str) -> bool:
@@ -33,4 +38,7 @@ async def invoke(function: Any, param: str, scope: dict[str, Any], receive, send
     result = await function(**{param: StreamingRequest(scope, receive), **other_arguments})
     if not isinstance(result, StreamingResponseBase):
         raise TypeError(f"a streaming function must return a FastAPI Response, not {type(result).__name__}")
-    await result(scope, receive, send)
+    try:
+        await result(scope, receive, send)
+    except (ClientDisconnect, ConnectionResetError):  # the client went away mid-response: nothing to answer
+        logger.info("%s %s: the client disconnected before the response ended", scope["method"], scope["path"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 
 import uvicorn
 from starlette.applications import Starlette
@@ -84,9 +85,17 @@ async def _chat_completions(request: Request) -> Response:
     if not body.get("stream"):
         return JSONResponse(wire.completion(answer))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    pieces = reply.get("pieces") or wire.DEFAULT_PIECES
 
     async def events():
-        for chunk in wire.chunks(answer, include_usage):
+        for index, chunk in enumerate(wire.chunks(answer, include_usage, pieces)):
+            if index == 1:  # the role chunk goes out at once; the first token takes its time
+                await asyncio.sleep(reply.get("first_token_ms", 0) / 1000)
+            elif index > 1:
+                await asyncio.sleep(reply.get("piece_ms", 0) / 1000)
+            piece = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+            if piece:
+                script.note_sent(answer.id, piece, time.time())
             yield f"data: {json.dumps(chunk)}\n\n".encode()
         yield b"data: [DONE]\n\n"
 

@@ -284,3 +284,26 @@ def test_embeddings_are_deterministic_unit_vectors(server):
     assert first.data[0].embedding != first.data[1].embedding
     assert abs(sum(v * v for v in first.data[0].embedding) - 1) < 1e-9
     assert len(again.data[0].embedding) == 4
+
+
+def test_streams_are_paced_first_token_then_pieces_and_record_when_each_piece_left(model, sdk, server):
+    text = "one two three four five six"
+    model.enqueue(reply_text(text, first_token_ms=300, piece_ms=100, pieces=3))
+    started = time.monotonic()
+    arrivals = []
+    for chunk in sdk.chat.completions.create(model="m", messages=USER, stream=True):
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append((time.monotonic() - started, chunk.choices[0].delta.content))
+    assert "".join(piece for _, piece in arrivals) == text and len(arrivals) == 3
+    assert 0.3 <= arrivals[0][0] < 0.6
+    gaps = [later[0] - earlier[0] for earlier, later in zip(arrivals, arrivals[1:])]
+    assert all(0.09 <= gap < 0.3 for gap in gaps), gaps
+    sent = server.script.sent()
+    assert [piece for _, piece, _ in sent] == [piece for _, piece in arrivals]
+    assert len({completion_id for completion_id, _, _ in sent}) == 1
+
+
+@pytest.mark.parametrize("bad", [{"pieces": 0}, {"pieces": True}, {"piece_ms": -1}, {"first_token_ms": "1"}])
+def test_bad_pacing_is_refused(bad):
+    with pytest.raises(ValueError):
+        reply_text("x", **bad)

@@ -64,7 +64,7 @@ class RunSettings(RequestModel):
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
-    stream: Literal[False] | None = None
+    stream: bool | None = None
 
 
 class RunCreate(RunSettings):
@@ -88,7 +88,7 @@ class ToolOutput(RequestModel):
 
 class SubmitToolOutputs(RequestModel):
     tool_outputs: list[ToolOutput] = Field(min_length=1, max_length=128)
-    stream: Literal[False] | None = None
+    stream: bool | None = None
 
 
 class Run(WireModel):
