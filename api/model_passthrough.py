@@ -23,9 +23,9 @@ from azurefunctions.extensions.http.fastapi import Request, Response, StreamingR
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.errors import from_validation
-from api.requests import INVALID_JSON, MAX_JSON_BYTES
-from api.routing import endpoint
-from core.errors import ApiError, InvalidRequest, TooLarge
+from api.requests import INVALID_JSON
+from api.routing import bounded_body, endpoint
+from core.errors import ApiError, InvalidRequest
 from core.model_client import chat_client
 
 bp = df.Blueprint()
@@ -56,17 +56,8 @@ class ModelUnavailable(ApiError):
 
 
 async def _read_json(req: Request) -> dict:
-    declared = req.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
-        raise TooLarge(f"Request body too large: {declared} bytes exceeds the limit of {MAX_JSON_BYTES} bytes.")
-    chunks, size = [], 0
-    async for chunk in req.stream():
-        size += len(chunk)
-        if size > MAX_JSON_BYTES:
-            raise TooLarge(f"Request body too large: it exceeds the limit of {MAX_JSON_BYTES} bytes.")
-        chunks.append(chunk)
     try:
-        data = json.loads(b"".join(chunks) or b"{}")
+        data = json.loads(await bounded_body(req) or b"{}")
     except ValueError:
         raise InvalidRequest(INVALID_JSON) from None
     if not isinstance(data, dict):

@@ -165,8 +165,8 @@ def authenticate(headers) -> identity.Caller:
     return identity.authenticate(headers, identity.config_from_settings(), api_keys.default_keys().principal_for)
 
 
-async def to_http_request(req: Request) -> func.HttpRequest:
-    """The whole (bounded) request as the classic HttpRequest the simple handlers take."""
+async def bounded_body(req: Request) -> bytes:
+    """The whole request body, refused with 413 past MAX_JSON_BYTES (declared or as it streams)."""
     declared = req.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
         raise TooLarge(f"Request body too large: {declared} bytes exceeds the limit of {MAX_JSON_BYTES} bytes.")
@@ -176,9 +176,14 @@ async def to_http_request(req: Request) -> func.HttpRequest:
         if size > MAX_JSON_BYTES:
             raise TooLarge(f"Request body too large: it exceeds the limit of {MAX_JSON_BYTES} bytes.")
         chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def to_http_request(req: Request) -> func.HttpRequest:
+    """The whole (bounded) request as the classic HttpRequest the simple handlers take."""
     return func.HttpRequest(method=req.method, url=str(req.url), headers=dict(req.headers),
                             params=dict(req.query_params), route_params=dict(req.path_params),
-                            body=b"".join(chunks))
+                            body=await bounded_body(req))
 
 
 def to_fastapi(result: func.HttpResponse) -> Response:
