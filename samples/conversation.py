@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 import openai
 
@@ -73,13 +73,15 @@ class Conversation:
     """A thread with one assistant, for one user; `ask` runs a prompt to its end."""
 
     def __init__(self, client: openai.OpenAI, assistant_id: str, thread_id: str, out_dir: Path,
-                 functions: dict[str, ClientFunction] | None = None, instructions: str | None = None):
+                 functions: dict[str, ClientFunction] | None = None, instructions: str | None = None,
+                 on_output_file: Callable[[str], None] = lambda file_id: None):
         self.client = client
         self.assistant_id = assistant_id
         self.thread_id = thread_id
         self.out_dir = out_dir
         self.functions = functions or {}
         self.instructions = instructions
+        self.on_output_file = on_output_file  # told of every file the run made, once downloaded
 
     def ask(self, prompt: str) -> Turn:
         turn = Turn(prompt=prompt)
@@ -135,6 +137,7 @@ class Conversation:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         target = self.out_dir / name
         target.write_bytes(self.client.files.content(file_id).read())
+        self.on_output_file(file_id)
         return target
 
 

@@ -39,7 +39,7 @@ class Session:
         """Upload a data file for the assistants' tools; returns its file id."""
         with path.open("rb") as stream:
             uploaded = self.client.files.create(file=(path.name, stream), purpose="assistants")
-        self._cleanups.append((f"file {uploaded.id}", lambda: self.client.files.delete(uploaded.id)))
+        self.track_file(uploaded.id)
         return uploaded.id
 
     def create_assistant(self, **definition: Any) -> str:
@@ -60,7 +60,7 @@ class Session:
             for stream in streams:
                 stream.close()
         for listed in self.client.vector_stores.files.list(vector_store_id=store.id):
-            self._cleanups.append((f"file {listed.id}", lambda file_id=listed.id: self.client.files.delete(file_id)))
+            self.track_file(listed.id)
         self.print(f"Vector store {name!r}: {batch.file_counts.completed} of {batch.file_counts.total} file(s) ready.")
         return store.id
 
@@ -72,7 +72,12 @@ class Session:
     def conversation(self, assistant_id: str, functions: dict[str, ClientFunction] | None = None,
                      instructions: str | None = None) -> Conversation:
         """A new thread with `assistant_id` for one user."""
-        return Conversation(self.client, assistant_id, self.new_thread(), self.out_dir, functions, instructions)
+        return Conversation(self.client, assistant_id, self.new_thread(), self.out_dir, functions, instructions,
+                            on_output_file=self.track_file)
+
+    def track_file(self, file_id: str) -> None:
+        """Delete this file at the end too (images and files a run made, once saved locally)."""
+        self._cleanups.append((f"file {file_id}", lambda: self.client.files.delete(file_id)))
 
     def ask_all(self, conversation: Conversation, prompts: list[str], who: str = "user") -> list[Turn]:
         """Ask each prompt in turn on one thread, printing each answer as it arrives."""
