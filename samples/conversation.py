@@ -151,6 +151,7 @@ def show(turn: Turn, who: str = "user") -> str:
         if run.logs.strip():
             lines.append(_indent(run.logs.rstrip(), "    > "))
     lines.append(f"assistant: {turn.answer}")
+    lines.extend(f"  [cited {citation}]" for citation in turn.citations)
     lines.extend(f"  [saved {path}]" for path in turn.saved)
     return "\n".join(lines) + "\n"
 
