@@ -11,6 +11,7 @@ sample can print it and a test can check it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
@@ -63,10 +64,11 @@ def call_function(functions: dict[str, ClientFunction], name: str, arguments_jso
 
 
 def sandbox_file_name(annotation_text: str, file_id: str) -> str:
-    """`sandbox:/mnt/data/report.csv` → `report.csv`; anything odd falls back to the file id."""
-    path = annotation_text.removeprefix(SANDBOX_PREFIX)
-    name = PurePosixPath(path).name
-    return name if name and name not in (".", "..") else file_id
+    """`sandbox:/mnt/data/report.csv` → `report.csv`: a plain name that stays in the output folder on any OS
+    (no directories, drive letters or backslashes); anything odd falls back to the file id."""
+    path = annotation_text.removeprefix(SANDBOX_PREFIX).replace("\\", "/")
+    name = re.sub(r"[^\w.\- ]", "_", PurePosixPath(path).name).strip(" .")
+    return name or file_id
 
 
 class Conversation:
@@ -122,7 +124,8 @@ class Conversation:
         for message in messages:
             for part in message.content:
                 if part.type == "image_file":
-                    turn.saved.append(self._download(part.image_file.file_id, f"{part.image_file.file_id}.png"))
+                    name = sandbox_file_name(f"{part.image_file.file_id}.png", "image.png")
+                    turn.saved.append(self._download(part.image_file.file_id, name))
                 elif part.type == "text":
                     texts.append(part.text.value)
                     for annotation in part.text.annotations:
