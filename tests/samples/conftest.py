@@ -79,7 +79,10 @@ def run_sample(sample_host, principal_key, logic_app, monkeypatch, tmp_path, cap
     logic_app.received.clear()
     logic_app.status = 202
 
-    def run(name: str) -> tuple[int, str]:
+    def run(name: str, host: DevhostProcess | None = None) -> tuple[int, str]:
+        """`host`: another devhost of the session to run against (default: the samples' own)."""
+        if host is not None:
+            monkeypatch.setenv("OPENAI_URI", host.root_url)
         code = samples_cli.main([name, "--out", str(tmp_path / "out")])
         return code, capsys.readouterr().out
 

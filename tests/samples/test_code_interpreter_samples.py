@@ -14,7 +14,7 @@ from PIL import Image
 
 from samples import failed_banks, sales_assistant, wind_farm
 from scripted_model import reply_tool_calls
-from tests.samples.conftest import (SERVER_MAIL_PATH, answer, code_call, leftovers, requests_about, script,
+from tests.samples.conftest import (CLIENT_MAIL_PATH, SERVER_MAIL_PATH, answer, code_call, leftovers, requests_about, script,
                                     tool_messages)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
@@ -108,6 +108,21 @@ def test_wind_farm_ranges_from_the_csv_and_mail_sent_by_the_server_tool(run_samp
     assert "[function send_email" not in out
     assert tool_messages(scripted, email) and all("error" not in told for told in tool_messages(scripted, email))
     assert leftovers(service) == {"assistants": 0, "files": 0}
+
+
+def test_wind_farm_mail_falls_back_to_the_client_where_the_operator_did_not_enable_it(
+        run_sample, scripted, logic_app, devhost):
+    """The session's devhost enables no server tool: the opted-in call comes back as requires_action."""
+    email = wind_farm.PROMPTS[-1]
+    mail = {"to": "ops.manager@contoso.com", "subject": "Maintenance", "body": "Turbines 1003 and 1007 are due."}
+    script(scripted, email, reply_tool_calls([{"name": "send_email", "arguments": mail}]), answer("Sent."))
+
+    code, out = run_sample("wind_farm", host=devhost)
+
+    assert code == 0, out
+    assert "[function send_email(" in out
+    assert logic_app.received == [{"path": CLIENT_MAIL_PATH, "body": {
+        "to": "ops.manager@contoso.com", "subject": "Maintenance", "content": "Turbines 1003 and 1007 are due."}}]
 
 
 def orders_of(customer_id: int) -> list[dict]:
