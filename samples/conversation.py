@@ -60,7 +60,10 @@ def call_function(functions: dict[str, ClientFunction], name: str, arguments_jso
     function = functions.get(name)
     if function is None:
         return arguments, json.dumps({"error": f"this client has no function named {name}"})
-    return arguments, function(arguments)
+    try:
+        return arguments, function(arguments)
+    except Exception as error:  # noqa: BLE001 - a crashing function must not leave the run waiting until it expires
+        return arguments, json.dumps({"error": f"{name} failed on the client ({type(error).__name__})"})
 
 
 def sandbox_file_name(annotation_text: str, file_id: str) -> str:

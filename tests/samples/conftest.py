@@ -13,7 +13,6 @@ answers the feature with 400/404 — they turn on by themselves once it is serve
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import openai
 import pytest
@@ -155,5 +154,3 @@ def leftovers(service: openai.OpenAI) -> dict[str, int]:
     """What the sample's principal still owns (a sample deletes all it made)."""
     return {"assistants": len(service.beta.assistants.list().data), "files": len(service.files.list().data)}
 
-
-DATA = Path(__file__).resolve().parents[2] / "samples"

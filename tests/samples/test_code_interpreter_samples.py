@@ -14,8 +14,8 @@ from PIL import Image
 
 from samples import failed_banks, sales_assistant, wind_farm
 from scripted_model import reply_tool_calls
-from tests.samples.conftest import (CLIENT_MAIL_PATH, SERVER_MAIL_PATH, answer, code_call, leftovers, requests_about, script,
-                                    tool_messages)
+from tests.samples.conftest import (CLIENT_MAIL_PATH, SERVER_MAIL_PATH, answer, code_call, leftovers,
+                                    requests_about, script, tool_messages)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
@@ -79,7 +79,8 @@ def test_wind_farm_ranges_from_the_csv_and_mail_sent_by_the_server_tool(run_samp
     _, outside, _, due, email = wind_farm.PROMPTS
     script(scripted, outside, code_call(OUT_OF_RANGE), answer("These turbines are outside the normal ranges."))
     script(scripted, due,
-           code_call("import pandas as pd\ndf = pd.read_csv('/mnt/data/turbines.csv', parse_dates=['Maintenance_Date'])\n"
+           code_call("import pandas as pd\n"
+                     "df = pd.read_csv('/mnt/data/turbines.csv', parse_dates=['Maintenance_Date'])\n"
                      "due = df[df.Maintenance_Date + pd.DateOffset(months=12) <= '2026-11-24']\n"
                      "print(due.Turbine_ID.tolist())"),
            answer("These turbines are due for maintenance."))

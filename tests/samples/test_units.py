@@ -81,6 +81,8 @@ def test_requested_functions_run_and_bad_requests_become_outputs():
     assert call_function(echo, "echo", "{not json") == ({}, '{"error": "the arguments were not valid JSON"}')
     assert call_function(echo, "echo", "[1]") == ({}, '{"error": "the arguments must be a JSON object"}')
     assert call_function(echo, "rm_rf", "{}") == ({}, '{"error": "this client has no function named rm_rf"}')
+    crashing = {"boom": lambda arguments: 1 / 0}
+    assert call_function(crashing, "boom", "{}") == ({}, '{"error": "boom failed on the client (ZeroDivisionError)"}')
 
 
 @pytest.mark.parametrize("text, name", [
