@@ -112,3 +112,11 @@ def test_every_listed_sample_loads_with_a_run_function_and_its_data():
     assert samples.load("law_firm").CASE_FILES
     with pytest.raises(KeyError):
         samples.load("os")
+
+
+def test_a_service_that_is_not_running_is_named_with_the_fix(monkeypatch, tmp_path, capsys):
+    import samples.__main__ as cli
+
+    monkeypatch.setenv("OPENAI_URI", "http://127.0.0.1:9")  # the discard port: nothing listens
+    assert cli.main(["math_tutor", "--out", str(tmp_path)]) == 2
+    assert "Cannot reach http://127.0.0.1:9. Start the service with `make run`" in capsys.readouterr().err
