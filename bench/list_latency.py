@@ -44,7 +44,8 @@ def main() -> dict:
                                  "AZURE_OPENAI_ENDPOINT": ""}, workdir / "devhost.log").start()
     try:
         keys.bind(azurite.connection_string)  # the host requires keys, as deployed
-        client = openai.OpenAI(base_url=host.base_url, api_key=keys.key_for("bench"), max_retries=0)
+        client = openai.OpenAI(base_url=host.base_url, api_key=keys.key_for("bench"), max_retries=0,
+                               _strict_response_validation=True)
         thread = client.beta.threads.create()
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:  # four writers contend on one thread, as a busy thread would

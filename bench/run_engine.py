@@ -197,7 +197,8 @@ def _measure() -> dict:
         scripted.client.set_default(latency_ms=MODEL_LATENCY_MS)  # no replies queued: it echoes
         keys.bind(azurite.connection_string)  # the host requires keys, as deployed
         client = sdk_client(host.base_url)
-        direct = openai.OpenAI(base_url=scripted.base_url, api_key="scripted-model-needs-no-key", max_retries=0)
+        direct = openai.OpenAI(base_url=scripted.base_url, api_key="scripted-model-needs-no-key", max_retries=0,
+                               _strict_response_validation=True)
         assistant = client.beta.assistants.create(model=MODEL, instructions="Answer briefly.")
         result: dict = {"model_latency_ms": MODEL_LATENCY_MS}
         result.update(time_to_answer(client, direct, assistant.id))

@@ -233,6 +233,34 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "CODE_INTERPRETER_CPU_SECONDS",
+        "900",
+        "CPU-time limit (RLIMIT_CPU) of each process in a local code_interpreter session, over its "
+        "life: a session's Python process that used it up is restarted (variables lost, files kept).",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_MAX_PROCESSES",
+        "64",
+        "Processes and threads one local code_interpreter session may run at once (RLIMIT_NPROC in "
+        "the session's own user namespace): a fork bomb stops there.",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_DISK_MB",
+        "2048",
+        "Disk a local code_interpreter session may fill (its /mnt/data and /tmp, inputs included); past "
+        "it the code is stopped. One file may take half of it (RLIMIT_FSIZE: the write fails).",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_ALLOW_UNISOLATED",
+        "false",
+        "'true' lets the local sandbox run code in a plain subprocess where bubblewrap cannot run "
+        "(limits only: the code can read the app's files). Otherwise code_interpreter refuses there.",
+        azure="optional",
+    ),
+    Setting(
         "SEND_EMAIL_LOGIC_APP_URL",
         None,
         "HTTP trigger URL of the send-email Logic App (a Key Vault reference in Azure). "
@@ -267,6 +295,11 @@ def get(name: str) -> str | None:
     setting = _BY_NAME[name]  # KeyError for an undeclared setting is deliberate
     value = os.environ.get(name)
     return value if value not in (None, "") else setting.default
+
+
+def get_bool(name: str) -> bool:
+    """A yes/no setting: "true", "1", "yes" or "on" (any case) mean yes."""
+    return (get(name) or "").strip().lower() in ("true", "1", "yes", "on")
 
 
 def get_int(name: str) -> int:

@@ -38,7 +38,8 @@ def model(server):
 
 @pytest.fixture
 def sdk(server):
-    with openai.OpenAI(base_url=server.base_url, api_key="any-key", max_retries=0, timeout=10) as c:
+    with openai.OpenAI(base_url=server.base_url, api_key="any-key", max_retries=0, timeout=10,
+                       _strict_response_validation=True) as c:
         yield c
 
 
@@ -210,7 +211,8 @@ def test_usage_override(model, sdk):
 
 def test_azure_route_uses_the_deployment(server, model):
     azure = openai.AzureOpenAI(azure_endpoint=server.base_url[: -len("/v1")], api_key="k",
-                               api_version="2024-10-21", azure_deployment="gpt4o-prod", max_retries=0)
+                               api_version="2024-10-21", azure_deployment="gpt4o-prod", max_retries=0,
+                               _strict_response_validation=True)
     model.enqueue(reply_text("from azure"))
     result = azure.chat.completions.create(model="gpt4o-prod", messages=USER)
     assert result.choices[0].message.content == "from azure" and result.model == "gpt4o-prod"
@@ -265,7 +267,8 @@ def test_command_line_prints_the_offline_banner_and_serves():
             assert lines[-1], "server exited before printing its base URL"
         assert "OFFLINE STAND-IN" in "".join(lines) and "cannot reason" in "".join(lines)
         base_url = lines[-1].strip().split("=", 1)[1]
-        with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0, timeout=5) as sdk:
+        with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0, timeout=5,
+                           _strict_response_validation=True) as sdk:
             answer = sdk.chat.completions.create(model="m", messages=USER)
         assert answer.choices[0].message.content == "Echo: What is the weather in Paris?"
     finally:

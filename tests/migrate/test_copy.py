@@ -1,7 +1,8 @@
 """`python -m migrate` between two real deployments (devhost + Azurite), through the official SDK.
 
-The source is reached through the OpenAI client path (`--source-base-url`); the
-AzureOpenAI path builds the same reader with a different client.
+Most tests reach the source through the OpenAI client path (`--source-base-url`); one
+reaches it as Azure OpenAI would be reached (`--azure-endpoint`, the AzureOpenAI client,
+`/openai/...?api-version=`, the key in `api-key` from $AZURE_OPENAI_API_KEY).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 
 import pytest
 
+from api.api_versions import ASSISTANTS_VERSIONS
+from migrate import endpoints
 from migrate.cli import main
 from tests.migrate.snapshot import mapping, snapshot
 from tests.support.devhost_proc import ROOT
@@ -57,6 +60,32 @@ def test_copy_moves_everything_and_a_rerun_moves_nothing(source, target, thread_
     assert again["counts"]["message"]["skipped"] == source.data.messages
     assert len(target.client.files.list().data) == 3
     assert len(target.client.beta.assistants.list().data) == 2
+
+
+def test_copy_from_the_azure_openai_client_path_moves_everything(source, target, thread_file, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", source.key)
+    monkeypatch.delenv("MIGRATE_SOURCE_KEY")  # the Azure path must not lean on the other path's key
+    args = ["copy", "--azure-endpoint", source.root_url, "--target-base-url", target.base_url,
+            "--threads", str(thread_file), "--mapping", str(tmp_path / "mapping.jsonl")]
+    code, report = run(tmp_path, *args)
+    assert code == 0, report
+    assert report["counts"]["message"]["copied"] == source.data.messages
+    assert report["bytes_copied"] == source.data.file_bytes
+    assert report["verification"]["problems"] == []
+    ids = mapping(tmp_path / "mapping.jsonl")
+    new_threads = [ids[("thread", old)] for old in source.data.thread_ids]
+    assert snapshot(target.client, new_threads) == snapshot(source.client, source.data.thread_ids)
+
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "aib-not-a-key-this-source-issued-000000000")
+    code, _ = run(tmp_path, *args)
+    assert code == 2  # the source's own key check refuses a wrong key on this path too
+
+
+def test_the_default_api_version_is_azures_first_assistants_v2_version_and_served_here():
+    # Azure added Assistants v2 in 2024-05-01-preview; earlier versions speak v1 objects.
+    assert endpoints.DEFAULT_AZURE_API_VERSION == "2024-05-01-preview"
+    assert endpoints.DEFAULT_AZURE_API_VERSION in ASSISTANTS_VERSIONS
 
 
 def test_a_copy_killed_repeatedly_resumes_to_the_same_result(source, target, thread_file, tmp_path):

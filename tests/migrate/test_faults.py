@@ -21,14 +21,14 @@ def proxy(source):
     instance.stop()
 
 
-def test_wrong_key_and_unreachable_endpoint_stop_with_a_clear_error(source, target, thread_file, tmp_path, proxy,
-                                                                    capsys, monkeypatch):
-    monkeypatch.setenv("MIGRATE_SOURCE_KEY", "sk-wrong-secret-value")
-    proxy.fault = lambda method, path: (401, {}, error_body(401, "Incorrect API key provided.", "invalid_api_key"))
-    code, _ = run(tmp_path, *copy_args(proxy, target, thread_file, tmp_path))
+def test_wrong_key_and_unreachable_endpoint_stop_with_a_clear_error(source, target, thread_file, tmp_path, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setenv("MIGRATE_SOURCE_KEY", "sk-wrong-secret-value")  # the source's own key check refuses it
+    code, _ = run(tmp_path, *copy_args(source, target, thread_file, tmp_path))
     err = capsys.readouterr().err
     assert code == 2 and "rejected the key (401)" in err and "source" in err
     assert "sk-wrong-secret-value" not in err
+    monkeypatch.setenv("MIGRATE_SOURCE_KEY", source.key)
     closed = f"http://127.0.0.1:{free_port()}/v1"
     code, _ = run(tmp_path, "copy", "--source-base-url", source.base_url, "--target-base-url", closed,
                   "--threads", str(thread_file), "--mapping", str(tmp_path / "m.jsonl"))

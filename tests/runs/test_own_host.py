@@ -47,9 +47,10 @@ def api(host) -> openai.OpenAI:
 @pytest.fixture
 def stand_in(logic_app):
     logic_app.received.clear()
-    logic_app.status, logic_app.delay_seconds = 200, 0.0
+    logic_app.polls.clear()
+    logic_app.status, logic_app.delay_seconds, logic_app.pending_polls = 200, 0.0, 0
     yield logic_app
-    logic_app.status, logic_app.delay_seconds = 200, 0.0
+    logic_app.status, logic_app.delay_seconds, logic_app.pending_polls = 200, 0.0, 0
 
 
 # -- expiry ------------------------------------------------------------------------
@@ -245,6 +246,47 @@ def test_cancel_while_a_server_tool_runs(host, api, scripted, stand_in):
     assert step.status == "cancelled" and step.cancelled_at is not None and step.completed_at is None
     assert len(requests_for(scripted, tok)) == 1  # the model was not asked again
     assert texts(api, thread.id) == [("user", f"slow mail {tok}")]
+
+
+# -- a Logic App that answers 202 + Location: followed on durable timers --------------------
+
+def test_an_accepted_logic_app_call_is_polled_until_it_finishes(api, scripted, stand_in):
+    stand_in.pending_polls = 2
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
+                            reply_text(f"Mail delivered {tok}", match=tok))
+    thread = thread_with(api, f"mail, eventually {tok}")
+
+    started = time.monotonic()
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "completed", run
+    assert stand_in.polls == ["/status/1?sig=secret"] * 2 and time.monotonic() - started >= 2  # Retry-After: 1
+    (call,) = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0] \
+        .step_details.tool_calls
+    assert json.loads(call.function.output)["status"] == "succeeded"
+    assert "sig=secret" not in json.dumps(requests_for(scripted, tok)[1])  # the status URL never reaches the model
+    assert texts(api, thread.id)[-1] == ("assistant", f"Mail delivered {tok}")
+
+
+def test_a_cancel_while_a_logic_app_call_is_polled_stops_the_polling(api, scripted, stand_in):
+    stand_in.pending_polls = 1000
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
+                            reply_text(f"never asked {tok}", match=tok))
+    thread = thread_with(api, f"slow logic app {tok}")
+    run = api.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: stand_in.polls, what="the first poll")
+
+    api.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    done = wait_for(api, thread.id, run.id, "cancelled")
+    polls_at_cancel = len(stand_in.polls)
+    time.sleep(2.5)  # more than two Retry-After periods
+
+    assert done.status == "cancelled" and len(stand_in.polls) <= polls_at_cancel + 1
+    assert len(requests_for(scripted, tok)) == 1
 
 
 # -- a host that dies mid-run (last: it restarts this module's devhost) ---------------
