@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 # node_modules when package.json changes.
 install: $(VENV)/.installed node_modules/.installed sandbox-isolation
 
-$(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt migrate/requirements.txt samples/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
