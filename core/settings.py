@@ -87,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "OPENAI_EMBEDDINGS_MODEL",
+        None,
+        "Embeddings model on OPENAI_BASE_URL for file_search (e.g. text-embedding-3-small). Unset (and no "
+        "Azure embeddings deployment): file_search ranks by keywords only.",
+        azure="optional",
+    ),
+    Setting(
         "RUN_EXPIRY_SECONDS",
         "600",
         "Seconds after creation when a run expires (its expires_at) if it is still waiting for tool outputs.",

@@ -1,7 +1,8 @@
 """The HTTP shell: an aiohttp app serving Chat Completions from a Script, plus control routes.
 
 Completion routes: /v1/chat/completions, /chat/completions and Azure's
-/openai/deployments/{deployment}/chat/completions. Authentication is ignored on purpose.
+/openai/deployments/{deployment}/chat/completions; the same three shapes for
+/embeddings (deterministic vectors, see embeddings.py). Authentication is ignored on purpose.
 Control routes live under /_scripted/ (see client.py for the Python side).
 """
 
@@ -15,7 +16,7 @@ from aiohttp import web
 
 from .client import ScriptedModelClient
 from .script import Script
-from . import wire
+from . import embeddings, wire
 
 _SCRIPT = web.AppKey("script", Script)
 
@@ -27,6 +28,8 @@ def create_app(script: Script) -> web.Application:
     for path in ("/v1/chat/completions", "/chat/completions",
                  "/openai/deployments/{deployment}/chat/completions"):
         app.router.add_post(path, _chat_completions)
+    for path in ("/v1/embeddings", "/embeddings", "/openai/deployments/{deployment}/embeddings"):
+        app.router.add_post(path, _embeddings)
     app.router.add_post("/_scripted/replies", _enqueue)
     app.router.add_get("/_scripted/requests", _requests)
     app.router.add_get("/_scripted/state", _state)
@@ -81,6 +84,19 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
     return response
+
+
+async def _embeddings(request: web.Request) -> web.Response:
+    """Deterministic embeddings (scripted_model/embeddings.py), after the default latency."""
+    body = await _json_object(request)
+    if body is None:
+        return _error(400, "We could not parse the JSON body of your request. (scripted model)")
+    model = body.get("model") or request.match_info.get("deployment")
+    if not model:
+        return _error(400, "Missing required parameter: 'model'.")
+    await asyncio.sleep(request.app[_SCRIPT].state()["default_latency_ms"] / 1000)
+    result = embeddings.response(body, model)
+    return _error(400, result) if isinstance(result, str) else web.json_response(result)
 
 
 async def _enqueue(request: web.Request) -> web.Response:

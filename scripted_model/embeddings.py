@@ -1,0 +1,57 @@
+"""Deterministic embeddings for offline runs and tests: hashed word and character-trigram features.
+
+Not a language model, but similarity is meaningful: texts sharing words (or
+parts of words, through trigrams, so "ingest" is near "ingestion") get close
+vectors, which is enough to exercise vector and hybrid retrieval end to end.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+import struct
+
+DIMENSIONS = 256
+TRIGRAM_WEIGHT = 0.5
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _slot(feature: str) -> tuple[int, float]:
+    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+    value = int.from_bytes(digest, "little")
+    return value % DIMENSIONS, (1.0 if value >> 63 else -1.0)
+
+
+def embed(text: str) -> list[float]:
+    """A unit-length vector of DIMENSIONS floats (all zeros for a text without words)."""
+    vector = [0.0] * DIMENSIONS
+    for word in _WORD.findall(text.lower()):
+        index, sign = _slot("w:" + word)
+        vector[index] += sign
+        padded = f"#{word}#"
+        for start in range(len(padded) - 2):
+            index, sign = _slot("t:" + padded[start:start + 3])
+            vector[index] += sign * TRIGRAM_WEIGHT
+    norm = math.sqrt(sum(value * value for value in vector))
+    return [value / norm for value in vector] if norm else vector
+
+
+def response(body: dict, model: str) -> dict | str:
+    """The `list` of `embedding` objects for an /embeddings request, or an error message."""
+    inputs = body.get("input")
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(item, str) for item in inputs):
+        return "'input' must be a non-empty string or array of strings (scripted model)."
+    encoding = body.get("encoding_format") or "float"
+    data = []
+    for index, text in enumerate(inputs):
+        vector = embed(text)
+        if encoding == "base64":
+            vector = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+        data.append({"object": "embedding", "index": index, "embedding": vector})
+    tokens = sum(len(_WORD.findall(text)) for text in inputs)
+    return {"object": "list", "data": data, "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
