@@ -38,7 +38,7 @@ async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpRespon
     await asyncio.to_thread(services.require_files, principal,
                             [(file_id, f"file_ids[{index}]") for index, file_id in enumerate(body.file_ids)])
     now = services.now()
-    record = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": body.name,
+    record = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": body.name or "",
               "description": body.description,
               "expires_after": body.expires_after.model_dump() if body.expires_after else None,
               "last_active_at": now, "metadata": body.metadata or {}}
@@ -75,7 +75,7 @@ def vector_stores_update(req: func.HttpRequest) -> func.HttpResponse:
     def change(current: dict) -> dict:
         updated = dict(current)
         if "name" in sent:
-            updated["name"] = body.name
+            updated["name"] = body.name or ""
         if "metadata" in sent:
             updated["metadata"] = body.metadata or {}
         if "expires_after" in sent:

@@ -20,11 +20,9 @@ from dataclasses import dataclass
 
 import openai
 
-from core.errors import InvalidRequest
 from core.file_search import embeddings, ranking
 from core.file_search.index import shared_index
 from core.repositories.shared import vector_stores
-from core.repositories.vector_stores import store_status
 
 DEFAULT_MAX_RESULTS = 20
 MIN_CANDIDATES = 50
@@ -54,10 +52,7 @@ def search(principal: str, vector_store_ids: list[str], query: str, max_num_resu
     keys: list[str] = []
     files: dict[str, dict] = {}
     for store_id in dict.fromkeys(vector_store_ids):
-        record = repository.touch(principal, store_id, now)
-        if store_status(record, {"in_progress": 0}, now) == "expired":
-            raise InvalidRequest(f"Vector store {store_id} is expired; it can no longer be searched.",
-                                 param="vector_store_ids", code="vector_store_expired")
+        repository.use(principal, store_id, now)
         completed = repository.completed_files(principal, store_id)
         index.sync(store_id, {record["id"]: record["_segment"] for record in completed},
                    lambda file_id, version, store_id=store_id: repository.segments.read(store_id, file_id, version))

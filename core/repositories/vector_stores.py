@@ -11,7 +11,7 @@ A store file's id is its file's id; attaching a file again re-ingests it.
 from __future__ import annotations
 
 from core import ids
-from core.errors import NotFound
+from core.errors import InvalidRequest, NotFound
 from core.file_search.segments import SegmentStore
 from core.pagination import Page, PageRequest
 from core.repositories.owned import OwnedRecords, scan_columns
@@ -85,9 +85,13 @@ class VectorStoreRepository:
     def file_rows(self, principal: str, store_id: str) -> list[dict]:
         return scan_columns(self.files(store_id), principal, ["status", "usage_bytes", "batch_id"])
 
-    def touch(self, principal: str, store_id: str, now: int) -> dict:
-        """Record use of the store (last_active_at, which its expiry counts from)."""
+    def use(self, principal: str, store_id: str, now: int) -> dict:
+        """The store, about to be searched: refused if expired, else its use recorded (last_active_at,
+        which its expiry counts from)."""
         record = self.stores.get(principal, store_id)
+        if store_status(record, {"in_progress": 0}, now) == "expired":
+            raise InvalidRequest(f"Vector store {store_id} is expired; it can no longer be searched.",
+                                 param="vector_store_ids", code="vector_store_expired")
         if now - record["last_active_at"] < ACTIVE_RESOLUTION_SECONDS:
             return record
         return self.stores.update(principal, store_id, lambda current: {**current, "last_active_at": now})

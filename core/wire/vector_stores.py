@@ -160,7 +160,7 @@ class VectorStore(WireModel):
     id: str
     object: Literal["vector_store"] = "vector_store"
     created_at: int
-    name: str | None
+    name: str
     description: str | None = None
     usage_bytes: int
     file_counts: FileCounts
