@@ -13,9 +13,13 @@ import math
 import re
 import struct
 
-DIMENSIONS = 256
+DIMENSIONS = 512
 TRIGRAM_WEIGHT = 0.5
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Function words carry no topic; a real embedding model learns to discount them, this one is told.
+STOPWORDS = frozenset("""a an and are as at be but by can do does for from had has have he her his how in into is it
+its of on or so than that the their them then there these they this to was were what when where which while who
+why will with would you your""".split())
 
 
 def _slot(feature: str) -> tuple[int, float]:
@@ -26,14 +30,19 @@ def _slot(feature: str) -> tuple[int, float]:
 
 def embed(text: str) -> list[float]:
     """A unit-length vector of DIMENSIONS floats (all zeros for a text without words)."""
-    vector = [0.0] * DIMENSIONS
+    counts: dict[str, int] = {}
     for word in _WORD.findall(text.lower()):
+        if word not in STOPWORDS:
+            counts[word] = counts.get(word, 0) + 1
+    vector = [0.0] * DIMENSIONS
+    for word, count in counts.items():
+        weight = 1.0 + math.log(count)  # sublinear: a repeated word does not drown the rest
         index, sign = _slot("w:" + word)
-        vector[index] += sign
+        vector[index] += sign * weight
         padded = f"#{word}#"
         for start in range(len(padded) - 2):
             index, sign = _slot("t:" + padded[start:start + 3])
-            vector[index] += sign * TRIGRAM_WEIGHT
+            vector[index] += sign * weight * TRIGRAM_WEIGHT
     norm = math.sqrt(sum(value * value for value in vector))
     return [value / norm for value in vector] if norm else vector
 
