@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import azure.durable_functions as df
 import openai
 
-from activities import code_interpreter
+from activities import code_interpreter, file_search
 from core import ids
 from core.errors import ApiError
 from core.model_client import chat_client, retry_after_seconds
@@ -121,12 +121,14 @@ def _model_output(step: dict, call: dict) -> str | None:
     """What the model reads back for a call: a function's output, or code_interpreter's rendered result."""
     if call["type"] == "function":
         return call["function"].get("output")
-    return step.get("_engine", {}).get("outputs", {}).get(call["id"])
+    return step.get("_engine", {}).get("outputs", {}).get(call["id"])  # code_interpreter and file_search
 
 
-def _as_chat_call(call: dict) -> dict:
+def _as_chat_call(step: dict, call: dict) -> dict:
     if call["type"] == "function":
         name, arguments = call["function"]["name"], call["function"]["arguments"]
+    elif call["type"] == file_search.TOOL_NAME:
+        name, arguments = file_search.TOOL_NAME, json.dumps({"query": step["_engine"]["queries"][call["id"]]})
     else:
         name, arguments = code_interpreter.TOOL_NAME, json.dumps({"code": call["code_interpreter"]["input"]})
     return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
@@ -142,7 +144,7 @@ def _run_turns(steps: list[dict]) -> list[dict]:
         calls = details["tool_calls"]
         if not calls or any(_model_output(step, call) is None for call in calls):
             continue
-        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call) for call in calls]})
+        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(step, call) for call in calls]})
         turns += [{"role": "tool", "tool_call_id": call["id"], "content": _model_output(step, call)}
                   for call in calls]
     return turns
@@ -204,6 +206,9 @@ def run_model_turn(request: dict) -> dict:
         turn_context.code_files = code_interpreter.input_files(principal, run, thread, history)
         turn_context.produced = [item for step in steps for item in step.get("_engine", {}).get("produced", [])]
         tools.append(code_interpreter.chat_tool(turn_context.code_files))
+    if file_search.enabled(run):
+        turn_context.sources = [item for step in steps for item in step.get("_engine", {}).get("sources", [])]
+        tools.append(file_search.chat_tool())
     try:
         prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
                               run_turns=_run_turns(steps), tools=tools,
@@ -225,15 +230,22 @@ class TurnContext:
 
     code_files: list[dict]
     produced: list[dict]
+    sources: list[dict] = field(default_factory=list)  # what file_search showed the model, for citations
 
 
 def _is_code_call(run: dict, name: str) -> bool:
     return name == code_interpreter.TOOL_NAME and code_interpreter.enabled(run)
 
 
+def _is_search_call(run: dict, name: str) -> bool:
+    return name == file_search.TOOL_NAME and file_search.enabled(run)
+
+
 def _step_call(run: dict, call) -> dict:
     if _is_code_call(run, call.function.name):
         return code_interpreter.step_call(call.id, call.function.arguments)
+    if _is_search_call(run, call.function.name):
+        return file_search.step_call(call.id, run)
     return {"id": call.id, "type": "function",
             "function": {"name": call.function.name, "arguments": call.function.arguments, "output": None}}
 
@@ -248,17 +260,20 @@ def _record_turn(principal: str, run: dict, turn: str, outcome: dict | None, com
     tool_calls = list(choice.message.tool_calls or []) if choice is not None else []
     if outcome is None and tool_calls and choice.finish_reason != "length":
         step_id = ids.new_id("step")
-        server = [call.id for call in tool_calls if _is_code_call(run, call.function.name) or (
+        server = [call.id for call in tool_calls if _is_code_call(run, call.function.name)
+                  or _is_search_call(run, call.function.name) or (
             registry.server_tool(call.function.name) is not None and _declares_function(run, call.function.name))]
         outcome = {"kind": "tool_calls", "step_id": step_id, "server_calls": server,
                    "client_calls": [call.id for call in tool_calls if call.id not in server]}
         step = _step(run, step_id, at, "in_progress", {"type": "tool_calls", "tool_calls": [
             _step_call(run, call) for call in tool_calls]}, usage)
+        step["_engine"] = {"queries": {call.id: file_search.query_of(call.function.arguments)
+                                       for call in tool_calls if _is_search_call(run, call.function.name)}}
         message = None
     elif outcome is None:
         truncated = choice.finish_reason == "length"
         outcome = {"kind": "incomplete", "reason": "max_completion_tokens"} if truncated else {"kind": "message"}
-        message = _assistant_message(run, at, choice.message.content or "", truncated, context.produced)
+        message = _assistant_message(run, at, choice.message.content or "", truncated, context)
         step = _step(run, ids.new_id("step"), at, "completed",
                      {"type": "message_creation", "message_creation": {"message_id": message["id"]}}, usage)
     else:
@@ -298,13 +313,17 @@ def _declares_function(run: dict, name: str) -> bool:
     return any(tool.get("type") == "function" and tool["function"]["name"] == name for tool in run.get("tools") or [])
 
 
-def _assistant_message(run: dict, at: int, text: str, truncated: bool, produced: list[dict]) -> dict:
+def _assistant_message(run: dict, at: int, text: str, truncated: bool, context: TurnContext) -> dict:
+    content = code_interpreter.message_content(text, context.produced)
+    content[-1]["text"]["annotations"] = sorted(
+        content[-1]["text"]["annotations"] + file_search.citations(text, context.sources),
+        key=lambda annotation: annotation["start_index"])
     return Message(
         id=ids.new_id("message"), created_at=at, thread_id=run["thread_id"],
         status="incomplete" if truncated else "completed",
         incomplete_details={"reason": "max_tokens"} if truncated else None,
         completed_at=None if truncated else at, incomplete_at=at if truncated else None,
-        role="assistant", content=code_interpreter.message_content(text, produced),
+        role="assistant", content=content,
         assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
     ).model_dump(mode="json")
 
@@ -335,7 +354,17 @@ def run_tool_call(request: dict) -> dict:
     call = _call_in(step, call_id)
     if _model_output(step, call) is not None:
         return {"call_id": call_id}  # a repeated delivery of a call already run
-    if call["type"] == "function":
+    if call["type"] == file_search.TOOL_NAME:
+        result = file_search.execute(principal, run, step["_engine"]["queries"][call_id])
+
+        def record(current: dict) -> dict:
+            engine = current.setdefault("_engine", {})
+            if call_id not in engine.setdefault("outputs", {}):
+                _call_in(current, call_id)[file_search.TOOL_NAME]["results"] = result["results"]
+                engine["outputs"][call_id] = result["model_output"]
+                engine.setdefault("sources", []).extend(result["sources"])
+            return complete_if_answered(current)
+    elif call["type"] == "function":
         output = registry.execute(call["function"]["name"], call["function"]["arguments"])
 
         def record(current: dict) -> dict:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.parse
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities import file_search
 from activities.runs import complete_if_answered
 from api import requests, services
 from api.routing import endpoint, pagination_params
@@ -209,7 +211,7 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
     page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                              requests.page_request(req, "step"))
-    page.data = [public(step) for step in page.data]
+    page.data = [file_search.public_step(public(step), _include(req)) for step in page.data]
     return requests.json_response(page.wire())
 
 
@@ -218,4 +220,15 @@ def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
     step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                             req.route_params["step_id"])[0]
-    return requests.json_response(public(step))
+    return requests.json_response(file_search.public_step(public(step), _include(req)))
+
+
+def _include(req: func.HttpRequest) -> list[str]:
+    """`include[]` of a steps request (the only value OpenAI accepts: file_search results' content)."""
+    values = [value for key, value in urllib.parse.parse_qsl(urllib.parse.urlsplit(req.url).query)
+              if key in ("include[]", "include")]
+    for value in values:
+        if value != file_search.CONTENT_INCLUDE:
+            raise InvalidRequest(f"Invalid value: '{value}'. Supported values are: '{file_search.CONTENT_INCLUDE}'.",
+                                 param="include", code="invalid_value")
+    return values
