@@ -20,7 +20,7 @@ from activities import file_search
 from activities.runs import complete_if_answered
 from api import requests, services
 from api.routing import endpoint, pagination_params
-from api.threads import create_thread
+from api.threads import create_thread_with_files
 from core import ids, settings
 from core.errors import InvalidRequest, NotFound
 from core.repositories.runs import ACTIVE_STATUSES, RunChange, public
@@ -112,15 +112,13 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
     principal = requests.principal(req)
     body = requests.body(req, ThreadAndRunCreate)
 
-    def store() -> dict:
-        assistant = _assistant(principal, body)
-        thread_body = body.thread or ThreadCreate()
-        if body.tool_resources is not None and thread_body.tool_resources is None:
-            thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
-        thread = create_thread(principal, thread_body)
-        return _store_run(principal, thread["id"], assistant, body, [])
-
-    return await _start(client, principal, await asyncio.to_thread(store))
+    assistant = await asyncio.to_thread(_assistant, principal, body)
+    thread_body = body.thread or ThreadCreate()
+    if body.tool_resources is not None and thread_body.tool_resources is None:
+        thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
+    thread = await create_thread_with_files(client, principal, thread_body)
+    run = await asyncio.to_thread(_store_run, principal, thread["id"], assistant, body, [])
+    return await _start(client, principal, run)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,

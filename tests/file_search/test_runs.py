@@ -84,3 +84,51 @@ def test_bad_include_is_refused(sdk, devhost):
 
     response = httpx.get(f"{devhost.base_url}/threads/thread_x/runs/run_x/steps?include[]=everything")
     assert response.status_code in (400, 404) and set(response.json()["error"]) == {"message", "type", "param", "code"}
+
+
+def test_inline_vector_store_of_an_assistant_is_created_and_ingested(sdk):
+    from tests.file_search.conftest import upload, wait_file
+
+    file = upload(sdk, "handbook.md", "Employees get 27 days of paid leave per year.")
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[{"type": "file_search"}], tool_resources={
+        "file_search": {"vector_stores": [{"file_ids": [file.id], "metadata": {"source": "inline"}}]}})
+    [store_id] = assistant.tool_resources.file_search.vector_store_ids
+    assert wait_file(sdk, store_id, file.id).status == "completed"
+    assert sdk.vector_stores.retrieve(store_id).metadata == {"source": "inline"}
+    assert "27 days" in sdk.vector_stores.search(store_id, query="paid leave").data[0].content[0].text
+
+    import openai
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.beta.assistants.create(model=MODEL, tool_resources={"file_search": {
+            "vector_store_ids": [store_id], "vector_stores": [{"file_ids": [file.id]}]}})
+    assert caught.value.body["param"] == "tool_resources.file_search"
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.beta.threads.create(tool_resources={"file_search": {"vector_stores": [{"file_ids": ["file-nope"]}]}})
+    assert caught.value.body["param"] == "tool_resources.file_search.vector_stores[0].file_ids[0]"
+
+
+def test_file_search_attachments_land_in_the_threads_own_store(sdk, scripted):
+    from tests.file_search.conftest import upload, wait_file
+
+    first = upload(sdk, "menu.txt", "The cafeteria serves lentil soup on Tuesdays.")
+    second = upload(sdk, "parking.txt", "Visitor parking is on level minus two.")
+    attach = [{"type": "file_search"}]
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "Read this.",
+                                                "attachments": [{"file_id": first.id, "tools": attach}]}])
+    [store_id] = thread.tool_resources.file_search.vector_store_ids
+    tok = token()
+    sdk.beta.threads.messages.create(thread.id, role="user", content=f"And where do visitors park? {tok}",
+                                     attachments=[{"file_id": second.id, "tools": attach}])
+    assert sdk.beta.threads.retrieve(thread.id).tool_resources.file_search.vector_store_ids == [store_id]
+    for file in (first, second):
+        assert wait_file(sdk, store_id, file.id).status == "completed"
+    assert sdk.vector_stores.retrieve(store_id).expires_after.days == 7
+
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[{"type": "file_search"}])
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "file_search", "arguments": {"query": "visitor parking"}}], match=tok),
+        reply_text("Level minus two【0†parking.txt】.", match=tok))
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=50)
+    assert run.status == "completed"
+    answer = sdk.beta.threads.messages.list(thread_id=thread.id, order="desc").data[0].content[0].text
+    assert [annotation.file_citation.file_id for annotation in answer.annotations] == [second.id]
