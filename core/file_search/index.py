@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -23,6 +24,9 @@ import numpy as np
 from core.file_search.segments import Segment
 
 LOAD_WORKERS = 8
+# Past this many cached chunks (a few hundred MB with 1,536-dimension vectors), the stores searched
+# longest ago are dropped from the cache; their next search loads them again.
+MAX_CACHED_CHUNKS = 200_000
 Loader = Callable[[str, str], Segment | None]  # (file_id, version) → segment
 
 
@@ -31,7 +35,10 @@ def _key(store_id: str, file_id: str) -> str:
 
 
 class ChunkIndex:
-    def __init__(self) -> None:
+    def __init__(self, max_chunks: int = MAX_CACHED_CHUNKS) -> None:
+        self._max_chunks = max_chunks
+        self._count = 0
+        self._last_used: dict[str, float] = {}  # store id → monotonic time of its last sync
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript("""
             CREATE TABLE chunks (id INTEGER PRIMARY KEY, key TEXT NOT NULL, ord INTEGER NOT NULL, text TEXT NOT NULL);
@@ -62,6 +69,19 @@ class ChunkIndex:
                 for (file_id, version), segment in zip(missing, loaded):
                     if segment is not None:
                         self._insert(_key(store_id, file_id), version, segment)
+                self._last_used[store_id] = time.monotonic()
+                self._evict(keep=store_id)
+
+    def _evict(self, keep: str) -> None:
+        """Drop least recently searched stores (never `keep`) until the cache is within its bound."""
+        for store_id in sorted(self._last_used, key=self._last_used.get):
+            if self._count <= self._max_chunks:
+                return
+            if store_id != keep:
+                prefix = store_id + "/"
+                for key in [key for key in self._versions if key.startswith(prefix)]:
+                    self._remove(key)
+                del self._last_used[store_id]
 
     @staticmethod
     def _load_all(missing: list[tuple[str, str]], load: Loader) -> list[Segment | None]:
@@ -74,6 +94,7 @@ class ChunkIndex:
         rows = self._db.execute("SELECT id, text FROM chunks WHERE key = ?", (key,)).fetchall()
         self._db.executemany("INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', ?, ?)", rows)
         self._db.execute("DELETE FROM chunks WHERE key = ?", (key,))
+        self._count -= len(rows)
         self._versions.pop(key, None)
         self._vectors.pop(key, None)
 
@@ -84,6 +105,7 @@ class ChunkIndex:
             self._db.execute("INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, text))
             ids.append(cursor.lastrowid)
         self._versions[key] = version
+        self._count += len(ids)
         if segment.vectors is not None and len(segment.texts):
             self._vectors[key] = (np.asarray(ids, dtype=np.int64), segment.vectors)
 

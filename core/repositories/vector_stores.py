@@ -134,6 +134,14 @@ class VectorStoreRepository:
         self.files(store_id).delete(principal, file_id)
         self.segments.delete(store_id, file_id)
 
+    def detach_everywhere(self, principal: str, file_id: str) -> None:
+        """Remove a deleted file from every store of the principal (as OpenAI does on file delete)."""
+        for row in scan_columns(self.stores, principal, []):
+            try:
+                self.detach(principal, row["id"], file_id)
+            except NotFound:
+                continue
+
     def completed_files(self, principal: str, store_id: str) -> list[dict]:
         """Every completed file's record (segment version, name, attributes): what search reads."""
         request = PageRequest(limit=MAX_SEARCHED_FILES, order="asc")

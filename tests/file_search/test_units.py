@@ -165,3 +165,12 @@ def test_scripted_embeddings_are_deterministic_unit_vectors():
     first, second = scripted_embeddings.embed("Hello world"), scripted_embeddings.embed("hello WORLD")
     assert first == second and abs(sum(value * value for value in first) - 1) < 1e-9
     assert scripted_embeddings.embed("!!!") == [0.0] * scripted_embeddings.DIMENSIONS
+
+
+def test_index_evicts_the_store_searched_longest_ago():
+    index = ChunkIndex(max_chunks=4)
+    texts = ["one", "two", "three"]
+    for store in ("old", "new"):
+        index.sync(store, {"f": "1"}, lambda file_id, version: Segment(texts, None))
+    assert index.size() == 3 and index.keyword(["old/f"], ranking.keyword_query("one"), 5) == []
+    assert len(index.keyword(["new/f"], ranking.keyword_query("one"), 5)) == 1

@@ -52,6 +52,10 @@ def test_store_lifecycle_counts_usage_and_search(sdk):
     assert "volcano.md" not in [hit.filename for hit in after.data]
     assert sdk.vector_stores.retrieve(store.id).file_counts.total == 2
 
+    sdk.files.delete(files[0].id)  # deleting the file removes it from its stores
+    assert sdk.vector_stores.retrieve(store.id).file_counts.total == 1
+    assert "otters.txt" not in [hit.filename for hit in sdk.vector_stores.search(store.id, query="otters").data]
+
     assert sdk.vector_stores.delete(store.id).deleted
     with pytest.raises(openai.NotFoundError):
         sdk.vector_stores.retrieve(store.id)
