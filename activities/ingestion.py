@@ -17,6 +17,7 @@ import openai
 
 from core.errors import NotFound
 from core.file_search import chunking, embeddings, parsing
+from core.file_search.backends import backend
 from core.file_search.segments import Segment
 from core.repositories.shared import files, vector_stores
 
@@ -74,6 +75,7 @@ def ingest_vector_store_file(request: dict) -> dict:
         return _fail(principal, store_id, file_id, "server_error", "The embeddings model could not be reached.")
     segment = Segment(pieces, vectors)
     version = repository.segments.write(store_id, file_id, segment)
+    backend(repository.segments).add(store_id, file_id, version, segment)
     if _settle(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
         repository.segments.delete(store_id, file_id, keep=version)  # versions of crashed or earlier attempts
         return {"status": "completed", "chunks": len(pieces)}

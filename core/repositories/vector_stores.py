@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from core import ids
 from core.errors import InvalidRequest, NotFound
+from core.file_search.backends import backend
 from core.file_search.segments import SegmentStore
 from core.pagination import Page, PageRequest
 from core.repositories.owned import OwnedRecords, scan_columns
@@ -102,6 +103,7 @@ class VectorStoreRepository:
         for records in (self.files(store_id), self.batches(store_id)):
             records.delete_all(principal)
         self.segments.delete_store(store_id)
+        backend(self.segments).remove_store(store_id)
 
     # ---- store files ------------------------------------------------------------------------
 
@@ -133,6 +135,7 @@ class VectorStoreRepository:
         """Remove the file from the store and its chunks from the index."""
         self.files(store_id).delete(principal, file_id)
         self.segments.delete(store_id, file_id)
+        backend(self.segments).remove(store_id, file_id)
 
     def detach_everywhere(self, principal: str, file_id: str) -> None:
         """Remove a deleted file from every store of the principal (as OpenAI does on file delete)."""

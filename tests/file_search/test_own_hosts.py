@@ -65,3 +65,35 @@ def test_a_crash_mid_ingestion_resumes_without_duplicates(azurite, own_model, tm
     finally:
         own_model.client.set_default(latency_ms=0)
         host.stop()
+
+
+def test_the_azure_ai_search_backend_indexes_searches_and_deletes(azurite, own_model, tmp_path):
+    from tests.file_search.search_standin import SearchStandIn
+
+    service = SearchStandIn()
+    env = devhost_env(azurite, own_model, FILE_SEARCH_BACKEND="azure_ai_search", AZURE_SEARCH_ENDPOINT=service.url,
+                      AZURE_SEARCH_API_KEY="stand-in-key", AZURE_SEARCH_INDEX="chunks",
+                      REQUESTS_CA_BUNDLE=str(service.ca_path))
+    host = DevhostProcess(ROOT, env, tmp_path / "devhost.log").start()
+    try:
+        client = strict_client(host.base_url)
+        walrus = upload(client, "walrus.txt", "The walrus uses its tusks to haul itself onto the ice.")
+        owl = upload(client, "owl.txt", "Snowy owls hunt lemmings across the tundra in daylight.")
+        store = client.vector_stores.create(file_ids=[walrus.id, owl.id])
+        for file in (walrus, owl):
+            assert wait_file(client, store.id, file.id).status == "completed"
+        assert len(service.documents["chunks"]) == 2
+        assert service.indexes["chunks"]["fields"][-1]["dimensions"] == 512  # the scripted embeddings' size
+        hits = client.vector_stores.search(store.id, query="walrus tusks").data
+        assert hits[0].filename == "walrus.txt" and hits[0].score == 1.0  # first in both rankings
+        assert service.searches[-1]["vectorQueries"][0]["fields"] == "vector"
+        assert store.id in service.searches[-1]["filter"]
+        client.vector_stores.files.delete(walrus.id, vector_store_id=store.id)
+        assert [hit.filename for hit in client.vector_stores.search(store.id, query="walrus tusks owls").data] \
+            == ["owl.txt"]
+        assert len(service.documents["chunks"]) == 1
+        client.vector_stores.delete(store.id)
+        assert service.documents["chunks"] == {}
+    finally:
+        host.stop()
+        service.close()
