@@ -83,8 +83,9 @@ def test_file_batch_upload_and_poll_with_attributes_and_filters(sdk):
     both = sdk.vector_stores.search(store.id, query=query, filters={"type": "or", "filters": [
         {"type": "gte", "key": "year", "value": 2024}, {"type": "nin", "key": "topic", "value": ["animals"]}]})
     assert {hit.filename for hit in both.data} == {"otters.txt", "tea.txt"}
-    high = sdk.vector_stores.search(store.id, query=query, ranking_options={"score_threshold": 0.99})
-    assert all(hit.score >= 0.99 for hit in high.data) and len(high.data) < 2
+    everything = sdk.vector_stores.search(store.id, query=query).data
+    top = sdk.vector_stores.search(store.id, query=query, ranking_options={"score_threshold": 1.0}).data
+    assert len(everything) == 2 and len(top) < 2 and all(hit.score == 1.0 for hit in top)
 
 
 def test_search_over_many_stores_and_max_num_results(sdk):
