@@ -88,16 +88,13 @@ def test_file_batch_upload_and_poll_with_attributes_and_filters(sdk):
     assert len(everything) == 2 and len(top) < 2 and all(hit.score == 1.0 for hit in top)
 
 
-def test_search_over_many_stores_and_max_num_results(sdk):
-    from core.file_search.search import search  # the run engine's entry point, against the same Azurite
-
-    first, _ = store_with(sdk, {"otters.txt": OTTERS})
-    second, _ = store_with(sdk, {"volcano.txt": VOLCANO})
-    many = sdk.vector_stores.search(first.id, query="otters " * 3, max_num_results=1)
-    assert len(many.data) == 1
-    assert first and second and search  # used below through the HTTP search of each store
-    names = {sdk.vector_stores.search(store.id, query="otters volcano").data[0].filename for store in (first, second)}
-    assert names == {"otters.txt", "volcano.txt"}
+def test_max_num_results_bounds_the_page(sdk):
+    text = " ".join(f"Otters paragraph {index} about otters." for index in range(400))
+    store, _ = store_with(sdk, {"otters.txt": text}, chunking_strategy={
+        "type": "static", "static": {"max_chunk_size_tokens": 100, "chunk_overlap_tokens": 0}})
+    assert len(sdk.vector_stores.search(store.id, query="otters").data) == 10  # the endpoint's default
+    assert len(sdk.vector_stores.search(store.id, query="otters", max_num_results=3).data) == 3
+    assert len(sdk.vector_stores.search(store.id, query="otters", max_num_results=50).data) > 10
 
 
 def test_a_bad_file_fails_with_openai_codes_and_the_store_stays_usable(sdk):
