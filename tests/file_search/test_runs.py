@@ -132,3 +132,25 @@ def test_file_search_attachments_land_in_the_threads_own_store(sdk, scripted):
     assert run.status == "completed"
     answer = sdk.beta.threads.messages.list(thread_id=thread.id, order="desc").data[0].content[0].text
     assert [annotation.file_citation.file_id for annotation in answer.annotations] == [second.id]
+
+
+def test_a_run_searches_the_assistants_and_the_threads_stores_together(sdk, scripted):
+    shared = sdk.vector_stores.create()
+    sdk.vector_stores.file_batches.upload_and_poll(shared.id, files=[("policy.txt", b"Travel must be booked "
+                                                                     b"through the portal two weeks ahead.")])
+    own = sdk.vector_stores.create()
+    sdk.vector_stores.file_batches.upload_and_poll(own.id, files=[("trip.txt", b"My trip to Lisbon is booked "
+                                                                  b"for the portal conference in May.")])
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[{"type": "file_search"}],
+                                           tool_resources={"file_search": {"vector_store_ids": [shared.id]}})
+    tok = token()
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "file_search", "arguments": {"query": "booked through the portal"}}], match=tok),
+        reply_text("Done.", match=tok))
+    thread = sdk.beta.threads.create(messages=[{"role": "user", "content": f"Travel rules? {tok}"}],
+                                     tool_resources={"file_search": {"vector_store_ids": [own.id]}})
+    run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=50)
+    assert run.status == "completed"
+    step = sdk.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0]
+    assert {result.file_name for result in step.step_details.tool_calls[0].file_search.results} == \
+        {"policy.txt", "trip.txt"}
