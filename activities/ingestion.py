@@ -22,6 +22,9 @@ from core.file_search.segments import Segment
 from core.repositories.shared import files, vector_stores
 
 bp = df.Blueprint()
+# What one instance reads whole (PDF and Office parsers need the whole file) and what OpenAI accepts per file.
+MAX_INGEST_BYTES = 128 * 1024 * 1024
+MAX_FILE_TOKENS = 5_000_000
 logger = logging.getLogger(__name__)
 
 
@@ -59,7 +62,10 @@ def ingest_vector_store_file(request: dict) -> dict:
     if record["status"] != "in_progress":
         return {"status": record["status"]}
     try:
-        _, content = files().content(principal, file_id)
+        file, content = files().content(principal, file_id)
+        if file["bytes"] > MAX_INGEST_BYTES:
+            return _fail(principal, store_id, file_id, "invalid_file",
+                         f"The file is larger than {MAX_INGEST_BYTES // (1024 * 1024)} MB, the most file_search reads.")
         data = b"".join(content)
     except NotFound:
         return _fail(principal, store_id, file_id, "invalid_file", "The file was deleted before it could be read.")
@@ -67,6 +73,9 @@ def ingest_vector_store_file(request: dict) -> dict:
         text = parsing.text_of(record["_filename"], data)
     except parsing.Unreadable as error:
         return _fail(principal, store_id, file_id, error.code, error.message)
+    if len(text) > MAX_FILE_TOKENS * 4 and chunking.tokenizer()(text) > MAX_FILE_TOKENS:
+        return _fail(principal, store_id, file_id, "invalid_file",
+                     f"The file has more than {MAX_FILE_TOKENS:,} tokens of text, the most one file may hold.")
     pieces = chunking.chunk(text, record["chunking_strategy"])
     try:
         vectors = embeddings.embed(pieces)

@@ -54,7 +54,7 @@ def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: 
                         "vector_store_id": store_id, "status": "in_progress", "usage_bytes": 0, "last_error": None,
                         "chunking_strategy": chunking.resolved(strategy), "attributes": entry.attributes or {},
                         "_filename": file["filename"], "_batch_id": batch_id, "_segment": None})
-    return records
+    return list({record["id"]: record for record in records}.values())  # named twice: attached once, as last
 
 
 async def attach_and_ingest(client, principal: str, store_id: str, entries: list[BatchFile],

@@ -10,6 +10,8 @@ A store file's id is its file's id; attaching a file again re-ingests it.
 
 from __future__ import annotations
 
+from azure.data.tables import TableTransactionError
+
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.file_search.backends import backend
@@ -113,7 +115,11 @@ class VectorStoreRepository:
         try:
             files.load(principal, record["id"])
         except NotFound:
-            return files.insert(principal, record)
+            try:
+                return files.insert(principal, record)
+            except TableTransactionError as error:
+                if error.status_code != 409:  # anything but "attached concurrently" is a real failure
+                    raise
         return files.update(principal, record["id"], lambda current: record)
 
     def store_file(self, principal: str, store_id: str, file_id: str) -> dict:

@@ -65,6 +65,11 @@ def test_store_lifecycle_counts_usage_and_search(sdk):
 
 def test_file_batch_upload_and_poll_with_attributes_and_filters(sdk):
     store = sdk.vector_stores.create(name="batch")
+    twice = upload(sdk, "twice.txt", TEA)
+    doubled = sdk.vector_stores.file_batches.create_and_poll(store.id, file_ids=[twice.id, twice.id],
+                                                             poll_interval_ms=50)
+    assert doubled.file_counts.total == 1 and doubled.file_counts.completed == 1  # a file named twice counts once
+    sdk.vector_stores.files.delete(twice.id, vector_store_id=store.id)
     batch = sdk.vector_stores.file_batches.upload_and_poll(
         store.id, files=[("otters.txt", OTTERS.encode()), ("tea.txt", TEA.encode())])
     assert batch.status == "completed" and batch.file_counts.completed == 2 and batch.file_counts.total == 2
