@@ -12,7 +12,7 @@ import asyncio
 from api import services
 from api.vector_store_files import attach_and_ingest
 from core import ids
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
 from core.wire.common import ToolResources
 from core.wire.vector_stores import BatchFile, StaticChunking, AutoChunking
@@ -40,8 +40,18 @@ def _chunking(strategy: dict | None, param: str):
 
 
 async def materialize(client, principal: str, resources: ToolResources | None, param: str) -> ToolResources | None:
-    """`resources` with its inline vector store created (and its files ingesting), named by id instead."""
-    if resources is None or resources.file_search is None or not resources.file_search.vector_stores:
+    """`resources` with its inline vector store created (and its files ingesting), named by id instead.
+
+    Vector store ids given as such must name stores the caller owns (400 naming the param otherwise)."""
+    if resources is None or resources.file_search is None:
+        return resources
+    for index, store_id in enumerate(resources.file_search.vector_store_ids):
+        try:
+            await asyncio.to_thread(vector_stores().load_store, principal, store_id)
+        except NotFound:
+            raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
+                                 param=f"{param}.file_search.vector_store_ids[{index}]") from None
+    if not resources.file_search.vector_stores:
         return resources
     [inline] = resources.file_search.vector_stores
     where = f"{param}.file_search.vector_stores[0]"

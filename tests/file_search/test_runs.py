@@ -103,6 +103,9 @@ def test_inline_vector_store_of_an_assistant_is_created_and_ingested(sdk):
             "vector_store_ids": [store_id], "vector_stores": [{"file_ids": [file.id]}]}})
     assert caught.value.body["param"] == "tool_resources.file_search"
     with pytest.raises(openai.BadRequestError) as caught:
+        sdk.beta.assistants.create(model=MODEL, tool_resources={"file_search": {"vector_store_ids": ["vs_nope"]}})
+    assert caught.value.body["param"] == "tool_resources.file_search.vector_store_ids[0]"
+    with pytest.raises(openai.BadRequestError) as caught:
         sdk.beta.threads.create(tool_resources={"file_search": {"vector_stores": [{"file_ids": ["file-nope"]}]}})
     assert caught.value.body["param"] == "tool_resources.file_search.vector_stores[0].file_ids[0]"
 
