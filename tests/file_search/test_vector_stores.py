@@ -6,6 +6,9 @@ import httpx2 as httpx
 import openai
 import pytest
 
+from core.file_search.segments import CONTAINER
+from core.storage_connection import StorageConnection
+from core.store import Store
 from tests.file_search.conftest import strict_client, upload, wait_file
 from tests.file_search.documents import pdf_bytes
 
@@ -22,7 +25,7 @@ def store_with(client, documents: dict[str, str | bytes], **options):
     return client.vector_stores.retrieve(store.id), files
 
 
-def test_store_lifecycle_counts_usage_and_search(sdk):
+def test_store_lifecycle_counts_usage_and_search(sdk, azurite):
     store, files = store_with(sdk, {"otters.txt": OTTERS, "volcano.md": VOLCANO, "tea.pdf": pdf_bytes([TEA])},
                               metadata={"team": "docs"})
     assert store.object == "vector_store" and store.status == "completed" and store.metadata == {"team": "docs"}
@@ -56,7 +59,10 @@ def test_store_lifecycle_counts_usage_and_search(sdk):
     assert sdk.vector_stores.retrieve(store.id).file_counts.total == 1
     assert "otters.txt" not in [hit.filename for hit in sdk.vector_stores.search(store.id, query="otters").data]
 
+    chunks = Store(StorageConnection(azurite.connection_string, None, None)).container(CONTAINER)
+    assert len(list(chunks.list_blobs(name_starts_with=f"{store.id}/"))) == 1  # the one file left
     assert sdk.vector_stores.delete(store.id).deleted
+    assert list(chunks.list_blobs(name_starts_with=f"{store.id}/")) == []  # deleting the store removes its chunks
     with pytest.raises(openai.NotFoundError):
         sdk.vector_stores.retrieve(store.id)
     with pytest.raises(openai.NotFoundError):
@@ -165,8 +171,6 @@ def test_another_principal_sees_nothing(devhost, sdk):
 
 def test_expired_store_reports_expired_and_refuses_search(azurite, sdk):
     from core.repositories.vector_stores import VectorStoreRepository
-    from core.storage_connection import StorageConnection
-    from core.store import Store
 
     store, _ = store_with(sdk, {"otters.txt": OTTERS}, expires_after={"anchor": "last_active_at", "days": 1})
     assert store.status == "completed" and store.expires_at == store.last_active_at + 86400
