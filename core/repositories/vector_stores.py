@@ -58,6 +58,7 @@ def batch_status(record: dict, file_counts: dict) -> str:
 
 
 def public_file(record: dict) -> dict:
+    """A record without its private (`_`-prefixed) keys: a store file's, or a store's."""
     return {key: value for key, value in record.items() if not key.startswith("_")}
 
 
@@ -81,9 +82,13 @@ class VectorStoreRepository:
     def view(self, principal: str, record: dict, now: int) -> dict:
         """The vector_store object: the record plus counts, usage, status and expiry."""
         file_counts, usage = counts(self.file_rows(principal, record["id"]))
-        return {**record, "usage_bytes": usage, "file_counts": file_counts,
+        return {**public_file(record), "usage_bytes": usage, "file_counts": file_counts,
                 "status": store_status(record, file_counts, now),
                 "expires_at": expires_at(record.get("expires_after"), record["last_active_at"])}
+
+    def ingesting(self, principal: str, store_id: str) -> int:
+        """How many of the store's files are still being ingested."""
+        return counts(self.file_rows(principal, store_id))[0]["in_progress"]
 
     def file_rows(self, principal: str, store_id: str) -> list[dict]:
         return scan_columns(self.files(store_id), principal, ["status", "usage_bytes", "batch_id"])
