@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from core.errors import ApiError, NotFound
 from core.file_search.search import DEFAULT_MAX_RESULTS, search
@@ -22,6 +23,10 @@ from core.repositories import shared
 TOOL_NAME = "file_search"
 CONTENT_INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
 DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
+# A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
+# the search waits for it this long at most, as OpenAI's runs do (polling: a durable timer belongs in the engine).
+HELPER_WAIT_SECONDS = 60.0
+HELPER_POLL_SECONDS = 0.5
 _MARKER = re.compile(r"【[^†】]*†([^】]+)】")
 
 
@@ -82,11 +87,27 @@ def step_call(call_id: str, run: dict) -> dict:
                                                          "results": []}}
 
 
+def await_helper_stores(principal: str, store_ids: list[str], budget_seconds: float = HELPER_WAIT_SECONDS) -> None:
+    """Wait (at most the budget) until stores made by thread/assistant helpers finish ingesting."""
+    deadline = time.monotonic() + budget_seconds
+    repository = shared.vector_stores()
+    for store_id in store_ids:
+        try:
+            if not repository.load_store(principal, store_id).get("_helper"):
+                continue
+        except NotFound:
+            continue  # search reports it
+        while repository.ingesting(principal, store_id) and time.monotonic() < deadline:
+            time.sleep(HELPER_POLL_SECONDS)
+
+
 def execute(principal: str, run: dict, query: str) -> dict:
     """Search; returns the step's results, the text the model reads and the sources it was shown."""
     chosen = options(run)
+    store_ids = vector_store_ids(principal, run)
+    await_helper_stores(principal, store_ids)
     try:
-        found = search(principal, vector_store_ids(principal, run), query, chosen["max_num_results"],
+        found = search(principal, store_ids, query, chosen["max_num_results"],
                        chosen["ranking_options"]["score_threshold"])
     except ApiError as error:  # a store deleted or expired since the run began: the model reads why
         return {"results": [], "model_output": json.dumps({"error": error.message}), "sources": []}

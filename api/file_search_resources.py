@@ -2,7 +2,9 @@
 store for messages whose attachments name the file_search tool.
 
 Both create an ordinary vector store (api/vector_stores.py) and attach files
-through `attach_and_ingest`, so ingestion is the same durable work.
+through `attach_and_ingest`, so ingestion is the same durable work. As at
+OpenAI, a run's search waits (a bounded time) for such a store's files to be
+ingested, which it does not do for stores the user made (activities/file_search.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def _new_store(principal: str, metadata: dict | None = None, expires_days: int |
     now = services.now()
     record = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
               "description": None, "last_active_at": now, "metadata": metadata or {},
-              "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None}
+              "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None,
+              "_helper": True}  # a run waits for such a store's ingestion before searching it
     vector_stores().stores.insert(principal, record)
     return record["id"]
 

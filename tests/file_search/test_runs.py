@@ -157,3 +157,29 @@ def test_a_run_searches_the_assistants_and_the_threads_stores_together(sdk, scri
     step = sdk.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0]
     assert {result.file_name for result in step.step_details.tool_calls[0].file_search.results} == \
         {"policy.txt", "trip.txt"}
+
+
+def test_a_run_waits_for_its_threads_store_to_finish_ingesting(sdk, scripted):
+    from tests.file_search.conftest import upload
+
+    filler = " ".join(f"Routine line {index} of the facilities log." for index in range(14_000))
+    log = upload(sdk, "facilities.txt", filler + " The spare key is kept in the blue cabinet.")
+    assistant = sdk.beta.assistants.create(model=MODEL, tools=[{"type": "file_search"}])
+    tok = token()
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "file_search", "arguments": {"query": "spare key blue cabinet"}}], match=tok),
+        reply_text("In the blue cabinet.", match=tok))
+    scripted.client.set_default(latency_ms=700)  # every embeddings batch of the ingestion waits too
+    try:
+        thread = sdk.beta.threads.create(messages=[{"role": "user", "content": f"Where is the spare key? {tok}",
+                                                    "attachments": [{"file_id": log.id,
+                                                                     "tools": [{"type": "file_search"}]}]}])
+        run = sdk.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id,
+                                                    poll_interval_ms=50)
+    finally:
+        scripted.client.set_default(latency_ms=0)
+    assert run.status == "completed"
+    step = sdk.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc",
+                                            include=[INCLUDE]).data[0]
+    results = step.step_details.tool_calls[0].file_search.results
+    assert any("blue cabinet" in result.content[0].text for result in results)
