@@ -19,7 +19,7 @@ import azure.functions as func
 from activities import file_search
 from activities.runs import complete_if_answered
 from api import requests, services
-from api.routing import endpoint, pagination_params
+from api.routing import QueryParam, endpoint, pagination_params
 from api.threads import create_thread_with_files
 from core import ids, settings
 from core.errors import InvalidRequest, NotFound
@@ -204,8 +204,12 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
     return run_response(run)
 
 
+INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": [
+    file_search.CONTENT_INCLUDE]}}, "Extra fields: file_search results' content.")
+
+
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
-          list_of=RunStep, query=pagination_params())
+          list_of=RunStep, query=pagination_params() + (INCLUDE_PARAM,))
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
     page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                              requests.page_request(req, "step"))
@@ -214,7 +218,7 @@ def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps/{step_id}", summary="Retrieve a run step", tag=TAG,
-          response=RunStep)
+          response=RunStep, query=(INCLUDE_PARAM,))
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
     step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                             req.route_params["step_id"])[0]
