@@ -211,18 +211,20 @@ INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "str
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
           list_of=RunStep, query=pagination_params() + (INCLUDE_PARAM,))
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
+    include = _include(req)
     page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                              requests.page_request(req, "step"))
-    page.data = [file_search.public_step(public(step), _include(req)) for step in page.data]
+    page.data = [file_search.public_step(public(step), include) for step in page.data]
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps/{step_id}", summary="Retrieve a run step", tag=TAG,
           response=RunStep, query=(INCLUDE_PARAM,))
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    include = _include(req)
     step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                             req.route_params["step_id"])[0]
-    return requests.json_response(file_search.public_step(public(step), _include(req)))
+    return requests.json_response(file_search.public_step(public(step), include))
 
 
 def _include(req: func.HttpRequest) -> list[str]:
