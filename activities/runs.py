@@ -18,6 +18,7 @@ import openai
 from activities import code_interpreter
 from core import chat_turns, run_machine, tokens
 from core.errors import ApiError
+from core.file_search import in_runs
 from core.model_client import chat_client
 from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.repositories.runs import RunChange, StoredRun
@@ -85,13 +86,16 @@ def run_model_turn(request: dict) -> dict:
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
         if turn.turn else []  # no step precedes turn 0
     server_tools = _server_tools(books)
-    code_tool, code_files, produced = None, books.code_files, []
+    builtins, code_files, produced, sources = [], books.code_files, [], []
     if chat_turns.has_code_interpreter(run):
         thread = runs().threads.get(turn.principal, turn.thread_id)
         code_files = code_interpreter.input_files(turn.principal, run, thread, history)
         produced = [item.model_dump() for _, step_books in steps for item in step_books.produced]
-        code_tool = code_interpreter.chat_tool(code_files)
-    tools = chat_turns.chat_tools(run, server_tools, code_tool)
+        builtins.append(code_interpreter.chat_tool(code_files))
+    if in_runs.enabled(run):
+        sources = [source.model_dump() for _, step_books in steps for source in step_books.sources]
+        builtins.append(in_runs.chat_tool())
+    tools = chat_turns.chat_tools(run, server_tools, builtins)
     try:
         prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
                               run_turns=chat_turns.run_turns(steps), tools=tools,
@@ -101,7 +105,7 @@ def run_model_turn(request: dict) -> dict:
         records = chat_turns.TurnRecords(TurnOutcome(kind="incomplete", reason="max_prompt_tokens"))
         return _record_turn(turn, records, None, code_files)
     route = _router(run, frozenset(server_tools))
-    output = TurnOutput(runs().events, run, str(turn.turn), lambda name: route(name) == "code",
+    output = TurnOutput(runs().events, run, str(turn.turn), route,
                         code_interpreter.code_of, images=[item["file_id"] for item in produced if item["kind"] == "image"])
     output.start()  # claims the turn in the event log while the model thinks
     try:
@@ -120,15 +124,24 @@ def run_model_turn(request: dict) -> dict:
         run, answer, route, chat_turns.TurnIds(claim["message_id"], claim["message_step_id"], claim["tool_step_id"],
                                                now()),
         code_call=code_interpreter.step_call, text_shown=output.message_open,
-        message_content=lambda text: code_interpreter.message_content(text, produced))
+        message_content=lambda text: _message_content(text, produced, sources))
     return _record_turn(turn, records, answer.usage, code_files, output)
+
+
+def _message_content(text: str, produced: list[dict], sources: list[dict]) -> list[dict]:
+    """The answer's parts: code_interpreter's images and file paths, with file_search's citations."""
+    content = code_interpreter.message_content(text, produced)
+    content[-1]["text"]["annotations"] = sorted(
+        content[-1]["text"]["annotations"] + in_runs.citations(text, sources),
+        key=lambda annotation: annotation["start_index"])
+    return content
 
 
 def _router(run: dict, server_tools: frozenset[str]):
     declared = frozenset(chat_turns.declared_functions(run))
-    code = chat_turns.has_code_interpreter(run)
+    code, search = chat_turns.has_code_interpreter(run), in_runs.enabled(run)
     return lambda name: chat_turns.route_call(name, code_interpreter=code, server_tools=server_tools,
-                                              declared=declared)
+                                              declared=declared, file_search=search)
 
 
 def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None,

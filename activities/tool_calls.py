@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Callable
 
 import azure.durable_functions as df
 
-from activities import code_interpreter
+from activities import code_interpreter, file_search
 from core import run_machine
 from core.chat_turns import model_output
 from core.repositories.runs import StoredStep
 from core.repositories.shared import runs
-from core.run_bookkeeping import Produced, StepBookkeeping
+from core.file_search import in_runs
+from core.run_bookkeeping import Produced, Source, StepBookkeeping
 from core.run_events import payloads
 from core.run_protocol import PendingCall, ToolCallRequest, ToolCallResult, ToolPollRequest, ToolPollResult
 from tools import business, registry
@@ -52,20 +54,15 @@ def run_tool_call(request: dict) -> dict:
                 ask.call_id, output.location, output.retry_after_seconds, output.deadline_seconds).wire()).wire()
         _record_function_output(ask.principal, ask.thread_id, ask.run_id, ask.step_id, ask.call_id, output)
         return ToolCallResult(ask.call_id).wire()
+    if call["type"] == in_runs.TOOL_NAME:
+        result = file_search.execute(ask.principal, run.record, step.books.queries.get(ask.call_id, ""))
+        record = _builtin_record(ask.call_id, lambda stored: stored[in_runs.TOOL_NAME].update(results=result["results"]),
+                                 result["model_output"], sources=[Source(**item) for item in result["sources"]])
     else:
         result = code_interpreter.execute(ask.principal, ask.thread_id, call["code_interpreter"]["input"],
                                           [item.model_dump() for item in run.books.code_files])
-
-        def record(current: StoredStep):
-            if ask.call_id in current.books.outputs:
-                return current.record, current.books
-            updated = copy.deepcopy(current.record)
-            _call_in(updated, ask.call_id)["code_interpreter"]["outputs"] = result["outputs"]
-            books = current.books.model_copy(update={
-                "outputs": {**current.books.outputs, ask.call_id: result["model_output"]},
-                "produced": [*current.books.produced, *(Produced(**item) for item in result["produced"])]})
-            return _completed_if_answered(updated, books)
-
+        record = _builtin_record(ask.call_id, lambda stored: stored["code_interpreter"].update(outputs=result["outputs"]),
+                                 result["model_output"], produced=[Produced(**item) for item in result["produced"]])
     runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, record,
                        events=payloads.step_change_events)
     return ToolCallResult(ask.call_id).wire()
@@ -103,6 +100,23 @@ def _record_function_output(principal: str, thread_id: str, run_id: str, step_id
         return _completed_if_answered(updated, current.books)
 
     runs().update_step(principal, thread_id, run_id, step_id, record, events=payloads.step_change_events)
+
+
+def _builtin_record(call_id: str, fill_call: Callable[[dict], None], model_text: str, **kept: list):
+    """The step change recording a built-in tool's result: its public part (`fill_call` on the stored
+    call), what the model reads back, and what the step's bookkeeping keeps (`kept`: produced files,
+    sources); a result already recorded (a repeated delivery) is left as it is."""
+    def record(current: StoredStep) -> tuple[dict, StepBookkeeping]:
+        if call_id in current.books.outputs:
+            return current.record, current.books
+        updated = copy.deepcopy(current.record)
+        fill_call(_call_in(updated, call_id))
+        books = current.books.model_copy(update={
+            "outputs": {**current.books.outputs, call_id: model_text},
+            **{name: [*getattr(current.books, name), *items] for name, items in kept.items()}})
+        return _completed_if_answered(updated, books)
+
+    return record
 
 
 def _completed_if_answered(step: dict, books: StepBookkeeping) -> tuple[dict, StepBookkeeping]:

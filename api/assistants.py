@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
+from api.file_search_resources import materialize
 from api.routing import endpoint, pagination_params
 from core import ids
 from core.wire.assistants import Assistant, AssistantCreate, AssistantUpdate, apply_update, new_assistant
@@ -15,13 +18,16 @@ bp = df.Blueprint()
 TAG = "Assistants"
 
 
-@endpoint(bp, "POST", "assistants", summary="Create an assistant", tag=TAG, body=AssistantCreate, response=Assistant)
-def assistants_create(req: func.HttpRequest) -> func.HttpResponse:
+@endpoint(bp, "POST", "assistants", summary="Create an assistant", tag=TAG, body=AssistantCreate, response=Assistant,
+          durable_client=True)
+async def assistants_create(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     body = requests.body(req, AssistantCreate)
-    services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
+                                                                       "tool_resources")})
     record = new_assistant(ids.new_id("assistant"), services.now(), body)
-    return requests.json_response(services.assistants().insert(principal, record))
+    return requests.json_response(await asyncio.to_thread(services.assistants().insert, principal, record))
 
 
 @endpoint(bp, "GET", "assistants", summary="List assistants", tag=TAG, list_of=Assistant, query=pagination_params())
@@ -36,13 +42,18 @@ def assistants_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @endpoint(bp, "POST", "assistants/{assistant_id}", summary="Modify an assistant", tag=TAG, body=AssistantUpdate,
-          response=Assistant)
-def assistants_update(req: func.HttpRequest) -> func.HttpResponse:
+          response=Assistant, durable_client=True)
+async def assistants_update(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     assistant_id = req.route_params["assistant_id"]
     body = requests.body(req, AssistantUpdate)
-    services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
-    updated = services.assistants().update(principal, assistant_id, lambda current: apply_update(current, body))
+    await asyncio.to_thread(services.assistants().get, principal, assistant_id)  # 404 before creating anything
+    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    if body.tool_resources is not None:
+        body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
+                                                                           "tool_resources")})
+    updated = await asyncio.to_thread(services.assistants().update, principal, assistant_id,
+                                      lambda current: apply_update(current, body))
     return requests.json_response(updated)
 
 

@@ -17,6 +17,7 @@ from api.routing import QueryParam, endpoint, pagination_params
 from core import filenames, settings
 from core.errors import InvalidRequest, TooLarge
 from core.repositories.files import BLOCK_BYTES
+from core.repositories.shared import vector_stores
 from core.wire.common import DeletedObject
 from core.wire.files import UPLOAD_PURPOSES, FileObject, FileUpload
 
@@ -153,7 +154,9 @@ def files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 @endpoint(bp, "DELETE", "files/{file_id}", summary="Delete a file", tag=TAG, response=DeletedObject)
 def files_delete(req: func.HttpRequest) -> func.HttpResponse:
     file_id = req.route_params["file_id"]
-    services.files().delete(requests.principal(req), file_id)
+    principal = requests.principal(req)
+    services.files().delete(principal, file_id)
+    vector_stores().detach_everywhere(principal, file_id)  # its chunks leave every vector store too
     return requests.json_response({"id": file_id, "object": "file", "deleted": True})
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
+from api.file_search_resources import index_attachments
 from api.routing import QueryParam, endpoint, pagination_params
 from core import ids
 from core.wire.common import DeletedObject
@@ -16,14 +19,16 @@ TAG = "Messages"
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/messages", summary="Create a message", tag=TAG, body=MessageCreate,
-          response=Message)
-def messages_create(req: func.HttpRequest) -> func.HttpResponse:
+          response=Message, durable_client=True)
+async def messages_create(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id = req.route_params["thread_id"]
     body = requests.body(req, MessageCreate)
-    services.require_files(principal, body.referenced_file_ids())
+    await asyncio.to_thread(services.require_files, principal, body.referenced_file_ids())
     record = new_message(ids.new_id("message"), thread_id, services.now(), body)
-    return requests.json_response(services.messages().create(principal, record))
+    created = await asyncio.to_thread(services.messages().create, principal, record)
+    await index_attachments(client, principal, thread_id, [created])  # file_search attachments: the thread's store
+    return requests.json_response(created)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/messages", summary="List messages", tag=TAG, list_of=Message,

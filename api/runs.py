@@ -13,17 +13,19 @@ import asyncio
 import copy
 import logging
 import time
+import urllib.parse
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
-from api.routing import endpoint, pagination_params
+from api.routing import QueryParam, endpoint, pagination_params
 from api.run_events import sse_response
-from api.threads import create_thread
+from api.threads import create_thread_with_files
 from core import ids, run_machine, settings
 from core.chat_turns import model_output
-from core.errors import NotFound
+from core.errors import InvalidRequest, NotFound
+from core.file_search import in_runs
 from core.repositories.runs import RunChange, StoredRun
 from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads, wakeups
@@ -132,15 +134,13 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
     principal = requests.principal(req)
     body = requests.body(req, ThreadAndRunCreate)
 
-    def store() -> dict:
-        assistant = _assistant(principal, body)
-        thread_body = body.thread or ThreadCreate()
-        if body.tool_resources is not None and thread_body.tool_resources is None:
-            thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
-        thread = create_thread(principal, thread_body)
-        return _store_run(principal, thread["id"], assistant, body, [], thread)
-
-    return await _start(client, principal, await asyncio.to_thread(store), body.stream)
+    assistant = await asyncio.to_thread(_assistant, principal, body)
+    thread_body = body.thread or ThreadCreate()
+    if body.tool_resources is not None and thread_body.tool_resources is None:
+        thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
+    thread = await create_thread_with_files(client, principal, thread_body)
+    run = await asyncio.to_thread(_store_run, principal, thread["id"], assistant, body, [], thread)
+    return await _start(client, principal, run, body.stream)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,
@@ -235,17 +235,35 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
     return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
 
 
+INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": [
+    in_runs.CONTENT_INCLUDE]}}, "Extra fields: file_search results' content.")
+
+
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
-          list_of=RunStep, query=pagination_params())
+          list_of=RunStep, query=pagination_params() + (INCLUDE_PARAM,))
 def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
+    include = _include(req)
     page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                                       requests.page_request(req, "step"))
+    page.data = [in_runs.public_step(step, include) for step in page.data]
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps/{step_id}", summary="Retrieve a run step", tag=TAG,
-          response=RunStep)
+          response=RunStep, query=(INCLUDE_PARAM,))
 def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    include = _include(req)
     step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
                                      req.route_params["step_id"])
-    return requests.json_response(step.record)
+    return requests.json_response(in_runs.public_step(step.record, include))
+
+
+def _include(req: func.HttpRequest) -> list[str]:
+    """`include[]` of a steps request (the only value OpenAI accepts: file_search results' content)."""
+    values = [value for key, value in urllib.parse.parse_qsl(urllib.parse.urlsplit(req.url).query)
+              if key in ("include[]", "include")]
+    for value in values:
+        if value != in_runs.CONTENT_INCLUDE:
+            raise InvalidRequest(f"Invalid value: '{value}'. Supported values are: '{in_runs.CONTENT_INCLUDE}'.",
+                                 param="include", code="invalid_value")
+    return values

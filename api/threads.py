@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
+from api.file_search_resources import index_attachments, materialize
 from api.routing import endpoint
 from core import ids
 from core.wire.common import DeletedObject, referenced_file_ids
@@ -34,10 +37,21 @@ def create_thread(principal: str, body: ThreadCreate | None) -> dict:
         return services.threads().create(principal, thread, operations)
 
 
-@endpoint(bp, "POST", "threads", summary="Create a thread", tag=TAG, body=ThreadCreate, response=Thread)
-def threads_create(req: func.HttpRequest) -> func.HttpResponse:
+async def create_thread_with_files(client, principal: str, body: ThreadCreate | None) -> dict:
+    """create_thread, with the thread's inline vector store made and its file_search attachments indexed."""
+    body = body or ThreadCreate()
+    body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
+                                                                       "tool_resources")})
+    thread = await asyncio.to_thread(create_thread, principal, body)
+    await index_attachments(client, principal, thread["id"], [message.model_dump() for message in body.messages])
+    return await asyncio.to_thread(services.threads().get, principal, thread["id"])
+
+
+@endpoint(bp, "POST", "threads", summary="Create a thread", tag=TAG, body=ThreadCreate, response=Thread,
+          durable_client=True)
+async def threads_create(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
-    return requests.json_response(create_thread(principal, requests.body(req, ThreadCreate)))
+    return requests.json_response(await create_thread_with_files(client, principal, requests.body(req, ThreadCreate)))
 
 
 @endpoint(bp, "GET", "threads/{thread_id}", summary="Retrieve a thread", tag=TAG, response=Thread)
@@ -45,13 +59,19 @@ def threads_retrieve(req: func.HttpRequest) -> func.HttpResponse:
     return requests.json_response(services.threads().get(requests.principal(req), req.route_params["thread_id"]))
 
 
-@endpoint(bp, "POST", "threads/{thread_id}", summary="Modify a thread", tag=TAG, body=ThreadUpdate, response=Thread)
-def threads_update(req: func.HttpRequest) -> func.HttpResponse:
+@endpoint(bp, "POST", "threads/{thread_id}", summary="Modify a thread", tag=TAG, body=ThreadUpdate, response=Thread,
+          durable_client=True)
+async def threads_update(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id = req.route_params["thread_id"]
     body = requests.body(req, ThreadUpdate)
-    services.require_files(principal, referenced_file_ids(body.tool_resources, "tool_resources"))
-    updated = services.threads().update(principal, thread_id, lambda current: apply_update(current, body))
+    await asyncio.to_thread(services.threads().get, principal, thread_id)  # 404 before creating anything
+    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources, "tool_resources"))
+    if body.tool_resources is not None:
+        body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
+                                                                           "tool_resources")})
+    updated = await asyncio.to_thread(services.threads().update, principal, thread_id,
+                                      lambda current: apply_update(current, body))
     return requests.json_response(updated)
 
 

@@ -5,7 +5,7 @@ writing): the tools the model is offered, the request, where each tool call it
 makes goes, the records its answer becomes, and how a model fault is classified.
 
 Where a call goes (`route_call`) is the security-relevant decision:
-  - code_interpreter, when the run has that tool → run here, in the sandbox;
+  - code_interpreter or file_search, when the run has that tool → run here;
   - a server tool the assistant opted into (metadata `server_tools`) and the
     operator enabled → run here;
   - any other function the run declares → the client (requires_action), as at
@@ -22,13 +22,14 @@ from typing import Any, Callable, Literal
 
 import openai
 
+from core.file_search import in_runs
 from core.model_client import retry_after_seconds
 from core.run_bookkeeping import StepBookkeeping, TurnOutcome
 from core.run_machine import COMPLETED, IN_PROGRESS
 from core.wire.messages import Message
 
 CODE_INTERPRETER = "code_interpreter"
-Route = Literal["code", "server", "client", "undeclared"]
+Route = Literal["code", "search", "server", "client", "undeclared"]
 # Model error codes meaning the prompt itself was refused (Azure OpenAI's content filter, OpenAI's policy).
 PROMPT_REJECTED_CODES = frozenset({"content_filter", "content_policy_violation", "invalid_prompt"})
 
@@ -46,13 +47,13 @@ def has_code_interpreter(run: dict) -> bool:
     return any(tool.get("type") == CODE_INTERPRETER for tool in run.get("tools") or [])
 
 
-def chat_tools(run: dict, server_tools: dict[str, dict], code_tool: dict | None) -> list[dict]:
+def chat_tools(run: dict, server_tools: dict[str, dict], builtin_tools: list[dict]) -> list[dict]:
     """What the model is offered: declared functions, then the opted-in server tools (their own
-    schemas, so a client's same-named declaration cannot change what runs here), then code_interpreter."""
+    schemas, so a client's same-named declaration cannot change what runs here), then the built-in
+    tools (code_interpreter, file_search) as functions."""
     functions = declared_functions(run)
     functions.update(server_tools)
-    tools = [{"type": "function", "function": function} for function in functions.values()]
-    return tools + ([code_tool] if code_tool else [])
+    return [{"type": "function", "function": function} for function in functions.values()] + builtin_tools
 
 
 def tool_choice(run: dict) -> Any:
@@ -93,7 +94,7 @@ def run_turns(steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
         outputs = [model_output(call, books) for call in calls]
         if any(output is None for output in outputs):
             continue
-        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call) for call in calls]})
+        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call, books) for call in calls]})
         turns += [{"role": "tool", "tool_call_id": call["id"], "content": output}
                   for call, output in zip(calls, outputs)]
     return turns
@@ -106,9 +107,11 @@ def model_output(call: dict, books: StepBookkeeping) -> str | None:
     return books.outputs.get(call["id"])
 
 
-def _as_chat_call(call: dict) -> dict:
+def _as_chat_call(call: dict, books: StepBookkeeping) -> dict:
     if call["type"] == "function":
         name, arguments = call["function"]["name"], call["function"]["arguments"]
+    elif call["type"] == in_runs.TOOL_NAME:
+        name, arguments = in_runs.TOOL_NAME, json.dumps({"query": books.queries.get(call["id"], "")})
     else:
         name, arguments = CODE_INTERPRETER, json.dumps({"code": call[CODE_INTERPRETER]["input"]})
     return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
@@ -117,10 +120,13 @@ def _as_chat_call(call: dict) -> dict:
 # -- the answer ------------------------------------------------------------------------
 
 
-def route_call(name: str, *, code_interpreter: bool, server_tools: frozenset[str], declared: frozenset[str]) -> Route:
+def route_call(name: str, *, code_interpreter: bool, server_tools: frozenset[str], declared: frozenset[str],
+               file_search: bool = False) -> Route:
     """Where a tool call the model made goes (see the module docstring)."""
     if name == CODE_INTERPRETER and code_interpreter:
         return "code"
+    if name == in_runs.TOOL_NAME and file_search:
+        return "search"
     if name in server_tools:
         return "server"
     if name in declared:
@@ -184,25 +190,29 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
     answered at once) — with the text the model wrote before its calls kept as a message when a
     client was shown it (`text_shown`) — or the assistant's message with its message_creation step."""
     if answer.tool_calls and answer.finish_reason != "length":
-        calls, server, client = [], [], []
+        calls, server, client, queries = [], [], [], {}
         for call_id, name, arguments in answer.tool_calls:
             where = route(name)
             if where == "code":
                 calls.append(code_call(call_id, arguments))
+            elif where == "search":
+                calls.append(in_runs.step_call(call_id, run))
+                queries[call_id] = in_runs.query_of(arguments)
             else:
                 output = undeclared_output(name) if where == "undeclared" else None
                 calls.append({"id": call_id, "type": "function",
                               "function": {"name": name, "arguments": arguments, "output": output}})
-            (client if where == "client" else server if where in ("code", "server") else []).append(call_id)
+            (client if where == "client" else server if where in ("code", "search", "server") else []).append(call_id)
         step = new_step(run, ids.tool_step_id, ids.at, IN_PROGRESS, {"type": "tool_calls", "tool_calls": calls},
                         answer.usage)
         if not server and not client:  # every call was undeclared: answered already, the model goes on
             step = dict(step, status=COMPLETED, completed_at=ids.at)
         outcome = TurnOutcome(kind="tool_calls", step_id=ids.tool_step_id, server_calls=server, client_calls=client)
+        books = StepBookkeeping(queries=queries)
         if not (text_shown and answer.content):
-            return TurnRecords(outcome, step)
+            return TurnRecords(outcome, step, books)
         text = [{"type": "text", "text": {"value": answer.content, "annotations": []}}]
-        return TurnRecords(outcome, step, message=_message(run, ids, text, truncated=False),
+        return TurnRecords(outcome, step, books, message=_message(run, ids, text, truncated=False),
                            message_step=_message_step(run, ids, None))
     truncated = answer.finish_reason == "length"
     outcome = TurnOutcome(kind="incomplete", reason="max_completion_tokens") if truncated \

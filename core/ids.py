@@ -29,6 +29,8 @@ PREFIXES = {
     "step": "step_",
     "call": "call_",
     "file": "file-",
+    "vector_store": "vs_",
+    "vector_store_file_batch": "vsfb_",
 }
 
 _lock = threading.Lock()

@@ -72,7 +72,17 @@ class Produced(Record):
     file_id: str
 
 
+class Source(Record):
+    """A file file_search showed the model, which its answer may cite by name."""
+
+    file_id: str
+    name: str
+
+
 class StepBookkeeping(Record):
-    # What the model reads back for calls whose output is not in the public step (code_interpreter).
+    # What the model reads back for calls whose output is not in the public step (code_interpreter,
+    # file_search), the files code produced, a search call's query and the sources it showed.
     outputs: dict[str, str] = Field(default_factory=dict)
     produced: list[Produced] = Field(default_factory=list)
+    queries: dict[str, str] = Field(default_factory=dict)
+    sources: list[Source] = Field(default_factory=list)

@@ -144,6 +144,40 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "OPENAI_EMBEDDINGS_MODEL",
+        None,
+        "Embeddings model on OPENAI_BASE_URL for file_search (e.g. text-embedding-3-small). Unset (and no "
+        "Azure embeddings deployment): file_search ranks by keywords only.",
+        azure="optional",
+    ),
+    Setting(
+        "FILE_SEARCH_BACKEND",
+        "local",
+        "Where file_search ranks chunks: 'local' (this app's own index over the chunks in its storage "
+        "account) or 'azure_ai_search' (an Azure AI Search index at AZURE_SEARCH_ENDPOINT).",
+        azure="optional",
+    ),
+    Setting(
+        "AZURE_SEARCH_ENDPOINT",
+        None,
+        "Azure AI Search service endpoint (FILE_SEARCH_BACKEND 'azure_ai_search'); reached with the managed "
+        "identity unless AZURE_SEARCH_API_KEY is set.",
+        azure="optional",
+    ),
+    Setting(
+        "AZURE_SEARCH_INDEX",
+        "file-search-chunks",
+        "Name of the Azure AI Search index holding every vector store's chunks (created on first use).",
+        azure="optional",
+    ),
+    Setting(
+        "AZURE_SEARCH_API_KEY",
+        None,
+        "Azure AI Search admin key; only when managed identity cannot be used.",
+        azure="optional",
+        secret=True,
+    ),
+    Setting(
         "RUN_EXPIRY_SECONDS",
         "600",
         "Seconds after creation when a run expires (its expires_at) if it is still waiting for tool outputs.",

@@ -69,6 +69,8 @@ def start_scripted_model_if_no_model(children: list[subprocess.Popen]) -> None:
         children.append(process)
         wait_until_listening(SCRIPTED_MODEL_PORT, process, "the scripted model")
     os.environ["OPENAI_BASE_URL"] = base_url
+    if not os.environ.get("OPENAI_EMBEDDINGS_MODEL"):  # file_search: hybrid retrieval offline too
+        os.environ["OPENAI_EMBEDDINGS_MODEL"] = "scripted-embeddings"
     os.environ.setdefault("OPENAI_API_KEY", "offline")
     print("\n*** No model configured: runs are answered by the OFFLINE scripted model, which echoes and "
           "cannot reason.\n*** Set AZURE_OPENAI_ENDPOINT or OPENAI_BASE_URL (+ OPENAI_API_KEY) in "

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from .client import ScriptedModelClient
 from .script import Script
-from . import wire
+from . import embeddings, wire
 
 
 def create_app(script: Script) -> Starlette:
@@ -103,21 +103,16 @@ async def _chat_completions(request: Request) -> Response:
 
 
 async def _embeddings(request: Request) -> Response:
+    """Deterministic embeddings (scripted_model/embeddings.py), after the default latency."""
     body = await _json_object(request)
     if body is None:
         return _error(400, "We could not parse the JSON body of your request. (scripted model)")
     model = body.get("model") or request.path_params.get("deployment")
     if not model:
         return _error(400, "Missing required parameter: 'model'.")
-    inputs = body.get("input")
-    if isinstance(inputs, str) or (isinstance(inputs, list) and inputs and all(isinstance(i, int) for i in inputs)):
-        inputs = [inputs]
-    if not isinstance(inputs, list) or not inputs:
-        return _error(400, "Missing required parameter: 'input'.")
-    dimensions = body.get("dimensions")
-    if dimensions is not None and (not isinstance(dimensions, int) or not 1 <= dimensions <= 4096):
-        return _error(400, "Invalid 'dimensions': expected an integer between 1 and 4096.")
-    return JSONResponse(wire.embeddings(inputs, model, dimensions or wire.EMBEDDING_DIMENSIONS))
+    await asyncio.sleep(_script(request).state()["default_latency_ms"] / 1000)
+    result = embeddings.response(body, model)
+    return _error(400, result) if isinstance(result, str) else JSONResponse(result)
 
 
 async def _enqueue(request: Request) -> Response:

@@ -164,30 +164,3 @@ def error_body(status: int, message: str | None = None) -> dict:
         kind, code = "invalid_request_error", None
         default = "Invalid request (scripted model)."
     return {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
-
-
-EMBEDDING_DIMENSIONS = 8
-
-
-def embedding(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
-    """A deterministic unit vector for a text (same text, same vector); no meaning, only stable shape."""
-    import hashlib
-
-    raw = []
-    counter = 0
-    while len(raw) < dimensions:
-        digest = hashlib.sha256(f"{counter}:{text}".encode()).digest()
-        raw.extend((byte - 127.5) / 127.5 for byte in digest)
-        counter += 1
-    vector = raw[:dimensions]
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    return [v / norm for v in vector]
-
-
-def embeddings(inputs: list, model: str, dimensions: int = EMBEDDING_DIMENSIONS) -> dict:
-    """An OpenAI `list` of `embedding` objects for each input (strings, or token arrays as text)."""
-    data = [{"object": "embedding", "index": i, "embedding": embedding(json.dumps(item), dimensions)}
-            for i, item in enumerate(inputs)]
-    tokens = sum(estimate_tokens(json.dumps(item)) for item in inputs)
-    return {"object": "list", "data": data, "model": model,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

@@ -70,6 +70,7 @@ def devhost_env(azurite, scripted, **overrides: str) -> dict[str, str]:
         "DURABLE_TASK_HUB": f"test{uuid.uuid4().hex[:10]}",
         "OPENAI_BASE_URL": scripted.base_url,
         "OPENAI_API_KEY": "scripted-model-needs-no-key",
+        "OPENAI_EMBEDDINGS_MODEL": "scripted-embeddings",
         "AZURE_OPENAI_ENDPOINT": "",
         **overrides,
     }

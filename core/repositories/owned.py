@@ -11,12 +11,15 @@ from core.errors import Conflict, NotFound
 from core.ownership import owner_partition
 from core.pagination import Page, PageRequest
 from core.store import Store
-from core.transactions import EntityMissing, retry_on_conflict, submit
+from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
 
 class OwnedRecords:
-    def __init__(self, store: Store, table_name: str, kind: str, noun: str):
+    def __init__(self, store: Store, table_name: str, kind: str, noun: str,
+                 columns: Callable[[dict], dict] | None = None):
+        """`columns` derives queryable table columns from a record; they are rewritten on every update."""
         self._store = store
+        self._columns = columns or (lambda record: {})
         self._table_name = table_name
         self._collection = Collection(kind)
         self._codec = Codec(store)
@@ -33,7 +36,7 @@ class OwnedRecords:
         partition = owner_partition(principal)
         with self._codec.staged() as staged:
             properties = staged.encode(record, self._scope(partition))
-            properties.update(columns or {}, owner=principal, created_at=record["created_at"])
+            properties.update(self._columns(record), **(columns or {}), owner=principal, created_at=record["created_at"])
             submit(self.table, self._collection.create_ops(partition, record["id"], properties))
         return record
 
@@ -61,8 +64,9 @@ class OwnedRecords:
                 columns = {key: value for key, value in entity.items()
                            if key not in ("PartitionKey", "RowKey", "blob") and not _is_chunk(key)}
                 try:
-                    submit(self.table, self._collection.replace_ops(partition, object_id, {**columns, **properties},
-                                                                    entity.metadata["etag"]))
+                    submit(self.table, self._collection.replace_ops(
+                        partition, object_id, {**columns, **self._columns(updated), **properties},
+                        entity.metadata["etag"]))
                 except EntityMissing as error:  # deleted concurrently
                     raise NotFound(self.noun, object_id) from error
             self._codec.discard(entity.get("blob"))
@@ -80,6 +84,18 @@ class OwnedRecords:
         self._codec.discard(entity.get("blob"))
         return entity
 
+    def delete_all(self, principal: str) -> None:
+        """Remove every record of this kind in the principal's partition (spilled blobs too)."""
+        partition = owner_partition(principal)
+        operations, blobs = [], []
+        for row in scan_columns(self, principal, ["blob"]):
+            operations.extend(self._collection.delete_ops(partition, row["id"]))
+            blobs.append(row.get("blob"))
+        for batch in chunks(operations):
+            submit(self.table, batch)
+        for blob in blobs:
+            self._codec.discard(blob)
+
     def list(self, principal: str, request: PageRequest, where: str | None = None,
              parameters: dict | None = None) -> Page:
         rows, has_more = self._collection.page(self.table, owner_partition(principal), request, where, parameters)
@@ -88,3 +104,11 @@ class OwnedRecords:
 
 def _is_chunk(name: str) -> bool:
     return len(name) > 1 and name[0] == "d" and name[1:].isdigit()
+
+
+def scan_columns(records: OwnedRecords, principal: str, names: list[str]) -> list[dict]:
+    """The `names` columns (and id) of every record of `records`' kind, oldest first, without decoding them."""
+    prefix = f"{records._collection.kind}-a-"
+    query = "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi"
+    parameters = {"pk": owner_partition(principal), "lo": prefix, "hi": prefix[:-1] + "."}
+    return list(records.table.query_entities(query, parameters=parameters, select=["id", *names]))

@@ -13,6 +13,7 @@ from core.repositories.files import FileRepository
 from core.repositories.messages import MessageRepository
 from core.repositories.runs import RunRepository
 from core.repositories.threads import ThreadRepository
+from core.repositories.vector_stores import VectorStoreRepository
 from core.run_events.log import EventLog
 from core.store import default_store
 
@@ -45,3 +46,8 @@ def runs() -> RunRepository:
 @lru_cache(maxsize=1)
 def events() -> EventLog:
     return EventLog(default_store())
+
+
+@lru_cache(maxsize=1)
+def vector_stores() -> VectorStoreRepository:
+    return VectorStoreRepository(default_store())

@@ -47,13 +47,14 @@ def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], 
 class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
-    def __init__(self, log: EventLog, run: dict, turn: str, is_code_call: Callable[[str], bool],
+    def __init__(self, log: EventLog, run: dict, turn: str, kind_of: Callable[[str], str],
                  code_input: Callable[[str], str], images: list[str] = ()):
+        """`kind_of(name)`: "code" or "search" for the built-in tools' calls, anything else for functions."""
         """`images`: file ids of the figures the message will show before its text."""
         self._run = run
         self._images = list(images)
         self._stream = TurnStream(log, run["thread_id"], run["id"], turn)
-        self._is_code_call, self._code_input = is_code_call, code_input
+        self._kind_of, self._code_input = kind_of, code_input
         self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
         self._claim: dict = {}
         self._claim_error: BaseException | None = None
@@ -127,12 +128,16 @@ class TurnOutput:
         call = self._calls.get(index)
         step_id = self.tool_step_id
         if call is None:
-            code = self._is_code_call(name or "")
-            call = self._calls[index] = {"id": call_id, "code": code, "arguments": ""}
-            events.append(payloads.code_interpreter_delta(step_id, index, call_id=call_id, code="") if code else
-                          payloads.function_call_delta(step_id, index, call_id=call_id, name=name or "",
-                                                       arguments=arguments))
-        elif not call["code"] and arguments:
+            kind = self._kind_of(name or "")
+            call = self._calls[index] = {"id": call_id, "kind": kind, "code": kind == "code", "arguments": ""}
+            if kind == "code":
+                events.append(payloads.code_interpreter_delta(step_id, index, call_id=call_id, code=""))
+            elif kind == "search":  # a search shows no arguments, as at OpenAI: its results come with the step
+                events.append(payloads.file_search_delta(step_id, index, call_id))
+            else:
+                events.append(payloads.function_call_delta(step_id, index, call_id=call_id, name=name or "",
+                                                           arguments=arguments))
+        elif call["kind"] not in ("code", "search") and arguments:
             events.append(payloads.function_call_delta(step_id, index, arguments=arguments))
         call["arguments"] += arguments
         self._stream.tool_events(events)

@@ -99,16 +99,23 @@ class CodeInterpreterResources(RequestModel):
     file_ids: list[str] = Field(default_factory=list, max_length=20)
 
 
+class InlineVectorStore(RequestModel):
+    """A vector store created along with an assistant or thread (api/file_search_resources.py)."""
+
+    file_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    chunking_strategy: dict[str, Any] | None = None
+    metadata: Metadata | None = None
+
+
 class FileSearchResources(RequestModel):
     vector_store_ids: list[str] = Field(default_factory=list, max_length=1)
-    vector_stores: list[dict[str, Any]] | None = None
+    vector_stores: list[InlineVectorStore] | None = Field(default=None, max_length=1)
 
     @model_validator(mode="after")
-    def _no_inline_vector_stores(self) -> "FileSearchResources":
-        if self.vector_stores:
-            raise openai_error(
-                "Creating vector stores inline ('vector_stores') is not supported by this server yet; "
-                "pass 'vector_store_ids' instead.", "unsupported_parameter")
+    def _one_store(self) -> "FileSearchResources":
+        if self.vector_store_ids and self.vector_stores:
+            raise openai_error("Only one of 'vector_store_ids' or 'vector_stores' may be given: a thread or "
+                               "assistant uses at most one vector store.", "invalid_value")
         return self
 
 

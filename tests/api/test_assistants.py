@@ -34,10 +34,11 @@ def test_create_returns_openai_shape_with_defaults(client):
 
 def test_create_with_every_field(client):
     file = client.files.create(file=("data.csv", b"a,b\n1,2\n"), purpose="assistants")
+    store = client.vector_stores.create()
     assistant = client.beta.assistants.create(
         model="gpt-4o-mini", name="Analyst", description="Crunches numbers", instructions="Be terse.",
         tools=[{"type": "code_interpreter"}, {"type": "file_search", "file_search": {"max_num_results": 5}}, WEATHER],
-        tool_resources={"code_interpreter": {"file_ids": [file.id]}, "file_search": {"vector_store_ids": ["vs_1"]}},
+        tool_resources={"code_interpreter": {"file_ids": [file.id]}, "file_search": {"vector_store_ids": [store.id]}},
         metadata={"team": "finance"}, temperature=0.2, top_p=0.9,
         response_format={"type": "json_schema", "json_schema": {
             "name": "answer", "strict": True,
@@ -49,7 +50,7 @@ def test_create_with_every_field(client):
     assert assistant.tools[2].function.name == "get_weather" and assistant.tools[2].function.strict is True
     assert assistant.tools[2].function.parameters["required"] == ["city"]
     assert assistant.tool_resources.code_interpreter.file_ids == [file.id]
-    assert assistant.tool_resources.file_search.vector_store_ids == ["vs_1"]
+    assert assistant.tool_resources.file_search.vector_store_ids == [store.id]
     assert assistant.response_format.type == "json_schema"
     assert assistant.response_format.json_schema.schema_["required"] == ["x"]
     assert (assistant.temperature, assistant.top_p, assistant.metadata) == (0.2, 0.9, {"team": "finance"})

@@ -15,9 +15,10 @@ def test_thread_lifecycle(client):
     assert thread.id.startswith("thread_") and thread.object == "thread"
     assert thread.metadata == {"topic": "math"} and thread.to_dict()["tool_resources"] == {}
     assert client.beta.threads.retrieve(thread.id) == thread
+    store = client.vector_stores.create()
     updated = client.beta.threads.update(thread.id, metadata={"topic": "art"},
-                                         tool_resources={"file_search": {"vector_store_ids": ["vs_1"]}})
-    assert updated.metadata == {"topic": "art"} and updated.tool_resources.file_search.vector_store_ids == ["vs_1"]
+                                         tool_resources={"file_search": {"vector_store_ids": [store.id]}})
+    assert updated.metadata == {"topic": "art"} and updated.tool_resources.file_search.vector_store_ids == [store.id]
     assert client.beta.threads.retrieve(thread.id).model_dump() == updated.model_dump()
     deleted = client.beta.threads.delete(thread.id)
     assert (deleted.id, deleted.object, deleted.deleted) == (thread.id, "thread.deleted", True)

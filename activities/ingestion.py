@@ -1,0 +1,101 @@
+"""Ingesting one file into one vector store: parse → chunk → embed → write its segment → mark it.
+
+Idempotent, so a retry or a replay after a crash is harmless: the file is
+skipped unless its record is still `in_progress`, chunks go to a new segment
+version (never appended to an old one), and the record is switched to that
+version only while still `in_progress` — a file cancelled or removed meanwhile
+gets its new segment deleted instead. A file that cannot be read ends `failed`
+with OpenAI's last_error code; the store stays usable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.durable_functions as df
+import openai
+
+from core.errors import NotFound
+from core.file_search import chunking, embeddings, parsing
+from core.file_search.backends import backend
+from core.file_search.segments import Segment
+from core.repositories.shared import files, vector_stores
+
+bp = df.Blueprint()
+# What one instance reads whole (PDF and Office parsers need the whole file) and what OpenAI accepts per file.
+MAX_INGEST_BYTES = 128 * 1024 * 1024
+MAX_FILE_TOKENS = 5_000_000
+logger = logging.getLogger(__name__)
+
+
+class _NoLongerInProgress(Exception):
+    """The record was cancelled, re-attached or finished elsewhere: this attempt's result is void."""
+
+
+def _settle(principal: str, store_id: str, file_id: str, **changes) -> bool:
+    """Apply `changes` to the store file if it is still in progress; False if it is not (or gone)."""
+    def change(record: dict) -> dict:
+        if record["status"] != "in_progress":
+            raise _NoLongerInProgress()
+        return {**record, **changes}
+
+    try:
+        vector_stores().files(store_id).update(principal, file_id, change)
+    except (NotFound, _NoLongerInProgress):
+        return False
+    return True
+
+
+def _fail(principal: str, store_id: str, file_id: str, code: str, message: str) -> dict:
+    _settle(principal, store_id, file_id, status="failed", last_error={"code": code, "message": message[:1000]})
+    return {"status": "failed", "code": code}
+
+
+@bp.activity_trigger(input_name="request")
+def ingest_vector_store_file(request: dict) -> dict:
+    principal, store_id, file_id = request["principal"], request["vector_store_id"], request["file_id"]
+    repository = vector_stores()
+    try:
+        record = repository.store_file(principal, store_id, file_id)
+    except NotFound:
+        return {"status": "gone"}
+    if record["status"] != "in_progress":
+        return {"status": record["status"]}
+    try:
+        file, content = files().content(principal, file_id)
+        if file["bytes"] > MAX_INGEST_BYTES:
+            return _fail(principal, store_id, file_id, "invalid_file",
+                         f"The file is larger than {MAX_INGEST_BYTES // (1024 * 1024)} MB, the most file_search reads.")
+        data = b"".join(content)
+    except NotFound:
+        return _fail(principal, store_id, file_id, "invalid_file", "The file was deleted before it could be read.")
+    try:
+        text = parsing.text_of(record["_filename"], data)
+    except parsing.Unreadable as error:
+        return _fail(principal, store_id, file_id, error.code, error.message)
+    if len(text) > MAX_FILE_TOKENS * 4 and chunking.tokenizer()(text) > MAX_FILE_TOKENS:
+        return _fail(principal, store_id, file_id, "invalid_file",
+                     f"The file has more than {MAX_FILE_TOKENS:,} tokens of text, the most one file may hold.")
+    pieces = chunking.chunk(text, record["chunking_strategy"])
+    try:
+        vectors = embeddings.embed(pieces)
+    except openai.OpenAIError as error:
+        logger.warning("embedding %s for %s failed: %s", file_id, store_id, error)
+        return _fail(principal, store_id, file_id, "server_error", "The embeddings model could not be reached.")
+    segment = Segment(pieces, vectors)
+    version = repository.segments.write(store_id, file_id, segment)
+    backend(repository.segments).add(store_id, file_id, version, segment)
+    if _settle(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
+        repository.segments.delete(store_id, file_id, keep=version)  # versions of crashed or earlier attempts
+        return {"status": "completed", "chunks": len(pieces)}
+    repository.segments.delete_version(store_id, file_id, version)
+    return {"status": "discarded"}
+
+
+@bp.activity_trigger(input_name="request")
+def fail_vector_store_files(request: dict) -> dict:
+    """Files an ingestion could not finish (an activity failed past its retries) end `failed`."""
+    for file_id in request["file_ids"]:
+        _fail(request["principal"], request["vector_store_id"], file_id, "server_error",
+              "The file could not be processed; please try again.")
+    return {"failed": len(request["file_ids"])}

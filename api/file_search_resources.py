@@ -1,0 +1,104 @@
+"""file_search resources made on the fly: inline `vector_stores` of tool_resources, and a thread's own
+store for messages whose attachments name the file_search tool.
+
+Both create an ordinary vector store (api/vector_stores.py) and attach files
+through `attach_and_ingest`, so ingestion is the same durable work. As at
+OpenAI, a run's search waits (a bounded time) for such a store's files to be
+ingested, which it does not do for stores the user made (activities/file_search.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from api import services
+from api.vector_store_files import attach_and_ingest
+from core import ids
+from core.errors import InvalidRequest, NotFound
+from core.repositories.shared import threads, vector_stores
+from core.wire.common import ToolResources
+from core.wire.vector_stores import BatchFile, StaticChunking, AutoChunking
+
+THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
+
+
+def _new_store(principal: str, metadata: dict | None = None, expires_days: int | None = None) -> str:
+    now = services.now()
+    record = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
+              "description": None, "last_active_at": now, "metadata": metadata or {},
+              "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None,
+              "_helper": True}  # a run waits for such a store's ingestion before searching it
+    vector_stores().stores.insert(principal, record)
+    return record["id"]
+
+
+def _chunking(strategy: dict | None, param: str):
+    if strategy is None:
+        return None
+    model = {"auto": AutoChunking, "static": StaticChunking}.get(strategy.get("type"))
+    if model is None:
+        raise InvalidRequest(f"Invalid value for '{param}.type': expected 'auto' or 'static'.",
+                             param=f"{param}.type", code="invalid_value")
+    return model.model_validate(strategy)
+
+
+async def materialize(client, principal: str, resources: ToolResources | None, param: str) -> ToolResources | None:
+    """`resources` with its inline vector store created (and its files ingesting), named by id instead.
+
+    Vector store ids given as such must name stores the caller owns (400 naming the param otherwise)."""
+    if resources is None or resources.file_search is None:
+        return resources
+    for index, store_id in enumerate(resources.file_search.vector_store_ids):
+        try:
+            await asyncio.to_thread(vector_stores().load_store, principal, store_id)
+        except NotFound:
+            raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
+                                 param=f"{param}.file_search.vector_store_ids[{index}]") from None
+    if not resources.file_search.vector_stores:
+        return resources
+    [inline] = resources.file_search.vector_stores
+    where = f"{param}.file_search.vector_stores[0]"
+    strategy = _chunking(inline.chunking_strategy, f"{where}.chunking_strategy")
+    await asyncio.to_thread(services.require_files, principal,
+                            [(file_id, f"{where}.file_ids[{index}]") for index, file_id in enumerate(inline.file_ids)])
+    store_id = await asyncio.to_thread(_new_store, principal, inline.metadata)
+    if inline.file_ids:
+        await attach_and_ingest(client, principal, store_id,
+                                [BatchFile(file_id=file_id, chunking_strategy=strategy) for file_id in inline.file_ids])
+    file_search = resources.file_search.model_copy(update={"vector_store_ids": [store_id], "vector_stores": None})
+    return resources.model_copy(update={"file_search": file_search})
+
+
+def search_attachments(messages: list[dict]) -> list[str]:
+    """File ids attached to `messages` for the file_search tool."""
+    return list(dict.fromkeys(
+        attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
+        if any(tool.get("type") == "file_search" for tool in attachment.get("tools") or [])))
+
+
+def _thread_store(principal: str, thread_id: str) -> str:
+    """The thread's vector store, created (and recorded on the thread) if it has none."""
+    current = threads().get(principal, thread_id)
+    existing = ((current.get("tool_resources") or {}).get("file_search") or {}).get("vector_store_ids") or []
+    if existing:
+        return existing[0]
+    created = _new_store(principal, expires_days=THREAD_STORE_DAYS)
+
+    def change(thread: dict) -> dict:
+        resources = dict(thread.get("tool_resources") or {})
+        if not (resources.get("file_search") or {}).get("vector_store_ids"):
+            resources["file_search"] = {"vector_store_ids": [created]}
+        return {**thread, "tool_resources": resources}
+
+    chosen = threads().update(principal, thread_id, change)["tool_resources"]["file_search"]["vector_store_ids"][0]
+    if chosen != created:  # another request gave the thread its store first
+        vector_stores().delete_store(principal, created)
+    return chosen
+
+
+async def index_attachments(client, principal: str, thread_id: str, messages: list[dict]) -> None:
+    """Ingest the file_search attachments of `messages` into the thread's own store."""
+    file_ids = search_attachments(messages)
+    if file_ids:
+        store_id = await asyncio.to_thread(_thread_store, principal, thread_id)
+        await attach_and_ingest(client, principal, store_id, [BatchFile(file_id=file_id) for file_id in file_ids])

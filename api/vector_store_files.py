@@ -1,0 +1,195 @@
+"""/v1/vector_stores/{id}/files and /file_batches: attach files (ingested durably), list, update, remove.
+
+`attach_and_ingest` is what every way of adding files goes through (store
+create, file create, batch create): it writes the store-file records as
+`in_progress`, then starts the ingestion orchestration; if that cannot start,
+the files end `failed` instead of staying in progress forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import requests, services
+from api.routing import QueryParam, endpoint, pagination_params
+from core import ids
+from core.errors import InvalidRequest, NotFound
+from core.file_search import chunking
+from core.repositories.shared import files, vector_stores
+from core.repositories.vector_stores import STATUSES, public_file
+from core.wire.common import DeletedObject
+from core.wire.vector_stores import (
+    BatchFile, FileBatchCreate, StoreFileCreate, StoreFileUpdate, VectorStoreFile, VectorStoreFileBatch)
+
+bp = df.Blueprint()
+TAG = "Vector stores"
+ORCHESTRATOR = "ingestion_orchestrator"
+FILTER_PARAM = QueryParam("filter", {"type": "string", "enum": list(STATUSES)}, "Only files with this status.")
+logger = logging.getLogger(__name__)
+
+
+def _store_id(req: func.HttpRequest, principal: str) -> str:
+    """The path's store id, which must name a store the caller owns (404 otherwise)."""
+    store_id = req.route_params["vector_store_id"]
+    vector_stores().load_store(principal, store_id)
+    return store_id
+
+
+def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: str | None, param: str) -> list[dict]:
+    now = services.now()
+    records = []
+    for index, entry in enumerate(entries):
+        try:
+            file = files().get(principal, entry.file_id)
+        except NotFound:
+            raise InvalidRequest(f"No file found with id '{entry.file_id}'.", param=param.format(index=index),
+                                 code="invalid_value") from None
+        strategy = entry.chunking_strategy.model_dump() if entry.chunking_strategy else None
+        records.append({"id": entry.file_id, "object": "vector_store.file", "created_at": now,
+                        "vector_store_id": store_id, "status": "in_progress", "usage_bytes": 0, "last_error": None,
+                        "chunking_strategy": chunking.resolved(strategy), "attributes": entry.attributes or {},
+                        "_filename": file["filename"], "_batch_id": batch_id, "_segment": None})
+    return list({record["id"]: record for record in records}.values())  # named twice: attached once, as last
+
+
+async def attach_and_ingest(client, principal: str, store_id: str, entries: list[BatchFile],
+                            batch_id: str | None = None, param: str = "file_ids[{index}]") -> list[dict]:
+    records = await asyncio.to_thread(_records, principal, store_id, entries, batch_id, param)
+    for record in records:
+        await asyncio.to_thread(vector_stores().attach, principal, record)
+    job = {"principal": principal, "vector_store_id": store_id, "file_ids": [record["id"] for record in records]}
+    try:
+        await client.start_new(ORCHESTRATOR, batch_id or f"ingest-{uuid.uuid4().hex}", job)
+    except Exception:
+        logger.exception("starting the ingestion of %s failed", job["file_ids"])
+        from activities.ingestion import fail_vector_store_files
+        await asyncio.to_thread(fail_vector_store_files, job)
+        raise
+    return records
+
+
+# ---- store files ------------------------------------------------------------------------------
+
+@endpoint(bp, "POST", "vector_stores/{vector_store_id}/files", summary="Create a vector store file", tag=TAG,
+          body=StoreFileCreate, response=VectorStoreFile, durable_client=True)
+async def vector_store_files_create(req: func.HttpRequest, client) -> func.HttpResponse:
+    principal = requests.principal(req)
+    body = requests.body(req, StoreFileCreate)
+    store_id = await asyncio.to_thread(_store_id, req, principal)
+    entry = BatchFile(file_id=body.file_id, attributes=body.attributes, chunking_strategy=body.chunking_strategy)
+    [record] = await attach_and_ingest(client, principal, store_id, [entry], param="file_id")
+    return requests.json_response(public_file(record))
+
+
+@endpoint(bp, "GET", "vector_stores/{vector_store_id}/files", summary="List vector store files", tag=TAG,
+          list_of=VectorStoreFile, query=pagination_params() + (FILTER_PARAM,))
+def vector_store_files_list(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    store_id = _store_id(req, principal)
+    page = vector_stores().list_files(principal, store_id, requests.page_request(req, "file"), _status_filter(req))
+    return requests.json_response(page.wire())
+
+
+def _status_filter(req: func.HttpRequest) -> str | None:
+    value = req.params.get("filter") or None
+    if value is not None and value not in STATUSES:
+        raise InvalidRequest(f"Invalid value: '{value}'. Supported values are: "
+                             f"{', '.join(repr(status) for status in STATUSES)}.", param="filter", code="invalid_value")
+    return value
+
+
+@endpoint(bp, "GET", "vector_stores/{vector_store_id}/files/{file_id}", summary="Retrieve a vector store file",
+          tag=TAG, response=VectorStoreFile)
+def vector_store_files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    store_id = _store_id(req, principal)
+    record = vector_stores().store_file(principal, store_id, req.route_params["file_id"])
+    return requests.json_response(public_file(record))
+
+
+@endpoint(bp, "POST", "vector_stores/{vector_store_id}/files/{file_id}", summary="Update a vector store file's "
+          "attributes", tag=TAG, body=StoreFileUpdate, response=VectorStoreFile)
+def vector_store_files_update(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    body = requests.body(req, StoreFileUpdate)
+    store_id = _store_id(req, principal)
+    record = vector_stores().files(store_id).update(
+        principal, req.route_params["file_id"], lambda current: {**current, "attributes": body.attributes or {}})
+    return requests.json_response(public_file(record))
+
+
+@endpoint(bp, "DELETE", "vector_stores/{vector_store_id}/files/{file_id}", summary="Delete a vector store file",
+          tag=TAG, response=DeletedObject)
+def vector_store_files_delete(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    file_id = req.route_params["file_id"]
+    vector_stores().detach(principal, _store_id(req, principal), file_id)
+    return requests.json_response({"id": file_id, "object": "vector_store.file.deleted", "deleted": True})
+
+
+@endpoint(bp, "GET", "vector_stores/{vector_store_id}/files/{file_id}/content",
+          summary="Retrieve a vector store file's parsed chunks", tag=TAG)
+def vector_store_files_content(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    store_id = _store_id(req, principal)
+    record = vector_stores().store_file(principal, store_id, req.route_params["file_id"])
+    segment = vector_stores().segments.read(store_id, record["id"], record["_segment"]) if record["_segment"] else None
+    texts = segment.texts if segment else []
+    return requests.json_response({"object": "vector_store.file_content.page", "has_more": False, "next_page": None,
+                                   "data": [{"type": "text", "text": text} for text in texts]})
+
+
+# ---- file batches -----------------------------------------------------------------------------
+
+def _batch(req: func.HttpRequest, principal: str) -> dict:
+    store_id = _store_id(req, principal)
+    return vector_stores().batches(store_id).get(principal, req.route_params["batch_id"])
+
+
+@endpoint(bp, "POST", "vector_stores/{vector_store_id}/file_batches", summary="Create a vector store file batch",
+          tag=TAG, body=FileBatchCreate, response=VectorStoreFileBatch, durable_client=True)
+async def vector_store_file_batches_create(req: func.HttpRequest, client) -> func.HttpResponse:
+    principal = requests.principal(req)
+    body = requests.body(req, FileBatchCreate)
+    store_id = await asyncio.to_thread(_store_id, req, principal)
+    record = {"id": ids.new_id("vector_store_file_batch"), "object": "vector_store.files_batch",
+              "created_at": services.now(), "vector_store_id": store_id, "cancelled": False}
+    await asyncio.to_thread(vector_stores().batches(store_id).insert, principal, record)
+    param = "file_ids[{index}]" if body.file_ids is not None else "files[{index}].file_id"
+    await attach_and_ingest(client, principal, store_id, body.entries(), record["id"], param)
+    return requests.json_response(await asyncio.to_thread(vector_stores().batch_view, principal, record))
+
+
+@endpoint(bp, "GET", "vector_stores/{vector_store_id}/file_batches/{batch_id}",
+          summary="Retrieve a vector store file batch", tag=TAG, response=VectorStoreFileBatch)
+def vector_store_file_batches_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    return requests.json_response(vector_stores().batch_view(principal, _batch(req, principal)))
+
+
+@endpoint(bp, "POST", "vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+          summary="Cancel a vector store file batch", tag=TAG, response=VectorStoreFileBatch)
+def vector_store_file_batches_cancel(req: func.HttpRequest) -> func.HttpResponse:
+    """Files still in progress end `cancelled`; their ingestion finds that and keeps nothing."""
+    principal = requests.principal(req)
+    batch = _batch(req, principal)
+    store_id = batch["vector_store_id"]
+    batch = vector_stores().batches(store_id).update(principal, batch["id"], lambda current: {**current, "cancelled": True})
+    vector_stores().cancel_batch_files(principal, store_id, batch["id"])
+    return requests.json_response(vector_stores().batch_view(principal, batch))
+
+
+@endpoint(bp, "GET", "vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+          summary="List the files of a vector store file batch", tag=TAG, list_of=VectorStoreFile,
+          query=pagination_params() + (FILTER_PARAM,))
+def vector_store_file_batches_files(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    batch = _batch(req, principal)
+    page = vector_stores().list_files(principal, batch["vector_store_id"], requests.page_request(req, "file"),
+                                      _status_filter(req), batch_id=batch["id"])
+    return requests.json_response(page.wire())

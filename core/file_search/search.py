@@ -1,0 +1,78 @@
+"""Searching vector stores: the one function the HTTP search endpoint and the run engine call.
+
+    search(principal, vector_store_ids, query, max_num_results=20, score_threshold=0.0, filters=None)
+        -> list[Result]   # best first; Result(file_id, file_name, score, content, attributes, vector_store_id)
+
+Raises NotFound for a store the principal does not own and InvalidRequest for an
+expired one. The stores' completed files that pass `filters` are ranked by the
+configured backend (core.file_search.backends: this app's own index by default)
+by BM25 and — when an embeddings model is configured — by vector similarity,
+the two rankings fused by reciprocal rank. With no embeddings model the search
+is keyword-only; `mode()` says which, and the HTTP endpoint reports it in the
+`x-file-search-mode` header.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import openai
+
+from core.file_search import embeddings, ranking
+from core.file_search.backends import backend
+from core.repositories.shared import vector_stores
+
+DEFAULT_MAX_RESULTS = 20
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Result:
+    file_id: str
+    file_name: str
+    score: float
+    content: str
+    attributes: dict
+    vector_store_id: str
+
+
+def mode() -> str:
+    """'hybrid' when an embeddings model is configured, else 'keyword'."""
+    return "hybrid" if embeddings.model() else "keyword"
+
+
+def search(principal: str, vector_store_ids: list[str], query: str, max_num_results: int = DEFAULT_MAX_RESULTS,
+           score_threshold: float = 0.0, filters: dict | None = None) -> list[Result]:
+    now = int(time.time())
+    repository = vector_stores()
+    wanted: dict[str, dict[str, str]] = {}
+    records: dict[tuple[str, str], dict] = {}
+    for store_id in dict.fromkeys(vector_store_ids):
+        repository.use(principal, store_id, now)
+        wanted[store_id] = {}
+        for record in repository.completed_files(principal, store_id):
+            if ranking.matches(filters, record.get("attributes")):
+                wanted[store_id][record["id"]] = record["_segment"]
+                records[(store_id, record["id"])] = record
+    if not records:
+        return []
+    hits = backend(repository.segments).hits(wanted, query, _embed_query(query), max_num_results)
+    results = []
+    for hit in hits:
+        record = records.get((hit.store_id, hit.file_id))
+        if record is None or hit.score < score_threshold:
+            continue
+        results.append(Result(file_id=hit.file_id, file_name=record["_filename"], score=hit.score, content=hit.text,
+                              attributes=record.get("attributes") or {}, vector_store_id=hit.store_id))
+    return results
+
+
+def _embed_query(query: str):
+    try:
+        vectors = embeddings.embed([query])
+    except openai.OpenAIError as error:  # the provider is down: keyword results are better than none
+        logger.warning("query embedding failed (%s); searching by keyword only", error)
+        return None
+    return None if vectors is None else vectors[0]

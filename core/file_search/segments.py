@@ -1,0 +1,98 @@
+"""A file's chunks (texts and embeddings) as one immutable blob: a segment of a vector store's index.
+
+Ingestion writes a new segment under a fresh version name, then points the
+vector store file's record at it; search loads the version the record names.
+A segment is never rewritten in place, so a reader never sees half of one, a
+re-run of a crashed ingestion cannot duplicate chunks (it writes a whole new
+version), and deleting a file removes every version under its prefix.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from azure.core.exceptions import ResourceNotFoundError
+
+from core.store import Store
+
+CONTAINER = "vector-store-chunks"
+
+
+@dataclass(frozen=True)
+class Segment:
+    texts: list[str]
+    vectors: np.ndarray | None  # unit-length float32 rows, one per text; None without embeddings
+
+    @property
+    def size_bytes(self) -> int:
+        """What the file uses in the store (its usage_bytes): chunk text plus vectors."""
+        vector_bytes = self.vectors.nbytes if self.vectors is not None else 0
+        return sum(len(text.encode("utf-8")) for text in self.texts) + vector_bytes
+
+
+def encode(segment: Segment) -> bytes:
+    buffer = io.BytesIO()
+    texts = np.frombuffer(json.dumps(segment.texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    arrays = {"texts": texts}
+    if segment.vectors is not None:
+        arrays["vectors"] = segment.vectors.astype(np.float32)
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def decode(data: bytes) -> Segment:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        texts = json.loads(arrays["texts"].tobytes().decode("utf-8"))
+        vectors = arrays["vectors"] if "vectors" in arrays.files else None
+    return Segment(texts, vectors)
+
+
+def _prefix(vector_store_id: str, file_id: str) -> str:
+    return f"{vector_store_id}/{file_id}/"
+
+
+class SegmentStore:
+    def __init__(self, store: Store):
+        self._store = store
+
+    @property
+    def _container(self):
+        return self._store.container(CONTAINER)
+
+    def write(self, vector_store_id: str, file_id: str, segment: Segment) -> str:
+        """Store a new version of the file's segment; returns the version."""
+        version = uuid.uuid4().hex
+        self._container.upload_blob(_prefix(vector_store_id, file_id) + version, encode(segment), overwrite=False)
+        return version
+
+    def read(self, vector_store_id: str, file_id: str, version: str) -> Segment | None:
+        try:
+            return decode(self._container.download_blob(_prefix(vector_store_id, file_id) + version).readall())
+        except ResourceNotFoundError:
+            return None
+
+    def delete(self, vector_store_id: str, file_id: str, keep: str | None = None) -> None:
+        """Remove the file's segments (all versions but `keep`)."""
+        self._delete_prefix(_prefix(vector_store_id, file_id), keep)
+
+    def delete_version(self, vector_store_id: str, file_id: str, version: str) -> None:
+        try:
+            self._container.delete_blob(_prefix(vector_store_id, file_id) + version)
+        except ResourceNotFoundError:
+            pass
+
+    def delete_store(self, vector_store_id: str) -> None:
+        self._delete_prefix(f"{vector_store_id}/", None)
+
+    def _delete_prefix(self, prefix: str, keep: str | None) -> None:
+        container = self._container
+        for blob in container.list_blobs(name_starts_with=prefix):
+            if keep is None or not blob.name.endswith("/" + keep):
+                try:
+                    container.delete_blob(blob.name)
+                except ResourceNotFoundError:
+                    pass

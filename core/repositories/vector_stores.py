@@ -1,0 +1,180 @@
+"""Vector stores, their files and file batches, in the owner's partition of one table.
+
+A store is an owned record (kind `vs`); its files and batches are owned records
+of kinds derived from the store's id, so a store's files list as one range
+scan. Counts (`file_counts`, `usage_bytes`) and the statuses that follow from
+them are computed from the files' status columns when a store or batch is
+read — never kept as counters that a crash between two writes could skew.
+A store file's id is its file's id; attaching a file again re-ingests it.
+"""
+
+from __future__ import annotations
+
+from azure.data.tables import TableTransactionError
+
+from core import ids
+from core.errors import InvalidRequest, NotFound
+from core.file_search.backends import backend
+from core.file_search.segments import SegmentStore
+from core.pagination import Page, PageRequest
+from core.repositories.owned import OwnedRecords, scan_columns
+from core.store import Store
+from core.wire.vector_stores import FileCounts, expires_at
+
+TABLE = "vectorstores"
+# last_active_at is written at most this often, so searches do not all write the store record.
+ACTIVE_RESOLUTION_SECONDS = 60
+MAX_SEARCHED_FILES = 10_000
+STATUSES = ("in_progress", "completed", "failed", "cancelled")
+
+
+def _file_columns(record: dict) -> dict:
+    return {"status": record["status"], "usage_bytes": record["usage_bytes"], "batch_id": record.get("_batch_id") or ""}
+
+
+def counts(rows: list[dict], batch_id: str | None = None) -> tuple[dict, int]:
+    """file_counts and usage_bytes of store-file rows (those of one batch when `batch_id`)."""
+    tally = {status: 0 for status in STATUSES}
+    usage = 0
+    for row in rows:
+        if batch_id is not None and row.get("batch_id") != batch_id:
+            continue
+        tally[row["status"]] = tally.get(row["status"], 0) + 1
+        usage += int(row.get("usage_bytes") or 0)
+    return FileCounts(**tally, total=sum(tally.values())).model_dump(), usage
+
+
+def store_status(record: dict, file_counts: dict, now: int) -> str:
+    deadline = expires_at(record.get("expires_after"), record["last_active_at"])
+    if deadline is not None and now >= deadline:
+        return "expired"
+    return "in_progress" if file_counts["in_progress"] else "completed"
+
+
+def batch_status(record: dict, file_counts: dict) -> str:
+    if record.get("cancelled"):
+        return "cancelled"
+    return "in_progress" if file_counts["in_progress"] else "completed"
+
+
+def public_file(record: dict) -> dict:
+    """A record without its private (`_`-prefixed) keys: a store file's, or a store's."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
+class VectorStoreRepository:
+    def __init__(self, store: Store):
+        self._store = store
+        self.stores = OwnedRecords(store, TABLE, "vs", "vector_store")
+        self.segments = SegmentStore(store)
+
+    def files(self, store_id: str) -> OwnedRecords:
+        return OwnedRecords(self._store, TABLE, f"f{ids.body(store_id)}", "file", columns=_file_columns)
+
+    def batches(self, store_id: str) -> OwnedRecords:
+        return OwnedRecords(self._store, TABLE, f"b{ids.body(store_id)}", "vector_store_file_batch")
+
+    # ---- stores -----------------------------------------------------------------------------
+
+    def load_store(self, principal: str, store_id: str) -> dict:
+        return self.stores.get(principal, store_id)
+
+    def view(self, principal: str, record: dict, now: int) -> dict:
+        """The vector_store object: the record plus counts, usage, status and expiry."""
+        file_counts, usage = counts(self.file_rows(principal, record["id"]))
+        return {**public_file(record), "usage_bytes": usage, "file_counts": file_counts,
+                "status": store_status(record, file_counts, now),
+                "expires_at": expires_at(record.get("expires_after"), record["last_active_at"])}
+
+    def ingesting(self, principal: str, store_id: str) -> int:
+        """How many of the store's files are still being ingested."""
+        return counts(self.file_rows(principal, store_id))[0]["in_progress"]
+
+    def file_rows(self, principal: str, store_id: str) -> list[dict]:
+        return scan_columns(self.files(store_id), principal, ["status", "usage_bytes", "batch_id"])
+
+    def use(self, principal: str, store_id: str, now: int) -> dict:
+        """The store, about to be searched: refused if expired, else its use recorded (last_active_at,
+        which its expiry counts from)."""
+        record = self.stores.get(principal, store_id)
+        if store_status(record, {"in_progress": 0}, now) == "expired":
+            raise InvalidRequest(f"Vector store {store_id} is expired; it can no longer be searched.",
+                                 param="vector_store_ids", code="vector_store_expired")
+        if now - record["last_active_at"] < ACTIVE_RESOLUTION_SECONDS:
+            return record
+        return self.stores.update(principal, store_id, lambda current: {**current, "last_active_at": now})
+
+    def delete_store(self, principal: str, store_id: str) -> None:
+        """The store record first (so it is gone at once), then its files, batches and chunks."""
+        self.stores.delete(principal, store_id)
+        for records in (self.files(store_id), self.batches(store_id)):
+            records.delete_all(principal)
+        self.segments.delete_store(store_id)
+        backend(self.segments).remove_store(store_id)
+
+    # ---- store files ------------------------------------------------------------------------
+
+    def attach(self, principal: str, record: dict) -> dict:
+        """Insert the store-file record, or replace an existing one (the file is ingested again)."""
+        files = self.files(record["vector_store_id"])
+        try:
+            files.load(principal, record["id"])
+        except NotFound:
+            try:
+                return files.insert(principal, record)
+            except TableTransactionError as error:
+                if error.status_code != 409:  # anything but "attached concurrently" is a real failure
+                    raise
+        return files.update(principal, record["id"], lambda current: record)
+
+    def store_file(self, principal: str, store_id: str, file_id: str) -> dict:
+        return self.files(store_id).get(principal, file_id)
+
+    def list_files(self, principal: str, store_id: str, request: PageRequest, status: str | None = None,
+                   batch_id: str | None = None) -> Page:
+        clauses, parameters = [], {}
+        if status:
+            clauses.append("status eq @status")
+            parameters["status"] = status
+        if batch_id:
+            clauses.append("batch_id eq @batch")
+            parameters["batch"] = batch_id
+        page = self.files(store_id).list(principal, request, " and ".join(clauses) or None, parameters)
+        return Page([public_file(record) for record in page.data], page.has_more)
+
+    def detach(self, principal: str, store_id: str, file_id: str) -> None:
+        """Remove the file from the store and its chunks from the index."""
+        self.files(store_id).delete(principal, file_id)
+        self.segments.delete(store_id, file_id)
+        backend(self.segments).remove(store_id, file_id)
+
+    def detach_everywhere(self, principal: str, file_id: str) -> None:
+        """Remove a deleted file from every store of the principal (as OpenAI does on file delete)."""
+        for row in scan_columns(self.stores, principal, []):
+            try:
+                self.detach(principal, row["id"], file_id)
+            except NotFound:
+                continue
+
+    def completed_files(self, principal: str, store_id: str) -> list[dict]:
+        """Every completed file's record (segment version, name, attributes): what search reads."""
+        request = PageRequest(limit=MAX_SEARCHED_FILES, order="asc")
+        return self.files(store_id).list(principal, request, "status eq @status", {"status": "completed"}).data
+
+    # ---- batches ----------------------------------------------------------------------------
+
+    def cancel_batch_files(self, principal: str, store_id: str, batch_id: str) -> None:
+        """Every file of the batch still in progress becomes `cancelled`."""
+        files = self.files(store_id)
+        for row in self.file_rows(principal, store_id):
+            if row.get("batch_id") == batch_id and row["status"] == "in_progress":
+                try:
+                    files.update(principal, row["id"], lambda current: {**current, "status": "cancelled"}
+                                 if current["status"] == "in_progress" else current)
+                except NotFound:
+                    pass
+
+    def batch_view(self, principal: str, record: dict) -> dict:
+        file_counts, _ = counts(self.file_rows(principal, record["vector_store_id"]), record["id"])
+        public = {key: value for key, value in record.items() if key != "cancelled"}
+        return {**public, "file_counts": file_counts, "status": batch_status(record, file_counts)}
