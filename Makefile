@@ -5,11 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 7071
 
-.PHONY: run test install bench clean sandbox-isolation
+.PHONY: run test install bench clean sandbox-isolation browser
 
 # Installs only what is missing: the venv is updated when a requirements file changes,
 # node_modules when package.json changes.
-install: $(VENV)/.installed node_modules/.installed sandbox-isolation
+install: $(VENV)/.installed node_modules/.installed sandbox-isolation browser
 
 $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,19 @@ sandbox-isolation:
 	  { $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap; }; }; } \
 	  || echo "note: bubblewrap not installed; code_interpreter's local sandbox runs without isolation"
 
+# The playground's browser tests drive Debian's headless Chromium through its chromedriver (selenium);
+# without them those tests skip and say why.
+browser:
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { command -v apt-get >/dev/null && SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo) && \
+	  { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }; }; } \
+	  || echo "note: chromium not installed; the playground's browser tests will skip"
+
 run: install
 	$(PY) -m devhost.launcher --port $(PORT)
 
+# node's test runner first (the playground's pure JS modules), then pytest, whose summary ends the output.
 test: install
+	node --test tests/playground/
 	$(PY) -m pytest
 
 bench: install

@@ -8,7 +8,7 @@ than with `endpoint` and stays out of the OpenAPI document.
 
 Where it lives: the route is `playground/{*path}` relative to host.json's
 routePrefix, i.e. `/playground/` when the prefix is empty (the page finds the
-API at `<root>/v1` either way; see playground_url).
+API at `<root>/v1` either way); devhost/launcher.py prints the URL at start-up.
 """
 
 from __future__ import annotations
@@ -62,12 +62,6 @@ class Answer:
     body: bytes = b""
 
 
-def playground_url(root_url: str, route_prefix: str) -> str:
-    """Where the page is served, for a host serving routes under `route_prefix` ('' or e.g. 'v1')."""
-    prefix = route_prefix.strip("/")
-    return f"{root_url.rstrip('/')}/{prefix + '/' if prefix else ''}playground/"
-
-
 def asset_name(path: str) -> str | None:
     """The file under playground/ a request path names, or None when it names none we serve.
 
@@ -77,7 +71,7 @@ def asset_name(path: str) -> str | None:
     path = path.strip("/") or "index.html"
     if "\\" in path or "\x00" in path:
         return None
-    parts = PurePosixPath(path).parts
+    parts = path.split("/")
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
         return None
     if PurePosixPath(path).suffix.lower() not in CONTENT_TYPES:

@@ -9,6 +9,7 @@ model is started and announced as an offline stand-in that echoes and cannot rea
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,13 @@ from devhost.local_settings import load_local_settings
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_PORTS = (10000, 10001, 10002)
 SCRIPTED_MODEL_PORT = 8089
+
+
+def playground_url(root_url: str, host_json: Path) -> str:
+    """Where a host at `root_url` serves the playground (api/playground.py), under host.json's routePrefix."""
+    http = json.loads(host_json.read_text(encoding="utf-8")).get("extensions", {}).get("http", {})
+    prefix = http.get("routePrefix", "api").strip("/")  # the Functions host's default prefix is 'api'
+    return f"{root_url.rstrip('/')}/{prefix + '/' if prefix else ''}playground/"
 
 
 def listening(port: int) -> bool:
@@ -83,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         children.append(devhost)
         wait_until_listening(args.port, devhost, "devhost")
         print(f"\nAssistants API: http://127.0.0.1:{args.port}/v1  —  "
-              f"OpenAI(base_url=\"http://127.0.0.1:{args.port}/v1\", api_key=\"local\")\nCtrl-C stops everything.\n")
+              f"OpenAI(base_url=\"http://127.0.0.1:{args.port}/v1\", api_key=\"local\")\n"
+              f"Playground: {playground_url(f'http://127.0.0.1:{args.port}', ROOT / 'host.json')}\n"
+              "Ctrl-C stops everything.\n")
         return devhost.wait()
     except KeyboardInterrupt:
         return 0

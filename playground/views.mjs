@@ -75,11 +75,11 @@ export function messageView(message, files) {
     }
   }
   const attached = (message.attachments || []).map((attachment) =>
-    h("li", {}, files.link(attachment.file_id, attachment.file_id, `📎 ${attachment.file_id}`)));
+    h("li", {}, files.link(attachment.file_id, attachment.file_id, attachment.file_id)));
   for (const [index, attachment] of (message.attachments || []).entries()) {
     files.name(attachment.file_id).then((name) => {
       const link = attached[index].firstChild;
-      link.textContent = `📎 ${name}`;
+      link.textContent = name;
       link.download = name;
     }, () => {});
   }
