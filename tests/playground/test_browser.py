@@ -185,7 +185,8 @@ def test_code_interpreter_with_a_csv_answer_chart_and_download(page, scripted, c
 def test_phone_width_has_no_sideways_scroll_and_every_field_is_labelled(page):
     page.driver.set_window_size(*PHONE)
     page.until(lambda d: d.execute_script("return window.innerWidth") <= PHONE[0])
-    overflow = page.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    overflow = page.driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     unlabelled = page.driver.execute_script("""
         return [...document.querySelectorAll('input, select, textarea')]
           .filter(e => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label')).map(e => e.id);""")
