@@ -97,7 +97,7 @@ export class Api {
    * (it cancels nothing: the Stop button cancels the run through the API).
    */
   async followRun(path, body, onState, signal) {
-    let state = emptyState();
+    let state = { ...emptyState(), transport: this.streams ? "streamed" : "polled" };
     const update = (next) => {
       state = next;
       onState(state);
@@ -114,12 +114,13 @@ export class Api {
         return this.pollRun(state, update, signal); // the stream ended early: finish by polling
       }
       if (response.ok) {
-        update(applySnapshot(state, { run: await response.json() })); // a server that ignores `stream`
+        update(applySnapshot({ ...state, transport: "polled" }, { run: await response.json() })); // it ignored `stream`
         return this.pollRun(state, update, signal);
       }
       const error = await errorOf(response);
       if (!refusesStreaming(response.status, error.envelope)) throw error;
       this.streams = false;
+      state = { ...state, transport: "polled" };
     }
     update(applySnapshot(state, { run: await this.request("POST", path, { json: body, signal }) }));
     return this.pollRun(state, update, signal);

@@ -282,7 +282,7 @@ export class Chat {
 
   renderTimeline() {
     const t = now();
-    $("run-summary").replaceChildren(runSummary(this.runState.run, t));
+    $("run-summary").replaceChildren(runSummary(this.runState.run, t, this.runState.transport));
     renderKeyed($("steps"), this.runState.steps, (step) => stepSignature(step) + (endedAt(step) == null ? Math.floor(t) : ""),
       (step) => stepView(step, this.files, t));
   }

@@ -10,7 +10,7 @@ export const TERMINAL = ["completed", "failed", "cancelled", "expired", "incompl
 const ACCUMULATING = new Set(["value", "input", "arguments", "logs"]);
 
 export function emptyState() {
-  return { run: null, steps: [], messages: [], error: null, done: false };
+  return { run: null, steps: [], messages: [], error: null, done: false, transport: null };
 }
 
 /** Whether the run is still moving without the user (as opposed to finished or waiting for tool outputs). */

@@ -144,7 +144,7 @@ export function stepSignature(step) {
 }
 
 /** The run at the top of the timeline: status, model, timing and token usage. */
-export function runSummary(run, nowSeconds) {
+export function runSummary(run, nowSeconds, transport) {
   if (!run) return h("p", { className: "hint" }, "No run yet: send a message.");
   const took = duration(run.started_at ?? run.created_at, endedAt(run), nowSeconds);
   return h("dl", {},
@@ -152,7 +152,9 @@ export function runSummary(run, nowSeconds) {
     h("dt", {}, "Run"), h("dd", { className: "mono" }, run.id),
     h("dt", {}, "Model"), h("dd", {}, run.model || ""),
     took ? [h("dt", {}, "Time"), h("dd", {}, took)] : null,
-    run.usage ? [h("dt", {}, "Tokens"), h("dd", { className: "usage" }, usageLine(run.usage))] : null);
+    run.usage ? [h("dt", {}, "Tokens"), h("dd", { className: "usage" }, usageLine(run.usage))] : null,
+    transport ? [h("dt", {}, "Updates"), h("dd", { id: "run-transport" },
+      transport === "streamed" ? "streamed (server-sent events)" : "polled (this server does not stream)")] : null);
 }
 
 /** A field for each pending function call, labelled with its name and arguments. */

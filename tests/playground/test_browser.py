@@ -147,7 +147,7 @@ def marker() -> str:
     return "tok" + uuid.uuid4().hex[:10]
 
 
-def test_code_interpreter_with_a_csv_answer_chart_and_download(page, scripted, client, tmp_path):
+def test_code_interpreter_with_a_csv_answer_chart_and_download(page, scripted, client, tmp_path, server_streams):
     tok = marker()
     page.create_assistant(f"Sales analyst {tok}", code=True)
     page.new_thread()
@@ -169,6 +169,8 @@ def test_code_interpreter_with_a_csv_answer_chart_and_download(page, scripted, c
     page.until(lambda d: page.image_loaded(".message.assistant img.inline-image"), "the chart in the answer")
     assert "sales.csv" in page.text_of(".message.user .chips")
     assert "tokens" in page.text_of("#run-summary")
+    # Streamed when the server streams; polled (after its 400 for `stream: true`) when it does not.
+    assert page.text_of("#run-transport").startswith("streamed" if server_streams else "polled")
     link = page.css(".message.assistant a.download")
     assert link.text == "totals.csv" and link.get_attribute("download") == "totals.csv"
     link.click()
@@ -194,7 +196,7 @@ def test_phone_width_has_no_sideways_scroll_and_every_field_is_labelled(page):
     assert overflow <= 1 and unlabelled == []
 
 
-def test_a_function_call_is_answered_through_the_page(page, scripted):
+def test_a_function_call_is_answered_through_the_page(page, scripted, server_streams):
     tok = marker()
     page.create_assistant(f"Weather {tok}", functions=WEATHER)
     page.new_thread()
@@ -214,6 +216,7 @@ def test_a_function_call_is_answered_through_the_page(page, scripted):
     page.wait_text(".message.assistant", f"It is sunny in Oslo {tok}")
     page.run_ended("completed")
     page.wait_text(".step .output", "21C and sunny")
+    assert page.text_of("#run-transport").startswith("streamed" if server_streams else "polled")
     assert '"city": "Oslo"' in page.text_of(".step .arguments")
     tool_message = [m for m in scripted.client.requests()[-1]["messages"] if m["role"] == "tool"]
     assert tool_message[0]["content"] == "21C and sunny"
