@@ -37,7 +37,8 @@ export class Chat {
       event.preventDefault();
       this.submitOutputs();
     });
-    $("run-select").addEventListener("change", () => this.showRun($("run-select").value));
+    $("run-select").addEventListener("change", () => this.showRun($("run-select").value)
+      .catch((error) => this.notify(`Could not show the run: ${error.message}`)));
     setInterval(() => isLive(this.runState) && this.runState.run && this.renderTimeline(), 1000);
   }
 
@@ -81,6 +82,10 @@ export class Chat {
       ]);
       this.threadId = threadId;
       this.messages = messages.data;
+      const used = this.recent.find((thread) => thread.id === threadId)?.assistantId;
+      if (used && used !== this.assistants.current?.id && this.assistants.list.some((a) => a.id === used)) {
+        this.assistants.select(used); // the assistant this thread was talking to
+      }
       this.runState = emptyState();
       this.showRunError("");
       this.renderRunChoices(runs.data);

@@ -82,9 +82,9 @@ export function describeHttpError(status, envelope, retryAfterSeconds) {
 }
 
 const RUN_ERROR_WORDS = {
-  rate_limit_exceeded: "The model kept rate limiting the run, and it gave up after waiting and retrying",
-  server_error: "The model service failed, and the run gave up after retrying",
-  invalid_prompt: "The model refused the prompt",
+  rate_limit_exceeded: "The run failed: the model stayed rate limited although the service waited and retried",
+  server_error: "The run failed because the model service returned an error",
+  invalid_prompt: "The run failed: the model refused the prompt",
 };
 
 /** Why a run ended without a normal answer, in words; null for a completed (or still running) run. */

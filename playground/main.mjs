@@ -15,6 +15,7 @@ function notify(text, kind = "error") {
   notice.className = `notice ${kind}`;
   notice.setAttribute("role", kind === "error" ? "alert" : "status");
   notice.hidden = !text;
+  if (kind === "info") setTimeout(() => notice.textContent === text && (notice.hidden = true), 5000);
 }
 
 const api = new Api(apiBase(window.location), () => sessionStorage.getItem(KEY) || "");

@@ -59,8 +59,8 @@ test("HTTP errors in words", () => {
 test("how runs ended, in words", () => {
   assert.equal(describeRunEnd({ status: "completed" }), null);
   assert.equal(describeRunEnd({ status: "failed", last_error: { code: "server_error", message: "boom" } }),
-    "The model service failed, and the run gave up after retrying: boom");
-  assert.match(describeRunEnd({ status: "failed", last_error: { code: "rate_limit_exceeded", message: "429" } }), /kept rate limiting/);
+    "The run failed because the model service returned an error: boom");
+  assert.match(describeRunEnd({ status: "failed", last_error: { code: "rate_limit_exceeded", message: "429" } }), /stayed rate limited/);
   assert.match(describeRunEnd({ status: "expired", expires_at: 1700000000 }), /^The run expired: nobody submitted the tool outputs/);
   assert.equal(describeRunEnd({ status: "cancelled" }), "Stopped: the run was cancelled.");
   assert.equal(describeRunEnd({ status: "incomplete", incomplete_details: { reason: "max_completion_tokens" } }),

@@ -1,7 +1,9 @@
 """The playground in a real browser: headless Chromium (Debian's, driven through its chromedriver by selenium)
 against devhost with the scripted model, doing what a person does: create an assistant, upload a CSV, ask,
 read the answer, the code step, the chart and a download; answer a function call; stop a run; read why a
-run failed. Screenshots of the main views are saved under .artifacts/playground/ (not committed).
+run failed; keep threads in the browser. Screenshots of the main views are saved under
+.artifacts/playground/ (not committed): 1 and 5 the code-interpreter answer at laptop and phone width,
+2 a pending function call, 3 its answered run, 4 a failed run's message, 6 the recent threads.
 
 Selenium rather than playwright-core: the test stays in pytest with the suite's fixtures (devhost, the
 scripted model, SDK clients to cross-check), in one language, and Debian's chromium-driver matches its
@@ -249,7 +251,7 @@ def test_a_failed_run_says_why(page, scripted):
     page.send(f"Break, please {tok}")
 
     page.run_ended("failed")
-    page.wait_text("#run-error", "The model service failed")
+    page.wait_text("#run-error", "The run failed because the model service returned an error")
     assert "Unsupported value for this model" in page.text_of("#run-error")
     assert page.css("#run-error").get_attribute("role") == "alert"
     page.screenshot("4-failed-run.png")
@@ -274,6 +276,8 @@ def test_threads_are_remembered_switched_and_deleted(page, scripted, client):
     older.click()
     page.wait_text(".message.user", f"question {first}")
     assert second not in page.text_of("#messages")
+    page.driver.execute_script("document.getElementById('assistant-details').open = false")
+    page.screenshot("6-threads.png")
 
     thread_id = page.driver.execute_script(
         "return JSON.parse(localStorage.getItem('playground.threads')).find(t => t.title.includes(arguments[0])).id", first)
