@@ -94,10 +94,11 @@ export class Api {
   /**
    * Start a run (POST `path` with `body`) and follow it until it ends or waits for tool outputs, calling
    * onState(state) on every change. Streams when the server does; polls otherwise. `signal` stops following
-   * (it cancels nothing: the Stop button cancels the run through the API).
+   * (it cancels nothing: the Stop button cancels the run through the API). `initial` is what is known of the
+   * run already (a submit_tool_outputs continues a run whose earlier steps stay in view).
    */
-  async followRun(path, body, onState, signal) {
-    let state = { ...emptyState(), transport: this.streams ? "streamed" : "polled" };
+  async followRun(path, body, onState, signal, initial = emptyState()) {
+    let state = { ...initial, done: false, error: null, transport: this.streams ? "streamed" : "polled" };
     const update = (next) => {
       state = next;
       onState(state);

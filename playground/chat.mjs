@@ -18,6 +18,7 @@ export class Chat {
     this.messages = [];
     this.runState = emptyState();
     this.following = null; // AbortController of the run being followed
+    this.followedRun = null; // the run it follows, once the server has named it
     this.stopWanted = false;
     this.attachments = [];
     $("composer").addEventListener("submit", (event) => {
@@ -188,14 +189,21 @@ export class Chat {
       tool_call_id: area.dataset.callId, output: area.value }));
     $("action-form").hidden = true;
     await this.follow((update, signal) => this.api.followRun(
-      `/threads/${run.thread_id}/runs/${run.id}/submit_tool_outputs`, { tool_outputs: outputs }, update, signal));
+      `/threads/${run.thread_id}/runs/${run.id}/submit_tool_outputs`, { tool_outputs: outputs }, update, signal,
+      this.runState));
   }
 
+  /** Stop: cancel the followed run (as soon as it is known), or a run waiting for tool outputs. */
   async stop() {
-    this.stopWanted = true;
     $("run-status").textContent = "Stopping…";
     const run = this.runState.run;
-    if (run && isLive(this.runState)) await this.cancel(run);
+    if (!this.following && run && run.status === "requires_action") {
+      await this.cancel(run);
+      await this.follow((update, signal) => this.api.pollRun(this.runState, update, signal));
+      return;
+    }
+    this.stopWanted = true;
+    if (this.followedRun && isLive(this.runState)) await this.cancel(this.followedRun);
   }
 
   async cancel(run) {
@@ -211,16 +219,17 @@ export class Chat {
   async follow(drive) {
     const controller = new AbortController();
     this.following = controller;
+    this.followedRun = null;
     this.stopWanted = false;
     this.busy(true);
     $("run-error").hidden = true;
     const update = (state) => {
       if (controller.signal.aborted) return;
-      const firstSight = state.run && !this.runState.run;
       this.runState = state;
+      this.followedRun = state.run;
       for (const message of state.messages) this.upsertMessage(message);
       this.renderAll();
-      if (firstSight && this.stopWanted) this.cancel(state.run);
+      if (this.stopWanted && state.run && isLive(state)) this.cancel(state.run); // Stop came before the run
     };
     try {
       await drive(update, controller.signal);
@@ -254,7 +263,6 @@ export class Chat {
 
   busy(on) {
     $("send").disabled = on;
-    $("stop").disabled = !on;
     if (!on) $("run-status").textContent = this.runState.run ? `Run ${this.runState.run.status}.` : "";
   }
 
@@ -269,6 +277,7 @@ export class Chat {
     this.renderTimeline();
     const run = this.runState.run;
     const calls = pendingCalls(run);
+    $("stop").disabled = !this.following && !calls.length; // a run waiting for tool outputs can be stopped too
     const form = $("action-form");
     if (calls.length && !this.following) {
       if (form.hidden || form.dataset.runId !== `${run.id}:${calls.map((c) => c.id).join()}`) {

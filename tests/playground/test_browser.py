@@ -242,6 +242,21 @@ def test_stop_cancels_the_run(page, scripted):
     assert not page.css("#stop").is_enabled()
 
 
+def test_stop_also_cancels_a_run_waiting_for_function_outputs(page, scripted):
+    tok = marker()
+    page.create_assistant(f"Waiting {tok}", functions=WEATHER)
+    page.new_thread()
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Lima"}}], match=tok))
+
+    page.send(f"Weather in Lima? {tok}")
+    page.until(lambda d: page.css("#action-form").is_displayed(), "the pending call form")
+    page.css("#stop").click()
+
+    page.run_ended("cancelled")
+    assert not page.css("#action-form").is_displayed()
+    page.wait_text("#run-error", "Stopped: the run was cancelled.")
+
+
 def test_a_failed_run_says_why(page, scripted):
     tok = marker()
     page.create_assistant(f"Fragile {tok}")
