@@ -125,8 +125,11 @@ class Page:
         self.css("#prompt").send_keys(Keys.ENTER)
 
     def run_ended(self, status: str) -> None:
-        self.until(lambda d: self.text_of("#run-badge") == status and self.css("#send").is_enabled(),
-                   f"run {status}, badge says {self.text_of('#run-badge')!r}")
+        try:
+            self.until(lambda d: self.text_of("#run-badge") == status and self.css("#send").is_enabled())
+        except Exception:
+            raise AssertionError(f"run {status} expected; badge says {self.text_of('#run-badge')!r}, the page says "
+                                 f"{self.text_of('#notice')!r} {self.text_of('#run-error')!r}") from None
 
     def image_loaded(self, selector: str) -> bool:
         return self.driver.execute_script(
