@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 7071
+HOST ?= 127.0.0.1
 
-.PHONY: run test install bench clean sandbox-isolation browser
+.PHONY: run test install bench clean sandbox-isolation browser key keys revoke-key fuzz
 
 # Installs only what is missing: the venv is updated when a requirements file changes,
 # node_modules when package.json changes.
@@ -34,13 +35,29 @@ browser:
 	  { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }; }; } \
 	  || echo "note: chromium not installed; the playground's browser tests will skip"
 
+# On loopback (the default) no key is needed; HOST=0.0.0.0 (any other address) requires keys.
 run: install
-	$(PY) -m devhost.launcher --port $(PORT)
+	$(PY) -m devhost.launcher --host $(HOST) --port $(PORT)
+
+# API keys (core/api_keys.py), in the storage of local.settings.json / the environment:
+#   make key PRINCIPAL=alice NAME="alice's laptop"   make keys   make revoke-key ID=<id from make keys>
+key: install
+	$(PY) -m core.api_keys create --principal "$(PRINCIPAL)" --name "$(NAME)"
+
+keys: install
+	$(PY) -m core.api_keys list
+
+revoke-key: install
+	$(PY) -m core.api_keys revoke "$(ID)"
 
 # node's test runner first (the playground's pure JS modules), then pytest, whose summary ends the output.
 test: install
 	node --test tests/playground/
 	$(PY) -m pytest
+
+# Hostile input: schemathesis, all phases incl. stateful, >= 2,000 requests, fails on any 5xx (~2 min).
+fuzz: install
+	$(PY) -m tests.fuzz.hostile --max-examples 10 --min-requests 2000
 
 bench: install
 	$(PY) -m bench

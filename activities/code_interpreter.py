@@ -15,9 +15,10 @@ import json
 import re
 import time
 
+from core import filenames
 from core.errors import NotFound
 from core.repositories import shared
-from tools.code_interpreter import DATA_DIR, Execution, SandboxFile, safe_name, sandbox_from_settings
+from tools.code_interpreter import DATA_DIR, Execution, InputFile, InputUnavailable, SandboxFile, sandbox_from_settings
 
 TOOL_NAME = "code_interpreter"
 OUTPUT_PURPOSE = "assistants_output"
@@ -50,7 +51,7 @@ def input_files(principal: str, run: dict, thread: dict, messages: list[dict]) -
             record = shared.files().get(principal, file_id)
         except NotFound:
             continue  # deleted since it was attached: the model is simply not offered it
-        name = safe_name(record["filename"])
+        name = filenames.sanitize(record["filename"], default="file")
         if name in names:
             name = f"{file_id}-{name}"
         names.add(name)
@@ -91,10 +92,7 @@ def step_call(call_id: str, arguments: str) -> dict:
 
 def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dict:
     """Run the code in the thread's session; store what it produced as files. Returns the step's record of it."""
-    inputs = []
-    for entry in files:
-        _, chunks = shared.files().content(principal, entry["file_id"])
-        inputs.append(SandboxFile(entry["name"], b"".join(chunks)))
+    inputs = [_streamed(principal, entry["file_id"], entry["name"]) for entry in files]
     result = sandbox_from_settings().execute(thread_id, code, inputs)
     produced, outputs = [], []
     if result.logs or result.error:
@@ -106,6 +104,19 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
     for created in result.files:
         produced.append({"kind": "file", "name": created.name, "file_id": _store(principal, created)})
     return {"outputs": outputs, "model_output": _model_text(result, produced), "produced": produced}
+
+
+def _streamed(principal: str, file_id: str, name: str) -> InputFile:
+    """An input the sandbox downloads only if its session lacks it, chunk by chunk from Blob storage."""
+
+    def open_stream():
+        try:
+            record, chunks = shared.files().content(principal, file_id)
+        except NotFound:
+            raise InputUnavailable(f"file {file_id} was deleted") from None
+        return record["bytes"], chunks
+
+    return InputFile(name, file_id, open_stream)
 
 
 def _store(principal: str, produced: SandboxFile) -> str:

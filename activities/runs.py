@@ -16,13 +16,15 @@ import azure.durable_functions as df
 import openai
 
 from activities import code_interpreter
-from core import chat_turns, ids, run_machine, tokens
+from core import chat_turns, run_machine, tokens
 from core.errors import ApiError
 from core.model_client import chat_client
 from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
 from core.run_bookkeeping import RunBookkeeping, TurnOutcome, Usage
+from core.run_events import payloads
+from core.run_events.turn import Superseded, TurnOutput, stream_completion, unfinished_message_events
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from tools import registry
 
@@ -58,8 +60,8 @@ def _history(run: dict, count: tokens.Counter) -> list[dict]:
 
 def _server_tools(books: RunBookkeeping) -> dict[str, dict]:
     """The opted-in server tools this deployment runs, as the model is offered them."""
-    return {name: registry.chat_function(tool) for name in books.server_tools
-            if (tool := registry.server_tool(name)) is not None}
+    return {name: registry.chat_tool_definition(name)["function"] for name in books.server_tools
+            if registry.server_tool(name) is not None}
 
 
 @bp.activity_trigger(input_name="request")
@@ -98,17 +100,28 @@ def run_model_turn(request: dict) -> dict:
     except PromptTooLarge:
         records = chat_turns.TurnRecords(TurnOutcome(kind="incomplete", reason="max_prompt_tokens"))
         return _record_turn(turn, records, None, code_files)
-    try:
-        completion = chat_client().chat.completions.create(**chat_turns.completion_request(run, prompt.messages, tools))
-    except openai.APIError as error:
-        return chat_turns.fault_outcome(error).model_dump()
-    answer = chat_turns.answer_of(completion)
     route = _router(run, frozenset(server_tools))
+    output = TurnOutput(runs().events, run, str(turn.turn), lambda name: route(name) == "code",
+                        code_interpreter.code_of, images=[item["file_id"] for item in produced if item["kind"] == "image"])
+    output.start()  # claims the turn in the event log while the model thinks
+    try:
+        try:
+            completion = stream_completion(chat_client(), chat_turns.completion_request(run, prompt.messages, tools),
+                                           output.text, output.tool)
+        except openai.APIError as error:
+            output.finish()
+            return chat_turns.fault_outcome(error).model_dump()
+        output.finish()
+    except Superseded:  # the run ended meanwhile and closed what this turn had shown
+        return CANCELLED.model_dump()
+    answer = chat_turns.answer_of(completion)
+    claim = output.claim
     records = chat_turns.records_for_answer(
-        run, answer, route, chat_turns.TurnIds(ids.new_id("step"), ids.new_id("message"), now()),
-        code_call=code_interpreter.step_call,
+        run, answer, route, chat_turns.TurnIds(claim["message_id"], claim["message_step_id"], claim["tool_step_id"],
+                                               now()),
+        code_call=code_interpreter.step_call, text_shown=output.message_open,
         message_content=lambda text: code_interpreter.message_content(text, produced))
-    return _record_turn(turn, records, answer.usage, code_files)
+    return _record_turn(turn, records, answer.usage, code_files, output)
 
 
 def _router(run: dict, server_tools: frozenset[str]):
@@ -119,10 +132,11 @@ def _router(run: dict, server_tools: frozenset[str]):
 
 
 def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None,
-                 code_files: list) -> dict:
+                 code_files: list, output: TurnOutput | None = None) -> dict:
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
 
-    An answer completes the run in the same transaction, so a client sees both at once."""
+    An answer completes the run in the same transaction, so a client sees both at once; the
+    events closing what the turn streamed are stored with it."""
     key = str(turn.turn)
 
     def change(current: StoredRun) -> RunChange:
@@ -138,9 +152,10 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
             moved = run_machine.transition(record, run_machine.Finish(run_machine.COMPLETED, usage=total.model_dump()),
                                            now())
             record, release = moved.run, moved.release_thread
+        shown = output.final_events(message=records.message, message_step=records.message_step,
+                                    tool_step=records.tool_step) if output else []
         return RunChange(record, books, new_messages=[records.message] if records.message else [],
-                         new_steps=[(records.step, records.step_books)] if records.step else [],
-                         release_thread=release)
+                         new_steps=records.new_steps(), release_thread=release, events=shown)
 
     try:
         stored = runs().update(turn.principal, turn.thread_id, turn.run_id, change)
@@ -195,10 +210,32 @@ def _apply(ref: RunRef | TurnRequest, event: run_machine.Event, loaded: StoredRu
 # -- finish ----------------------------------------------------------------------
 
 
+def _unfinished_message(finish: FinishRequest) -> list:
+    """Events closing a message the last turn streamed but never stored (the run ends mid-answer).
+    Taken before the finishing write: closing it fences out a turn still streaming (core.run_events)."""
+    run = runs().get(finish.principal, finish.thread_id, finish.run_id)
+    if run["status"] in run_machine.TERMINAL_STATUSES:
+        return []
+
+    def stored(message_id: str) -> bool:
+        try:
+            runs().messages.get(finish.principal, finish.thread_id, message_id)
+        except ApiError:
+            return False
+        return True
+
+    return unfinished_message_events(runs().events, run, stored, finish.status,
+                                     run_machine.STEP_STATUS_AT_RUN_END[finish.status])
+
+
 @bp.activity_trigger(input_name="request")
 def run_finish(request: dict) -> dict:
     """Put the run in its terminal status, close its open steps and release the thread."""
     finish = FinishRequest.of(request)
+    try:
+        unfinished = _unfinished_message(finish)
+    except ApiError:
+        return {"status": "gone"}  # the thread was deleted meanwhile
 
     def change(current: StoredRun) -> RunChange:
         at = now()
@@ -210,7 +247,8 @@ def run_finish(request: dict) -> dict:
             closing = [(step, run_machine.close_step(step.record, moved.close_open_steps_as, at), step.books)
                        for step in runs().all_steps(finish.thread_id, finish.run_id)
                        if step.record["status"] == run_machine.IN_PROGRESS]
-        return RunChange(moved.run, replace_steps=closing, release_thread=moved.release_thread)
+        shown = [*unfinished, *(payloads.step_status(closed) for _, closed, _ in closing)] if moved.changed else []
+        return RunChange(moved.run, replace_steps=closing, release_thread=moved.release_thread, events=shown)
 
     try:
         stored = runs().update(finish.principal, finish.thread_id, finish.run_id, change)

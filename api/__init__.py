@@ -1,5 +1,7 @@
 """HTTP triggers, one module per resource. BLUEPRINTS is what function_app registers."""
 
-from api import assistants, files, messages, openapi, playground, runs, threads
+from api import (assistants, fallback, files, messages, model_passthrough, openapi, playground, run_events, runs,
+                 threads)
 
-BLUEPRINTS: list = [assistants.bp, threads.bp, messages.bp, files.bp, runs.bp, openapi.bp, playground.bp]
+BLUEPRINTS: list = [assistants.bp, threads.bp, messages.bp, files.bp, runs.bp, run_events.bp, model_passthrough.bp,
+                    openapi.bp, playground.bp, fallback.bp]

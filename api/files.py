@@ -16,7 +16,6 @@ from api import requests, services
 from api.routing import QueryParam, endpoint, pagination_params
 from core import filenames, settings
 from core.errors import InvalidRequest, TooLarge
-from core.ownership import principal_from
 from core.repositories.files import BLOCK_BYTES
 from core.wire.common import DeletedObject
 from core.wire.files import UPLOAD_PURPOSES, FileObject, FileUpload
@@ -85,7 +84,7 @@ class _BoundedBody:
           streaming=True)
 async def files_create(req: Request) -> Response:
     """Stream the upload: the form parser spools the file to disk, then it goes to Blob storage in blocks."""
-    principal = principal_from(req.headers)
+    principal = requests.principal(req)
     limit = _max_bytes() + FORM_OVERHEAD_BYTES
     declared = req.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -163,7 +162,7 @@ def files_delete(req: func.HttpRequest) -> func.HttpResponse:
 async def files_content(req: Request) -> Response:
     """Stream the blob's chunks to the client; the file is never held whole."""
     record, chunks = await asyncio.to_thread(
-        services.files().content, principal_from(req.headers), req.path_params["file_id"])
+        services.files().content, requests.principal(req), req.path_params["file_id"])
     disposition = "attachment; filename*=UTF-8''" + urllib.parse.quote(record["filename"], safe="")
     return StreamingResponse(chunks, media_type="application/octet-stream",
                              headers={"Content-Disposition": disposition})

@@ -1,4 +1,4 @@
-"""GET /v1/openapi.json: an OpenAPI 3.1 document generated from the endpoint declarations."""
+"""GET /v1/openapi.json: an OpenAPI 3.1 document of both URL shapes, generated from the endpoint declarations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic.json_schema import models_json_schema
 
+from api import api_versions
 from api.requests import json_response
 from api.routing import OPERATIONS, Operation, endpoint
 from core.wire.common import ErrorEnvelope, ListObject
@@ -28,7 +29,8 @@ def document() -> dict:
     _, top = models_json_schema(modes, ref_template=_REF)
     paths: dict = {}
     for operation in OPERATIONS:
-        paths.setdefault("/" + operation.route, {})[operation.method.lower()] = _operation(operation)
+        for name, route, azure in operation.shapes():
+            paths.setdefault("/" + route, {})[operation.method.lower()] = _operation(operation, name, route, azure)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -36,9 +38,19 @@ def document() -> dict:
             "version": "v2",
             "description": "The OpenAI Assistants API (v2), self-hosted on Azure Functions.",
         },
-        "servers": [{"url": "/v1"}],
+        "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": top.get("$defs", {})},
+        "components": {
+            "schemas": top.get("$defs", {}),
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "api-key",
+                           "description": "A key issued by the service (python -m core.api_keys create)."},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A key issued by the service, or an Entra token with App Service "
+                                          "Authentication on."},
+            },
+        },
+        "security": [{"apiKey": []}, {"bearer": []}],
     }
 
 
@@ -46,17 +58,27 @@ def _ref(model) -> dict:
     return {"$ref": _REF.format(model=model.__name__)}
 
 
-def _operation(operation: Operation) -> dict:
+def _operation(operation: Operation, name: str, route: str, azure: bool) -> dict:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _PATH_PARAM.findall(operation.route)
+        {"name": param, "in": "path", "required": True, "schema": {"type": "string"}}
+        for param in _PATH_PARAM.findall(route)
     ]
+    if azure:
+        parameters.append({"name": api_versions.PARAM, "in": "query", "required": True,
+                           "schema": {"type": "string", "enum": sorted(api_versions.SUPPORTED)},
+                           "description": "Azure OpenAI data-plane API version (AzureOpenAI client)."})
     parameters += [
         {"name": param.name, "in": "query", "required": False, "schema": param.schema, "description": param.description}
         for param in operation.query
     ]
-    if operation.binary_response:
+    if operation.event_stream:
+        success = {"text/event-stream": {"schema": {"type": "string", "description": (
+            "Server-sent events: `id: <n>`, `event: <thread.* name>`, `data: <JSON>`; ends with `event: done`.")}}}
+    elif operation.binary_response:
         success = {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
+    elif operation.streams_response:
+        success = {"application/json": {"schema": {"type": "object"}},
+                   "text/event-stream": {"schema": {"type": "string"}}}
     elif operation.list_of:
         listing = {"allOf": [_ref(ListObject), {"properties": {"data": {"type": "array", "items": _ref(operation.list_of)}}}]}
         success = {"application/json": {"schema": listing}}
@@ -64,17 +86,21 @@ def _operation(operation: Operation) -> dict:
         success = {"application/json": {"schema": _ref(operation.response) if operation.response else {}}}
     error = {"content": {"application/json": {"schema": _ref(ErrorEnvelope)}}}
     result = {
-        "operationId": operation.name,
+        "operationId": name,
         "summary": operation.summary,
         "tags": [operation.tag],
         "parameters": parameters,
         "responses": {
             "200": {"description": "OK", "content": success},
             "400": {"description": "Invalid request", **error},
+            "401": {"description": "No key, or a key this service did not issue", **error},
+            "403": {"description": "A platform-authenticated caller the operator has not allowed in", **error},
             "404": {"description": "Unknown id, or owned by another principal", **error},
             "413": {"description": "Request too large", **error},
         },
     }
+    if operation.public:
+        result["security"] = []
     if operation.body:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(operation.body)}}}
     if operation.multipart:
@@ -87,6 +113,6 @@ def _cached() -> dict:
     return document()
 
 
-@endpoint(bp, "GET", "openapi.json", summary="This OpenAPI document", tag="meta")
+@endpoint(bp, "GET", "openapi.json", summary="This OpenAPI document", tag="meta", public=True)
 def openapi_document(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_cached())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
@@ -12,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 from api.errors import from_validation
 from core import ids
 from core.errors import InvalidRequest, TooLarge
-from core.ownership import principal_from
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 # Large enough for a thread created with dozens of maximal (256,000-character) messages.
@@ -29,8 +30,24 @@ Model = TypeVar("Model", bound=BaseModel)
 _INTEGER = re.compile(r"^[+-]?\d{1,12}$")
 
 
-def principal(req: func.HttpRequest) -> str:
-    return principal_from(req.headers)
+_PRINCIPAL: ContextVar[str] = ContextVar("principal")
+
+
+def principal(req=None) -> str:
+    """The authenticated caller of the request being handled (api/routing.py sets it before the handler runs).
+
+    Never read from the request's headers: a caller's own claims are not an identity.
+    """
+    return _PRINCIPAL.get()
+
+
+@contextmanager
+def acting_as(caller: str) -> Iterator[None]:
+    token = _PRINCIPAL.set(caller)
+    try:
+        yield
+    finally:
+        _PRINCIPAL.reset(token)
 
 
 def body(req: func.HttpRequest, model: type[Model]) -> Model:

@@ -1,8 +1,15 @@
-"""Declaring an HTTP endpoint once: the Functions route, its error handling and its OpenAPI entry.
+"""Declaring an HTTP endpoint once: its Functions routes, who may call it, errors and its OpenAPI entry.
 
 Every HTTP trigger of the app is declared with `endpoint(...)`, so the OpenAPI
 document (api/openapi.py) is derived from the same declarations the Functions
 host indexes and cannot drift from them (a test checks both directions).
+
+One declaration serves both URL shapes (host.json's routePrefix is empty):
+`/v1/<route>` for `OpenAI(base_url=<root>/v1)` and `/openai/<azure_route>?api-version=...`
+for `AzureOpenAI(azure_endpoint=<root>)`; the Azure one is a second Functions
+function (`<name>_azure`) on the same handler that first checks `api-version`.
+Before any handler runs, the caller is authenticated (core/identity.py) and the
+principal is what `requests.principal(req)` answers for the rest of the request.
 
 The app uses HTTP streams (azurefunctions-extensions-http-fastapi) so that file
 bytes flow through in chunks. With streams on, the host proxies *every* HTTP
@@ -24,11 +31,16 @@ import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 from pydantic import BaseModel
 
-from api import errors
+from api import api_versions, errors, requests
 from api.requests import MAX_JSON_BYTES
+from core import api_keys, identity
 from core.errors import ApiError, ServerError, TooLarge
 
 logger = logging.getLogger(__name__)
+
+OPENAI_PREFIX = "v1"
+AZURE_PREFIX = "openai"
+AZURE_SUFFIX = "_azure"
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,17 @@ class Operation:
     response: type[BaseModel] | None = None
     list_of: type[BaseModel] | None = None
     binary_response: bool = False
+    event_stream: bool = False
     query: tuple[QueryParam, ...] = field(default_factory=tuple)
     tag: str = ""
+    azure_route: str = ""
+    public: bool = False
+    streams_response: bool = False
+
+    def shapes(self) -> tuple[tuple[str, str, bool], ...]:
+        """(function name, full route, is the Azure shape) for each URL shape this operation is served at."""
+        return ((self.name, f"{OPENAI_PREFIX}/{self.route}", False),
+                (self.name + AZURE_SUFFIX, f"{AZURE_PREFIX}/{self.azure_route or self.route}", True))
 
 
 OPERATIONS: list[Operation] = []
@@ -60,64 +81,88 @@ Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
              multipart: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
-             list_of: type[BaseModel] | None = None, binary_response: bool = False,
+             list_of: type[BaseModel] | None = None, binary_response: bool = False, event_stream: bool = False,
              query: tuple[QueryParam, ...] = (), durable_client: bool = False,
-             streaming: bool = False) -> Callable[[Handler], Handler]:
-    """Register `handler` as the HTTP trigger for `method route` (relative to /v1).
+             streaming: bool = False, azure_route: str = "", public: bool = False,
+             streams_response: bool = False) -> Callable[[Handler], Handler]:
+    """Register `handler` as the HTTP trigger for `method route` under /v1 and under /openai.
 
-    The function name (unique across the app) is the handler's name. Handlers are
-    `def handler(req: func.HttpRequest) -> func.HttpResponse` (run in a worker
-    thread, as storage calls block); with `durable_client`,
+    `route` is relative to the prefix; `azure_route` names the Azure shape when it
+    differs (e.g. `deployments/{deployment}/chat/completions`). The function name
+    (unique across the app) is the handler's name, `_azure` appended for the Azure
+    shape. Handlers are `def handler(req: func.HttpRequest) -> func.HttpResponse`
+    (run in a worker thread, as storage calls block); with `durable_client`,
     `async def handler(req, client)` with the Durable Functions client binding
-    (or `async def handler(req)` for one that awaits without a thread);
-    with `streaming`, `async def handler(req: Request) -> Response` on the
-    FastAPI request itself. Errors raised as ApiError become OpenAI's envelope;
-    anything else is logged and becomes a 500 `server_error` envelope.
+    (or `async def handler(req)` for one that awaits without a thread); with
+    `streaming`, `async def handler(req: Request) -> Response` on the FastAPI
+    request itself. Every call is authenticated first unless `public`.
+    Errors raised as ApiError become OpenAI's envelope; anything else is logged
+    and becomes a 500 `server_error` envelope.
     """
 
     def register(handler: Handler) -> Handler:
-        async def run(call: Callable[[], Awaitable]) -> Response:
-            try:
-                result = await call()
-            except ApiError as error:
-                result = errors.response(error)
-            except Exception:
-                logger.exception("%s %s failed", method, route)
-                result = errors.response(ServerError("The server had an error while processing your request."))
-            return result if isinstance(result, Response) else to_fastapi(result)
-
-        if streaming:
-            async def http_function(req: Request) -> Response:
-                return await run(lambda: handler(req))
-        elif durable_client:
-            async def http_function(req: Request, client) -> Response:
-                async def call():
-                    return await handler(await to_http_request(req), client)
-                return await run(call)
-        elif inspect.iscoroutinefunction(handler):  # waits without holding a thread (e.g. a held poll)
-            async def http_function(req: Request) -> Response:
-                async def call():
-                    return await handler(await to_http_request(req))
-                return await run(call)
-        else:
-            async def http_function(req: Request) -> Response:
-                async def call():
-                    return await asyncio.to_thread(handler, await to_http_request(req))
-                return await run(call)
-
-        http_function.__name__ = http_function.__qualname__ = handler.__name__  # the Functions function name
-        http_function.__doc__ = handler.__doc__
-        if durable_client:
-            blueprint.route(route=route, methods=[method])(
-                blueprint.durable_client_input(client_name="client")(http_function))
-        else:
-            blueprint.route(route=route, methods=[method])(http_function)
-        OPERATIONS.append(Operation(
+        operation = Operation(
             name=handler.__name__, method=method, route=route, summary=summary, body=body, multipart=multipart,
-            response=response, list_of=list_of, binary_response=binary_response, query=tuple(query), tag=tag))
+            response=response, list_of=list_of, binary_response=binary_response, event_stream=event_stream,
+            query=tuple(query), tag=tag,
+            azure_route=azure_route, public=public, streams_response=streams_response)
+
+        def serve(azure: bool):
+            async def run(req: Request, call: Callable[[], Awaitable]) -> Response:
+                try:
+                    if azure:
+                        api_versions.check(req.query_params.get(api_versions.PARAM))
+                    if public:
+                        result = await call()
+                    else:
+                        caller = await asyncio.to_thread(authenticate, req.headers)
+                        with requests.acting_as(caller.principal):
+                            result = await call()
+                except ApiError as error:
+                    result = errors.response(error)
+                except Exception:
+                    logger.exception("%s %s failed", method, route)
+                    result = errors.response(ServerError("The server had an error while processing your request."))
+                return result if isinstance(result, Response) else to_fastapi(result)
+
+            if streaming:
+                async def http_function(req: Request) -> Response:
+                    return await run(req, lambda: handler(req))
+            elif durable_client:
+                async def http_function(req: Request, client) -> Response:
+                    async def call():
+                        return await handler(await to_http_request(req), client)
+                    return await run(req, call)
+            elif inspect.iscoroutinefunction(handler):  # waits without holding a thread (e.g. a held poll)
+                async def http_function(req: Request) -> Response:
+                    async def call():
+                        return await handler(await to_http_request(req))
+                    return await run(req, call)
+            else:
+                async def http_function(req: Request) -> Response:
+                    async def call():
+                        return await asyncio.to_thread(handler, await to_http_request(req))
+                    return await run(req, call)
+            return http_function
+
+        for name, full_route, azure in operation.shapes():
+            http_function = serve(azure)
+            http_function.__name__ = http_function.__qualname__ = name  # the Functions function name
+            http_function.__doc__ = handler.__doc__
+            if durable_client:
+                blueprint.route(route=full_route, methods=[method])(
+                    blueprint.durable_client_input(client_name="client")(http_function))
+            else:
+                blueprint.route(route=full_route, methods=[method])(http_function)
+        OPERATIONS.append(operation)
         return handler
 
     return register
+
+
+def authenticate(headers) -> identity.Caller:
+    """The caller of a request (blocking: a presented key is looked up in storage)."""
+    return identity.authenticate(headers, identity.config_from_settings(), api_keys.default_keys().principal_for)
 
 
 async def to_http_request(req: Request) -> func.HttpRequest:

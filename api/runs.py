@@ -19,12 +19,15 @@ import azure.functions as func
 
 from api import requests, services
 from api.routing import endpoint, pagination_params
+from api.run_events import sse_response
 from api.threads import create_thread
-from core import ids, run_machine, run_watch, settings
+from core import ids, run_machine, settings
 from core.chat_turns import model_output
 from core.errors import NotFound
 from core.repositories.runs import RunChange, StoredRun
 from core.run_bookkeeping import RunBookkeeping
+from core.run_events import payloads, wakeups
+from core.run_events.log import Head
 from core.run_protocol import ORCHESTRATOR, RunRef
 from core.wire.messages import new_message
 from core.wire.runs import (
@@ -62,24 +65,28 @@ def _assistant(principal: str, body: RunSettings) -> dict:
     return assistant
 
 
-def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list) -> dict:
+def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
+               thread: dict | None = None) -> dict:
     created_at = services.now()
     run = new_run(ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
     books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))))
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
-    return services.runs().create(principal, run, books, messages)
+    shown = ([payloads.thread_created(thread)] if thread else []) + [payloads.run_created(run),
+                                                                      payloads.run_status(run)]
+    return services.runs().create(principal, run, books, messages, shown)
 
 
-async def _start(client, principal: str, run: dict) -> func.HttpResponse:
+async def _start(client, principal: str, run: dict, stream: bool | None):
+    """Start the run's orchestration; answer with the run, or (stream) with a view of its events."""
     try:
         await client.start_new(ORCHESTRATOR, run["id"], RunRef(principal, run["thread_id"], run["id"]).wire())
     except Exception:
         logger.exception("starting the orchestration of %s failed", run["id"])
         await asyncio.to_thread(_fail_unstarted, principal, run)
         raise
-    return run_response(run)
+    return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
 
 
 def _fail_unstarted(principal: str, run: dict) -> None:
@@ -116,7 +123,7 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
         services.require_files(principal, references)
         return _store_run(principal, thread_id, _assistant(principal, body), body, body.additional_messages or [])
 
-    return await _start(client, principal, await asyncio.to_thread(store))
+    return await _start(client, principal, await asyncio.to_thread(store), body.stream)
 
 
 @endpoint(bp, "POST", "threads/runs", summary="Create a thread and run it", tag=TAG, body=ThreadAndRunCreate,
@@ -131,9 +138,9 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
         if body.tool_resources is not None and thread_body.tool_resources is None:
             thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
         thread = create_thread(principal, thread_body)
-        return _store_run(principal, thread["id"], assistant, body, [])
+        return _store_run(principal, thread["id"], assistant, body, [], thread)
 
-    return await _start(client, principal, await asyncio.to_thread(store))
+    return await _start(client, principal, await asyncio.to_thread(store), body.stream)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,
@@ -155,11 +162,16 @@ async def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
     (or after POLL_HOLD_SECONDS): the answer arrives when the run finishes, not on the next poll tick,
     and a long run costs one request per hold instead of one per tick."""
     principal, thread_id, run_id = requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"]
-    record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
-    deadline = time.monotonic() + POLL_HOLD_SECONDS
-    while holds_poll(req.headers, record["status"]) and (left := deadline - time.monotonic()) > 0:
-        await run_watch.changed_or_timeout(run_id, min(left, POLL_RECHECK_SECONDS))
+    woken = wakeups.Subscription((thread_id, run_id))  # a write of the run in this process wakes it at once
+    try:
         record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
+        deadline = time.monotonic() + POLL_HOLD_SECONDS
+        while holds_poll(req.headers, record["status"]) and (left := deadline - time.monotonic()) > 0:
+            await woken.wait(min(left, POLL_RECHECK_SECONDS))
+            woken.reset()
+            record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
+    finally:
+        woken.close()
     return run_response(record)
 
 
@@ -210,11 +222,17 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
                 if model_output(call, step.books) is not None}
         answered = run_machine.complete_step_if_answered(answered, done, services.now())
         accepted["round"] = current.books.round
-        return RunChange(moved.run, replace_steps=[(step, answered, step.books)])
+        # A stream that continues the run never saw this step created, so it gets no deltas of it.
+        closed = [payloads.step_status(answered)] if answered["status"] == run_machine.COMPLETED else []
+        return RunChange(moved.run, replace_steps=[(step, answered, step.books)], events=closed)
 
-    run = await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)
+    def submit() -> tuple[dict, Head]:
+        head = services.runs().events.head(thread_id, run_id)  # a stream of the run continues from here
+        return services.runs().update(principal, thread_id, run_id, change).record, head
+
+    run, head = await asyncio.to_thread(submit)
     await client.raise_event(run_id, run_machine.tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
-    return run_response(run.record)
+    return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,

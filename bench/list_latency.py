@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openai
 
+from tests.support import keys
 from tests.support.azurite import start_azurite
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
@@ -42,7 +43,9 @@ def main() -> dict:
     host = DevhostProcess(ROOT, {"AzureWebJobsStorage": azurite.connection_string, "DURABLE_TASK_HUB": "benchlist",
                                  "AZURE_OPENAI_ENDPOINT": ""}, workdir / "devhost.log").start()
     try:
-        client = openai.OpenAI(base_url=host.base_url, api_key="local", max_retries=0)
+        keys.bind(azurite.connection_string)  # the host requires keys, as deployed
+        client = openai.OpenAI(base_url=host.base_url, api_key=keys.key_for("bench"), max_retries=0,
+                               _strict_response_validation=True)
         thread = client.beta.threads.create()
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:  # four writers contend on one thread, as a busy thread would

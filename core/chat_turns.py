@@ -24,6 +24,7 @@ import openai
 
 from core.model_client import retry_after_seconds
 from core.run_bookkeeping import StepBookkeeping, TurnOutcome
+from core.run_machine import COMPLETED, IN_PROGRESS
 from core.wire.messages import Message
 
 CODE_INTERPRETER = "code_interpreter"
@@ -151,30 +152,39 @@ def answer_of(completion: Any) -> ModelAnswer:
 
 @dataclass(frozen=True)
 class TurnRecords:
-    """What a model turn stores: its outcome, and the message or tool-calls step it produced."""
+    """What a model turn stores: its outcome, and the message and/or tool-calls step it produced."""
 
     outcome: TurnOutcome
-    step: dict | None = None
-    step_books: StepBookkeeping = field(default_factory=StepBookkeeping)
+    tool_step: dict | None = None
+    tool_books: StepBookkeeping = field(default_factory=StepBookkeeping)
     message: dict | None = None
+    message_step: dict | None = None
+
+    def new_steps(self) -> list[tuple[dict, StepBookkeeping]]:
+        """The steps to insert, in the order the model produced them (its text, then its calls)."""
+        steps = [(self.message_step, StepBookkeeping())] if self.message_step else []
+        return steps + ([(self.tool_step, self.tool_books)] if self.tool_step else [])
 
 
 @dataclass(frozen=True)
 class TurnIds:
-    """Fresh ids and the time for a turn's records (drawn by the caller: this module draws nothing)."""
+    """Ids and the time for a turn's records, drawn by the caller (the same on a retried attempt, so
+    what a stream showed and what is stored match): this module draws nothing."""
 
-    step_id: str
     message_id: str
+    message_step_id: str
+    tool_step_id: str
     at: int
 
 
 def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Route], ids: TurnIds, *,
-                       code_call: Callable[[str, str], dict],
-                       message_content: Callable[[str], list[dict]]) -> TurnRecords:
+                       code_call: Callable[[str, str], dict], message_content: Callable[[str], list[dict]],
+                       text_shown: bool = False) -> TurnRecords:
     """The outcome and records of a model reply: a tool-calls step (calls routed; undeclared ones
-    answered at once), or the assistant's message with its message_creation step."""
+    answered at once) — with the text the model wrote before its calls kept as a message when a
+    client was shown it (`text_shown`) — or the assistant's message with its message_creation step."""
     if answer.tool_calls and answer.finish_reason != "length":
-        calls, books, server, client = [], StepBookkeeping(), [], []
+        calls, server, client = [], [], []
         for call_id, name, arguments in answer.tool_calls:
             where = route(name)
             if where == "code":
@@ -184,33 +194,44 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
                 calls.append({"id": call_id, "type": "function",
                               "function": {"name": name, "arguments": arguments, "output": output}})
             (client if where == "client" else server if where in ("code", "server") else []).append(call_id)
-        step = new_step(run, ids.step_id, ids.at, "in_progress", {"type": "tool_calls", "tool_calls": calls},
+        step = new_step(run, ids.tool_step_id, ids.at, IN_PROGRESS, {"type": "tool_calls", "tool_calls": calls},
                         answer.usage)
         if not server and not client:  # every call was undeclared: answered already, the model goes on
-            step = dict(step, status="completed", completed_at=ids.at)
-        return TurnRecords(TurnOutcome(kind="tool_calls", step_id=ids.step_id, server_calls=server,
-                                       client_calls=client), step, books)
+            step = dict(step, status=COMPLETED, completed_at=ids.at)
+        outcome = TurnOutcome(kind="tool_calls", step_id=ids.tool_step_id, server_calls=server, client_calls=client)
+        if not (text_shown and answer.content):
+            return TurnRecords(outcome, step)
+        text = [{"type": "text", "text": {"value": answer.content, "annotations": []}}]
+        return TurnRecords(outcome, step, message=_message(run, ids, text, truncated=False),
+                           message_step=_message_step(run, ids, None))
     truncated = answer.finish_reason == "length"
-    message = Message(
+    outcome = TurnOutcome(kind="incomplete", reason="max_completion_tokens") if truncated \
+        else TurnOutcome(kind="message")
+    return TurnRecords(outcome, message=_message(run, ids, message_content(answer.content or ""), truncated),
+                       message_step=_message_step(run, ids, answer.usage))
+
+
+def _message(run: dict, ids: TurnIds, content: list[dict], truncated: bool) -> dict:
+    return Message(
         id=ids.message_id, created_at=ids.at, thread_id=run["thread_id"],
         status="incomplete" if truncated else "completed",
         incomplete_details={"reason": "max_tokens"} if truncated else None,
         completed_at=None if truncated else ids.at, incomplete_at=ids.at if truncated else None,
-        role="assistant", content=message_content(answer.content or ""),
+        role="assistant", content=content,
         assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
     ).model_dump(mode="json")
-    step = new_step(run, ids.step_id, ids.at, "completed",
-                    {"type": "message_creation", "message_creation": {"message_id": ids.message_id}}, answer.usage)
-    outcome = TurnOutcome(kind="incomplete", reason="max_completion_tokens") if truncated \
-        else TurnOutcome(kind="message")
-    return TurnRecords(outcome, step, StepBookkeeping(), message)
+
+
+def _message_step(run: dict, ids: TurnIds, usage: dict | None) -> dict:
+    return new_step(run, ids.message_step_id, ids.at, COMPLETED,
+                    {"type": "message_creation", "message_creation": {"message_id": ids.message_id}}, usage)
 
 
 def new_step(run: dict, step_id: str, at: int, status: str, details: dict, usage: dict | None) -> dict:
     return {
         "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
         "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
-        "status": status, "cancelled_at": None, "completed_at": at if status == "completed" else None,
+        "status": status, "cancelled_at": None, "completed_at": at if status == COMPLETED else None,
         "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
         "usage": usage, "metadata": {},
     }

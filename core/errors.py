@@ -59,3 +59,18 @@ class Conflict(ApiError):
 class ServerError(ApiError):
     status = 500
     type = "server_error"
+
+
+class Unauthorized(ApiError):
+    """401: no credential, or one this service did not issue (or revoked)."""
+
+    status = 401
+
+
+class Forbidden(ApiError):
+    """403: an authenticated caller the operator has not allowed in."""
+
+    status = 403
+
+    def __init__(self, message: str):
+        super().__init__(message, code="principal_not_allowed")

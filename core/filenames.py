@@ -1,29 +1,50 @@
-"""Making a caller-supplied file name safe to show, store and later place in a sandbox.
+"""The project's one rule for caller- or code-supplied file names.
 
-The name is only ever metadata (blob names come from file ids), but tools such
-as code interpreter put files at `/mnt/data/<filename>`, so it must be a plain
-base name: no directories, no control or bidi-override characters, bounded length.
+A name is only ever metadata (blob names come from file ids), but it is shown to users,
+sent back in Content-Disposition, and code_interpreter places files at
+`/mnt/data/<name>` on Linux and in Azure's sessions. So a name must be a plain base name
+that is safe on every file system a user may save it to:
+
+- only the last path component survives ("../../etc/passwd" → "passwd", "C:\\a\\b.csv" →
+  "b.csv"); "", ".", ".." and names of dots only are refused;
+- control, format (bidi overrides), surrogate, private-use and unassigned characters go;
+  characters Windows forbids (`<>:"|?*`) become "_"; trailing dots and spaces go;
+- Windows device names (CON, NUL, COM1, ... with or without an extension) get a "_" prefix;
+- other non-ASCII text is kept readable (NFC), and the result fits in 255 UTF-8 bytes, the
+  limit of Linux file systems, keeping a short extension.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-MAX_LENGTH = 255
-_MAX_EXTENSION = 16
+MAX_BYTES = 255
+_MAX_EXTENSION_BYTES = 16
+_DROPPED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn")
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
+_WINDOWS_DEVICES = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?", re.IGNORECASE)
 
 
-def sanitize(name: str) -> str | None:
-    """A safe base name for `name`, or None when nothing usable is left."""
-    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
-    name = name.strip()
+def sanitize(name: str, default: str | None = None) -> str | None:
+    """A safe base name for `name`, or `default` when nothing usable is left of it."""
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    name = _WINDOWS_FORBIDDEN.sub("_", name).strip().rstrip(". ")
     if not name.strip("."):
-        return None
-    if len(name) > MAX_LENGTH:
-        stem, dot, extension = name.rpartition(".")
-        if dot and stem and len(extension) <= _MAX_EXTENSION:
-            name = stem[: MAX_LENGTH - len(extension) - 1].rstrip() + "." + extension
-        else:
-            name = name[:MAX_LENGTH]
-    return name
+        return default
+    if _WINDOWS_DEVICES.fullmatch(name):
+        name = "_" + name
+    return _fit(name)
+
+
+def _fit(name: str) -> str:
+    """`name` cut to MAX_BYTES of UTF-8, whole characters only, keeping a short extension."""
+    if len(name.encode("utf-8")) <= MAX_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and len(extension.encode("utf-8")) <= _MAX_EXTENSION_BYTES):
+        stem, extension = name, ""
+    room = MAX_BYTES - (len(extension.encode("utf-8")) + 1 if extension else 0)
+    stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(". ")
+    return f"{stem}.{extension}" if extension else stem

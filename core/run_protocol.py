@@ -14,6 +14,7 @@ from typing import TypeVar
 ORCHESTRATOR = "run_orchestrator"
 MODEL_TURN = "run_model_turn"
 TOOL_CALL = "run_tool_call"
+TOOL_POLL = "run_tool_poll"
 REQUIRE_ACTION = "run_require_action"
 RESUME = "run_resume"
 FINISH = "run_finish"
@@ -55,6 +56,41 @@ class ToolCallRequest(Payload):
     run_id: str
     step_id: str
     call_id: str
+
+
+@dataclass(frozen=True)
+class PendingCall(Payload):
+    """A server tool call that started something asynchronous (202 + Location): poll `location`
+    (it may carry a signature: it stays in durable history, never in a step or an event)."""
+
+    call_id: str
+    location: str
+    retry_after_seconds: float
+    deadline_seconds: float
+
+
+@dataclass(frozen=True)
+class ToolCallResult(Payload):
+    call_id: str
+    pending: dict | None = None  # a PendingCall, when the tool is still at work
+
+
+@dataclass(frozen=True)
+class ToolPollRequest(Payload):
+    principal: str
+    thread_id: str
+    run_id: str
+    step_id: str
+    call_id: str
+    location: str
+    give_up: bool  # past the deadline: record that the tool did not finish in time
+
+
+@dataclass(frozen=True)
+class ToolPollResult(Payload):
+    done: bool
+    location: str | None = None  # where to poll next, while not done
+    retry_after_seconds: float | None = None
 
 
 @dataclass(frozen=True)

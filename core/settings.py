@@ -107,10 +107,66 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
         secret=True,
     ),
+    # Who may call (core/identity.py).
+    Setting(
+        "WEBSITE_AUTH_ENABLED",
+        None,
+        "Set by the platform, not by us: 'True' when App Service Authentication is on. Only then is "
+        "X-MS-CLIENT-PRINCIPAL-ID trusted (the platform sets it and strips a caller's own).",
+        azure="platform",
+    ),
+    Setting(
+        "WEBSITE_SITE_NAME",
+        None,
+        "Set by the platform, not by us: the app's name. When present the app is in Azure and "
+        "AUTH_LOCAL_ANONYMOUS is ignored.",
+        azure="platform",
+    ),
+    Setting(
+        "AUTH_LOCAL_ANONYMOUS",
+        "false",
+        "'true' lets requests without a key act as the one local principal. `make run` sets it when it "
+        "serves on loopback only; ignored in Azure. Keys issued by the service still act as their principal.",
+        azure="optional",
+    ),
+    Setting(
+        "AUTH_ALLOWED_PRINCIPALS",
+        None,
+        "Comma-separated Entra object ids allowed in through App Service Authentication; empty: any "
+        "principal the platform authenticated (limit it there, or with AUTH_REQUIRED_ROLE).",
+        azure="optional",
+    ),
+    Setting(
+        "AUTH_REQUIRED_ROLE",
+        None,
+        "An app role (e.g. 'Assistants.User') a caller authenticated by the platform must hold; "
+        "empty: no role required.",
+        azure="optional",
+    ),
     Setting(
         "RUN_EXPIRY_SECONDS",
         "600",
         "Seconds after creation when a run expires (its expires_at) if it is still waiting for tool outputs.",
+        azure="optional",
+    ),
+    Setting(
+        "RUN_EVENTS_POLL_MS",
+        "50",
+        "How often a streaming response looks for a run's new events in storage (milliseconds), when no "
+        "wake-up from a writer in the same process came first.",
+        azure="optional",
+    ),
+    Setting(
+        "RUN_EVENTS_FAST_PATH",
+        "1",
+        "'1': a run's events written in this process wake its streaming responses at once; '0': they are "
+        "found by polling only (as across instances).",
+        azure="optional",
+    ),
+    Setting(
+        "RUN_EVENTS_KEEPALIVE_SECONDS",
+        "15",
+        "An idle streaming response sends a keep-alive comment this often (seconds).",
         azure="optional",
     ),
     Setting(
@@ -176,6 +232,55 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "SERVER_TOOLS_ENABLED",
+        None,
+        "Comma-separated names of the server-side tools this deployment may run (e.g. "
+        "'get_stock_price,send_email'); unset: none. An assistant must also opt in through its "
+        "metadata key server_tools.",
+        azure="optional",
+    ),
+    Setting(
+        "TOOL_EMAIL_ALLOWED_RECIPIENTS",
+        None,
+        "Comma-separated addresses and domains (ana@contoso.com, contoso.com) send_email and "
+        "create_calendar_event may address; '*' allows anyone. Unset: nobody, so nothing is sent.",
+        azure="optional",
+    ),
+    Setting(
+        "COUNTRY_INFO_BASE_URL",
+        "https://restcountries.com/v3.1",
+        "REST Countries v3.1 API that get_country_info queries.",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_CPU_SECONDS",
+        "900",
+        "CPU-time limit (RLIMIT_CPU) of each process in a local code_interpreter session, over its "
+        "life: a session's Python process that used it up is restarted (variables lost, files kept).",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_MAX_PROCESSES",
+        "64",
+        "Processes and threads one local code_interpreter session may run at once (RLIMIT_NPROC in "
+        "the session's own user namespace): a fork bomb stops there.",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_DISK_MB",
+        "2048",
+        "Disk a local code_interpreter session may fill (its /mnt/data and /tmp, inputs included); past "
+        "it the code is stopped. One file may take half of it (RLIMIT_FSIZE: the write fails).",
+        azure="optional",
+    ),
+    Setting(
+        "CODE_INTERPRETER_ALLOW_UNISOLATED",
+        "false",
+        "'true' lets the local sandbox run code in a plain subprocess where bubblewrap cannot run "
+        "(limits only: the code can read the app's files). Otherwise code_interpreter refuses there.",
+        azure="optional",
+    ),
+    Setting(
         "SEND_EMAIL_LOGIC_APP_URL",
         None,
         "HTTP trigger URL of the send-email Logic App (a Key Vault reference in Azure). "
@@ -210,6 +315,11 @@ def get(name: str) -> str | None:
     setting = _BY_NAME[name]  # KeyError for an undeclared setting is deliberate
     value = os.environ.get(name)
     return value if value not in (None, "") else setting.default
+
+
+def get_bool(name: str) -> bool:
+    """A yes/no setting: "true", "1", "yes" or "on" (any case) mean yes."""
+    return (get(name) or "").strip().lower() in ("true", "1", "yes", "on")
 
 
 def get_int(name: str) -> int:

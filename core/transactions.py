@@ -39,7 +39,7 @@ def submit(table: TableClient, operations: list) -> None:
     try:
         table.submit_transaction(operations)
     except TableTransactionError as error:
-        if error.status_code == 412:
+        if error.status_code in (409, 412):  # 409: a row this write creates was created first by another
             raise PreconditionFailed(error.index) from error
         if error.status_code == 404:
             raise EntityMissing(error.index) from error

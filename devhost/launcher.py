@@ -4,11 +4,16 @@ Azurite keeps its data under .azurite/ and is reused when something already
 listens on its ports. When no model is configured (neither AZURE_OPENAI_ENDPOINT
 nor OPENAI_BASE_URL, in the environment or local.settings.json), the scripted
 model is started and announced as an offline stand-in that echoes and cannot reason.
+
+Who may call: on loopback (the default) requests need no key and act as the one
+local principal; bound to any other address, keys are required (AUTH_LOCAL_ANONYMOUS
+is forced off), as in Azure. Either way the start-up banner says which.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -78,22 +83,42 @@ def start_scripted_model_if_no_model(children: list[subprocess.Popen]) -> None:
           "local.settings.json for a real model.\n")
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def access_banner(host: str, port: int) -> str:
+    """Sets who may call for the devhost child (env) and says it."""
+    url = f"http://{'127.0.0.1' if host == 'localhost' else host}:{port}"
+    if is_loopback(host):
+        os.environ["AUTH_LOCAL_ANONYMOUS"] = "true"
+        return (f"Assistants API: {url}/v1 (and {url}/openai for AzureOpenAI) on loopback only: NO KEY NEEDED, "
+                f"every caller is the local principal.\n  OpenAI(base_url=\"{url}/v1\", api_key=\"local\")")
+    os.environ["AUTH_LOCAL_ANONYMOUS"] = "false"
+    return (f"Assistants API: {url}/v1 on {host}: KEYS REQUIRED (not loopback). Issue one with\n"
+            f"  make key PRINCIPAL=me NAME=laptop   (python -m core.api_keys create --principal me --name laptop)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--host", default="127.0.0.1", help="bind address; anything but loopback requires keys")
     args = parser.parse_args(argv)
     load_local_settings(ROOT)
+    banner = access_banner(args.host, args.port)
     children: list[subprocess.Popen] = []
     try:
         start_azurite(children)
         start_scripted_model_if_no_model(children)
-        devhost = subprocess.Popen([sys.executable, "-m", "devhost.run", "--port", str(args.port)], cwd=ROOT)
+        devhost = subprocess.Popen([sys.executable, "-m", "devhost.run", "--host", args.host, "--port", str(args.port)],
+                                   cwd=ROOT)
         children.append(devhost)
         wait_until_listening(args.port, devhost, "devhost")
-        print(f"\nAssistants API: http://127.0.0.1:{args.port}/v1  —  "
-              f"OpenAI(base_url=\"http://127.0.0.1:{args.port}/v1\", api_key=\"local\")\n"
-              f"Playground: {playground_url(f'http://127.0.0.1:{args.port}', ROOT / 'host.json')}\n"
-              "Ctrl-C stops everything.\n")
+        root = f"http://{'127.0.0.1' if args.host == 'localhost' else args.host}:{args.port}"
+        print(f"\n{banner}\nPlayground: {playground_url(root, ROOT / 'host.json')}\nCtrl-C stops everything.\n")
         return devhost.wait()
     except KeyboardInterrupt:
         return 0

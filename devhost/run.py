@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from aiohttp import web
+import uvicorn
 
 from devhost.app_index import AppIndexError, HostConfig, load_function_app
 from devhost.durable.engine import DurableEngine
@@ -38,35 +38,42 @@ async def serve(args: argparse.Namespace) -> None:
     store = await asyncio.to_thread(InstanceStore, from_settings().blob_service(), config.hub_name)
     engine = DurableEngine(index, store)
     base_url = f"http://{args.host}:{args.port}"
-    runner = web.AppRunner(build_app(index, config, engine, base_url), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, args.host, args.port).start()
+    # On SIGINT/SIGTERM uvicorn stops accepting, lets requests finish (a streaming one for at most a few
+    # seconds) and runs the app's shutdown, which closes the engine. It then re-raises the signal to the
+    # handlers it found: these, so that a requested stop ends the process normally (exit code 0).
+    # Idle connections stay open 75 s (uvicorn's default is 5 s), so polling clients keep reusing theirs.
+    server = uvicorn.Server(uvicorn.Config(
+        build_app(index, config, engine, base_url), host=args.host, port=args.port, lifespan="on",
+        log_config=None, access_log=False, timeout_graceful_shutdown=3, timeout_keep_alive=75))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():  # could not bind, or failed to start: its exception says why
+            serving.result()
+            raise SystemExit(f"devhost could not serve on {base_url}")
+        await asyncio.sleep(0.01)
 
-    logging.getLogger("devhost").info("Functions:")
+    log = logging.getLogger("devhost")
+    log.info("Functions:")
     for function in sorted(index.functions.values(), key=lambda f: f.name):
         if function.route is not None:
             methods = ",".join(sorted(function.methods)) if function.methods else "ALL"
             prefix = f"/{config.route_prefix}" if config.route_prefix else ""
-            logging.getLogger("devhost").info("  %s: [%s] %s%s/%s", function.name, methods, base_url,
-                                              prefix, function.route.template)
+            log.info("  %s: [%s] %s%s/%s", function.name, methods, base_url, prefix, function.route.template)
         else:
-            logging.getLogger("devhost").info("  %s: %s", function.name, function.trigger_type)
+            log.info("  %s: %s", function.name, function.trigger_type)
     resumed = await engine.resume_in_flight()
-    logging.getLogger("devhost").info(
-        "devhost listening on %s (task hub %s, %d in-flight orchestrations resumed)", base_url, config.hub_name, resumed)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    log.info("devhost listening on %s (task hub %s, %d in-flight orchestrations resumed)",
+             base_url, config.hub_name, resumed)
+    await serving
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("DEVHOST_LOG_LEVEL", "INFO"),
                         format="[%(asctime)s] %(message)s", stream=sys.stderr)
     logging.getLogger("azure").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # devhost announces itself; one line per invocation
     try:
         asyncio.run(serve(parse_args(argv)))
     except AppIndexError as error:

@@ -287,6 +287,7 @@ module userRoles 'app/rbac.bicep' = if (!empty(principalId)) {
     sessionPoolName: sessions.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
+    writesSecrets: true // the postprovision hook stores the first API key in the vault
   }
 }
 

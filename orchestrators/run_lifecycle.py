@@ -138,3 +138,39 @@ def after_tool_outputs_wait(winner: str) -> Finish | None:
     if winner == "cancelled":
         return Finish(CANCELLED)
     raise ValueError(f"unknown wait outcome {winner!r}")
+
+
+# -- server tools that answered "accepted, still running" (202 + Location) -------------
+
+
+@dataclass(frozen=True)
+class Polling:
+    """A server call still at work: where to poll, when next, and when to give up (unix seconds)."""
+
+    call_id: str
+    location: str
+    next_at: float
+    deadline_at: float
+
+
+def start_polling(pending: dict[str, Any], now: float) -> Polling:
+    """The first wait for a call whose tool returned a PendingCall (see core.run_protocol)."""
+    return Polling(pending["call_id"], pending["location"], now + pending["retry_after_seconds"],
+                   now + pending["deadline_seconds"])
+
+
+def next_poll_at(polling: list[Polling]) -> float:
+    """One timer for all calls still polling: the earliest that is due (or whose time ran out)."""
+    return min(min(call.next_at, call.deadline_at) for call in polling)
+
+
+def due(polling: list[Polling], now: float) -> list[Polling]:
+    return [call for call in polling if min(call.next_at, call.deadline_at) <= now]
+
+
+def after_poll(call: Polling, result: dict[str, Any], now: float) -> Polling | None:
+    """The call's polling after one poll: finished (None), or its next poll."""
+    if result["done"]:
+        return None
+    return Polling(call.call_id, result["location"] or call.location, now + result["retry_after_seconds"],
+                   call.deadline_at)

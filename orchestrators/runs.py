@@ -21,8 +21,8 @@ from azure.durable_functions.models.Task import TaskState
 from core import run_protocol as protocol
 from core.run_machine import CANCEL_EVENT, CANCELLED, EXPIRED, FAILED, tool_outputs_event
 from orchestrators.run_lifecycle import (
-    FaultBudget, Finish, NextTurn, RequireAction, RunServerTools, TurnState, Wait, after_model_turn,
-    after_tool_outputs_wait)
+    FaultBudget, Finish, NextTurn, RequireAction, RunServerTools, TurnState, Wait, after_model_turn, after_poll,
+    after_tool_outputs_wait, due, next_poll_at, start_polling)
 
 bp = df.Blueprint()
 ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
@@ -87,8 +87,11 @@ def _run_turns(context, ref: protocol.RunRef, state: TurnState, cancel):
         if isinstance(decision, RunServerTools):
             calls = [_call(context, protocol.TOOL_CALL, protocol.ToolCallRequest(
                 **protocol.ref_fields(ref), step_id=decision.step_id, call_id=call_id)) for call_id in decision.call_ids]
-            _, cancelled = yield from _race_cancel(context, context.task_all(calls), cancel)
+            results, cancelled = yield from _race_cancel(context, context.task_all(calls), cancel)
             if cancelled:
+                return Finish(CANCELLED)
+            polling = [start_polling(result["pending"], _now(context)) for result in results if result.get("pending")]
+            if polling and (yield from _poll_until_done(context, ref, decision.step_id, polling, cancel)):
                 return Finish(CANCELLED)
             if not decision.then_require_action:
                 state.next_turn()
@@ -101,6 +104,33 @@ def _run_turns(context, ref: protocol.RunRef, state: TurnState, cancel):
             state.next_turn()
             continue
         return decision
+
+
+def _now(context) -> float:
+    return context.current_utc_datetime.timestamp()
+
+
+def _poll_until_done(context, ref: protocol.RunRef, step_id: str, polling: list, cancel):
+    """Follow server calls still at work on durable timers until each is done or out of time;
+    returns True when the run was cancelled meanwhile (polling stops at once)."""
+    while polling:
+        timer = context.create_timer(datetime.fromtimestamp(next_poll_at(polling), tz=timezone.utc))
+        _, cancelled = yield from _race_cancel(context, timer, cancel)
+        if cancelled:
+            timer.cancel()
+            return True
+        now = _now(context)
+        batch = due(polling, now)
+        polls = [_call(context, protocol.TOOL_POLL, protocol.ToolPollRequest(
+            **protocol.ref_fields(ref), step_id=step_id, call_id=call.call_id, location=call.location,
+            give_up=now >= call.deadline_at)) for call in batch]
+        results, cancelled = yield from _race_cancel(context, context.task_all(polls), cancel)
+        if cancelled:
+            return True
+        now = _now(context)
+        polling = [call for call in polling if call not in batch] + [
+            follow for call, result in zip(batch, results) if (follow := after_poll(call, result, now)) is not None]
+    return False
 
 
 def _require_action(context, ref: protocol.RunRef, state: TurnState, outcome: dict, cancel):

@@ -23,12 +23,9 @@ _BANNER = """\
 async def _serve(host: str, port: int, latency_ms: float) -> None:
     script = Script()
     script.set_default(latency_ms=latency_ms)
-    runner, base_url = await start(script, host, port)
+    serving, base_url = await start(script, host, port)
     print(_BANNER.format(root=base_url[: -len("/v1")], base_url=base_url), flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    await serving.wait()
 
 
 def main() -> None:

@@ -8,6 +8,11 @@ A reply spec is a plain JSON dict (it travels over the control endpoints):
     {"error": {"status": 429, "retry_after": 1.5}}        an HTTP fault instead of an answer
     plus optional "finish_reason", "latency_ms", "usage" and "match".
 
+Streamed answers (`stream=True`) can be paced like a real model: "first_token_ms"
+(headers and the role chunk come at once, the first content or tool-call piece
+this much later), "piece_ms" (the spacing of every later piece) and "pieces"
+(how many pieces the text is cut into at word starts; default a few).
+
 A reply with "match" is kept aside and given only to a request whose last user message
 contains that substring; that is how many concurrent runs each get their own answer.
 """
@@ -19,7 +24,8 @@ import threading
 from typing import Any
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter")
-_REPLY_KEYS = {"content", "tool_calls", "finish_reason", "latency_ms", "error", "usage", "match"}
+_REPLY_KEYS = {"content", "tool_calls", "finish_reason", "latency_ms", "error", "usage", "match",
+               "first_token_ms", "piece_ms", "pieces"}
 _USAGE_KEYS = {"prompt_tokens", "completion_tokens", "total_tokens"}
 
 
@@ -65,7 +71,11 @@ def validate_reply(spec: Any) -> dict:
             raise ValueError("a tool call has only 'name', 'arguments' and 'id'")
     if spec.get("finish_reason") not in (None, *FINISH_REASONS):
         raise ValueError(f"finish_reason must be one of {FINISH_REASONS}")
-    _check_number(spec, "latency_ms")
+    for key in ("latency_ms", "first_token_ms", "piece_ms"):
+        _check_number(spec, key)
+    pieces = spec.get("pieces")
+    if pieces is not None and (isinstance(pieces, bool) or not isinstance(pieces, int) or pieces < 1):
+        raise ValueError("pieces must be a positive integer")
     if "error" in spec:
         error = spec["error"]
         if not isinstance(error, dict) or not isinstance(error.get("status"), int) \
@@ -126,6 +136,7 @@ class Script:
         self._requests: list[dict] = []
         self._received = 0
         self._default_latency_ms: float = 0
+        self._sent: list[tuple[str, str, float]] = []
 
     def enqueue(self, replies: list[dict]) -> int:
         """Add replies (all validated first, so a bad one adds none); returns how many are pending."""
@@ -156,6 +167,16 @@ class Script:
             default_latency = self._default_latency_ms
         return {"latency_ms": default_latency, **{k: v for k, v in reply.items() if v is not None}}
 
+    def note_sent(self, completion_id: str, piece: str, at: float) -> None:
+        """Record when a streamed text piece left the server (benchmarks measure lag from here)."""
+        with self._lock:
+            self._sent.append((completion_id, piece, at))
+
+    def sent(self) -> list[tuple[str, str, float]]:
+        """(completion id, text piece, wall-clock time) of every streamed text piece, in order."""
+        with self._lock:
+            return list(self._sent)
+
     def requests(self) -> list[dict]:
         """Every recorded completion request body, oldest first."""
         with self._lock:
@@ -179,5 +200,6 @@ class Script:
             self._matched.clear()
             self._fifo.clear()
             self._requests.clear()
+            self._sent.clear()
             self._received = 0
             self._default_latency_ms = 0

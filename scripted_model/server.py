@@ -1,7 +1,8 @@
-"""The HTTP shell: an aiohttp app serving Chat Completions from a Script, plus control routes.
+"""The HTTP shell: a Starlette app serving Chat Completions from a Script, plus control routes.
 
 Completion routes: /v1/chat/completions, /chat/completions and Azure's
-/openai/deployments/{deployment}/chat/completions. Authentication is ignored on purpose.
+/openai/deployments/{deployment}/chat/completions; embeddings likewise (deterministic
+vectors). Authentication is ignored on purpose.
 Control routes live under /_scripted/ (see client.py for the Python side).
 """
 
@@ -10,54 +11,65 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 
-from aiohttp import web
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from .client import ScriptedModelClient
 from .script import Script
 from . import wire
 
-_SCRIPT = web.AppKey("script", Script)
 
-
-def create_app(script: Script) -> web.Application:
-    """The aiohttp application; all state lives in the given script."""
-    app = web.Application()
-    app[_SCRIPT] = script
-    for path in ("/v1/chat/completions", "/chat/completions",
-                 "/openai/deployments/{deployment}/chat/completions"):
-        app.router.add_post(path, _chat_completions)
-    app.router.add_post("/_scripted/replies", _enqueue)
-    app.router.add_get("/_scripted/requests", _requests)
-    app.router.add_get("/_scripted/state", _state)
-    app.router.add_post("/_scripted/defaults", _set_default)
-    app.router.add_post("/_scripted/reset", _reset)
+def create_app(script: Script) -> Starlette:
+    """The ASGI application; all state lives in the given script."""
+    routes = [Route(path, _chat_completions, methods=["POST"])
+              for path in ("/v1/chat/completions", "/chat/completions",
+                           "/openai/deployments/{deployment}/chat/completions")]
+    routes += [Route(path, _embeddings, methods=["POST"])
+               for path in ("/v1/embeddings", "/embeddings", "/openai/deployments/{deployment}/embeddings")]
+    routes += [
+        Route("/_scripted/replies", _enqueue, methods=["POST"]),
+        Route("/_scripted/requests", _requests, methods=["GET"]),
+        Route("/_scripted/state", _state, methods=["GET"]),
+        Route("/_scripted/defaults", _set_default, methods=["POST"]),
+        Route("/_scripted/reset", _reset, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.script = script
     return app
 
 
-def _error(status: int, message: str | None = None, retry_after: float | None = None) -> web.Response:
+def _script(request: Request) -> Script:
+    return request.app.state.script
+
+
+def _error(status: int, message: str | None = None, retry_after: float | None = None) -> Response:
     headers = {}
     if retry_after is not None:
         headers["Retry-After"] = f"{retry_after:g}"
         headers["retry-after-ms"] = str(round(retry_after * 1000))
-    return web.json_response(wire.error_body(status, message), status=status, headers=headers)
+    return JSONResponse(wire.error_body(status, message), status_code=status, headers=headers)
 
 
-async def _json_object(request: web.Request) -> dict | None:
+async def _json_object(request: Request) -> dict | None:
     try:
-        body = json.loads(await request.read())
+        body = json.loads(await request.body())
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
 
 
-async def _chat_completions(request: web.Request) -> web.StreamResponse:
-    script = request.app[_SCRIPT]
+async def _chat_completions(request: Request) -> Response:
+    script = _script(request)
     script.count_received()
     body = await _json_object(request)
     if body is None:
         return _error(400, "We could not parse the JSON body of your request. (scripted model)")
-    model = body.get("model") or request.match_info.get("deployment")
+    model = body.get("model") or request.path_params.get("deployment")
     if not model:
         return _error(400, "Missing required parameter: 'model'.")
     if not isinstance(body.get("messages"), list) or not body["messages"]:
@@ -71,61 +83,108 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
 
     answer = wire.resolve(reply, body, model)
     if not body.get("stream"):
-        return web.json_response(wire.completion(answer))
+        return JSONResponse(wire.completion(answer))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-cache"})
-    await response.prepare(request)
-    for chunk in wire.chunks(answer, include_usage):
-        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-    await response.write(b"data: [DONE]\n\n")
-    await response.write_eof()
-    return response
+    pieces = reply.get("pieces") or wire.DEFAULT_PIECES
+
+    async def events():
+        for index, chunk in enumerate(wire.chunks(answer, include_usage, pieces)):
+            if index == 1:  # the role chunk goes out at once; the first token takes its time
+                await asyncio.sleep(reply.get("first_token_ms", 0) / 1000)
+            elif index > 1:
+                await asyncio.sleep(reply.get("piece_ms", 0) / 1000)
+            piece = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+            if piece:
+                script.note_sent(answer.id, piece, time.time())
+            yield f"data: {json.dumps(chunk)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-async def _enqueue(request: web.Request) -> web.Response:
+async def _embeddings(request: Request) -> Response:
+    body = await _json_object(request)
+    if body is None:
+        return _error(400, "We could not parse the JSON body of your request. (scripted model)")
+    model = body.get("model") or request.path_params.get("deployment")
+    if not model:
+        return _error(400, "Missing required parameter: 'model'.")
+    inputs = body.get("input")
+    if isinstance(inputs, str) or (isinstance(inputs, list) and inputs and all(isinstance(i, int) for i in inputs)):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs:
+        return _error(400, "Missing required parameter: 'input'.")
+    dimensions = body.get("dimensions")
+    if dimensions is not None and (not isinstance(dimensions, int) or not 1 <= dimensions <= 4096):
+        return _error(400, "Invalid 'dimensions': expected an integer between 1 and 4096.")
+    return JSONResponse(wire.embeddings(inputs, model, dimensions or wire.EMBEDDING_DIMENSIONS))
+
+
+async def _enqueue(request: Request) -> Response:
     body = await _json_object(request)
     replies = body.get("replies") if body else None
     if not isinstance(replies, list):
         return _error(400, "expected {\"replies\": [reply spec, ...]}")
     try:
-        pending = request.app[_SCRIPT].enqueue(replies)
+        pending = _script(request).enqueue(replies)
     except ValueError as exc:
         return _error(400, str(exc))
-    return web.json_response({"pending": pending})
+    return JSONResponse({"pending": pending})
 
 
-async def _requests(request: web.Request) -> web.Response:
-    return web.json_response({"data": request.app[_SCRIPT].requests()})
+async def _requests(request: Request) -> Response:
+    return JSONResponse({"data": _script(request).requests()})
 
 
-async def _state(request: web.Request) -> web.Response:
-    return web.json_response(request.app[_SCRIPT].state())
+async def _state(request: Request) -> Response:
+    return JSONResponse(_script(request).state())
 
 
-async def _set_default(request: web.Request) -> web.Response:
+async def _set_default(request: Request) -> Response:
     body = await _json_object(request)
     if body is None or set(body) - {"latency_ms"}:
         return _error(400, "expected {\"latency_ms\": number}")
     try:
-        request.app[_SCRIPT].set_default(latency_ms=body.get("latency_ms"))
+        _script(request).set_default(latency_ms=body.get("latency_ms"))
     except ValueError as exc:
         return _error(400, str(exc))
-    return web.json_response(request.app[_SCRIPT].state())
+    return JSONResponse(_script(request).state())
 
 
-async def _reset(request: web.Request) -> web.Response:
-    request.app[_SCRIPT].reset()
-    return web.json_response(request.app[_SCRIPT].state())
+async def _reset(request: Request) -> Response:
+    _script(request).reset()
+    return JSONResponse(_script(request).state())
 
 
-async def start(script: Script, host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Serve the app on host:port (0 picks a free port); returns the runner and the /v1 base URL."""
-    runner = web.AppRunner(create_app(script), access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    bound_host, bound_port = runner.addresses[0][:2]
-    return runner, f"http://{_url_host(bound_host)}:{bound_port}/v1"
+class Serving:
+    """A uvicorn server running on the current event loop; `stop()` closes it and its connections."""
+
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task) -> None:
+        self._server = server
+        self._task = task
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        await self._task
+
+    async def wait(self) -> None:
+        """Until the server stops (on SIGINT/SIGTERM when it runs in the main thread)."""
+        await self._task
+
+
+async def start(script: Script, host: str, port: int) -> tuple[Serving, str]:
+    """Serve the app on host:port (0 picks a free port); returns the running server and the /v1 base URL."""
+    server = uvicorn.Server(uvicorn.Config(create_app(script), host=host, port=port, lifespan="off",
+                                           log_config=None, access_log=False, timeout_graceful_shutdown=1,
+                                           timeout_keep_alive=75))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():  # could not bind: its exception says why
+            task.result()
+            raise OSError(f"the scripted model could not listen on {host}:{port}")
+        await asyncio.sleep(0.005)
+    bound_host, bound_port = server.servers[0].sockets[0].getsockname()[:2]
+    return Serving(server, task), f"http://{_url_host(bound_host)}:{bound_port}/v1"
 
 
 def _url_host(host: str) -> str:
@@ -143,7 +202,7 @@ class ScriptedModelHandle:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(start(self.script, host, port), self._loop)
         try:
-            self._runner, self.base_url = future.result(timeout=10)
+            self._serving, self.base_url = future.result(timeout=10)
         except BaseException:
             self._halt()
             raise
@@ -153,7 +212,7 @@ class ScriptedModelHandle:
         """Close the listener and open connections, then end the loop thread."""
         if self._loop.is_closed():
             return
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._serving.stop(), self._loop).result(timeout=10)
         self._halt()
 
     def _halt(self) -> None:

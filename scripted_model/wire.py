@@ -17,7 +17,7 @@ from .script import message_text
 
 CHARS_PER_TOKEN = 4
 _MESSAGE_OVERHEAD_TOKENS = 4
-_MAX_CONTENT_CHUNKS = 4
+DEFAULT_PIECES = 4
 
 
 def estimate_tokens(text: str) -> int:
@@ -109,16 +109,16 @@ def completion(answer: Answer) -> dict:
             "system_fingerprint": None}
 
 
-def split_content(text: str) -> list[str]:
-    """Cut text at word starts into at most a few pieces that join back to exactly the text."""
+def split_content(text: str, pieces: int = DEFAULT_PIECES) -> list[str]:
+    """Cut text at word starts into at most `pieces` pieces that join back to exactly the text."""
     words = [word for word in re.split(r"(?<=\s)(?=\S)", text) if word]
     if len(words) <= 1:
         return words
-    size = math.ceil(len(words) / _MAX_CONTENT_CHUNKS)
+    size = math.ceil(len(words) / pieces)
     return ["".join(words[i:i + size]) for i in range(0, len(words), size)]
 
 
-def chunks(answer: Answer, include_usage: bool) -> list[dict]:
+def chunks(answer: Answer, include_usage: bool, pieces: int = DEFAULT_PIECES) -> list[dict]:
     """The `chat.completion.chunk` stream, in the order OpenAI sends it (without `[DONE]`).
 
     Role first, then content pieces, then per tool call its id and name followed by its
@@ -126,7 +126,7 @@ def chunks(answer: Answer, include_usage: bool) -> list[dict]:
     `usage: null` and a last chunk with no choices carries the usage.
     """
     deltas: list[dict] = [{"role": "assistant", "content": "", "refusal": None}]
-    deltas += [{"content": piece} for piece in split_content(answer.content or "")]
+    deltas += [{"content": piece} for piece in split_content(answer.content or "", pieces)]
     for index, call in enumerate(answer.tool_calls):
         arguments = call["function"]["arguments"]
         half = len(arguments) // 2
@@ -164,3 +164,30 @@ def error_body(status: int, message: str | None = None) -> dict:
         kind, code = "invalid_request_error", None
         default = "Invalid request (scripted model)."
     return {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
+
+
+EMBEDDING_DIMENSIONS = 8
+
+
+def embedding(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
+    """A deterministic unit vector for a text (same text, same vector); no meaning, only stable shape."""
+    import hashlib
+
+    raw = []
+    counter = 0
+    while len(raw) < dimensions:
+        digest = hashlib.sha256(f"{counter}:{text}".encode()).digest()
+        raw.extend((byte - 127.5) / 127.5 for byte in digest)
+        counter += 1
+    vector = raw[:dimensions]
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def embeddings(inputs: list, model: str, dimensions: int = EMBEDDING_DIMENSIONS) -> dict:
+    """An OpenAI `list` of `embedding` objects for each input (strings, or token arrays as text)."""
+    data = [{"object": "embedding", "index": i, "embedding": embedding(json.dumps(item), dimensions)}
+            for i, item in enumerate(inputs)]
+    tokens = sum(estimate_tokens(json.dumps(item)) for item in inputs)
+    return {"object": "list", "data": data, "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

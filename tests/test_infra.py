@@ -238,6 +238,7 @@ AZD_VALUES = {
     "SEND_EMAIL_URL_VAULT_ENTRY": "send-email-url",
     "CREATE_CALENDAR_EVENT_URL_VAULT_ENTRY": "create-calendar-event-url",
     "OFFICE365_CONNECTION_NAME": "office365-x",
+    "AZURE_STORAGE_ACCOUNT_NAME": "stx",
 }
 
 
@@ -268,7 +269,76 @@ def test_postprovision_hook_merges_azure_values_into_local_settings(tmp_path):
     assert values["SEND_EMAIL_LOGIC_APP_URL"] == "https://logic.example/send-email-url"
     assert values["CREATE_CALENDAR_EVENT_LOGIC_APP_URL"] == "https://logic.example/create-calendar-event-url"
     assert "Microsoft.Web/connections/office365-x/edit" in done.stdout
-    assert "App Service Authentication is off" in done.stdout
+    assert "The API key is in Key Vault (secret 'assistants-api-key'); none issued" in done.stdout
+    assert "Access: every call needs an API key" in done.stdout
+
+
+# A stand-in Azure CLI whose vault keeps secrets as files in $VAULT_DIR and logs every call's arguments.
+STAND_IN_VAULT = r"""#!/bin/sh
+echo "$*" >> "$VAULT_DIR/calls"
+if [ -n "${AZ_NOT_SIGNED_IN:-}" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
+command="$1 $2 $3"; shift 3
+name=""; file=""
+while [ $# -gt 0 ]; do
+    case $1 in --name) name=$2; shift;; --file) file=$2; shift;; esac
+    shift
+done
+case $command in
+    "keyvault secret show")
+        if [ -f "$VAULT_DIR/$name" ]; then cat "$VAULT_DIR/$name"; exit 0; fi
+        echo "ERROR: (SecretNotFound) A secret with (name/id) $name was not found in this key vault." >&2; exit 3;;
+    "keyvault secret set") cat "$file" > "$VAULT_DIR/$name";;
+esac
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the sh hook")
+def test_postprovision_hook_issues_the_first_key_once_into_key_vault_and_never_prints_it(azurite, tmp_path):
+    from core.api_keys import KeyStore
+    from core.storage_connection import StorageConnection
+    from core.store import Store
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(INFRA / "hooks", checkout / "infra" / "hooks")
+    for name in ("core", "devhost", ".venv"):  # what `python -m core.api_keys` needs from a checkout
+        (checkout / name).symlink_to(ROOT / name)
+    vault, bin_dir = tmp_path / "vault", tmp_path / "bin"
+    vault.mkdir()
+    bin_dir.mkdir()
+    (bin_dir / "az").write_text(STAND_IN_VAULT)
+    (bin_dir / "az").chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin", "VAULT_DIR": str(vault),
+           "AzureWebJobsStorage": azurite.connection_string, **AZD_VALUES}
+    keys = KeyStore(Store(StorageConnection(azurite.connection_string, None, None)))
+
+    def hook(**extra: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(["sh", str(checkout / "infra" / "hooks" / "postprovision.sh")],
+                              capture_output=True, text=True, timeout=60, env={**env, **extra})
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def owner_keys() -> list:
+        return [record for record in keys.list() if record.principal == "azd-owner"]
+
+    # Not signed in: nothing can be checked, so nothing is issued, and the hook says what to do.
+    signed_out = hook(AZ_NOT_SIGNED_IN="1")
+    assert owner_keys() == []
+    assert "No API key was issued" in signed_out.stdout and "az login" in signed_out.stdout
+
+    first = hook()
+    key = (vault / "assistants-api-key").read_text()
+    assert keys.principal_for(key) == "azd-owner"
+    assert [record.name for record in owner_keys()] == ["first key (azd up)"]
+    read_command = "az keyvault secret show --vault-name kv-x --name assistants-api-key --query value --output tsv"
+    assert "Issued the first API key" in first.stdout and read_command in first.stdout
+
+    again = hook()
+    assert len(owner_keys()) == 1, "a rerun issued another key"
+    assert (vault / "assistants-api-key").read_text() == key
+    assert "none issued" in again.stdout and read_command in again.stdout
+
+    for output in (first.stdout, first.stderr, again.stdout, again.stderr, (vault / "calls").read_text()):
+        assert key not in output and key[4:20] not in output  # not printed, not on any command line
 
 
 # --- one deploy package, lean ---------------------------------------------------------
@@ -429,3 +499,21 @@ def test_azure_yaml_runs_the_smoke_test_after_deploy():
         assert hook[platform]["shell"] == shell
         assert (ROOT / hook[platform]["run"]).is_file()
         assert "-m smoke" in (ROOT / hook[platform]["run"]).read_text() or "'smoke'" in (ROOT / hook[platform]["run"]).read_text()
+
+
+def test_only_the_deploying_user_may_write_key_vault_secrets():
+    """The hook stores the first API key as the user; the app's identity only reads secrets."""
+    main = (INFRA / "main.bicep").read_text()
+    app_roles = main[main.index("module appRoles"):main.index("module userRoles")]
+    user_roles = main[main.index("module userRoles"):]
+    user_roles = user_roles[:user_roles.index("\n}\n")]
+    assert "writesSecrets" not in app_roles
+    assert re.search(r"writesSecrets:\s*true", user_roles)
+    rbac = (INFRA / "app" / "rbac.bicep").read_text()
+    officer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"  # Key Vault Secrets Officer
+    assert re.search(rf"keyVaultSecretsOfficer: '{officer}'", rbac)
+    assert re.search(r"param writesSecrets bool = false", rbac)
+    assignment = rbac[rbac.index("resource vaultWriteAccess"):]
+    assert assignment.startswith("resource vaultWriteAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' "
+                                 "= if (writesSecrets) {")
+    assert "scope: vault\n" in assignment[:assignment.index("\n}\n")]

@@ -38,7 +38,8 @@ def model(server):
 
 @pytest.fixture
 def sdk(server):
-    with openai.OpenAI(base_url=server.base_url, api_key="any-key", max_retries=0, timeout=10) as c:
+    with openai.OpenAI(base_url=server.base_url, api_key="any-key", max_retries=0, timeout=10,
+                       _strict_response_validation=True) as c:
         yield c
 
 
@@ -210,7 +211,8 @@ def test_usage_override(model, sdk):
 
 def test_azure_route_uses_the_deployment(server, model):
     azure = openai.AzureOpenAI(azure_endpoint=server.base_url[: -len("/v1")], api_key="k",
-                               api_version="2024-10-21", azure_deployment="gpt4o-prod", max_retries=0)
+                               api_version="2024-10-21", azure_deployment="gpt4o-prod", max_retries=0,
+                               _strict_response_validation=True)
     model.enqueue(reply_text("from azure"))
     result = azure.chat.completions.create(model="gpt4o-prod", messages=USER)
     assert result.choices[0].message.content == "from azure" and result.model == "gpt4o-prod"
@@ -265,9 +267,43 @@ def test_command_line_prints_the_offline_banner_and_serves():
             assert lines[-1], "server exited before printing its base URL"
         assert "OFFLINE STAND-IN" in "".join(lines) and "cannot reason" in "".join(lines)
         base_url = lines[-1].strip().split("=", 1)[1]
-        with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0, timeout=5) as sdk:
+        with openai.OpenAI(base_url=base_url, api_key="k", max_retries=0, timeout=5,
+                           _strict_response_validation=True) as sdk:
             answer = sdk.chat.completions.create(model="m", messages=USER)
         assert answer.choices[0].message.content == "Echo: What is the weather in Paris?"
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_embeddings_are_deterministic_unit_vectors(server):
+    with openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=0, timeout=10) as sdk:
+        first = sdk.embeddings.create(model="emb", input=["alpha", "beta"])
+        again = sdk.embeddings.create(model="emb", input="alpha", dimensions=4)
+    assert [e.index for e in first.data] == [0, 1] and first.model == "emb"
+    assert first.data[0].embedding != first.data[1].embedding
+    assert abs(sum(v * v for v in first.data[0].embedding) - 1) < 1e-9
+    assert len(again.data[0].embedding) == 4
+
+
+def test_streams_are_paced_first_token_then_pieces_and_record_when_each_piece_left(model, sdk, server):
+    text = "one two three four five six"
+    model.enqueue(reply_text(text, first_token_ms=300, piece_ms=100, pieces=3))
+    started = time.monotonic()
+    arrivals = []
+    for chunk in sdk.chat.completions.create(model="m", messages=USER, stream=True):
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append((time.monotonic() - started, chunk.choices[0].delta.content))
+    assert "".join(piece for _, piece in arrivals) == text and len(arrivals) == 3
+    assert 0.3 <= arrivals[0][0] < 0.6
+    gaps = [later[0] - earlier[0] for earlier, later in zip(arrivals, arrivals[1:])]
+    assert all(0.09 <= gap < 0.3 for gap in gaps), gaps
+    sent = server.script.sent()
+    assert [piece for _, piece, _ in sent] == [piece for _, piece in arrivals]
+    assert len({completion_id for completion_id, _, _ in sent}) == 1
+
+
+@pytest.mark.parametrize("bad", [{"pieces": 0}, {"pieces": True}, {"piece_ms": -1}, {"first_token_ms": "1"}])
+def test_bad_pacing_is_refused(bad):
+    with pytest.raises(ValueError):
+        reply_text("x", **bad)

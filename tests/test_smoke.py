@@ -16,6 +16,8 @@ import pytest
 from scripted_model import reply_text, reply_tool_calls
 from smoke import checks, probes
 from smoke.checks import FAIL, PASS, SKIP, Reply, RunOutcome
+from tests.conftest import DEFAULT_PRINCIPAL
+from tests.support import keys
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVELOPE_401 = {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
@@ -131,10 +133,14 @@ def test_pointed_at_devhost_every_check_that_applies_passes(devhost, scripted):
         reply_tool_calls([{"name": "code_interpreter", "arguments": {"code": probes.CODE}}], match=marker),
         reply_text("It printed the digest.", match=marker))
 
-    done = smoke_cli("--endpoint", devhost.root_url, "--model", "gpt-scripted")
+    key = keys.key_for(DEFAULT_PRINCIPAL)  # devhost is secured as deployed: keys only
+
+    done = smoke_cli("--endpoint", devhost.root_url, "--model", "gpt-scripted", "--key", "-", stdin=key + "\n")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "[skip] an unauthenticated call is refused (401)" in done.stdout
+    assert "[PASS] an unauthenticated call is refused (401)" in done.stdout
+    assert "[PASS] the API key is accepted" in done.stdout
+    assert key not in done.stdout + done.stderr
     assert "[PASS] a run completes against the model" in done.stdout
     assert f"[PASS] code_interpreter runs Python in the sandbox: the sandbox printed {probes.EXPECTED_OUTPUT}" in done.stdout
     assert "Smoke test passed." in done.stdout

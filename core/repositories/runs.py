@@ -10,6 +10,12 @@ The engine's bookkeeping (core.run_bookkeeping) is its own property of the run's
 and each step's row: it changes atomically with them and is never part of the
 public record. Records too large for a row spill to Blob storage; the spills of a
 write that does not commit (a lost race, a refused change) are removed with it.
+
+A change may carry run events (core.run_events): they are appended to the run's
+event log in the same transaction, so a client streaming the run sees an event
+exactly when the change it describes is stored; a change of the run's status
+always shows its `thread.run.<status>` event, last. After every write this
+process's readers of the run are woken (core.run_events.wakeups).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from core import ids, run_watch
+from core import ids
 from core.codec import Codec, Staging
 from core.collection import Collection
 from core.errors import Conflict, InvalidRequest, NotFound
@@ -25,6 +31,9 @@ from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
+from core.run_events import payloads, wakeups
+from core.run_events.log import EventLog, Head
+from core.run_events.payloads import Event
 from core.store import Store
 from core.transactions import EntityMissing, retry_on_conflict, submit
 
@@ -41,7 +50,7 @@ def steps_of(run_id: str) -> Collection:
 class StoredRun:
     record: dict
     books: RunBookkeeping
-    etag: str
+    etag: str | None  # None for what a write returns: read again before writing again
     blob: str | None
 
 
@@ -49,7 +58,7 @@ class StoredRun:
 class StoredStep:
     record: dict
     books: StepBookkeeping
-    etag: str
+    etag: str | None  # None for what a write returns
     blob: str | None
 
 
@@ -66,10 +75,17 @@ class RunChange:
     new_steps: list[tuple[dict, StepBookkeeping]] = field(default_factory=list)
     replace_steps: list[tuple[StoredStep, dict, StepBookkeeping]] = field(default_factory=list)  # (as read, new)
     release_thread: bool = False
+    events: list[Event] = field(default_factory=list)  # shown to streams with the change
 
     @property
     def touches_thread(self) -> bool:
         return bool(self.new_messages or self.new_steps or self.replace_steps or self.release_thread)
+
+
+def shown(before: dict, change: RunChange) -> list[Event]:
+    """The events a change shows: its own, then the run's new status if it moved."""
+    moved = [payloads.run_status(change.record)] if change.record["status"] != before["status"] else []
+    return [*change.events, *moved]
 
 
 class RunRepository:
@@ -77,6 +93,7 @@ class RunRepository:
         self._codec = Codec(store)
         self.threads = threads or ThreadRepository(store)
         self.messages = MessageRepository(store, self.threads)
+        self.events = EventLog(store)
 
     @property
     def table(self):
@@ -90,8 +107,9 @@ class RunRepository:
                           **{BOOKS: books.dump()})
         return properties
 
-    def create(self, principal: str, record: dict, books: RunBookkeeping, additional_messages: list[dict]) -> dict:
-        """Insert a queued run (and its additional messages) and claim the thread for it."""
+    def create(self, principal: str, record: dict, books: RunBookkeeping, additional_messages: list[dict],
+               events: list[Event] = ()) -> dict:
+        """Insert a queued run (and its additional messages) and claim the thread for it; `events` start its log."""
         thread_id, run_id = record["thread_id"], record["id"]
 
         def build(state: ThreadState) -> tuple[dict, list]:
@@ -103,7 +121,9 @@ class RunRepository:
             operations = RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
             for message in additional_messages:
                 operations += self.messages.insert_ops(principal, message, staged)
+            operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
+        wakeups.wake(thread_id, run_id)
         return record
 
     def load(self, principal: str, thread_id: str, run_id: str) -> StoredRun:
@@ -142,6 +162,10 @@ class RunRepository:
                 properties = self._run_properties(principal, outcome.record, books, staged)
                 operations = RUNS.replace_ops(thread_id, run_id, properties, current.etag)
                 operations += self._row_operations(principal, outcome, staged)
+                events = shown(current.record, outcome)
+                if events:
+                    operations += self.events.operations(thread_id, run_id, self.events.head(thread_id, run_id),
+                                                         events, staged=staged)[0]
 
                 def build(state: ThreadState) -> tuple[dict, list]:
                     release = outcome.release_thread and state.active_run_id == run_id
@@ -156,8 +180,8 @@ class RunRepository:
                     raise NotFound("run", run_id) from error
             for superseded in (current.blob, *(read.blob for read, _, _ in outcome.replace_steps)):
                 self._codec.discard(superseded)
-            run_watch.notify(run_id)
-            return StoredRun(outcome.record, books, "", properties.get("blob"))
+            wakeups.wake(thread_id, run_id)
+            return StoredRun(outcome.record, books, None, properties.get("blob"))
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
     def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> list:
@@ -180,17 +204,25 @@ class RunRepository:
         return properties
 
     def update_step(self, principal: str, thread_id: str, run_id: str, step_id: str,
-                    change: Callable[[StoredStep], tuple[dict, StepBookkeeping]]) -> StoredStep:
-        """Apply `change` to a step under its ETag (parallel tool calls each add their output)."""
+                    change: Callable[[StoredStep], tuple[dict, StepBookkeeping]],
+                    events: Callable[[dict, dict], list[Event]] | None = None) -> StoredStep:
+        """Apply `change` to a step under its ETag (parallel tool calls each add their output);
+        `events(before, after)` names the run events the change shows, appended in the same transaction."""
         def attempt() -> StoredStep:
             current = self.load_step(principal, thread_id, run_id, step_id)
             record, books = change(current)
+            made = events(current.record, record) if events else []
             with self._codec.staged() as staged:
                 operations = steps_of(run_id).replace_ops(
                     thread_id, step_id, self._step_properties(principal, record, books, staged), current.etag)
+                if made:
+                    operations += self.events.operations(thread_id, run_id, self.events.head(thread_id, run_id),
+                                                         made, staged=staged)[0]
                 self.threads.transact(principal, thread_id, lambda state: ({}, operations))
             self._codec.discard(current.blob)
-            return StoredStep(record, books, "", None)
+            if made:
+                wakeups.wake(thread_id, run_id)
+            return StoredStep(record, books, None, None)
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run step {step_id} was modified concurrently; "
                                                            "please retry."))

@@ -13,6 +13,7 @@ from core.repositories.files import FileRepository
 from core.repositories.messages import MessageRepository
 from core.repositories.runs import RunRepository
 from core.repositories.threads import ThreadRepository
+from core.run_events.log import EventLog
 from core.store import default_store
 
 
@@ -39,3 +40,8 @@ def files() -> FileRepository:
 @lru_cache(maxsize=1)
 def runs() -> RunRepository:
     return RunRepository(default_store(), threads())
+
+
+@lru_cache(maxsize=1)
+def events() -> EventLog:
+    return EventLog(default_store())

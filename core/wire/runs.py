@@ -6,12 +6,18 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, model_validator
 
+from core import run_machine
 from core.model_context import instructions_for
 from core.wire.common import (
     FUNCTION_NAME, Metadata, RequestModel, ResponseFormat, Tool, ToolResources, WireModel, openai_error,
     response_format_wire, tool_wire)
 from core.wire.messages import MessageCreate
 from core.wire.threads import ThreadCreate
+
+
+# The statuses are core.run_machine's (the one place they are defined), spelled out for the schema.
+RunStatus = Literal.__getitem__(run_machine.RUN_STATUSES)
+StepStatus = Literal.__getitem__(run_machine.STEP_STATUSES)
 
 
 class TruncationStrategy(RequestModel):
@@ -58,7 +64,7 @@ class RunSettings(RequestModel):
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
-    stream: Literal[False] | None = None
+    stream: bool | None = None
 
 
 class RunCreate(RunSettings):
@@ -82,7 +88,7 @@ class ToolOutput(RequestModel):
 
 class SubmitToolOutputs(RequestModel):
     tool_outputs: list[ToolOutput] = Field(min_length=1, max_length=128)
-    stream: Literal[False] | None = None
+    stream: bool | None = None
 
 
 class Run(WireModel):
@@ -91,8 +97,7 @@ class Run(WireModel):
     created_at: int
     thread_id: str
     assistant_id: str
-    status: Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
-                    "completed", "incomplete", "expired"]
+    status: RunStatus
     required_action: dict[str, Any] | None
     last_error: dict[str, Any] | None
     expires_at: int | None
@@ -124,7 +129,7 @@ class RunStep(WireModel):
     assistant_id: str
     thread_id: str
     type: Literal["message_creation", "tool_calls"]
-    status: Literal["in_progress", "cancelled", "failed", "completed", "expired"]
+    status: StepStatus
     cancelled_at: int | None
     completed_at: int | None
     expired_at: int | None
@@ -146,7 +151,7 @@ def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assis
     tool_choice = body.tool_choice if isinstance(body.tool_choice, str) or body.tool_choice is None \
         else body.tool_choice.model_dump(mode="json")
     return Run(
-        id=run_id, created_at=created_at, thread_id=thread_id, assistant_id=assistant["id"], status="queued",
+        id=run_id, created_at=created_at, thread_id=thread_id, assistant_id=assistant["id"], status=run_machine.QUEUED,
         required_action=None, last_error=None, expires_at=expires_at, started_at=None, cancelled_at=None,
         failed_at=None, completed_at=None, incomplete_details=None,
         model=body.model or assistant["model"], instructions=instructions_for(assistant, overrides),

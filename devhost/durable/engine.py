@@ -210,6 +210,7 @@ class DurableEngine:
         except Exception as error:  # an activity's exception becomes TaskFailed, as on the host
             message.update(kind="activity_failed", reason=str(error) or type(error).__name__,
                            details=traceback.format_exc())
+            logger.warning("activity %s of %s raised:\n%s", work.name, instance_id, message["details"])
         log_invocation(work.name, f"{instance_id}:{work.sequence}", started,
                        "Succeeded" if message["kind"] == "activity_completed" else "Failed")
         await self._deliver(instance_id, message)

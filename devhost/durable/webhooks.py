@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
-from aiohttp import web
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from devhost.durable.engine import DurableEngine, InstanceGone, InstanceNotFound
 from devhost.durable.state import InstanceState
@@ -59,64 +61,70 @@ def status_json(state: InstanceState, show_history: bool, show_input: bool) -> d
     return body
 
 
-def add_routes(app: web.Application, engine: DurableEngine) -> None:
-    def flag(request: web.Request, name: str, default: bool) -> bool:
-        value = request.query.get(name)
+def routes(engine: DurableEngine) -> list[Route]:
+    """The host's Durable HTTP API as routes of devhost's ASGI app."""
+
+    def flag(request: Request, name: str, default: bool) -> bool:
+        value = request.query_params.get(name)
         return default if value is None else value.lower() == "true"
 
-    async def start(request: web.Request) -> web.Response:
-        body = await request.text()
+    async def start(request: Request) -> Response:
+        body = await request.body()
         try:
             # Like the host, the input is the parsed body; the SDK client sends a JSON string of JSON.
             input_value = json.loads(body) if body else None
         except json.JSONDecodeError:
-            return web.json_response({"ExceptionMessage": "The request body must be JSON."}, status=400)
+            return JSONResponse({"ExceptionMessage": "The request body must be JSON."}, status_code=400)
         try:
             instance_id = await engine.start_new(
-                request.match_info["name"], request.match_info.get("instance_id"), input_value)
+                request.path_params["name"], request.path_params.get("instance_id"), input_value)
         except LookupError as error:
-            return web.json_response({"ExceptionMessage": str(error)}, status=400)
+            return JSONResponse({"ExceptionMessage": str(error)}, status_code=400)
         except InstanceGone as error:
-            return web.json_response({"ExceptionMessage": str(error)}, status=409)
-        return web.json_response({"id": instance_id}, status=202)
+            return JSONResponse({"ExceptionMessage": str(error)}, status_code=409)
+        return JSONResponse({"id": instance_id}, status_code=202)
 
-    async def status(request: web.Request) -> web.Response:
-        state = await engine.get_state(request.match_info["instance_id"])
+    async def status(request: Request) -> Response:
+        state = await engine.get_state(request.path_params["instance_id"])
         if state is None:
-            return web.json_response(None, status=404)
+            return JSONResponse(None, status_code=404)
         body = status_json(state, flag(request, "showHistory", False), flag(request, "showInput", True))
-        return web.json_response(body, status=_HTTP_STATUS.get(state.status, 200))
+        return JSONResponse(body, status_code=_HTTP_STATUS.get(state.status, 200))
 
-    async def list_all(request: web.Request) -> web.Response:
+    async def list_all(request: Request) -> Response:
         states = await engine.list_states()
-        return web.json_response([status_json(s, False, flag(request, "showInput", False)) for s in states])
+        return JSONResponse([status_json(s, False, flag(request, "showInput", False)) for s in states])
 
-    async def accepted(operation) -> web.Response:
+    async def accepted(operation) -> Response:
         """202 once the engine took the request; 404 unknown instance; 410 no longer running."""
         try:
             await operation
         except InstanceNotFound:
-            return web.Response(status=404)
+            return Response(status_code=404)
         except InstanceGone:
-            return web.Response(status=410)
-        return web.Response(status=202)
+            return Response(status_code=410)
+        return Response(status_code=202)
 
-    async def raise_event(request: web.Request) -> web.Response:
-        return await accepted(engine.raise_event(request.match_info["instance_id"], request.match_info["event"],
-                                                 (await request.text()) or None))
+    async def raise_event(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8") or None
+        return await accepted(engine.raise_event(request.path_params["instance_id"], request.path_params["event"],
+                                                 body))
 
-    async def terminate(request: web.Request) -> web.Response:
-        return await accepted(engine.terminate(request.match_info["instance_id"], request.query.get("reason", "")))
+    async def terminate(request: Request) -> Response:
+        return await accepted(engine.terminate(request.path_params["instance_id"],
+                                               request.query_params.get("reason", "")))
 
-    async def purge(request: web.Request) -> web.Response:
-        deleted = await engine.purge(request.match_info["instance_id"])
-        return web.json_response({"instancesDeleted": int(deleted)}, status=200 if deleted else 404)
+    async def purge(request: Request) -> Response:
+        deleted = await engine.purge(request.path_params["instance_id"])
+        return JSONResponse({"instancesDeleted": int(deleted)}, status_code=200 if deleted else 404)
 
     base = WEBHOOK_PATH.rstrip("/")
-    app.router.add_post(f"{base}/orchestrators/{{name}}", start)
-    app.router.add_post(f"{base}/orchestrators/{{name}}/{{instance_id}}", start)
-    app.router.add_get(f"{base}/instances/", list_all)
-    app.router.add_get(f"{base}/instances/{{instance_id}}", status)
-    app.router.add_delete(f"{base}/instances/{{instance_id}}", purge)
-    app.router.add_post(f"{base}/instances/{{instance_id}}/raiseEvent/{{event}}", raise_event)
-    app.router.add_post(f"{base}/instances/{{instance_id}}/terminate", terminate)
+    return [
+        Route(f"{base}/orchestrators/{{name}}", start, methods=["POST"]),
+        Route(f"{base}/orchestrators/{{name}}/{{instance_id}}", start, methods=["POST"]),
+        Route(f"{base}/instances/", list_all, methods=["GET"]),
+        Route(f"{base}/instances/{{instance_id}}", status, methods=["GET"]),
+        Route(f"{base}/instances/{{instance_id}}", purge, methods=["DELETE"]),
+        Route(f"{base}/instances/{{instance_id}}/raiseEvent/{{event}}", raise_event, methods=["POST"]),
+        Route(f"{base}/instances/{{instance_id}}/terminate", terminate, methods=["POST"]),
+    ]

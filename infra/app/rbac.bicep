@@ -19,6 +19,9 @@ param sessionPoolName string
 param keyVaultName string
 param appInsightsName string
 
+@description('Whether the principal may also write Key Vault secrets: the deploying user, whose postprovision hook stores the first API key there. The app only reads them.')
+param writesSecrets bool = false
+
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
@@ -27,6 +30,7 @@ var roles = {
   containerAppsSessionExecutor: '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0'
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -101,6 +105,18 @@ resource vaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+// Secrets Officer (read and write secrets, not keys or certificates) lets azd's postprovision hook
+// store the first API key in this vault; scoped to the vault, for the deploying user only.
+resource vaultWriteAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (writesSecrets) {
+  name: guid(vault.id, principalId, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
     principalId: principalId
     principalType: principalType
   }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # azd postprovision hook: point local development at the resources just provisioned,
-# then print the one step ARM cannot do. azd passes its environment values (the
-# outputs of infra/main.bicep) to this script as environment variables.
+# issue the deployment's first API key into Key Vault, then print the one step ARM
+# cannot do. azd passes its environment values (the outputs of infra/main.bicep) to
+# this script as environment variables.
 #
 # local.settings.json gets the model, the code interpreter pool and the Logic App URLs.
 # Storage stays as it was (Azurite by default): a local host sharing the deployed
@@ -66,6 +67,89 @@ choose "Authorize", sign in with the mailbox that should send, then "Save".
 API: ${API_BASE_URL}
 EOF2
 
-if [ -z "${AZURE_AUTH_CLIENT_ID:-}" ]; then
-    echo "Warning: App Service Authentication is off, so the API is open to anyone with its URL. See docs/deploy-to-azure.md."
+# --- The first API key ------------------------------------------------------------------------
+# Every call to the deployed API needs a key issued by the service. The first one is issued here,
+# once, to the principal azd-owner, and kept only in Key Vault (never printed): a rerun finds the
+# secret and issues none. The key command reaches the app's storage as you (az login, through
+# DefaultAzureCredential), unless AzureWebJobsStorage in the environment names another storage.
+secret=${API_KEY_VAULT_SECRET:-assistants-api-key}
+read_key="az keyvault secret show --vault-name $AZURE_KEYVAULT_NAME --name $secret --query value --output tsv"
+attempts=8  # role assignments made by this provisioning can take a few minutes to apply
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
+
+# Runs "$@" until it succeeds, retrying while Azure still refuses for want of a role assignment.
+with_role_retries() {
+    try=1
+    until "$@" 2>"$errors"; do
+        if [ "$try" -ge "$attempts" ] || ! grep -qiE 'forbidden|authoriz' "$errors"; then
+            return 1
+        fi
+        echo "Waiting for this provisioning's role assignments to apply ($try/$attempts)..." >&2
+        sleep 15
+        try=$((try + 1))
+    done
+}
+
+key_command() {
+    (cd "$root" && AzureWebJobsStorage__accountName="$storage_account" AzureWebJobsStorage__clientId="" \
+        "$python" -m core.api_keys "$@")
+}
+
+secret_exists() {
+    az keyvault secret show --vault-name "$AZURE_KEYVAULT_NAME" --name "$secret" --query id --output none >/dev/null
+}
+
+store_key() {
+    printf '%s' "$key" | az keyvault secret set --vault-name "$AZURE_KEYVAULT_NAME" --name "$secret" \
+        --file /dev/stdin --encoding utf-8 --output none
+}
+
+first_key() {
+    if ! command -v az >/dev/null 2>&1; then
+        echo "No API key was issued: the Azure CLI is missing. Install it, run 'az login', then 'azd hooks run postprovision'."
+        return 0
+    fi
+    if with_role_retries secret_exists; then
+        echo "The API key is in Key Vault (secret '$secret'); none issued. Read it with:"
+        echo "  $read_key"
+        return 0
+    fi
+    if ! grep -q SecretNotFound "$errors"; then
+        echo "No API key was issued: Key Vault could not be checked ($(head -n 1 "$errors"))."
+        echo "Run 'az login', then 'azd hooks run postprovision'."
+        return 0
+    fi
+    if [ -n "${AzureWebJobsStorage:-}" ]; then
+        storage_account=""
+    elif [ -n "${AZURE_STORAGE_ACCOUNT_NAME:-}" ]; then
+        storage_account=$AZURE_STORAGE_ACCOUNT_NAME
+    else
+        echo "No API key was issued: AZURE_STORAGE_ACCOUNT_NAME is not set (run the hook with 'azd hooks run postprovision')."
+        return 0
+    fi
+    if ! key=$(with_role_retries key_command create --principal azd-owner --name "first key (azd up)" --quiet); then
+        echo "No API key was issued: the app's storage refused ($(tail -n 1 "$errors"))."
+        echo "Run 'azd hooks run postprovision' again in a few minutes."
+        return 0
+    fi
+    if ! with_role_retries store_key; then
+        key_id=$(printf '%s\n' "$key" | (cd "$root" && "$python" -c 'import sys
+from core.api_keys import KEY_ID_LENGTH, key_hash
+print(key_hash(sys.stdin.readline().strip())[:KEY_ID_LENGTH])')) || true
+        key_command revoke "$key_id" >/dev/null 2>&1 || true
+        echo "No API key was stored: Key Vault refused ($(head -n 1 "$errors")); the key issued was revoked."
+        echo "Run 'azd hooks run postprovision' again in a few minutes."
+        return 0
+    fi
+    echo "Issued the first API key (principal azd-owner) and stored it in Key Vault as '$secret'. Read it with:"
+    echo "  $read_key"
+}
+
+first_key
+if [ -n "${AZURE_AUTH_CLIENT_ID:-}" ]; then
+    echo "Access: App Service Authentication is on, so every call needs an Entra ID token for app $AZURE_AUTH_CLIENT_ID;"
+    echo "the platform refuses other calls, API keys included. See docs/deploy-to-azure.md."
+else
+    echo "Access: every call needs an API key (api-key or Authorization: Bearer); issue more with 'python -m core.api_keys create'. See docs/deploy-to-azure.md."
 fi

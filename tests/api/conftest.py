@@ -8,7 +8,8 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from tests.conftest import sdk_client
+from tests.conftest import DEFAULT_PRINCIPAL, sdk_client
+from tests.support import keys
 
 
 @pytest.fixture
@@ -19,8 +20,9 @@ def fresh_client(devhost) -> openai.OpenAI:
 
 @pytest.fixture(scope="session")
 def http(devhost):
-    """Raw HTTP against /v1, for requests the SDK will not send (bad JSON, huge bodies)."""
-    with httpx.Client(base_url=devhost.base_url, timeout=60) as session:
+    """Raw HTTP against /v1, for requests the SDK will not send (bad JSON, huge bodies), with the default key."""
+    headers = {"Authorization": f"Bearer {keys.key_for(DEFAULT_PRINCIPAL)}"}
+    with httpx.Client(base_url=devhost.base_url, timeout=60, headers=headers) as session:
         yield session
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tracemalloc
+import uuid
 
 import openai
 import pytest
@@ -52,8 +53,9 @@ def test_upload_retrieve_download_delete(client):
 
 
 def test_purposes_list_filter_and_pagination(fresh_client):
+    # Every purpose the SDK's FileObject type holds; `evals` is outside it (test_evals_purpose_over_raw_http).
     made = {purpose: fresh_client.files.create(file=(f"{purpose}.txt", b"x"), purpose=purpose).id
-            for purpose in ("assistants", "vision", "user_data", "batch", "fine-tune", "evals", "assistants_output")}
+            for purpose in ("assistants", "vision", "user_data", "batch", "fine-tune", "assistants_output")}
     listed = fresh_client.files.list()
     assert [f.id for f in listed.data] == list(made.values())[::-1] and listed.has_more is False
     assert [f.id for f in fresh_client.files.list(purpose="vision").data] == [made["vision"]]
@@ -64,6 +66,17 @@ def test_purposes_list_filter_and_pagination(fresh_client):
     with pytest.raises(openai.BadRequestError):
         fresh_client.files.list(limit=10_001)
 
+
+
+def test_evals_purpose_over_raw_http(http):
+    """OpenAI accepts `evals` uploads and echoes the purpose, which the SDK's FileObject type cannot hold."""
+    principal = {"X-MS-CLIENT-PRINCIPAL-ID": f"principal-{uuid.uuid4().hex}"}
+    body, content_type = _multipart([("purpose", b"evals", None), ("file", b"{}", "cases.jsonl")])
+    created = http.post("/files", content=body, headers={"Content-Type": content_type, **principal})
+    assert created.status_code == 200, created.text
+    assert created.json()["purpose"] == "evals"
+    listed = http.get("/files", params={"purpose": "evals"}, headers=principal).json()
+    assert [f["id"] for f in listed["data"]] == [created.json()["id"]]
 
 def test_expires_after(client):
     uploaded = client.files.create(file=("t.txt", b"x"), purpose="assistants",

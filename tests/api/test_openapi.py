@@ -1,4 +1,8 @@
-"""GET /v1/openapi.json describes exactly the routes the app registers (the playground's page is no operation)."""
+"""GET /v1/openapi.json describes exactly the routes the app registers (both URL shapes), nothing else.
+
+The exceptions are no operations: the catch-all that answers unknown routes (api/fallback.py) and the
+playground's page (api/playground.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ def _registered_operations() -> set[tuple[str, str]]:
         trigger = function.get_trigger()
         if trigger.get_binding_name() != "httpTrigger":
             continue
-        if trigger.route == playground.ROUTE:
+        if trigger.route in ("{*path}", playground.ROUTE):
             continue
         for method in trigger.methods or ():
             operations.add((method.value.lower() if hasattr(method, "value") else str(method).lower(),
@@ -51,7 +55,11 @@ def test_document_is_self_consistent(http):
         for operation in item.values():
             declared = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
             assert declared == {segment[1:-1] for segment in path.split("/") if segment.startswith("{")}
-    create = document["paths"]["/assistants"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(document["paths"]["/v1/assistants"]) == set(document["paths"]["/openai/assistants"])
+    azure_version = [p for p in document["paths"]["/openai/assistants"]["post"]["parameters"] if p["in"] == "query"]
+    assert azure_version[0]["name"] == "api-version" and azure_version[0]["required"] is True
+    assert "2024-05-01-preview" in azure_version[0]["schema"]["enum"]
+    create = document["paths"]["/v1/assistants"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assistant_create = schemas[create["$ref"].rsplit("/", 1)[1]]
     assert "model" in assistant_create["required"] and assistant_create["additionalProperties"] is False
     json.dumps(document)  # plain JSON all the way down

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.code_interpreter.aca_standin import TOKEN, StandInPool
 from tests.code_interpreter.conftest import new_session
-from tools.code_interpreter import SandboxFile
+from tools.code_interpreter import InputFile
 from tools.code_interpreter.aca import SCOPE, AcaError, AcaSandbox, _read_reply
 
 
@@ -54,7 +54,8 @@ def test_solves_an_equation_and_asks_for_the_right_token_once(aca, pool):
 
 def test_inputs_are_uploaded_once_and_outputs_downloaded(aca, pool):
     session = new_session()
-    sales = SandboxFile("../sales.csv", b"region,revenue\nnorth,100\nsouth,80\nnorth,50\n")
+    sales_csv = b"region,revenue\nnorth,100\nsouth,80\nnorth,50\n"
+    sales = InputFile.of_bytes("../sales.csv", sales_csv)
     code = (
         "import csv\n"
         "rows = list(csv.DictReader(open('/mnt/data/sales.csv')))\n"
@@ -65,7 +66,7 @@ def test_inputs_are_uploaded_once_and_outputs_downloaded(aca, pool):
     result = aca.execute(session, code, [sales])
     assert result.error is None and result.logs == "150\n"
     assert [(f.name, f.data) for f in result.files] == [("north.csv", b"region,total\nnorth,150\n")]
-    assert (pool.data_dir(session) / "sales.csv").read_bytes() == sales.data  # hostile name neutralised
+    assert (pool.data_dir(session) / "sales.csv").read_bytes() == sales_csv  # hostile name neutralised
     again = aca.execute(session, "print(len(rows))", [sales])
     assert again.logs == "3\n" and again.files == []
     uploads = [q for m, p, q in pool.requests if p == "files/upload" and q["identifier"] == session]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 import uuid
 
@@ -12,6 +13,7 @@ from PIL import Image
 from scripted_model import reply_text, reply_tool_calls
 from tests.conftest import devhost_env, sdk_client
 from tests.support.devhost_proc import ROOT, DevhostProcess
+from tools.code_interpreter.isolation import bwrap_mode
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 CODE_TOOL = [{"type": "code_interpreter"}]
@@ -129,3 +131,38 @@ def test_a_runaway_call_is_stopped_and_the_next_call_works(short_timeout_host, s
     stuck, after = code_calls(client, run)
     assert "timed out" in logs_of(stuck)
     assert logs_of(after).strip() == "alive"
+
+
+def test_code_runs_isolated_when_bubblewrap_can_run(client, scripted, assistant):
+    if bwrap_mode() is None:
+        pytest.skip("bubblewrap cannot run here: the suite allowed unisolated code (see the session header)")
+    run = ask(client, scripted, assistant.id, "Look around",
+              f"import os\nprint(os.path.exists({str(ROOT / 'core' / 'settings.py')!r}), os.listdir('/mnt/data'))")
+    assert logs_of(code_calls(client, run)[0]).strip() == "False []"
+
+
+@pytest.fixture(scope="module")
+def no_namespaces_host(azurite, scripted, tmp_path_factory):
+    """devhost where bubblewrap cannot create namespaces, and unisolated code is not allowed."""
+    fake_bin = tmp_path_factory.mktemp("no-userns")
+    fake = fake_bin / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    env = devhost_env(azurite, scripted, PATH=f"{fake_bin}:{os.environ['PATH']}",
+                      CODE_INTERPRETER_ALLOW_UNISOLATED="false")
+    process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("ci") / "devhost.log")
+    yield process.start()
+    process.stop()
+
+
+def test_without_isolation_the_call_is_refused_and_the_model_told_why(no_namespaces_host, scripted):
+    client = sdk_client(no_namespaces_host.base_url)
+    assistant = client.beta.assistants.create(model="gpt-scripted", tools=CODE_TOOL)
+    run = ask(client, scripted, assistant.id, "Read the settings",
+              "print(open('local.settings.json').read())", answer="I cannot run code here.")
+    assert run.status == "completed", run.last_error
+    [call] = code_calls(client, run)
+    assert logs_of(call).startswith("code_interpreter is unavailable on this server")
+    assert "The code was not run" in logs_of(call)
+    tool_message = scripted.client.requests()[-1]["messages"][-1]
+    assert tool_message["role"] == "tool" and "code_interpreter is unavailable" in tool_message["content"]

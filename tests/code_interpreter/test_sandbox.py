@@ -1,33 +1,13 @@
-"""The interface module: name sanitising and choosing the sandbox from settings."""
+"""The interface module (sandbox.py): choosing the sandbox and its limits from settings."""
 
 from __future__ import annotations
 
 import pytest
 
 from tools.code_interpreter import sandbox as sandbox_module
-from tools.code_interpreter import safe_name, sandbox_from_settings
+from tools.code_interpreter import sandbox_from_settings
 from tools.code_interpreter.aca import AcaSandbox
 from tools.code_interpreter.local import LocalSandbox
-
-
-@pytest.mark.parametrize("name, expected", [
-    ("report.csv", "report.csv"),
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\me\\data.xlsx", "data.xlsx"),
-    ("dir/", "file"),
-    ("...", "file"),
-    (".hidden", ".hidden"),
-    ("a:b*c?.txt", "a_b_c_.txt"),
-    ("tab\there.txt", "tabhere.txt"),
-    ("données é.csv", "données é.csv"),
-])
-def test_safe_name(name, expected):
-    assert safe_name(name) == expected
-
-
-def test_safe_name_keeps_long_names_within_255_bytes_and_their_extension():
-    name = safe_name("é" * 300 + ".csv")
-    assert len(name.encode()) <= 255 and name.endswith(".csv")
 
 
 @pytest.fixture()
@@ -42,9 +22,26 @@ def test_sandbox_from_settings_is_one_local_sandbox_by_default(monkeypatch, fres
     monkeypatch.delenv("CODE_INTERPRETER_SANDBOX", raising=False)
     monkeypatch.setenv("CODE_INTERPRETER_TIMEOUT_SECONDS", "7")
     monkeypatch.setenv("CODE_INTERPRETER_MEMORY_MB", "512")
+    monkeypatch.setenv("CODE_INTERPRETER_MAX_PROCESSES", "32")
     first = sandbox_from_settings()
     assert isinstance(first, LocalSandbox) and sandbox_from_settings() is first
     assert (first.timeout_seconds, first.memory_mb, first.idle_seconds) == (7.0, 512, 3600.0)
+    assert (first.limits.cpu_seconds, first.limits.max_processes, first.limits.disk_mb) == (900, 32, 2048)
+
+
+@pytest.mark.parametrize("allowed, expected", [(None, "refused"), ("false", "refused"), ("true", "none")])
+def test_unisolated_execution_needs_the_operators_explicit_yes(monkeypatch, fresh_shared, tmp_path, allowed,
+                                                                expected):
+    fake = tmp_path / "bwrap"  # where user namespaces are off
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.delenv("CODE_INTERPRETER_SANDBOX", raising=False)
+    if allowed is None:
+        monkeypatch.delenv("CODE_INTERPRETER_ALLOW_UNISOLATED", raising=False)
+    else:
+        monkeypatch.setenv("CODE_INTERPRETER_ALLOW_UNISOLATED", allowed)
+    assert sandbox_from_settings().isolation.mode == expected
 
 
 def test_sandbox_from_settings_aca_needs_an_endpoint(monkeypatch, fresh_shared):
@@ -61,15 +58,3 @@ def test_an_unknown_sandbox_kind_is_refused(monkeypatch, fresh_shared):
     monkeypatch.setenv("CODE_INTERPRETER_SANDBOX", "docker")
     with pytest.raises(ValueError, match="'local' or 'aca'"):
         sandbox_from_settings()
-
-
-def test_bwrap_that_cannot_create_namespaces_means_no_isolation(tmp_path, monkeypatch):
-    from tools.code_interpreter.local import bwrap_mode
-
-    fake = tmp_path / "bwrap"  # what bwrap says where user namespaces are off
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert bwrap_mode.__wrapped__() is None
-    monkeypatch.setenv("PATH", "/nonexistent")
-    assert bwrap_mode.__wrapped__() is None

@@ -17,7 +17,7 @@ WEATHER = {"type": "function", "function": {"name": "get_weather", "description"
 RUN = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1", "model": "gpt-x",
        "tools": [WEATHER, {"type": "code_interpreter"}], "tool_choice": "auto", "parallel_tool_calls": True,
        "temperature": 0.2, "top_p": None, "max_completion_tokens": None, "response_format": "auto"}
-IDS = ct.TurnIds(step_id="step_1", message_id="msg_1", at=100)
+IDS = ct.TurnIds(message_id="msg_1", message_step_id="step_m", tool_step_id="step_1", at=100)
 
 
 def code_call(call_id: str, arguments: str) -> dict:
@@ -106,8 +106,10 @@ def test_a_text_answer_is_a_message_and_its_step():
     assert records.outcome.kind == "message"
     assert records.message["id"] == "msg_1" and records.message["status"] == "completed"
     assert records.message["content"] == text_content("Hello") and records.message["run_id"] == "run_1"
-    assert records.step["step_details"] == {"type": "message_creation", "message_creation": {"message_id": "msg_1"}}
-    assert records.step["usage"]["total_tokens"] == 3 and records.step["status"] == "completed"
+    assert records.message_step["step_details"] == {"type": "message_creation",
+                                                    "message_creation": {"message_id": "msg_1"}}
+    assert records.message_step["usage"]["total_tokens"] == 3 and records.message_step["status"] == "completed"
+    assert records.message_step["id"] == "step_m" and records.tool_step is None
 
 
 def test_a_truncated_answer_is_an_incomplete_message():
@@ -125,19 +127,30 @@ def test_tool_calls_are_routed_and_undeclared_ones_answered_at_once():
     records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
     assert records.outcome.model_dump(include={"kind", "step_id", "server_calls", "client_calls"}) == {
         "kind": "tool_calls", "step_id": "step_1", "server_calls": ["c2", "c3"], "client_calls": ["c1"]}
-    calls = records.step["step_details"]["tool_calls"]
+    calls = records.tool_step["step_details"]["tool_calls"]
     assert [call["type"] for call in calls] == ["function", "function", "code_interpreter", "function"]
     assert calls[2]["code_interpreter"]["input"] == "2+2"
     assert [call.get("function", {}).get("output") for call in calls[:2]] == [None, None]
     assert "no tool named 'rm_rf'" in json.loads(calls[3]["function"]["output"])["error"]
-    assert records.step["status"] == "in_progress" and records.message is None
+    assert records.tool_step["status"] == "in_progress" and records.message is None
 
 
 def test_a_turn_of_only_undeclared_calls_is_answered_and_complete():
     answer = ct.ModelAnswer(None, (("c1", "nope", "{}"),), "tool_calls", None)
     records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
     assert (records.outcome.server_calls, records.outcome.client_calls) == ([], [])
-    assert records.step["status"] == "completed" and records.step["completed_at"] == 100
+    assert records.tool_step["status"] == "completed" and records.tool_step["completed_at"] == 100
+
+
+def test_text_shown_before_tool_calls_is_kept_as_its_own_message():
+    answer = ct.ModelAnswer("Let me check.", (("c1", "get_weather", "{}"),), "tool_calls", None)
+    hidden = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    assert hidden.message is None and [step["id"] for step, _ in hidden.new_steps()] == ["step_1"]
+    shown = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content,
+                                  text_shown=True)
+    assert shown.message["content"] == text_content("Let me check.") and shown.message["id"] == "msg_1"
+    assert [step["id"] for step, _ in shown.new_steps()] == ["step_m", "step_1"]
+    assert shown.outcome.client_calls == ["c1"]
 
 
 def test_answer_of_a_completion():

@@ -1,19 +1,6 @@
-"""Rules that need no storage: file names and function/response schemas."""
+"""Rules that need no storage: function/response schemas."""
 
-import pytest
-
-from core import filenames
 from core.wire import json_schema
-
-
-@pytest.mark.parametrize("name", ["", "   ", ".", "..", "a/..", "\x00\x01", "dir/"])
-def test_names_with_nothing_left_are_refused(name):
-    assert filenames.sanitize(name) is None
-
-
-def test_long_names_keep_their_extension():
-    assert filenames.sanitize("x" * 300 + ".jsonl") == "x" * 249 + ".jsonl"
-    assert len(filenames.sanitize("y" * 300)) == filenames.MAX_LENGTH
 
 
 def test_strict_schemas_must_be_closed_and_fully_required():

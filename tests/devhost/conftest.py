@@ -13,6 +13,7 @@ import pytest
 from tests.support.devhost_proc import DevhostProcess
 
 SAMPLE_APP = Path(__file__).parent / "sample_app"
+BODY_LIMIT = 64 * 1024  # the sample host's FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
 
 
 class SampleHost:
@@ -26,9 +27,9 @@ class SampleHost:
                                          headers={"Content-Type": "application/json", **(headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read(), dict(response.headers)
+                return response.status, response.read(), response.headers  # names case-insensitive, as in HTTP
         except urllib.error.HTTPError as error:
-            return error.code, error.read(), dict(error.headers)
+            return error.code, error.read(), error.headers
 
     def start(self, orchestrator: str, payload) -> str:
         status, body, _ = self.request("POST", f"start/{orchestrator}", payload)
@@ -63,6 +64,7 @@ def sample_host(azurite, tmp_path):
         "AzureWebJobsStorage": azurite.connection_string,
         "SAMPLE_HUB": f"hub{uuid.uuid4().hex[:8]}",
         "ACTIVITY_LOG": str(activity_log),
+        "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": str(BODY_LIMIT),
     }, tmp_path / "devhost.log", route_prefix="api")
     process.start()
     yield SampleHost(process, activity_log)

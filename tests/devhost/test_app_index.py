@@ -29,7 +29,9 @@ index = load_function_app(ROOT)
 print(json.dumps({
     "prefix": config.route_prefix, "hub": config.hub_name,
     "orchestrator": index.orchestrator("run_orchestrator") is not None,
-    "runs_route": index.match_http("POST", "threads/thread_x/runs")[0].name,
+    "runs_route": index.match_http("POST", "v1/threads/thread_x/runs")[0].name,
+    "azure_runs_route": index.match_http("POST", "openai/threads/thread_x/runs")[0].name,
+    "unknown_route": index.match_http("POST", "v1/threads/thread_x/nothing")[0].name,
     "functions": [{"name": f.name, "trigger": f.trigger_type, "bindings": f.bindings, "is_async": f.is_async,
                    "methods": sorted(f.methods or []), "client": f.durable_client_param}
                   for f in index.functions.values()]}))
@@ -43,8 +45,9 @@ def test_product_app_indexes_with_the_bindings_the_host_expects():
                                timeout=60)
     assert completed.returncode == 0, completed.stderr
     index = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert index["prefix"] == "v1" and index["hub"] == "indexcheck"
+    assert index["prefix"] == "" and index["hub"] == "indexcheck"
     assert index["orchestrator"] and index["runs_route"] == "runs_create"
+    assert index["azure_runs_route"] == "runs_create_azure" and index["unknown_route"] == "unknown_route"
     for function in index["functions"]:
         directions = {b["type"]: b["direction"] for b in function["bindings"]}
         assert directions[function["trigger"]] == "IN"

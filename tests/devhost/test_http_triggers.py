@@ -29,3 +29,13 @@ def test_each_invocation_is_logged_on_one_line(sample_host):
     sample_host.request("GET", "things/special/1")
     lines = [line for line in sample_host.process.log().splitlines() if "Functions.get_special_thing" in line]
     assert lines and "Succeeded" in lines[-1] and "Duration=" in lines[-1]
+
+
+def test_a_failing_function_is_a_bare_500_logged_as_failed(sample_host):
+    status, body, _ = sample_host.request("GET", "boom")
+    assert (status, body) == (500, b"")
+    log = sample_host.process.log()
+    assert "this function always fails" in log
+    assert any("Functions.boom" in line and "Failed" in line for line in log.splitlines())
+    assert sample_host.request("GET", "ping")[:2] == (200, b"pong")  # the host serves on
+

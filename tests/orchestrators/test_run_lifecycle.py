@@ -88,3 +88,16 @@ def test_unknown_outcome_is_an_error_not_a_guess():
 
 def test_each_action_round_has_its_own_event():
     assert tool_outputs_event(1) != tool_outputs_event(2)
+
+
+def test_polling_waits_for_retry_after_and_gives_up_at_the_deadline():
+    from orchestrators.run_lifecycle import after_poll, due, next_poll_at, start_polling
+    call = start_polling({"call_id": "c1", "location": "L1", "retry_after_seconds": 3, "deadline_seconds": 10}, 100)
+    other = start_polling({"call_id": "c2", "location": "M1", "retry_after_seconds": 1, "deadline_seconds": 10}, 100)
+    assert next_poll_at([call, other]) == 101
+    assert due([call, other], 101) == [other]
+    assert after_poll(other, {"done": True}, 101) is None
+    again = after_poll(call, {"done": False, "location": "L2", "retry_after_seconds": 30}, 103)
+    assert (again.location, again.next_at, again.deadline_at) == ("L2", 133, 110)
+    assert next_poll_at([again]) == 110  # the deadline comes before the next Retry-After
+    assert after_poll(again, {"done": False, "location": None, "retry_after_seconds": 1}, 110).location == "L2"

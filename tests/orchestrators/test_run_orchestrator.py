@@ -76,15 +76,19 @@ class StandInContext:
         if task.kind == "all":
             for member in task.members:
                 self._run(member)
-            task.state = TaskState.SUCCEEDED
-            return [member.result for member in task.members]
+            task.state, task.result = TaskState.SUCCEEDED, [member.result for member in task.members]
+            return task.result
         # task_any: the work finishes first, unless an event raised meanwhile won; timers fire last.
         work = next((member for member in task.members if member.kind in ("activity", "all")), None)
         if work is not None:
             self.resolve(work)
         raised = next((member for member in task.members if member.kind == "event" and member.name in self.raised),
                       None)
-        return raised or work or next(member for member in task.members if member.kind == "timer")
+        if raised or work:
+            return raised or work
+        timer = next(member for member in task.members if member.kind == "timer")
+        self.current_utc_datetime = max(self.current_utc_datetime, timer.payload)  # the clock moves to the timer
+        return timer
 
 
 def run_to_end(context: StandInContext) -> str:
@@ -192,3 +196,44 @@ def test_an_activity_that_keeps_failing_fails_the_run_honestly():
     assert status == "failed"
     finish = context.calls[-1][1]
     assert finish["last_error"]["code"] == "server_error" and "storage unreachable" in finish["last_error"]["message"]
+
+
+# -- a server tool that answered 202 + Location: polled on durable timers ------------------
+
+PENDING = {"call_id": "c1", "location": "https://logic.example/status/1", "retry_after_seconds": 2.0,
+           "deadline_seconds": 300.0}
+
+
+def _tool_turns():
+    return turns({"kind": "tool_calls", "step_id": "step_1", "server_calls": ["c1"], "client_calls": []},
+                 {"kind": "message"})
+
+
+def test_a_pending_tool_is_polled_on_timers_until_done_then_the_model_goes_on():
+    polls = iter([{"done": False, "location": "https://logic.example/status/2", "retry_after_seconds": 5.0},
+                  {"done": True}])
+    status, context = drive({protocol.MODEL_TURN: _tool_turns(),
+                             protocol.TOOL_CALL: lambda p: {"call_id": "c1", "pending": PENDING},
+                             protocol.TOOL_POLL: lambda p: next(polls)})
+    assert status == "completed"
+    assert names(context) == [protocol.MODEL_TURN, protocol.TOOL_CALL, protocol.TOOL_POLL, protocol.TOOL_POLL,
+                              protocol.MODEL_TURN]
+    first, second = [payload for name, payload in context.calls if name == protocol.TOOL_POLL]
+    assert (first["location"], second["location"]) == (PENDING["location"], "https://logic.example/status/2")
+    assert not first["give_up"] and not second["give_up"]
+    assert [(fire_at - START).total_seconds() for fire_at in context.timers] == [2.0, 2.0 + 5.0]  # each Retry-After
+
+
+def test_a_cancel_while_polling_stops_the_polls():
+    holder = {}
+
+    def poll(payload):
+        holder["ctx"].raise_event(CANCEL_EVENT)
+        return {"done": False, "location": PENDING["location"], "retry_after_seconds": 2.0}
+
+    context = StandInContext({protocol.MODEL_TURN: _tool_turns(),
+                              protocol.TOOL_CALL: lambda p: {"call_id": "c1", "pending": PENDING},
+                              protocol.TOOL_POLL: poll, protocol.FINISH: lambda p: {"status": p["status"]}})
+    holder["ctx"] = context
+    assert run_to_end(context) == "cancelled"
+    assert names(context) == [protocol.MODEL_TURN, protocol.TOOL_CALL, protocol.TOOL_POLL, protocol.FINISH]

@@ -100,6 +100,10 @@ class LogicAppStandIn:
         self.received: list[dict] = []
         self.status = 202
         self.delay_seconds = 0.0  # a slow Logic App
+        # Asynchronous HTTP pattern: with pending_polls > 0 the POST answers 202 + Location, and the
+        # status URL answers 202 that many times before 200.
+        self.pending_polls = 0
+        self.polls: list[str] = []
         stand_in = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -107,9 +111,24 @@ class LogicAppStandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 stand_in.received.append({"path": self.path, "body": json.loads(self.rfile.read(length) or b"null")})
                 time.sleep(stand_in.delay_seconds)
-                self.send_response(stand_in.status)
-                self.send_header("Content-Length", "0")
+                if stand_in.pending_polls:
+                    return self._answer(202, location=f"{stand_in.url}/status/1?sig=secret")
+                self._answer(stand_in.status)
+
+            def do_GET(self):  # noqa: N802
+                stand_in.polls.append(self.path)
+                if len(stand_in.polls) < stand_in.pending_polls:
+                    return self._answer(202, location=f"{stand_in.url}{self.path}")
+                self._answer(200, body=b'{"status": "Succeeded"}')
+
+            def _answer(self, status: int, location: str | None = None, body: bytes = b""):
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass

@@ -1,5 +1,6 @@
 """Runs on a devhost of this module's own: a short RUN_EXPIRY_SECONDS, a stand-in Logic App for
-the built-in send_email tool, and a host that is killed mid-run."""
+the built-in send_email tool (enabled, recipients at example.com allowed), and a host that is
+killed mid-run."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def logic_app():
 @pytest.fixture(scope="module")
 def host(azurite, scripted, logic_app, tmp_path_factory):
     env = devhost_env(azurite, scripted, RUN_EXPIRY_SECONDS=str(EXPIRY_SECONDS),
-                      SEND_EMAIL_LOGIC_APP_URL=f"{logic_app.url}/send-email?sig=secret")
+                      SEND_EMAIL_LOGIC_APP_URL=f"{logic_app.url}/send-email?sig=secret",
+                      SERVER_TOOLS_ENABLED="send_email", TOOL_EMAIL_ALLOWED_RECIPIENTS="example.com")
     process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("own-devhost") / "devhost.log").start()
     yield process
     process.stop()
@@ -45,9 +47,10 @@ def api(host) -> openai.OpenAI:
 @pytest.fixture
 def stand_in(logic_app):
     logic_app.received.clear()
-    logic_app.status, logic_app.delay_seconds = 202, 0.0
+    logic_app.polls.clear()
+    logic_app.status, logic_app.delay_seconds, logic_app.pending_polls = 200, 0.0, 0
     yield logic_app
-    logic_app.status, logic_app.delay_seconds = 202, 0.0
+    logic_app.status, logic_app.delay_seconds, logic_app.pending_polls = 200, 0.0, 0
 
 
 # -- expiry ------------------------------------------------------------------------
@@ -114,7 +117,7 @@ def test_opted_in_server_tool_runs_without_requires_action(api, scripted, stand_
     assert (tool_step.type, tool_step.status, message_step.type) == ("tool_calls", "completed", "message_creation")
     (call,) = tool_step.step_details.tool_calls
     assert call.function.name == "send_email" and json.loads(call.function.arguments) == EMAIL
-    assert json.loads(call.function.output) == {"status": "sent", "http_status": 202}
+    assert json.loads(call.function.output) == {"status": "succeeded", "http_status": 200}
     second = requests_for(scripted, tok)[1]
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": call.id, "content": call.function.output}
     assert texts(api, thread.id)[-1] == ("assistant", f"E-mail sent {tok}")
@@ -134,7 +137,7 @@ def test_parallel_server_calls_all_record_their_output(api, scripted, stand_in):
     assert sorted(r["body"]["to"] for r in stand_in.received) == [e["to"] for e in letters]
     tool_step = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0]
     assert tool_step.status == "completed"
-    assert [json.loads(c.function.output)["status"] for c in tool_step.step_details.tool_calls] == ["sent"] * 3
+    assert [json.loads(c.function.output)["status"] for c in tool_step.step_details.tool_calls] == ["succeeded"] * 3
     second = requests_for(scripted, tok)[1]
     assert len([m for m in second["messages"] if m["role"] == "tool"]) == 3
 
@@ -176,7 +179,7 @@ def test_server_and_client_calls_in_one_turn(api, scripted, stand_in):
     assert len(stand_in.received) == 1  # the server's call ran first
     (step,) = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id).data
     outputs = {c.function.name: c.function.output for c in step.step_details.tool_calls}
-    assert json.loads(outputs["send_email"])["status"] == "sent" and outputs["get_weather"] is None
+    assert json.loads(outputs["send_email"])["status"] == "succeeded" and outputs["get_weather"] is None
 
     done = api.beta.threads.runs.submit_tool_outputs_and_poll(
         run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": client_call.id, "output": "28C"}])
@@ -243,6 +246,47 @@ def test_cancel_while_a_server_tool_runs(host, api, scripted, stand_in):
     assert step.status == "cancelled" and step.cancelled_at is not None and step.completed_at is None
     assert len(requests_for(scripted, tok)) == 1  # the model was not asked again
     assert texts(api, thread.id) == [("user", f"slow mail {tok}")]
+
+
+# -- a Logic App that answers 202 + Location: followed on durable timers --------------------
+
+def test_an_accepted_logic_app_call_is_polled_until_it_finishes(api, scripted, stand_in):
+    stand_in.pending_polls = 2
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
+                            reply_text(f"Mail delivered {tok}", match=tok))
+    thread = thread_with(api, f"mail, eventually {tok}")
+
+    started = time.monotonic()
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+
+    assert run.status == "completed", run
+    assert stand_in.polls == ["/status/1?sig=secret"] * 2 and time.monotonic() - started >= 2  # Retry-After: 1
+    (call,) = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0] \
+        .step_details.tool_calls
+    assert json.loads(call.function.output)["status"] == "succeeded"
+    assert "sig=secret" not in json.dumps(requests_for(scripted, tok)[1])  # the status URL never reaches the model
+    assert texts(api, thread.id)[-1] == ("assistant", f"Mail delivered {tok}")
+
+
+def test_a_cancel_while_a_logic_app_call_is_polled_stops_the_polling(api, scripted, stand_in):
+    stand_in.pending_polls = 1000
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
+                            reply_text(f"never asked {tok}", match=tok))
+    thread = thread_with(api, f"slow logic app {tok}")
+    run = api.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    wait_until(lambda: stand_in.polls, what="the first poll")
+
+    api.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+    done = wait_for(api, thread.id, run.id, "cancelled")
+    polls_at_cancel = len(stand_in.polls)
+    time.sleep(2.5)  # more than two Retry-After periods
+
+    assert done.status == "cancelled" and len(stand_in.polls) <= polls_at_cancel + 1
+    assert len(requests_for(scripted, tok)) == 1
 
 
 # -- a host that dies mid-run (last: it restarts this module's devhost) ---------------

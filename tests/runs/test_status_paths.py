@@ -49,8 +49,8 @@ def test_poll_helpers_are_answered_when_the_run_finishes_not_on_every_tick(fresh
     assert devhost.log().count("Executed 'Functions.runs_retrieve'") - retrievals_before <= 3
     assert elapsed < 1.5 + 1.0
     # A plain retrieval (not the SDK's poll helper) is never held.
-    other = fresh.beta.threads.runs.create(thread_id=thread_with(fresh, f"plain {tok}").id, assistant_id=assistant.id)
     scripted.client.enqueue(reply_text(f"later {tok}", match=f"plain {tok}", latency_ms=1500))
+    other = fresh.beta.threads.runs.create(thread_id=thread_with(fresh, f"plain {tok}").id, assistant_id=assistant.id)
     started = time.monotonic()
     assert fresh.beta.threads.runs.retrieve(other.id, thread_id=other.thread_id).status in ("queued", "in_progress")
     assert time.monotonic() - started < 1.0

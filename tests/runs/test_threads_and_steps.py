@@ -9,7 +9,6 @@ import openai
 import pytest
 
 from scripted_model import reply_text, reply_tool_calls
-from tests.conftest import sdk_client
 from tests.runs.conftest import requests_for, texts, thread_with, token, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
@@ -54,8 +53,8 @@ def test_requires_action_still_holds_the_thread(fresh, assistant, scripted):
 def test_concurrent_run_creates_on_one_thread_exactly_one_wins(fresh, assistant, scripted):
     tok = token()
     thread = thread_with(fresh, f"race {tok}")
-    racers = [sdk_client(fresh.base_url.__str__().rstrip("/"), fresh.default_headers["X-MS-CLIENT-PRINCIPAL-ID"])
-              for _ in range(6)]
+    racers = [openai.OpenAI(base_url=str(fresh.base_url).rstrip("/"), api_key=fresh.api_key, max_retries=0,
+                            timeout=60) for _ in range(6)]
 
     def create(client):
         try:

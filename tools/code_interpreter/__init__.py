@@ -3,7 +3,7 @@
 The run engine needs only what is re-exported here:
 
     sandbox = sandbox_from_settings()            # process-wide; "local" or "aca" by setting
-    result = sandbox.execute(thread_id, code, [SandboxFile("data.csv", b"...")])
+    result = sandbox.execute(thread_id, code, [InputFile(name, file_id, open_stream)])
     result.logs, result.error, result.images, result.files
 
 See `sandbox.py` for the exact contract.
@@ -12,10 +12,13 @@ See `sandbox.py` for the exact contract.
 from tools.code_interpreter.sandbox import (
     DATA_DIR,
     Execution,
+    InputFile,
+    InputUnavailable,
     Sandbox,
     SandboxFile,
-    safe_name,
+    SandboxUnavailable,
     sandbox_from_settings,
 )
 
-__all__ = ["DATA_DIR", "Execution", "Sandbox", "SandboxFile", "safe_name", "sandbox_from_settings"]
+__all__ = ["DATA_DIR", "Execution", "InputFile", "InputUnavailable", "Sandbox", "SandboxFile",
+           "SandboxUnavailable", "sandbox_from_settings"]

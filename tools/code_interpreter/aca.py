@@ -20,18 +20,20 @@ Figures left open are fetched with a second, tiny execute when the code used mat
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+import os
 import re
 import threading
 import time
-from typing import Any
+from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
 import requests
 
 from core import settings
-from tools.code_interpreter.sandbox import Execution, SandboxFile, limits_from_settings, safe_name
+from tools.code_interpreter import workspace
+from tools.code_interpreter.sandbox import Execution, InputFile, InputUnavailable, Limits, SandboxFile
+from tools.code_interpreter.workspace import Workspace
 
 API_VERSION = "2024-02-02-preview"
 DELETE_API_VERSION = "2025-10-02-preview"  # the version that documents DELETE /session
@@ -81,7 +83,7 @@ class AcaSandbox:
 
             credential = DefaultAzureCredential(managed_identity_client_id=settings.get("AZURE_CLIENT_ID"))
         self._credential = credential
-        self.timeout_seconds = float(timeout_seconds or limits_from_settings()[0])
+        self.timeout_seconds = float(timeout_seconds or Limits.from_settings().timeout_seconds)
         self.max_file_bytes = int(max_file_bytes or settings.get_int("MAX_UPLOAD_BYTES"))
         self._http = http or requests.Session()
         # the service's own queueing and start-up on top of the code's time, before we give up
@@ -90,13 +92,13 @@ class AcaSandbox:
         self._token_lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
-        # per session: name → sha256 of the inputs we uploaded, and whether it has used matplotlib
-        self._uploaded: dict[str, dict[str, str]] = {}
+        # per session: the inputs we uploaded, and whether it has used matplotlib
+        self._workspaces: dict[str, Workspace] = {}
         self._plots: set[str] = set()
 
     # -- the interface
 
-    def execute(self, session_id: str, code: str, inputs: list[SandboxFile]) -> Execution:
+    def execute(self, session_id: str, code: str, inputs: list[InputFile]) -> Execution:
         with self._lock_for(session_id):
             return self._execute(session_id, code, inputs)
 
@@ -139,9 +141,17 @@ class AcaSandbox:
             found[name.strip("/")] = (props.get("size"), props.get("lastModifiedTime"))
         return found
 
-    def _upload(self, session_id: str, item: SandboxFile, name: str) -> None:
-        files = {"file": (name, item.data, "application/octet-stream")}
-        self._request("POST", "files/upload", session_id, files=files, timeout=120.0)
+    def _upload(self, session_id: str, item: InputFile, name: str) -> None:
+        """POST the input as multipart/form-data, streamed from its chunks with a known length."""
+        size, chunks = item.open()
+        boundary = os.urandom(16).hex()
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n").encode()  # sanitized: no quotes, no controls
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                   "Content-Length": str(len(head) + size + len(tail))}
+        self._request("POST", "files/upload", session_id, data=_framed(head, chunks, tail), headers=headers,
+                      timeout=120.0)
 
     def _download(self, session_id: str, name: str) -> bytes:
         return self._request("GET", f"files/content/{quote(name)}", session_id, timeout=120.0).content
@@ -164,27 +174,29 @@ class AcaSandbox:
         with self._locks_lock:
             return self._locks.setdefault(session_id, threading.Lock())
 
-    def _execute(self, session_id: str, code: str, inputs: list[SandboxFile]) -> Execution:
+    def _execute(self, session_id: str, code: str, inputs: list[InputFile]) -> Execution:
         before = self._list(session_id)
-        uploaded = self._uploaded.setdefault(session_id, {})
-        wrote = False
-        for item in inputs:
-            name = safe_name(item.name)
-            digest = hashlib.sha256(item.data).hexdigest()
-            present = before.get(name)
-            if uploaded.get(name) == digest and present is not None and present[0] == len(item.data):
-                continue  # identical file already there
-            self._upload(session_id, item, name)
-            uploaded[name] = digest
-            wrote = True
+        held = self._workspaces.setdefault(session_id, Workspace())
+        notes, wrote = [], []
+        for name, item in held.missing(inputs, before):
+            try:
+                self._upload(session_id, item, name)
+            except InputUnavailable as error:
+                held.forget(name)
+                notes.append(f"[input {name!r} not written: {error}]")
+                continue
+            wrote.append((name, item.key))
         if wrote:
             before = self._list(session_id)
+            for name, key in wrote:
+                if name in before:
+                    held.wrote(name, key, before[name])
 
         try:
             reply = self._run(session_id, code)
         except requests.Timeout:
             self._delete_session(session_id)
-            self._uploaded.pop(session_id, None)
+            self._workspaces.pop(session_id, None)
             return Execution(
                 logs="",
                 error=(f"timed out after {self.timeout_seconds:g} s: the code was stopped and the session "
@@ -196,17 +208,15 @@ class AcaSandbox:
             self._plots.add(session_id)
             images += self._open_figures(session_id)
 
-        files, notes = [], []
+        files = []
         after = self._list(session_id)
-        for name in sorted(n for n, sig in after.items() if before.get(n) != sig):
+        for name in workspace.changed(before, after):
             size = after[name][0]
             if isinstance(size, int) and size > self.max_file_bytes:
-                notes.append(f"[/mnt/data/{name} not returned: larger than {self.max_file_bytes:,} bytes]")
+                notes.append(workspace.too_large(name, self.max_file_bytes))
                 continue
             files.append(SandboxFile(name, self._download(session_id, name)))
-            uploaded.pop(name, None)  # the code changed it: an input of that name must be rewritten
-        if notes:
-            logs = (logs + "\n" if logs and not logs.endswith("\n") else logs) + "\n".join(notes)
+        logs = workspace.with_notes(logs, notes)
         images = [SandboxFile(f"image-{i + 1}.png", png) for i, png in enumerate(images)]
         return Execution(logs=logs, error=error, images=images, files=files)
 
@@ -223,6 +233,12 @@ class AcaSandbox:
                 except ValueError:
                     return []
         return []
+
+
+def _framed(head: bytes, chunks: Iterable[bytes], tail: bytes) -> Iterator[bytes]:
+    yield head
+    yield from chunks
+    yield tail
 
 
 def _streams(reply: dict) -> tuple[str, str, Any, dict]:

@@ -22,6 +22,7 @@ import argparse
 import ast
 import base64
 import builtins
+import errno
 import io
 import json
 import linecache
@@ -211,9 +212,11 @@ class Figures:
 
 
 class Kernel:
-    def __init__(self, data_dir: str, max_log_chars: int, memory_mb: int):
+    def __init__(self, data_dir: str, max_log_chars: int, memory_mb: int, max_file_mb: int, end_children: bool):
         self.data_dir = data_dir
+        self.end_children = end_children
         self.memory_mb = memory_mb
+        self.max_file_mb = max_file_mb
         self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.cells = 0
         self.output = OutputCapture(max_log_chars)
@@ -242,6 +245,8 @@ class Kernel:
             self.figures.capture()
         except Exception as exc:
             error = (error + "\n" if error else "") + "rendering figures failed: " + self._format(exc)
+        if self.end_children:
+            _end_other_processes()
         logs = self.output.collect()
         if self.figures.dropped:
             logs += f"\n[{self.figures.dropped} more figure(s) not returned: at most {MAX_IMAGES} per call]"
@@ -271,14 +276,46 @@ class Kernel:
         text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
         if isinstance(exc, MemoryError):
             text += f"\n(the sandbox's memory limit is {self.memory_mb} MB)"
+        elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            text += f"\n(the sandbox's limit is {self.max_file_mb} MB per file)"
         return text
 
 
-def _limit_memory(memory_mb: int) -> None:
+def _end_other_processes() -> None:
+    """No process the cell started outlives it. Only in a pid namespace of the session's own
+    (bubblewrap), where kill(-1) reaches exactly the session's processes but its init and us."""
+    import signal
+
+    for _ in range(3):  # again, for a child forked while the first signal went out
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:  # no other process
+            return
+        try:
+            while True:
+                os.waitpid(-1, 0)  # reap our own children; orphans are init's
+        except ChildProcessError:
+            pass
+
+
+def _set_limits(memory_mb: int, cpu_seconds: int, max_file_mb: int, max_processes: int) -> None:
+    """Limits on this process and all it starts, before any user code (which cannot raise them).
+
+    RLIMIT_NPROC counts the user's processes and threads; only where the session has a user
+    namespace of its own (bubblewrap) is that count the session's, so the host passes 0 otherwise.
+    """
     import resource
 
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limits = [(resource.RLIMIT_AS, memory_mb * 1024 * 1024, 0), (resource.RLIMIT_FSIZE, max_file_mb * 1024 * 1024, 0),
+              # SIGXCPU at the soft limit says why; SIGKILL at the hard one, should the code ignore it
+              (resource.RLIMIT_CPU, cpu_seconds, 5)]
+    if max_processes > 0:
+        limits.append((resource.RLIMIT_NPROC, max_processes, 0))
+    for which, value, grace in limits:
+        resource.setrlimit(which, (value, value + grace))
+    # The lowest CPU priority, for the kernel and all it starts: under contention the service (and
+    # its watch over this session's limits) runs first, and a fork bomb cannot starve it.
+    os.nice(19)
 
 
 def main() -> None:
@@ -286,6 +323,11 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--max-log-chars", type=int, default=20_000)
     parser.add_argument("--memory-mb", type=int, default=1024)
+    parser.add_argument("--cpu-seconds", type=int, default=900)
+    parser.add_argument("--max-file-mb", type=int, default=2048)
+    parser.add_argument("--max-processes", type=int, default=0)
+    parser.add_argument("--end-children", action="store_true",
+                        help="kill every other process in the (namespaced) session after each cell")
     args = parser.parse_args()
 
     # Keep private copies of the protocol pipes, then give the user's code /dev/null for stdin.
@@ -301,8 +343,8 @@ def main() -> None:
         sys.path.pop(0)  # the kernel's own directory is not the user's business
     sys.path.insert(0, args.data_dir)  # as `python` in that directory would: import a module saved there
     os.chdir(args.data_dir)
-    _limit_memory(args.memory_mb)
-    kernel = Kernel(args.data_dir, args.max_log_chars, args.memory_mb)
+    _set_limits(args.memory_mb, args.cpu_seconds, args.max_file_mb, args.max_processes)
+    kernel = Kernel(args.data_dir, args.max_log_chars, args.memory_mb, args.max_file_mb, args.end_children)
     _send(proto_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid()})
     while True:
         header = _read_exact(proto_in, 4)

@@ -3,32 +3,59 @@
 One `Sandbox` serves every thread. `execute(session_id, code, inputs)` runs `code` in the
 session named `session_id` (the thread id): variables, imports and the files under /mnt/data
 persist from call to call of one session, and no session sees another's. Two implementations:
-`LocalSandbox` (a kernel process per session, isolated with bubblewrap where it can run) and
-`AcaSandbox` (Azure Container Apps dynamic sessions). `sandbox_from_settings()` picks one from
+`LocalSandbox` (a kernel process per session, isolated with bubblewrap; where bubblewrap cannot
+run it refuses to run code unless the operator allowed unisolated execution) and `AcaSandbox`
+(Azure Container Apps dynamic sessions). `sandbox_from_settings()` picks one from
 CODE_INTERPRETER_SANDBOX and returns the process-wide instance, so sessions outlive activities.
 """
 
 from __future__ import annotations
 
 import atexit
-import re
+import hashlib
 import threading
-import unicodedata
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Iterable, Protocol
 
 from core import settings
 
 DATA_DIR = "/mnt/data"
-MAX_NAME_BYTES = 255
 
 
 @dataclass(frozen=True)
 class SandboxFile:
-    """A file going into or coming out of /mnt/data; `name` is a plain file name, no directories."""
+    """A file coming out of /mnt/data (or a figure); `name` is a plain file name, no directories."""
 
     name: str
     data: bytes
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox itself cannot work (e.g. a kernel does not start); not the code's fault."""
+
+
+class InputUnavailable(Exception):
+    """An input's bytes cannot be had (e.g. its file was deleted since the turn listed it)."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file going into /mnt/data/<name>, streamed, and only when the session lacks it.
+
+    `key` names the content: two inputs with one key have the same bytes (a file id: files
+    are immutable), so a session that already holds `key` unchanged under `name` is not sent
+    it again. `open()` returns (size in bytes, the bytes as chunks); it is called at most once
+    per call that writes the file, so a large file never sits whole in memory.
+    """
+
+    name: str
+    key: str
+    open: Callable[[], tuple[int, Iterable[bytes]]]
+
+    @classmethod
+    def of_bytes(cls, name: str, data: bytes) -> "InputFile":
+        """An input from bytes already in memory (keyed by their digest)."""
+        return cls(name, "sha256:" + hashlib.sha256(data).hexdigest(), lambda: (len(data), [data]))
 
 
 @dataclass(frozen=True)
@@ -53,8 +80,8 @@ class Execution:
 
 
 class Sandbox(Protocol):
-    def execute(self, session_id: str, code: str, inputs: list[SandboxFile]) -> Execution:
-        """Run `code` in the session; `inputs` are written to /mnt/data/<name> first.
+    def execute(self, session_id: str, code: str, inputs: list[InputFile]) -> Execution:
+        """Run `code` in the session; `inputs` are written to /mnt/data/<sanitized name> first.
 
         Thread-safe: calls on different sessions run concurrently, calls on one session in turn.
         Never raises for what the code does (that is `Execution.error`); raises only when the
@@ -65,34 +92,6 @@ class Sandbox(Protocol):
         """End every session and release its processes and files."""
 
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
-
-
-def safe_name(name: str) -> str:
-    """A hostile or odd file name made into a plain name that stays inside /mnt/data.
-
-    Keeps the last path component ("../../etc/passwd" → "passwd", "C:\\x\\a.csv" → "a.csv"),
-    drops control characters, turns characters that are troublesome on some file system into
-    "_", never returns "", "." or ".." and keeps the result within 255 UTF-8 bytes (extension
-    preserved).
-    """
-    name = unicodedata.normalize("NFC", str(name))
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
-    name = _UNSAFE.sub("_", name).strip()
-    if name.strip(".") == "":  # "", ".", "..", "..."
-        name = "file"
-    encoded = name.encode("utf-8")
-    if len(encoded) > MAX_NAME_BYTES:
-        stem, dot, extension = name.rpartition(".")
-        if not dot or len(extension.encode("utf-8")) > 16:
-            stem, extension = name, ""
-        room = MAX_NAME_BYTES - len(extension.encode("utf-8")) - (1 if extension else 0)
-        stem = stem.encode("utf-8")[:room].decode("utf-8", "ignore")
-        name = f"{stem}.{extension}" if extension else stem
-    return name
-
-
 _shared: dict[str, Sandbox] = {}
 _shared_lock = threading.Lock()
 
@@ -101,8 +100,8 @@ def sandbox_from_settings() -> Sandbox:
     """The process-wide sandbox that CODE_INTERPRETER_SANDBOX names ("local" | "aca").
 
     Created on first use and kept: a session's kernel and files live in it between tool calls.
-    Limits come from CODE_INTERPRETER_TIMEOUT_SECONDS, CODE_INTERPRETER_MEMORY_MB and
-    CODE_INTERPRETER_IDLE_SECONDS.
+    Limits come from the CODE_INTERPRETER_* settings (`Limits.from_settings`); the local
+    sandbox runs unisolated only if CODE_INTERPRETER_ALLOW_UNISOLATED says so.
     """
     kind = (settings.get("CODE_INTERPRETER_SANDBOX") or "local").strip().lower()
     with _shared_lock:
@@ -111,7 +110,7 @@ def sandbox_from_settings() -> Sandbox:
             if kind == "local":
                 from tools.code_interpreter.local import LocalSandbox
 
-                sandbox = LocalSandbox()
+                sandbox = LocalSandbox(allow_unisolated=settings.get_bool("CODE_INTERPRETER_ALLOW_UNISOLATED"))
             elif kind == "aca":
                 from tools.code_interpreter.aca import AcaSandbox
 
@@ -126,10 +125,24 @@ def sandbox_from_settings() -> Sandbox:
         return sandbox
 
 
-def limits_from_settings() -> tuple[float, int, float]:
-    """(timeout seconds per call, memory MB, idle seconds before a session is discarded)."""
-    return (
-        float(settings.get_int("CODE_INTERPRETER_TIMEOUT_SECONDS")),
-        settings.get_int("CODE_INTERPRETER_MEMORY_MB"),
-        float(settings.get_int("CODE_INTERPRETER_IDLE_SECONDS")),
-    )
+@dataclass(frozen=True)
+class Limits:
+    """What one session may use; the local sandbox enforces them all, ACA its pool's own."""
+
+    timeout_seconds: float = 60.0  # wall clock per call
+    memory_mb: int = 1024  # RLIMIT_AS of the session's Python process
+    idle_seconds: float = 3600.0  # a session unused this long is discarded
+    cpu_seconds: int = 900  # RLIMIT_CPU of every process in the session
+    max_processes: int = 64  # RLIMIT_NPROC, counted in the session's own user namespace
+    disk_mb: int = 2048  # the session's /mnt/data + /tmp; RLIMIT_FSIZE too
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        return cls(
+            timeout_seconds=float(settings.get_int("CODE_INTERPRETER_TIMEOUT_SECONDS")),
+            memory_mb=settings.get_int("CODE_INTERPRETER_MEMORY_MB"),
+            idle_seconds=float(settings.get_int("CODE_INTERPRETER_IDLE_SECONDS")),
+            cpu_seconds=settings.get_int("CODE_INTERPRETER_CPU_SECONDS"),
+            max_processes=settings.get_int("CODE_INTERPRETER_MAX_PROCESSES"),
+            disk_mb=settings.get_int("CODE_INTERPRETER_DISK_MB"),
+        )

@@ -1,0 +1,345 @@
+"""The durable run event log: a run's OpenAI `thread.*` events, numbered 1, 2, 3 … in Table storage.
+
+Layout. Events live in the threads table, in the run's thread partition, so they
+are deleted with the thread and can share an entity-group transaction with the
+run change they describe:
+
+    evt.<run id body>.<seq, 10 digits>   one event: its name and payload (inline, or spilled to a blob)
+    evt.<run id body>.head               the head: `next` (the number the next event gets), the name
+                                         of the last event, and the claim of the turn that streams
+
+A reader tails with one range query: RowKey between `evt.<run>.<after>` and
+`evt.<run>.:` (":" sorts after the digits and before "head").
+
+Numbering. Every append is one transaction that rewrites the head under its ETag
+(advancing `next`) and inserts the event rows. Two writers that read the same
+head cannot both commit: the loser's ETag check fails and it reads again. So
+numbers are gap-free and ordered by commit whoever writes — an HTTP handler,
+parallel tool-call activities, the model turn. An event describing a state change
+is appended inside the transaction of that change (`operations`, called from
+`RunRepository.update`): the event exists if and only if the change does, and a
+retried activity that finds its change already stored appends nothing again.
+
+Deltas (TurnStream). A model turn claims the head for (turn, attempt). The claim
+names the turn's message and step ids and records how much text and whether tool
+calls were already shown. The turn keeps the head's ETag from its own last write,
+so a batch of deltas costs one transaction and no read; pieces arriving while a
+write is in flight go together in the next one. A retried attempt of the same
+turn (activities run at least once) keeps the claim's ids and skips the text the
+log already holds, so a client never sees text twice (with a deterministic model
+the text continues seamlessly; the stored message is always what the last attempt
+said). A stale attempt that lost the claim is fenced out by the ETag: `Superseded`.
+
+Wake-ups. After each commit the writer wakes this process's readers of the run
+(core.run_events.wakeups); readers elsewhere find the events on their next poll.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableTransactionError, UpdateMode
+
+from core import ids
+from core.codec import Codec, Staging
+from core.repositories.threads import TABLE, blob_scope
+from core.run_events import wakeups
+from core.run_events.payloads import Event
+from core.store import Store
+from core.transactions import ATTEMPTS, MAX_OPERATIONS, PreconditionFailed, pause_before_retry
+
+SEQ_DIGITS = 10
+# One transaction holds at most 100 operations: the head plus this many events.
+MAX_EVENTS_PER_APPEND = MAX_OPERATIONS - 1
+
+
+def _prefix(run_id: str) -> str:
+    return f"evt.{ids.body(run_id)}."
+
+
+def event_key(run_id: str, seq: int) -> str:
+    return f"{_prefix(run_id)}{seq:0{SEQ_DIGITS}d}"
+
+
+def head_key(run_id: str) -> str:
+    return _prefix(run_id) + "head"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    name: str
+    data: dict
+
+
+@dataclass
+class Head:
+    """The log's head as read (or as this writer last wrote it); `etag` None: not written yet."""
+
+    next: int = 1
+    last: str = ""
+    claim: dict = field(default_factory=dict)
+    etag: str | None = None
+
+    @property
+    def count(self) -> int:
+        return self.next - 1
+
+
+def claim_for(previous: dict, turn: str, attempt: str, fresh_ids: Callable[[], dict]) -> dict:
+    """The claim a turn's attempt writes: a retry of the same turn keeps what earlier attempts showed."""
+    if previous.get("turn") == turn:
+        return {**previous, "attempt": attempt}
+    return {"turn": turn, "attempt": attempt, **fresh_ids(), "text_len": 0, "message_open": False,
+            "tools_shown": False}
+
+
+def unseen_part(piece: str, offset: int, shown: int) -> str:
+    """The part of `piece` (starting at character `offset` of the answer) not among the first `shown`."""
+    return piece[max(0, shown - offset):] if offset + len(piece) > shown else ""
+
+
+def submit_for_etag(table, operations: list) -> str:
+    """Commit a transaction whose first operation writes the head; returns the head's new ETag.
+
+    A head another writer created or changed first is a PreconditionFailed either way.
+    """
+    try:
+        outcome = table.submit_transaction(operations)
+    except TableTransactionError as error:
+        if error.status_code in (409, 412):
+            raise PreconditionFailed(error.index) from error
+        raise
+    return outcome[0]["etag"]
+
+
+class Superseded(Exception):
+    """A newer attempt of this model turn claimed the log: this attempt must not write."""
+
+
+class EventLog:
+    def __init__(self, store: Store):
+        self._store = store
+        self._codec = Codec(store)
+
+    @property
+    def table(self):
+        return self._store.table(TABLE)
+
+    def head(self, thread_id: str, run_id: str) -> Head:
+        try:
+            entity = self.table.get_entity(thread_id, head_key(run_id))
+        except ResourceNotFoundError:
+            return Head()
+        return Head(next=int(entity["next"]), last=entity.get("last") or "",
+                    claim=json.loads(entity.get("claim") or "{}"), etag=entity.metadata["etag"])
+
+    def operations(self, thread_id: str, run_id: str, head: Head, events: list[Event],
+                   claim: dict | None = None, staged: Staging | None = None) -> tuple[list, list[str], Head]:
+        """The transaction operations appending `events` after `head`, the blobs they spilled, and the new head.
+
+        Commit them in one transaction; if `head` is stale the head's ETag check fails
+        the whole transaction and the caller reads the head again. With `staged` (a write's
+        spill staging, see Codec.staged) spilled events go with that write's own spills.
+        """
+        if len(events) > MAX_EVENTS_PER_APPEND:
+            raise ValueError(f"at most {MAX_EVENTS_PER_APPEND} events per append")
+        operations, blobs = [], []
+        for offset, (name, data) in enumerate(events):
+            seq = head.next + offset
+            record = {"id": f"{run_id}.{seq}", "data": data}
+            if staged is not None:
+                properties = staged.encode(record, blob_scope(thread_id))
+            else:
+                properties, blob = self._codec.encode(record, blob_scope(thread_id))
+                blobs += [blob] if blob else []
+            operations.append(("create", {"PartitionKey": thread_id, "RowKey": event_key(run_id, seq),
+                                          "event": name, **properties}))
+        new_head = Head(next=head.next + len(events), last=events[-1][0] if events else head.last,
+                        claim=head.claim if claim is None else claim)
+        row = {"PartitionKey": thread_id, "RowKey": head_key(run_id), "next": new_head.next, "last": new_head.last,
+               "claim": json.dumps(new_head.claim, separators=(",", ":"))}
+        if head.etag is None:
+            head_operation = ("create", row)
+        else:
+            head_operation = ("update", row, {"mode": UpdateMode.REPLACE, "etag": head.etag,
+                                              "match_condition": MatchConditions.IfNotModified})
+        return [head_operation, *operations], blobs, new_head
+
+    def discard(self, blobs: list[str]) -> None:
+        for name in blobs:
+            self._codec.discard(name)
+
+    def append(self, thread_id: str, run_id: str, events: list[Event]) -> Head:
+        """Append events on their own (not tied to another change); retried when another writer wins."""
+        for attempt in range(ATTEMPTS):
+            head = self.head(thread_id, run_id)
+            operations, blobs, new_head = self.operations(thread_id, run_id, head, events)
+            try:
+                submit_for_etag(self.table, operations)
+            except PreconditionFailed:
+                self.discard(blobs)
+                pause_before_retry(attempt)
+                continue
+            except BaseException:
+                self.discard(blobs)
+                raise
+            wakeups.wake(thread_id, run_id)
+            return new_head
+        raise RuntimeError(f"the event log of {run_id} is being written too busily")
+
+    def read(self, thread_id: str, run_id: str, after: int, limit: int = 200) -> list[StoredEvent]:
+        """Up to `limit` events numbered after `after`, oldest first."""
+        query = "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi"
+        parameters = {"pk": thread_id, "lo": event_key(run_id, max(after, 0)), "hi": _prefix(run_id) + ":"}
+        found = []
+        for entity in self.table.query_entities(query, parameters=parameters, results_per_page=limit):
+            record = self._codec.decode(entity)
+            found.append(StoredEvent(int(entity["RowKey"][-SEQ_DIGITS:]), entity["event"], record["data"]))
+            if len(found) >= limit:
+                break
+        return found
+
+
+class TurnStream:
+    """One model turn's live output in the log: claims the head, then writes deltas in the background.
+
+    `claim_turn()` first; then `text()` / `tool_events()` from the thread reading the model;
+    `close()` waits until everything emitted is stored (and raises what the writer hit).
+    """
+
+    def __init__(self, log: EventLog, thread_id: str, run_id: str, turn: str):
+        self._log = log
+        self._thread_id, self._run_id, self._turn = thread_id, run_id, turn
+        self._attempt = uuid.uuid4().hex
+        self._head = Head()
+        self.claim: dict = {}
+        self._shown_before = 0  # text characters an earlier attempt already showed
+        self._text_offset = 0
+        self._pending: list[tuple[Event, dict]] = []
+        self._claim_changes: dict = {}
+        self._error: BaseException | None = None
+        self._closed = False
+        self._wake = threading.Condition()
+        self._writer: threading.Thread | None = None
+
+    def claim_turn(self, fresh_ids: Callable[[], dict]) -> dict:
+        """Claim the log for this attempt; returns the claim (message/step ids, what was shown)."""
+        for attempt in range(ATTEMPTS):
+            head = self._log.head(self._thread_id, self._run_id)
+            claim = claim_for(head.claim, self._turn, self._attempt, fresh_ids)
+            operations, _, new_head = self._log.operations(self._thread_id, self._run_id, head, [], claim)
+            try:
+                self._commit(operations, new_head)
+            except PreconditionFailed:
+                pause_before_retry(attempt)
+                continue
+            self.claim = claim
+            self._shown_before = claim["text_len"]
+            return claim
+        raise RuntimeError(f"could not claim the event log of {self._run_id}")
+
+    def _commit(self, operations: list, new_head: Head) -> None:
+        new_head.etag = submit_for_etag(self._log.table, operations)
+        self._head = new_head
+
+    # -- what the model turn emits ----------------------------------------------------
+
+    def text(self, piece: str, opening: Callable[[], list[Event]], delta: Callable[[str], Event]) -> None:
+        """A piece of the answer's text; `opening` events go first, once per turn (not again on a retry)."""
+        unseen = unseen_part(piece, self._text_offset, self._shown_before)
+        self._text_offset += len(piece)
+        if not unseen:
+            return
+        events = [] if self.message_open else opening()
+        events.append(delta(unseen))
+        self._put(events, {"message_open": True, "text_len": self._text_offset})
+
+    @property
+    def tools_shown_before(self) -> bool:
+        """Whether an earlier attempt already showed tool-call deltas (a retry must not show others)."""
+        return bool(self.claim.get("tools_shown"))
+
+    def tool_events(self, events: list[Event]) -> None:
+        if events:
+            self._put(events, {"tools_shown": True})
+
+    @property
+    def message_open(self) -> bool:
+        return bool(self.claim.get("message_open") or self._claim_changes.get("message_open"))
+
+    @property
+    def tools_open(self) -> bool:
+        return bool(self.claim.get("tools_shown") or self._claim_changes.get("tools_shown"))
+
+    def _put(self, events: list[Event], claim_changes: dict) -> None:
+        """Queue events; the claim changes they make are written with the batch that holds them."""
+        with self._wake:
+            if self._error is not None:
+                raise self._error
+            before = dict(self._claim_changes)
+            self._claim_changes.update(claim_changes)
+            # Each queued event carries the claim as it stands once it is written (a batch may end anywhere).
+            self._pending += [(event, before) for event in events[:-1]] + [(events[-1], dict(self._claim_changes))]
+            if self._writer is None:  # none yet, or the last one finished at a close()
+                self._closed = False
+                self._writer = threading.Thread(target=self._write_loop, name=f"events-{self._run_id}", daemon=True)
+                self._writer.start()
+            self._wake.notify()
+
+    def close(self) -> None:
+        """Wait until every emitted event is stored; raise what the writer hit (e.g. Superseded)."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+            writer = self._writer
+        if writer is not None:
+            writer.join()
+        if self._error is not None:
+            raise self._error
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if not self._pending:
+                    self._writer = None
+                    return
+                batch = self._pending[:MAX_EVENTS_PER_APPEND]
+                del self._pending[:len(batch)]
+                claim = {**self.claim, **batch[-1][1]}
+            try:
+                self._write([event for event, _ in batch], claim)
+            except BaseException as error:  # kept for the model turn's thread
+                with self._wake:
+                    self._error = error
+                    self._pending.clear()
+                    self._writer = None
+                return
+
+    def _write(self, batch: list[Event], claim: dict) -> None:
+        for attempt in range(ATTEMPTS):
+            operations, blobs, new_head = self._log.operations(self._thread_id, self._run_id, self._head, batch, claim)
+            try:
+                self._commit(operations, new_head)
+            except PreconditionFailed:
+                self._log.discard(blobs)
+                self._head = self._log.head(self._thread_id, self._run_id)
+                if self._head.claim.get("attempt") != self._attempt:
+                    raise Superseded(f"turn {self._turn} of {self._run_id} was claimed by a newer attempt")
+                pause_before_retry(attempt)
+                continue
+            except BaseException:
+                self._log.discard(blobs)
+                raise
+            self.claim = claim
+            wakeups.wake(self._thread_id, self._run_id)
+            return
+        raise RuntimeError(f"the event log of {self._run_id} is being written too busily")

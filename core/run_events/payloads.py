@@ -1,0 +1,191 @@
+"""OpenAI's streaming event payloads, built from our records: pure functions, no I/O.
+
+An event is a `(name, data)` pair. Snapshots (`thread.run.*`, `thread.run.step.*`,
+`thread.message.*` other than deltas, `thread.created`) carry the object as the API
+returns it; deltas carry only what was added, shaped so that the SDK's accumulator
+(`openai.lib.streaming._deltas.accumulate_delta`) rebuilds the object: strings are
+concatenated, list entries are merged by their `index`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Event = tuple[str, dict]
+
+# The events after which a stream has nothing more to say until the client acts (or ever).
+RUN_TERMINAL_EVENTS = frozenset({"thread.run.completed", "thread.run.incomplete", "thread.run.failed",
+                                 "thread.run.cancelled", "thread.run.expired"})
+STREAM_END_EVENTS = RUN_TERMINAL_EVENTS | {"thread.run.requires_action"}
+STEP_STATUS_EVENTS = {"in_progress": "thread.run.step.in_progress", "completed": "thread.run.step.completed",
+                      "failed": "thread.run.step.failed", "cancelled": "thread.run.step.cancelled",
+                      "expired": "thread.run.step.expired"}
+
+
+def public(record: dict) -> dict:
+    """A record as the API shows it: private bookkeeping (keys starting with `_`) removed."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
+def ends_stream(name: str) -> bool:
+    return name in STREAM_END_EVENTS
+
+
+def thread_created(thread: dict) -> Event:
+    return "thread.created", public(thread)
+
+
+def run_status(run: dict) -> Event:
+    """`thread.run.<status>` with the run's snapshot (queued, in_progress, requires_action, …)."""
+    return f"thread.run.{run['status']}", public(run)
+
+
+def run_created(run: dict) -> Event:
+    return "thread.run.created", public(run)
+
+
+def step_created(step: dict) -> Event:
+    return "thread.run.step.created", public(step)
+
+
+def step_status(step: dict) -> Event:
+    return STEP_STATUS_EVENTS[step["status"]], public(step)
+
+
+def message_created(message: dict) -> Event:
+    return "thread.message.created", public(message)
+
+
+def message_in_progress(message: dict) -> Event:
+    return "thread.message.in_progress", public(message)
+
+
+def message_done(message: dict) -> Event:
+    """`thread.message.completed` or `.incomplete`, as the stored message says."""
+    name = "thread.message.incomplete" if message["status"] == "incomplete" else "thread.message.completed"
+    return name, public(message)
+
+
+def message_delta(message_id: str, text: str, index: int = 0) -> Event:
+    return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
+        "content": [{"index": index, "type": "text", "text": {"value": text}}]}}
+
+
+def image_delta(message_id: str, index: int, file_id: str) -> Event:
+    """An image part of a message (code_interpreter's figures come before the text)."""
+    return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
+        "content": [{"index": index, "type": "image_file", "image_file": {"file_id": file_id, "detail": "auto"}}]}}
+
+
+def _step_delta(step_id: str, call: dict) -> Event:
+    return "thread.run.step.delta", {"id": step_id, "object": "thread.run.step.delta", "delta": {
+        "step_details": {"type": "tool_calls", "tool_calls": [call]}}}
+
+
+def function_call_delta(step_id: str, index: int, *, call_id: str | None = None, name: str | None = None,
+                        arguments: str = "", output: str | None = None) -> Event:
+    """A function call's first delta names it (id, name); later ones add arguments, or the output."""
+    function: dict[str, Any] = {"arguments": arguments}
+    if name is not None:
+        function["name"] = name
+    if output is not None:
+        function["output"] = output
+    call: dict[str, Any] = {"index": index, "type": "function", "function": function}
+    if call_id is not None:
+        call["id"] = call_id
+    return _step_delta(step_id, call)
+
+
+def code_interpreter_delta(step_id: str, index: int, *, call_id: str | None = None, code: str | None = None,
+                           outputs: list[dict] | None = None, first_output: int = 0) -> Event:
+    """Input pieces and outputs of a code_interpreter call; outputs are numbered from `first_output`."""
+    body: dict[str, Any] = {}
+    if code is not None:
+        body["input"] = code
+    if outputs:
+        body["outputs"] = [{"index": first_output + offset, **output} for offset, output in enumerate(outputs)]
+    call: dict[str, Any] = {"index": index, "type": "code_interpreter", "code_interpreter": body}
+    if call_id is not None:
+        call["id"] = call_id
+    return _step_delta(step_id, call)
+
+
+def file_search_delta(step_id: str, index: int, call_id: str) -> Event:
+    return _step_delta(step_id, {"index": index, "type": "file_search", "id": call_id, "file_search": {}})
+
+
+def tool_call_deltas(step_id: str, calls: list[dict]) -> list[Event]:
+    """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
+    events = []
+    for index, call in enumerate(calls):
+        if call["type"] == "function":
+            events.append(function_call_delta(step_id, index, call_id=call["id"], name=call["function"]["name"],
+                                              arguments=call["function"]["arguments"]))
+        elif call["type"] == "code_interpreter":
+            events.append(code_interpreter_delta(step_id, index, call_id=call["id"],
+                                                 code=call["code_interpreter"]["input"]))
+        else:
+            events.append(file_search_delta(step_id, index, call["id"]))
+    return events
+
+
+def error(message: str, code: str = "server_error") -> Event:
+    return "error", {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
+
+
+def in_progress_message(run: dict, message_id: str, at: int) -> dict:
+    """The assistant message a model turn opens before its first token (content arrives as deltas)."""
+    return {"id": message_id, "object": "thread.message", "created_at": at, "thread_id": run["thread_id"],
+            "status": "in_progress", "incomplete_details": None, "completed_at": None, "incomplete_at": None,
+            "role": "assistant", "content": [], "assistant_id": run["assistant_id"], "run_id": run["id"],
+            "attachments": [], "metadata": {}}
+
+
+def step_record(run: dict, step_id: str, at: int, status: str, details: dict, usage: dict | None = None) -> dict:
+    """A run step as stored and shown (OpenAI's shape)."""
+    return {
+        "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
+        "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
+        "status": status, "cancelled_at": None, "completed_at": at if status == "completed" else None,
+        "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
+        "usage": usage, "metadata": {},
+    }
+
+
+def message_step(run: dict, step_id: str, message_id: str, at: int) -> dict:
+    return step_record(run, step_id, at, "in_progress",
+                       {"type": "message_creation", "message_creation": {"message_id": message_id}})
+
+
+def tool_calls_step(run: dict, step_id: str, at: int) -> dict:
+    return step_record(run, step_id, at, "in_progress", {"type": "tool_calls", "tool_calls": []})
+
+
+def opening(step: dict, message: dict | None = None) -> list[Event]:
+    """What OpenAI sends when a step starts: the step created and in progress, then its message."""
+    events = [step_created(step), ("thread.run.step.in_progress", public(step))]
+    if message is not None:
+        events += [message_created(message), message_in_progress(message)]
+    return events
+
+
+def step_change_events(before: dict, after: dict) -> list[Event]:
+    """What a change to a stored step shows: tool outputs that appeared (as deltas), then a new status."""
+    events: list[Event] = []
+    if after["step_details"]["type"] == "tool_calls":
+        earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
+        for index, call in enumerate(after["step_details"]["tool_calls"]):
+            old = earlier.get(call["id"])
+            if call["type"] == "function":
+                output = call["function"].get("output")
+                if output is not None and (old is None or old["function"].get("output") is None):
+                    events.append(function_call_delta(after["id"], index, output=output))
+            elif call["type"] == "code_interpreter":
+                outputs = call["code_interpreter"].get("outputs") or []
+                shown = len(old["code_interpreter"].get("outputs") or []) if old else 0
+                if len(outputs) > shown:
+                    events.append(code_interpreter_delta(after["id"], index, outputs=outputs[shown:],
+                                                         first_output=shown))
+    if after["status"] != before["status"]:
+        events.append(step_status(after))
+    return events

@@ -1,0 +1,198 @@
+"""A model turn's live output as run events: the model is streamed, each piece becomes a delta.
+
+`stream_completion` reads a streamed Chat Completion, handing every text piece
+and tool-call piece on as it arrives, and returns the whole completion (the SDK's
+own accumulator builds it). `TurnOutput` turns those pieces into OpenAI's events
+in the run's log (through `TurnStream`, which claims the turn, batches writes and
+keeps a retried attempt from showing text twice), and names the events that must
+go with the turn's stored result (`final_events`). The engine decides what a
+turn means; this module only shows it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from openai.lib.streaming.chat import ChatCompletionStreamState
+
+from core import ids
+from core.run_events import payloads
+from core.run_events.log import EventLog, Superseded, TurnStream
+from core.run_events.payloads import Event
+
+
+def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], None],
+                      on_tool: Callable[[int, str | None, str | None, str], None]):
+    """Call Chat Completions with stream=True; returns the accumulated completion (with usage)."""
+    state = ChatCompletionStreamState()
+    stream = client.chat.completions.create(**request, stream=True, stream_options={"include_usage": True})
+    with stream:
+        for chunk in stream:
+            state.handle_chunk(chunk)
+            for choice in chunk.choices:
+                if choice.index != 0:
+                    continue
+                if choice.delta.content:
+                    on_text(choice.delta.content)
+                for call in choice.delta.tool_calls or []:
+                    function = call.function
+                    on_tool(call.index, call.id, function.name if function else None,
+                            (function.arguments or "") if function else "")
+    # The accumulated snapshot, not get_final_completion(): that refuses answers cut at the length limit.
+    return state.current_completion_snapshot
+
+
+class TurnOutput:
+    """Shows one model turn of a run in its event log as the model produces it."""
+
+    def __init__(self, log: EventLog, run: dict, turn: str, is_code_call: Callable[[str], bool],
+                 code_input: Callable[[str], str], images: list[str] = ()):
+        """`images`: file ids of the figures the message will show before its text."""
+        self._run = run
+        self._images = list(images)
+        self._stream = TurnStream(log, run["thread_id"], run["id"], turn)
+        self._is_code_call, self._code_input = is_code_call, code_input
+        self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
+        self._claim: dict = {}
+        self._claim_error: BaseException | None = None
+        self._claiming: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Claim the turn in the background (it overlaps the model's first token); the ids this turn's
+        message and steps get (the same on a retry) are ready when the first piece needs them."""
+        def claim() -> None:
+            try:
+                self._claim = self._stream.claim_turn(lambda: {
+                    "message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
+                    "tool_step_id": ids.new_id("step")})
+            except BaseException as error:  # handed to the turn's thread by `claim`
+                self._claim_error = error
+
+        self._claiming = threading.Thread(target=claim, name=f"claim-{self._run['id']}", daemon=True)
+        self._claiming.start()
+
+    @property
+    def claim(self) -> dict:
+        """The turn's claim, once `start` has it (waits for it)."""
+        if self._claiming is not None:
+            self._claiming.join()
+            self._claiming = None
+        if self._claim_error is not None:
+            raise self._claim_error
+        return self._claim
+
+    @property
+    def message_id(self) -> str:
+        return self.claim["message_id"]
+
+    @property
+    def message_step_id(self) -> str:
+        return self.claim["message_step_id"]
+
+    @property
+    def tool_step_id(self) -> str:
+        return self.claim["tool_step_id"]
+
+    @property
+    def message_open(self) -> bool:
+        """Whether the client was shown this turn's message (its text, or its opening)."""
+        return self._stream.message_open
+
+    def _message_opening(self) -> list[Event]:
+        at = int(time.time())
+        return payloads.opening(payloads.message_step(self._run, self.message_step_id, self.message_id, at),
+                                payloads.in_progress_message(self._run, self.message_id, at)) + self._image_parts()
+
+    def _image_parts(self) -> list[Event]:
+        return [payloads.image_delta(self.message_id, index, file_id) for index, file_id in enumerate(self._images)]
+
+    def text(self, piece: str) -> None:
+        if not self.claim:
+            raise RuntimeError("start() the turn first")
+        index = len(self._images)
+        self._stream.text(piece, self._message_opening,
+                          lambda text: payloads.message_delta(self.message_id, text, index))
+
+    def tool(self, index: int, call_id: str | None, name: str | None, arguments: str) -> None:
+        """A tool-call piece: the first names the call, later ones add arguments (code: shown whole at the end)."""
+        if not self.claim:
+            raise RuntimeError("start() the turn first")
+        if self._stream.tools_shown_before:
+            return  # an earlier attempt showed other calls: the step's final snapshot will tell
+        events: list[Event] = []
+        if not self._stream.tools_open and not self._calls:
+            events += payloads.opening(payloads.tool_calls_step(self._run, self.tool_step_id, int(time.time())))
+        call = self._calls.get(index)
+        step_id = self.tool_step_id
+        if call is None:
+            code = self._is_code_call(name or "")
+            call = self._calls[index] = {"id": call_id, "code": code, "arguments": ""}
+            events.append(payloads.code_interpreter_delta(step_id, index, call_id=call_id, code="") if code else
+                          payloads.function_call_delta(step_id, index, call_id=call_id, name=name or "",
+                                                       arguments=arguments))
+        elif not call["code"] and arguments:
+            events.append(payloads.function_call_delta(step_id, index, arguments=arguments))
+        call["arguments"] += arguments
+        self._stream.tool_events(events)
+
+    def finish(self) -> None:
+        """After the model's last piece: show code_interpreter inputs, then wait until all is stored."""
+        if not self.claim:  # also when the model said nothing: the turn's ids come from the claim
+            raise RuntimeError("start() the turn first")
+        self._stream.tool_events([payloads.code_interpreter_delta(self.tool_step_id, index,
+                                                                  code=self._code_input(call["arguments"]))
+                                  for index, call in sorted(self._calls.items()) if call["code"]])
+        self._stream.close()
+
+    def final_events(self, *, message: dict | None = None, message_step: dict | None = None,
+                     tool_step: dict | None = None, run: dict | None = None) -> list[Event]:
+        """The events stored with the turn's result: openings not yet shown, completions, the run's status."""
+        events: list[Event] = []
+        if message is not None and message_step is not None:
+            if not self._stream.message_open:
+                opened = dict(message, status="in_progress", content=[], completed_at=None, incomplete_at=None,
+                              incomplete_details=None)
+                events += payloads.opening(dict(message_step, status="in_progress", completed_at=None), opened)
+                events += self._image_parts()
+            events += [payloads.message_done(message), payloads.step_status(message_step)]
+        if tool_step is not None and not self._stream.tools_open:
+            calls = tool_step["step_details"]["tool_calls"]
+            empty = {**tool_step, "step_details": {"type": "tool_calls", "tool_calls": []}}
+            events += payloads.opening(empty) + payloads.tool_call_deltas(tool_step["id"], calls)
+        if run is not None:
+            events.append(payloads.run_status(run))
+        return events
+
+
+__all__ = ["Superseded", "TurnOutput", "stream_completion", "unfinished_message_events"]
+INCOMPLETE_REASONS = {"cancelled": "run_cancelled", "expired": "run_expired", "failed": "run_failed"}
+
+
+def unfinished_message_events(log: EventLog, run: dict, stored: Callable[[str], bool], ended_as: str,
+                              step_status: str) -> list[Event]:
+    """Events closing a message the run's last turn showed but never stored (the run ended `ended_as`
+    mid-answer): the message `incomplete` with the text its deltas carried, its step `step_status`."""
+    claim = log.head(run["thread_id"], run["id"]).claim
+    if not claim.get("message_open") or stored(claim["message_id"]):
+        return []
+    # Take the turn over: an attempt still streaming is fenced out (Superseded), so no delta follows the close.
+    claim = TurnStream(log, run["thread_id"], run["id"], claim["turn"]).claim_turn(dict)
+    pieces, after = [], 0
+    while True:
+        page = log.read(run["thread_id"], run["id"], after)
+        pieces += [part["text"]["value"] for event in page if event.name == "thread.message.delta"
+                   and event.data["id"] == claim["message_id"] for part in event.data["delta"]["content"]
+                   if part["type"] == "text"]
+        if not page:
+            break
+        after = page[-1].seq
+    at = int(time.time())
+    message = dict(payloads.in_progress_message(run, claim["message_id"], at), status="incomplete", incomplete_at=at,
+                   incomplete_details={"reason": INCOMPLETE_REASONS.get(ended_as, "run_failed")},
+                   content=[{"type": "text", "text": {"value": "".join(pieces), "annotations": []}}])
+    step = dict(payloads.message_step(run, claim["message_step_id"], claim["message_id"], at), status=step_status)
+    stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at", "expired": "expired_at"}
+    step[stamp[step_status]] = at
+    return [payloads.message_done(message), payloads.step_status(step)]
