@@ -6,11 +6,11 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 HOST ?= 127.0.0.1
 
-.PHONY: run test install bench clean sandbox-isolation key keys revoke-key fuzz
+.PHONY: run test install bench clean sandbox-isolation browser key keys revoke-key fuzz
 
 # Installs only what is missing: the venv is updated when a requirements file changes,
 # node_modules when package.json changes.
-install: $(VENV)/.installed node_modules/.installed sandbox-isolation
+install: $(VENV)/.installed node_modules/.installed sandbox-isolation browser
 
 $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt migrate/requirements.txt samples/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ sandbox-isolation:
 	  { $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq bubblewrap; }; }; } \
 	  || echo "note: bubblewrap not installed; code_interpreter's local sandbox runs without isolation"
 
+# The playground's browser tests drive Debian's headless Chromium through its chromedriver (selenium);
+# without them those tests skip and say why.
+browser:
+	@{ command -v chromium >/dev/null && command -v chromedriver >/dev/null; } || { command -v apt-get >/dev/null && SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo) && \
+	  { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }; }; } \
+	  || echo "note: chromium not installed; the playground's browser tests will skip"
+
 # On loopback (the default) no key is needed; HOST=0.0.0.0 (any other address) requires keys.
 run: install
 	$(PY) -m devhost.launcher --host $(HOST) --port $(PORT)
@@ -43,7 +50,9 @@ keys: install
 revoke-key: install
 	$(PY) -m core.api_keys revoke "$(ID)"
 
+# node's test runner first (the playground's pure JS modules), then pytest, whose summary ends the output.
 test: install
+	node --test tests/playground/
 	$(PY) -m pytest
 
 # Hostile input: schemathesis, all phases incl. stateful, >= 2,000 requests, fails on any 5xx (~2 min).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import signal
 import socket
@@ -27,6 +28,13 @@ from devhost.local_settings import load_local_settings
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_PORTS = (10000, 10001, 10002)
 SCRIPTED_MODEL_PORT = 8089
+
+
+def playground_url(root_url: str, host_json: Path) -> str:
+    """Where a host at `root_url` serves the playground (api/playground.py), under host.json's routePrefix."""
+    http = json.loads(host_json.read_text(encoding="utf-8")).get("extensions", {}).get("http", {})
+    prefix = http.get("routePrefix", "api").strip("/")  # the Functions host's default prefix is 'api'
+    return f"{root_url.rstrip('/')}/{prefix + '/' if prefix else ''}playground/"
 
 
 def listening(port: int) -> bool:
@@ -111,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                                    cwd=ROOT)
         children.append(devhost)
         wait_until_listening(args.port, devhost, "devhost")
-        print(f"\n{banner}\nCtrl-C stops everything.\n")
+        root = f"http://{'127.0.0.1' if args.host == 'localhost' else args.host}:{args.port}"
+        print(f"\n{banner}\nPlayground: {playground_url(root, ROOT / 'host.json')}\nCtrl-C stops everything.\n")
         return devhost.wait()
     except KeyboardInterrupt:
         return 0

@@ -1,6 +1,7 @@
 """GET /v1/openapi.json describes exactly the routes the app registers (both URL shapes), nothing else.
 
-The one exception is the catch-all that answers unknown routes (api/fallback.py): it is no operation.
+The exceptions are no operations: the catch-all that answers unknown routes (api/fallback.py) and the
+playground's page (api/playground.py).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 
 import function_app
+from api import playground
 
 
 def _registered_operations() -> set[tuple[str, str]]:
@@ -16,7 +18,7 @@ def _registered_operations() -> set[tuple[str, str]]:
         trigger = function.get_trigger()
         if trigger.get_binding_name() != "httpTrigger":
             continue
-        if trigger.route == "{*path}":
+        if trigger.route in ("{*path}", playground.ROUTE):
             continue
         for method in trigger.methods or ():
             operations.add((method.value.lower() if hasattr(method, "value") else str(method).lower(),
