@@ -11,6 +11,7 @@ retried turn returns that record instead of asking the model again.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import azure.durable_functions as df
 import openai
@@ -33,6 +34,10 @@ bp = df.Blueprint()
 
 # Without max_prompt_tokens, history is read back until about this many tokens.
 DEFAULT_HISTORY_TOKENS = 120_000
+# A turn's last streamed events, up to this many, are stored with its result instead of on their own.
+HANDED_OVER_EVENTS = 20
+# Reads a model turn overlaps with its own writes (the history, while the run starts).
+_reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="turn-read")
 CANCELLED = TurnOutcome(kind="cancelled")
 
 
@@ -73,6 +78,8 @@ def run_model_turn(request: dict) -> dict:
     recorded = stored.books.turns.get(str(turn.turn))
     if recorded is not None:
         return recorded.model_dump()
+    count = tokens.counter_for(stored.record["model"])
+    reading = _reads.submit(_history, stored.record, count)  # the history is read while the run starts
     try:
         if stored.record["status"] == run_machine.QUEUED and turn.turn == 0:
             stored = _apply(turn, run_machine.Start(), loaded=stored)  # the run starts with its first turn
@@ -81,8 +88,7 @@ def run_model_turn(request: dict) -> dict:
     run, books = stored.record, stored.books
     if run["status"] != run_machine.IN_PROGRESS:
         return CANCELLED.model_dump()
-    count = tokens.counter_for(run["model"])
-    history = _history(run, count)
+    history = reading.result()
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
         if turn.turn else []  # no step precedes turn 0
     server_tools = _server_tools(books)
@@ -115,7 +121,7 @@ def run_model_turn(request: dict) -> dict:
         except openai.APIError as error:
             output.finish()
             return chat_turns.fault_outcome(error).model_dump()
-        output.finish()
+        unwritten = output.finish(hand_over=HANDED_OVER_EVENTS)
     except Superseded:  # the run ended meanwhile and closed what this turn had shown
         return CANCELLED.model_dump()
     answer = chat_turns.answer_of(completion)
@@ -125,7 +131,7 @@ def run_model_turn(request: dict) -> dict:
                                                now()),
         code_call=code_interpreter.step_call, text_shown=output.message_open,
         message_content=lambda text: _message_content(text, produced, sources))
-    return _record_turn(turn, records, answer.usage, code_files, output)
+    return _record_turn(turn, records, answer.usage, code_files, output, unwritten)
 
 
 def _message_content(text: str, produced: list[dict], sources: list[dict]) -> list[dict]:
@@ -145,11 +151,12 @@ def _router(run: dict, server_tools: frozenset[str]):
 
 
 def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None,
-                 code_files: list, output: TurnOutput | None = None) -> dict:
+                 code_files: list, output: TurnOutput | None = None, unwritten: list | None = None) -> dict:
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
 
     An answer completes the run in the same transaction, so a client sees both at once; the
-    events closing what the turn streamed are stored with it."""
+    turn's last streamed events not written yet (`unwritten`) and the events closing what it
+    streamed are stored with it."""
     key = str(turn.turn)
 
     def change(current: StoredRun) -> RunChange:
@@ -165,8 +172,8 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
             moved = run_machine.transition(record, run_machine.Finish(run_machine.COMPLETED, usage=total.model_dump()),
                                            now())
             record, release = moved.run, moved.release_thread
-        shown = output.final_events(message=records.message, message_step=records.message_step,
-                                    tool_step=records.tool_step) if output else []
+        shown = [*(unwritten or []), *output.final_events(
+            message=records.message, message_step=records.message_step, tool_step=records.tool_step)] if output else []
         return RunChange(record, books, new_messages=[records.message] if records.message else [],
                          new_steps=records.new_steps(), release_thread=release, events=shown)
 

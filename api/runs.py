@@ -222,15 +222,13 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
                 if model_output(call, step.books) is not None}
         answered = run_machine.complete_step_if_answered(answered, done, services.now())
         accepted["round"] = current.books.round
+        accepted["head"] = services.runs().events.head(thread_id, run_id)  # a stream of the run continues from here
         # A stream that continues the run never saw this step created, so it gets no deltas of it.
         closed = [payloads.step_status(answered)] if answered["status"] == run_machine.COMPLETED else []
         return RunChange(moved.run, replace_steps=[(step, answered, step.books)], events=closed)
 
-    def submit() -> tuple[dict, Head]:
-        head = services.runs().events.head(thread_id, run_id)  # a stream of the run continues from here
-        return services.runs().update(principal, thread_id, run_id, change).record, head
-
-    run, head = await asyncio.to_thread(submit)
+    run = (await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)).record
+    head = accepted["head"]
     await client.raise_event(run_id, run_machine.tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
     return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
 

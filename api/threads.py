@@ -8,7 +8,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
-from api.file_search_resources import index_attachments, materialize
+from api.file_search_resources import index_attachments, materialize, search_attachments
 from api.routing import endpoint
 from core import ids
 from core.wire.common import DeletedObject, referenced_file_ids
@@ -43,8 +43,11 @@ async def create_thread_with_files(client, principal: str, body: ThreadCreate | 
     body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
                                                                        "tool_resources")})
     thread = await asyncio.to_thread(create_thread, principal, body)
-    await index_attachments(client, principal, thread["id"], [message.model_dump() for message in body.messages])
-    return await asyncio.to_thread(services.threads().get, principal, thread["id"])
+    messages = [message.model_dump() for message in body.messages]
+    if not search_attachments(messages):
+        return thread
+    await index_attachments(client, principal, thread["id"], messages)
+    return await asyncio.to_thread(services.threads().get, principal, thread["id"])  # now with its own store
 
 
 @endpoint(bp, "POST", "threads", summary="Create a thread", tag=TAG, body=ThreadCreate, response=Thread,

@@ -293,6 +293,17 @@ class TurnStream:
                 self._writer.start()
             self._wake.notify()
 
+    def hand_over(self, at_most: int) -> list[Event]:
+        """Stop writing and give back the events not written yet (at most `at_most`; more are written
+        here), for the caller to store in the transaction that records the turn: one write fewer
+        between the model's last token and the stored answer. A write in flight is waited for."""
+        with self._wake:
+            taken = [event for event, _ in self._pending] if len(self._pending) <= at_most else []
+            if taken:
+                self._pending.clear()
+        self.close()
+        return taken
+
     def close(self) -> None:
         """Wait until every emitted event is stored; raise what the writer hit (e.g. Superseded)."""
         with self._wake:

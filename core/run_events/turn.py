@@ -60,11 +60,14 @@ class TurnOutput:
         self._claim_error: BaseException | None = None
         self._claiming: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, after: Callable[[], object] | None = None) -> None:
         """Claim the turn in the background (it overlaps the model's first token); the ids this turn's
-        message and steps get (the same on a retry) are ready when the first piece needs them."""
+        message and steps get (the same on a retry) are ready when the first piece needs them.
+        `after` is waited for first (a write whose events must come before the turn's)."""
         def claim() -> None:
             try:
+                if after is not None:
+                    after()
                 self._claim = self._stream.claim_turn(lambda: {
                     "message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
                     "tool_step_id": ids.new_id("step")})
@@ -142,14 +145,18 @@ class TurnOutput:
         call["arguments"] += arguments
         self._stream.tool_events(events)
 
-    def finish(self) -> None:
-        """After the model's last piece: show code_interpreter inputs, then wait until all is stored."""
+    def finish(self, hand_over: int = 0) -> list[Event]:
+        """After the model's last piece: show code_interpreter inputs, then wait until all is stored —
+        except up to `hand_over` events not written yet, returned to go with the turn's stored result."""
         if not self.claim:  # also when the model said nothing: the turn's ids come from the claim
             raise RuntimeError("start() the turn first")
         self._stream.tool_events([payloads.code_interpreter_delta(self.tool_step_id, index,
                                                                   code=self._code_input(call["arguments"]))
                                   for index, call in sorted(self._calls.items()) if call["code"]])
+        if hand_over:
+            return self._stream.hand_over(hand_over)
         self._stream.close()
+        return []
 
     def final_events(self, *, message: dict | None = None, message_step: dict | None = None,
                      tool_step: dict | None = None, run: dict | None = None) -> list[Event]:

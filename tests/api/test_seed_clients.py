@@ -12,7 +12,7 @@ import uuid
 import openai
 import pytest
 
-from scripted_model import reply_text
+from scripted_model import embeddings, reply_text
 from tests.support import keys
 
 MODEL = "gpt-scripted"
@@ -72,7 +72,7 @@ def test_streamed_chat_completions_pass_through_as_chunks(seed_client, scripted)
 
 def test_embeddings_pass_through(seed_client):
     result = seed_client.embeddings.create(model="text-embedding-3-small", input=["north region", "south region"])
-    assert [e.index for e in result.data] == [0, 1] and len(result.data[0].embedding) == 8
+    assert [e.index for e in result.data] == [0, 1] and len(result.data[0].embedding) == embeddings.DIMENSIONS
     assert result.data[0].embedding != result.data[1].embedding
 
 

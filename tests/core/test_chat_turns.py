@@ -50,7 +50,7 @@ def test_offered_tools_use_the_server_schema_for_opted_in_tools_and_drop_nulls()
     mail_schema = {"name": "send_email", "description": "server's", "parameters": {"type": "object"}}
     client_mail = {"type": "function", "function": {"name": "send_email", "description": "client's"}}
     run = dict(RUN, tools=[WEATHER, client_mail])
-    tools = ct.chat_tools(run, {"send_email": mail_schema}, {"type": "function", "function": {"name": "ci"}})
+    tools = ct.chat_tools(run, {"send_email": mail_schema}, [{"type": "function", "function": {"name": "ci"}}])
     assert [tool["function"]["name"] for tool in tools] == ["get_weather", "send_email", "ci"]
     assert tools[1]["function"] == mail_schema
     assert "strict" not in tools[0]["function"]
