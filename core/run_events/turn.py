@@ -15,7 +15,9 @@ import threading
 import time
 from typing import Any, Callable
 
+import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
+from openai.types.chat import ChatCompletionChunk
 
 from core import ids
 from core.run_events import payloads
@@ -27,7 +29,11 @@ def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], 
                       on_tool: Callable[[int, str | None, str | None, str], None]):
     """Call Chat Completions with stream=True; returns the accumulated completion (with usage)."""
     state = ChatCompletionStreamState()
-    stream = client.chat.completions.create(**request, stream=True, stream_options={"include_usage": True})
+    # Posted as built, not through chat.completions.create: the SDK's parameter transform walks every
+    # message (about 0.1 ms each), which on a long thread costs more than the rest of the turn's work.
+    # AzureOpenAI still maps the path to the deployment named by `model`.
+    stream = client.post("/chat/completions", body={**request, "stream": True, "stream_options": {"include_usage": True}},
+                         cast_to=ChatCompletionChunk, stream=True, stream_cls=openai.Stream[ChatCompletionChunk])
     with stream:
         for chunk in stream:
             state.handle_chunk(chunk)
