@@ -52,7 +52,8 @@ from core.repositories.threads import TABLE, blob_scope
 from core.run_events import wakeups
 from core.run_events.payloads import Event
 from core.store import Store
-from core.transactions import ATTEMPTS, MAX_OPERATIONS, PreconditionFailed, pause_before_retry
+from core.errors import Conflict
+from core.transactions import ATTEMPTS, MAX_OPERATIONS, PreconditionFailed, pause_before_retry, retry_on_conflict
 
 SEQ_DIGITS = 10
 # One transaction holds at most 100 operations: the head plus this many events.
@@ -178,21 +179,17 @@ class EventLog:
 
     def append(self, thread_id: str, run_id: str, events: list[Event]) -> Head:
         """Append events on their own (not tied to another change); retried when another writer wins."""
-        for attempt in range(ATTEMPTS):
-            head = self.head(thread_id, run_id)
-            operations, blobs, new_head = self.operations(thread_id, run_id, head, events)
-            try:
+        def attempt() -> Head:
+            with self._codec.staged() as staged:
+                operations, _, new_head = self.operations(thread_id, run_id, self.head(thread_id, run_id), events,
+                                                          staged=staged)
                 submit_for_etag(self.table, operations)
-            except PreconditionFailed:
-                self.discard(blobs)
-                pause_before_retry(attempt)
-                continue
-            except BaseException:
-                self.discard(blobs)
-                raise
-            wakeups.wake(thread_id, run_id)
             return new_head
-        raise RuntimeError(f"the event log of {run_id} is being written too busily")
+
+        new_head = retry_on_conflict(attempt, lambda: Conflict(f"The event log of {run_id} is being written too "
+                                                               "busily; please retry."))
+        wakeups.wake(thread_id, run_id)
+        return new_head
 
     def read(self, thread_id: str, run_id: str, after: int, limit: int = 200) -> list[StoredEvent]:
         """Up to `limit` events numbered after `after`, oldest first."""
@@ -231,19 +228,16 @@ class TurnStream:
 
     def claim_turn(self, fresh_ids: Callable[[], dict]) -> dict:
         """Claim the log for this attempt; returns the claim (message/step ids, what was shown)."""
-        for attempt in range(ATTEMPTS):
+        def attempt() -> dict:
             head = self._log.head(self._thread_id, self._run_id)
             claim = claim_for(head.claim, self._turn, self._attempt, fresh_ids)
             operations, _, new_head = self._log.operations(self._thread_id, self._run_id, head, [], claim)
-            try:
-                self._commit(operations, new_head)
-            except PreconditionFailed:
-                pause_before_retry(attempt)
-                continue
-            self.claim = claim
-            self._shown_before = claim["text_len"]
+            self._commit(operations, new_head)
             return claim
-        raise RuntimeError(f"could not claim the event log of {self._run_id}")
+
+        self.claim = retry_on_conflict(attempt, lambda: Conflict(f"Could not claim the event log of {self._run_id}."))
+        self._shown_before = self.claim["text_len"]
+        return self.claim
 
     def _commit(self, operations: list, new_head: Head) -> None:
         new_head.etag = submit_for_etag(self._log.table, operations)
