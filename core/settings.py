@@ -155,14 +155,12 @@ SETTINGS: tuple[Setting, ...] = (
         "local",
         "Where file_search ranks chunks: 'local' (this app's own index over the chunks in its storage "
         "account) or 'azure_ai_search' (an Azure AI Search index at AZURE_SEARCH_ENDPOINT).",
-        azure="optional",
     ),
     Setting(
         "AZURE_SEARCH_ENDPOINT",
         None,
         "Azure AI Search service endpoint (FILE_SEARCH_BACKEND 'azure_ai_search'); reached with the managed "
         "identity unless AZURE_SEARCH_API_KEY is set.",
-        azure="optional",
     ),
     Setting(
         "AZURE_SEARCH_INDEX",

@@ -119,6 +119,13 @@ param durableBackend string = 'azureStorage'
 @description('Durable Task Scheduler SKU when durableBackend is durableTaskScheduler: Consumption (pay per action) or Dedicated (reserved capacity units).')
 param durableTaskSchedulerSku string = 'Consumption'
 
+@allowed([
+  'local'
+  'azure_ai_search'
+])
+@description('Where file_search ranks chunks: local (the app\'s own index over chunks in its storage account, no extra resource) or azure_ai_search (an Azure AI Search service, for vector stores that outgrow it; see docs/deploy-to-azure.md).')
+param fileSearchBackend string = 'local'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var useScheduler = durableBackend == 'durableTaskScheduler'
 var tags = {
@@ -291,6 +298,17 @@ module userRoles 'app/rbac.bicep' = if (!empty(principalId)) {
   }
 }
 
+module search 'app/search.bicep' = if (fileSearchBackend == 'azure_ai_search') {
+  name: 'search'
+  scope: rg
+  params: {
+    name: 'srch-${resourceToken}'
+    location: location
+    tags: tags
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
 module api 'app/function.bicep' = {
   name: 'api'
   scope: rg
@@ -314,6 +332,8 @@ module api 'app/function.bicep' = {
     deploymentContainerName: deploymentContainerName
     taskHubName: taskHubName
     schedulerEndpoint: useScheduler ? scheduler.outputs.endpoint : ''
+    fileSearchBackend: fileSearchBackend
+    searchEndpoint: fileSearchBackend == 'azure_ai_search' ? search.outputs.endpoint : ''
     openAiEndpoint: openAi.outputs.endpoint
     openAiApiVersion: openAiApiVersion
     chatDeploymentName: openAi.outputs.chatDeploymentName

@@ -62,6 +62,12 @@ param calendarUrlSecretName string
 @description('Application Insights component name.')
 param appInsightsName string
 
+@description('file_search backend: local, or azure_ai_search (then searchEndpoint names the service).')
+param fileSearchBackend string
+
+@description('Azure AI Search endpoint; empty with the local file_search backend.')
+param searchEndpoint string
+
 @description('Client id of the Entra app registration that protects the API; empty leaves the API anonymous.')
 param authClientId string
 
@@ -97,6 +103,8 @@ var appSettings = {
   AZURE_OPENAI_API_VERSION: openAiApiVersion
   AZURE_OPENAI_CHAT_DEPLOYMENT: chatDeploymentName
   AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT: embeddingsDeploymentName
+  FILE_SEARCH_BACKEND: fileSearchBackend
+  AZURE_SEARCH_ENDPOINT: searchEndpoint
   CODE_INTERPRETER_SANDBOX: 'aca'
   ACA_SESSION_POOL_ENDPOINT: sessionPoolEndpoint
   SEND_EMAIL_LOGIC_APP_URL: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${sendEmailUrlSecretName})'
