@@ -4,7 +4,6 @@ shapes it records: core/file_search/in_runs.py)."""
 from __future__ import annotations
 
 import json
-import time
 
 from core.errors import ApiError, NotFound
 from core.file_search.in_runs import TOOL_NAME, options
@@ -12,9 +11,9 @@ from core.file_search.search import search
 from core.repositories import shared
 
 # A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
-# the search waits for it this long at most, as OpenAI's runs do (polling: a durable timer belongs in the engine).
+# the search waits for it this long at most, looking again this often (on the orchestrator's durable timers).
 HELPER_WAIT_SECONDS = 60.0
-HELPER_POLL_SECONDS = 0.5
+HELPER_POLL_SECONDS = 1.0
 
 
 def _store_ids(record: dict | None) -> list[str]:
@@ -32,25 +31,23 @@ def vector_store_ids(principal: str, run: dict) -> list[str]:
     return list(dict.fromkeys(_store_ids(assistant) + _store_ids(thread)))
 
 
-def await_helper_stores(principal: str, store_ids: list[str], budget_seconds: float = HELPER_WAIT_SECONDS) -> None:
-    """Wait (at most the budget) until stores made by thread/assistant helpers finish ingesting."""
-    deadline = time.monotonic() + budget_seconds
+def helper_stores_ingesting(principal: str, store_ids: list[str]) -> bool:
+    """Whether a store made by the thread/assistant helpers (inline vector_stores, attachments) is still
+    ingesting: a search waits for those (on the orchestrator's timers), as OpenAI's runs do."""
     repository = shared.vector_stores()
     for store_id in store_ids:
         try:
-            if not repository.load_store(principal, store_id).get("_helper"):
-                continue
+            if repository.load_store(principal, store_id).get("_helper") and repository.ingesting(principal, store_id):
+                return True
         except NotFound:
             continue  # search reports it
-        while repository.ingesting(principal, store_id) and time.monotonic() < deadline:
-            time.sleep(HELPER_POLL_SECONDS)
+    return False
 
 
 def execute(principal: str, run: dict, query: str) -> dict:
     """Search; returns the step's results, the text the model reads and the sources it was shown."""
     chosen = options(run)
     store_ids = vector_store_ids(principal, run)
-    await_helper_stores(principal, store_ids)
     try:
         found = search(principal, store_ids, query, chosen["max_num_results"],
                        chosen["ranking_options"]["score_threshold"])

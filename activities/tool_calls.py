@@ -1,12 +1,14 @@
-"""The activities that run one server-side tool call of a run step (code_interpreter or an opted-in tool).
+"""The activities that run one server-side tool call of a run step (code_interpreter, file_search or an
+opted-in tool).
 
 Parallel calls of one step run as parallel activities; each adds its output to
 the step under the step's ETag, and the step completes when every call has one.
 A call whose output is already stored (a repeated delivery) is not run again,
 and a run no longer in progress (cancelled meanwhile) gets no new side effects.
-A tool that answers "accepted, still running" (a Logic App's 202 + Location)
-hands the orchestrator a PendingCall; it polls with `run_tool_poll` on durable
-timers, so no activity sleeps while an operation runs elsewhere.
+A call that cannot finish yet — a Logic App's "accepted, still running" (202 +
+Location), a search whose stores are still ingesting — hands the orchestrator a
+PendingCall; it polls with `run_tool_poll` on durable timers, so no activity
+sleeps while the work goes on elsewhere.
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ def run_tool_call(request: dict) -> dict:
         _record_function_output(ask.principal, ask.thread_id, ask.run_id, ask.step_id, ask.call_id, output)
         return ToolCallResult(ask.call_id).wire()
     if call["type"] == in_runs.TOOL_NAME:
-        result = file_search.execute(ask.principal, run.record, step.books.queries.get(ask.call_id, ""))
-        record = _builtin_record(ask.call_id, lambda stored: stored[in_runs.TOOL_NAME].update(results=result["results"]),
-                                 result["model_output"], sources=[Source(**item) for item in result["sources"]])
+        if file_search.helper_stores_ingesting(ask.principal, file_search.vector_store_ids(ask.principal, run.record)):
+            return ToolCallResult(ask.call_id, PendingCall(  # searched once they are ready (run_tool_poll)
+                ask.call_id, "", file_search.HELPER_POLL_SECONDS, file_search.HELPER_WAIT_SECONDS).wire()).wire()
+        _record_search(ask, run.record, step.books.queries.get(ask.call_id, ""))
+        return ToolCallResult(ask.call_id).wire()
     else:
         result = code_interpreter.execute(ask.principal, ask.thread_id, call["code_interpreter"]["input"],
                                           [item.model_dump() for item in run.books.code_files])
@@ -72,8 +76,16 @@ def run_tool_call(request: dict) -> dict:
 def run_tool_poll(request: dict) -> dict:
     """Poll a server call still at work once; record its output when it is done (or out of time)."""
     poll = ToolPollRequest.of(request)
-    if runs().get(poll.principal, poll.thread_id, poll.run_id)["status"] != run_machine.IN_PROGRESS:
+    run = runs().get(poll.principal, poll.thread_id, poll.run_id)
+    if run["status"] != run_machine.IN_PROGRESS:
         return ToolPollResult(done=True).wire()  # cancelled meanwhile: stop following it
+    step = runs().load_step(poll.principal, poll.thread_id, poll.run_id, poll.step_id)
+    if _call_in(step.record, poll.call_id)["type"] == in_runs.TOOL_NAME:  # waiting for stores to finish ingesting
+        if not poll.give_up and file_search.helper_stores_ingesting(poll.principal,
+                                                                    file_search.vector_store_ids(poll.principal, run)):
+            return ToolPollResult(done=False, retry_after_seconds=file_search.HELPER_POLL_SECONDS).wire()
+        _record_search(poll, run, step.books.queries.get(poll.call_id, ""))  # past the wait: what is there
+        return ToolPollResult(done=True).wire()
     if poll.give_up:
         decision = business.Failed("the operation was accepted but did not finish in time; its outcome is unknown")
     else:
@@ -88,6 +100,13 @@ def run_tool_poll(request: dict) -> dict:
     _record_function_output(poll.principal, poll.thread_id, poll.run_id, poll.step_id, poll.call_id,
                             business.outcome_text(decision))
     return ToolPollResult(done=True).wire()
+
+
+def _record_search(ask: ToolCallRequest | ToolPollRequest, run: dict, query: str) -> None:
+    result = file_search.execute(ask.principal, run, query)
+    record = _builtin_record(ask.call_id, lambda stored: stored[in_runs.TOOL_NAME].update(results=result["results"]),
+                             result["model_output"], sources=[Source(**item) for item in result["sources"]])
+    runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, record, events=payloads.step_change_events)
 
 
 def _record_function_output(principal: str, thread_id: str, run_id: str, step_id: str, call_id: str,

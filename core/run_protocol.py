@@ -60,8 +60,9 @@ class ToolCallRequest(Payload):
 
 @dataclass(frozen=True)
 class PendingCall(Payload):
-    """A server tool call that started something asynchronous (202 + Location): poll `location`
-    (it may carry a signature: it stays in durable history, never in a step or an event)."""
+    """A server call that cannot finish yet: a tool that started something asynchronous (202 + Location:
+    poll `location`, which may carry a signature, so it stays in durable history, never in a step or an
+    event), or a search whose stores are still ingesting (no location)."""
 
     call_id: str
     location: str
