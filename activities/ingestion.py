@@ -28,26 +28,8 @@ MAX_FILE_TOKENS = 5_000_000
 logger = logging.getLogger(__name__)
 
 
-class _NoLongerInProgress(Exception):
-    """The record was cancelled, re-attached or finished elsewhere: this attempt's result is void."""
-
-
-def _settle(principal: str, store_id: str, file_id: str, **changes) -> bool:
-    """Apply `changes` to the store file if it is still in progress; False if it is not (or gone)."""
-    def change(record: dict) -> dict:
-        if record["status"] != "in_progress":
-            raise _NoLongerInProgress()
-        return {**record, **changes}
-
-    try:
-        vector_stores().files(store_id).update(principal, file_id, change)
-    except (NotFound, _NoLongerInProgress):
-        return False
-    return True
-
-
 def _fail(principal: str, store_id: str, file_id: str, code: str, message: str) -> dict:
-    _settle(principal, store_id, file_id, status="failed", last_error={"code": code, "message": message[:1000]})
+    vector_stores().fail_file(principal, store_id, file_id, code, message)
     return {"status": "failed", "code": code}
 
 
@@ -85,7 +67,7 @@ def ingest_vector_store_file(request: dict) -> dict:
     segment = Segment(pieces, vectors)
     version = repository.segments.write(store_id, file_id, segment)
     backend(repository.segments).add(store_id, file_id, version, segment)
-    if _settle(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
+    if vector_stores().settle_file(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
         repository.segments.delete(store_id, file_id, keep=version)  # versions of crashed or earlier attempts
         return {"status": "completed", "chunks": len(pieces)}
     repository.segments.delete_version(store_id, file_id, version)
@@ -95,7 +77,5 @@ def ingest_vector_store_file(request: dict) -> dict:
 @bp.activity_trigger(input_name="request")
 def fail_vector_store_files(request: dict) -> dict:
     """Files an ingestion could not finish (an activity failed past its retries) end `failed`."""
-    for file_id in request["file_ids"]:
-        _fail(request["principal"], request["vector_store_id"], file_id, "server_error",
-              "The file could not be processed; please try again.")
+    vector_stores().fail_files(request["principal"], request["vector_store_id"], request["file_ids"])
     return {"failed": len(request["file_ids"])}

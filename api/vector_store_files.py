@@ -67,8 +67,7 @@ async def attach_and_ingest(client, principal: str, store_id: str, entries: list
         await client.start_new(ORCHESTRATOR, batch_id or f"ingest-{uuid.uuid4().hex}", job)
     except Exception:
         logger.exception("starting the ingestion of %s failed", job["file_ids"])
-        from activities.ingestion import fail_vector_store_files
-        await asyncio.to_thread(fail_vector_store_files, job)
+        await asyncio.to_thread(vector_stores().fail_files, principal, store_id, job["file_ids"])
         raise
     return records
 

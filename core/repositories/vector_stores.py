@@ -62,6 +62,10 @@ def public_file(record: dict) -> dict:
     return {key: value for key, value in record.items() if not key.startswith("_")}
 
 
+class _NoLongerInProgress(Exception):
+    """The store file was cancelled, re-attached or finished elsewhere."""
+
+
 class VectorStoreRepository:
     def __init__(self, store: Store):
         self._store = store
@@ -70,6 +74,31 @@ class VectorStoreRepository:
 
     def files(self, store_id: str) -> OwnedRecords:
         return OwnedRecords(self._store, TABLE, f"f{ids.body(store_id)}", "file", columns=_file_columns)
+
+    def settle_file(self, principal: str, store_id: str, file_id: str, **changes) -> bool:
+        """Apply `changes` to a store file still in progress; False when it is not (cancelled,
+        re-attached or finished elsewhere) or gone, so a late result is void."""
+        def change(record: dict) -> dict:
+            if record["status"] != "in_progress":
+                raise _NoLongerInProgress()
+            return {**record, **changes}
+
+        try:
+            self.files(store_id).update(principal, file_id, change)
+        except (NotFound, _NoLongerInProgress):
+            return False
+        return True
+
+    def fail_file(self, principal: str, store_id: str, file_id: str, code: str, message: str) -> bool:
+        """A store file in progress ends `failed` with OpenAI's last_error code."""
+        return self.settle_file(principal, store_id, file_id, status="failed",
+                                last_error={"code": code, "message": message[:1000]})
+
+    def fail_files(self, principal: str, store_id: str, file_ids: list[str]) -> None:
+        """Files an ingestion could not finish (it failed past its retries, or never started) end `failed`."""
+        for file_id in file_ids:
+            self.fail_file(principal, store_id, file_id, "server_error", "The file could not be processed; please "
+                                                                           "try again.")
 
     def batches(self, store_id: str) -> OwnedRecords:
         return OwnedRecords(self._store, TABLE, f"b{ids.body(store_id)}", "vector_store_file_batch")
