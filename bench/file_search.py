@@ -31,6 +31,7 @@ from core.file_search.index import ChunkIndex
 from core.file_search.segments import Segment
 from scripted_model import embeddings as scripted_embeddings
 from scripted_model import start_in_thread
+from tests.support import keys
 from tests.support.azurite import start_azurite
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
@@ -149,8 +150,9 @@ def http_figures() -> dict:
            "OPENAI_BASE_URL": model.base_url, "OPENAI_API_KEY": "x", "OPENAI_EMBEDDINGS_MODEL": "scripted"}
     host = DevhostProcess(ROOT, env, workdir / "devhost.log").start()
     try:
-        client = openai.OpenAI(base_url=host.base_url, api_key="local", max_retries=0, timeout=600,
-                               default_headers={"X-MS-CLIENT-PRINCIPAL-ID": f"bench-{uuid.uuid4().hex}"})
+        keys.bind(azurite.connection_string)  # the host requires keys, as deployed
+        client = openai.OpenAI(base_url=host.base_url, api_key=keys.key_for(f"bench-{uuid.uuid4().hex}"), max_retries=0,
+                               timeout=600)
         words = _corpus_words()
         text = _synthetic_text(words, 4_000_000, seed=1).encode()
         pdf = _pdf(_synthetic_text(words, 600_000, seed=2))

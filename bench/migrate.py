@@ -14,6 +14,9 @@ import time
 import warnings
 from pathlib import Path
 
+from core.api_keys import KeyStore
+from core.storage_connection import StorageConnection
+from core.store import Store
 from migrate.cli import main as migrate_main
 from tests.support.assistants_data import populate
 from tests.support.azurite import start_azurite
@@ -36,13 +39,16 @@ def main() -> dict:
     workdir = Path(tempfile.mkdtemp())
     (source_azurite, source), (target_azurite, target) = _deployment("benchsrc", workdir), _deployment("benchtgt", workdir)
     try:
-        client = openai.OpenAI(base_url=source.base_url, api_key="local", max_retries=2, timeout=300)
+        source_key, _ = KeyStore(Store(StorageConnection(source_azurite.connection_string, None, None))).create(
+            "bench-owner", "migration bench (source)")
+        target_key, _ = KeyStore(Store(StorageConnection(target_azurite.connection_string, None, None))).create(
+            "bench-owner", "migration bench (target)")
+        client = openai.OpenAI(base_url=source.base_url, api_key=source_key, max_retries=2, timeout=300)
         data = populate(client, threads=THREADS, messages_per_thread=MESSAGES_PER_THREAD, files=FILES,
                         file_bytes=FILE_BYTES)
         threads = workdir / "threads.txt"
         threads.write_text("\n".join(data.thread_ids))
-        os.environ.setdefault("MIGRATE_SOURCE_KEY", "local")
-        os.environ.setdefault("MIGRATE_TARGET_KEY", "local")
+        os.environ["MIGRATE_SOURCE_KEY"], os.environ["MIGRATE_TARGET_KEY"] = source_key, target_key
         args = ["copy", "--source-base-url", source.base_url, "--target-base-url", target.base_url,
                 "--threads", str(threads), "--mapping", str(workdir / "mapping.jsonl"), "--no-progress"]
         started = time.perf_counter()

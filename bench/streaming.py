@@ -30,6 +30,7 @@ from openai import AssistantEventHandler
 import scripted_model
 from scripted_model import reply_text
 from tests.conftest import devhost_env, sdk_client
+from tests.support import keys
 from tests.support.azurite import start_azurite
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
@@ -127,6 +128,7 @@ def _host(azurite, scripted, workdir: Path, name: str, **settings: str) -> Devho
 
 def _measure() -> dict:
     azurite = start_azurite()
+    keys.bind(azurite.connection_string)  # the host requires keys, as deployed
     scripted = scripted_model.start_in_thread()
     workdir = Path(tempfile.mkdtemp(prefix="bench-streaming-"))
     result: dict = {"model_first_token_ms": FIRST_TOKEN_MS, "model_piece_ms": PIECE_MS}
