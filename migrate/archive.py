@@ -4,7 +4,7 @@
     files.jsonl              file objects, each with "sha256" of its bytes
     files/<file id>          the bytes
     vector_stores.jsonl      vector store objects
-    vector_store_files.jsonl {"vector_store_id", "file_id"} per membership
+    vector_store_files.jsonl {"vector_store_id", "file_id", "attributes", "chunking_strategy"} per membership
     assistants.jsonl         assistant objects
     threads.jsonl            thread objects
     messages.jsonl           message objects, each thread's in order
@@ -121,13 +121,15 @@ class ArchiveReader:
     def vector_stores(self) -> list[dict]:
         return self._objects("vector_store")
 
-    def vector_store_file_ids(self, vector_store_id: str) -> list[str]:
-        found = []
+    def vector_store_files(self, vector_store_id: str) -> list[dict]:
+        """The store's memberships as the API names them (archives before attributes were kept hold ids only)."""
+        found: dict[str, dict] = {}
         for _, line in self._lines(MEMBERSHIP):
             record = json.loads(line)
-            if record["vector_store_id"] == vector_store_id and record["file_id"] not in found:
-                found.append(record["file_id"])
-        return found
+            if record["vector_store_id"] == vector_store_id:
+                found.setdefault(record["file_id"], {"id": record["file_id"], "attributes": record.get("attributes"),
+                                                     "chunking_strategy": record.get("chunking_strategy")})
+        return list(found.values())
 
     def thread_ids(self) -> list[str]:
         return [thread["id"] for thread in self._objects("thread")]
@@ -268,10 +270,12 @@ class ArchiveTarget:
     def vector_store_file_ids(self, vector_store_id: str) -> set[str]:
         return {file_id for store, file_id in self._members if store == vector_store_id}
 
-    def add_vector_store_file(self, vector_store_id: str, file_id: str) -> None:
+    def add_vector_store_file(self, vector_store_id: str, file_id: str, member: dict) -> None:
+        record = {"vector_store_id": vector_store_id, "file_id": file_id,
+                  "attributes": member.get("attributes"), "chunking_strategy": member.get("chunking_strategy")}
         with self._lock:
             if (vector_store_id, file_id) not in self._members:
-                self._append(MEMBERSHIP, {"vector_store_id": vector_store_id, "file_id": file_id})
+                self._append(MEMBERSHIP, record)
                 self._members.add((vector_store_id, file_id))
 
     def finish(self) -> None:

@@ -144,12 +144,12 @@ class Copier:
             if new is None:
                 return
             present = self.target.vector_store_file_ids(new)
-            for old_file in self.reader.vector_store_file_ids(store["id"]):
-                new_file = self.journal.new_id("file", old_file)
+            for member in self.reader.vector_store_files(store["id"]):
+                new_file = self.journal.new_id("file", member["id"])
                 if new_file is None:
-                    self.report.warn("vector_store", store["id"], [f"file {old_file} was not copied; not added"])
+                    self.report.warn("vector_store", store["id"], [f"file {member['id']} was not copied; not added"])
                 elif new_file not in present:
-                    self.target.add_vector_store_file(new, new_file)
+                    self.target.add_vector_store_file(new, new_file, member)
         self._guarded("vector_store", store["id"], work)
 
     def _thread(self, thread_id: str) -> None:

@@ -102,9 +102,9 @@ class ServiceReader:
         except openai.NotFoundError:
             return None
 
-    def vector_store_file_ids(self, vector_store_id: str) -> list[str]:
-        files = self.client.vector_stores.files.list(vector_store_id, limit=PAGE, order="asc")
-        return [item.id for item in files]
+    def vector_store_files(self, vector_store_id: str) -> list[dict]:
+        """A store's memberships (file id, attributes, chunking strategy, status), oldest first."""
+        return list(_dicts(self.client.vector_stores.files.list(vector_store_id, limit=PAGE, order="asc")))
 
     def thread_ids(self) -> list[str] | None:
         return None  # the API cannot enumerate threads: the user lists them
@@ -205,11 +205,13 @@ class ServiceTarget:
         return create_once(lambda: self.creating.beta.threads.messages.create(thread_id, **plan.params).id, find)
 
     def vector_store_file_ids(self, vector_store_id: str) -> set[str]:
-        return set(self.reader.vector_store_file_ids(vector_store_id))
+        return {member["id"] for member in self.reader.vector_store_files(vector_store_id)}
 
-    def add_vector_store_file(self, vector_store_id: str, file_id: str) -> None:
+    def add_vector_store_file(self, vector_store_id: str, file_id: str, member: dict) -> None:
+        """Add the copied file with the source membership's attributes and chunking; ingestion runs here."""
+        params = transform.vector_store_file_params(member)
         # Adding a file a store already holds is harmless at OpenAI; a lost answer is simply retried.
-        create_once(lambda: self.creating.vector_stores.files.create(vector_store_id, file_id=file_id).id,
+        create_once(lambda: self.creating.vector_stores.files.create(vector_store_id, file_id=file_id, **params).id,
                     lambda: None)
 
     def finish(self) -> None:

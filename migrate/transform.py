@@ -87,6 +87,21 @@ def vector_store_plan(source: dict) -> Plan:
     return Plan({key: value for key, value in params.items() if value is not None})
 
 
+def vector_store_file_params(member: dict) -> dict:
+    """What a store membership carries besides the file: its attributes and a static chunking strategy.
+
+    A `static` strategy as the API reports it is also valid create input; `other` (files chunked
+    before strategies existed) cannot be sent, so the target chunks those by its default.
+    """
+    params: dict = {}
+    if member.get("attributes"):
+        params["attributes"] = dict(member["attributes"])
+    chunking = member.get("chunking_strategy") or {}
+    if chunking.get("type") == "static" and chunking.get("static"):
+        params["chunking_strategy"] = {"type": "static", "static": dict(chunking["static"])}
+    return params
+
+
 # ---- messages ------------------------------------------------------------------------------------
 
 def annotations_of(message: dict, resolve: Resolve | None = None) -> list[list]:

@@ -37,9 +37,17 @@ def thread_view(thread: dict, resolve: Resolve = _identity) -> dict:
             "tool_resources": transform.tool_resources(thread.get("tool_resources"), _mapped(resolve))[0]}
 
 
-def vector_store_view(store: dict, file_ids: list[str], resolve: Resolve = _identity) -> dict:
-    return {"name": store.get("name"), "metadata": store.get("metadata") or {},
-            "file_ids": sorted(_mapped(resolve)("file", file_id) for file_id in file_ids)}
+def vector_store_view(store: dict, members: list[dict], resolve: Resolve = _identity,
+                      unchunked: frozenset[str] = frozenset()) -> dict:
+    """Name, metadata and each member file's attributes and chunking; the chunking of files in
+    `unchunked` (the source had none a copy could send) is whatever the target chose, so not compared."""
+    files = {}
+    for member in members:
+        file_id = _mapped(resolve)("file", member["id"])
+        carried = transform.vector_store_file_params(member)
+        files[file_id] = {"attributes": carried.get("attributes", {}),
+                          "chunking_strategy": None if file_id in unchunked else carried.get("chunking_strategy")}
+    return {"name": store.get("name"), "metadata": store.get("metadata") or {}, "files": files}
 
 
 def message_view(message: dict, resolve: Resolve = _identity) -> dict:
@@ -117,8 +125,9 @@ class Verifier:
             if new not in target_stores:
                 self._problem("vector_store", store["id"], f"copy {new} is missing on the target")
                 continue
-            expected = vector_store_view(store, self.source.vector_store_file_ids(store["id"]), self.resolve)
-            actual = vector_store_view(target_stores[new], self.target.vector_store_file_ids(new))
+            expected = vector_store_view(store, self.source.vector_store_files(store["id"]), self.resolve)
+            unchunked = frozenset(f for f, view in expected["files"].items() if view["chunking_strategy"] is None)
+            actual = vector_store_view(target_stores[new], self.target.vector_store_files(new), unchunked=unchunked)
             for text in differences(expected, actual):
                 self._problem("vector_store", store["id"], text)
         target_assistants = {a["id"]: a for a in self.target.assistants()}

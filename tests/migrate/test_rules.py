@@ -12,7 +12,7 @@ from migrate.cli import read_thread_ids
 from migrate.endpoints import UsageError
 from migrate.journal import Journal, JournalMismatch
 from migrate.service import create_once, retry_delay
-from migrate.verify import message_view
+from migrate.verify import message_view, vector_store_view
 
 MAPPED = {("file", "file-old"): "file-new", ("vector_store", "vs_old"): "vs_new"}
 
@@ -24,6 +24,25 @@ def resolve(kind, old):
 def text_message(text="hi", annotations=(), metadata=None, **extra):
     return {"id": "msg_1", "role": "assistant", "created_at": 1700000000, "metadata": metadata or {},
             "content": [{"type": "text", "text": {"value": text, "annotations": list(annotations)}}], **extra}
+
+
+def test_a_store_membership_carries_attributes_and_only_a_static_chunking_strategy():
+    static = {"type": "static", "static": {"max_chunk_size_tokens": 300, "chunk_overlap_tokens": 0}}
+    member = {"id": "file-old", "attributes": {"k": "v"}, "chunking_strategy": static, "status": "completed"}
+    assert transform.vector_store_file_params(member) == {"attributes": {"k": "v"}, "chunking_strategy": static}
+    assert transform.vector_store_file_params({"id": "f", "attributes": {}, "chunking_strategy": {"type": "other"}}) == {}
+    assert transform.vector_store_file_params({"id": "f"}) == {}  # an archive from before memberships kept them
+
+
+def test_a_store_view_ignores_chunking_only_where_the_source_had_none_to_send():
+    static = {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}}
+    source = [{"id": "file-old", "attributes": {"k": "v"}, "chunking_strategy": {"type": "other"}}]
+    target = [{"id": "file-new", "attributes": {"k": "v"}, "chunking_strategy": static}]
+    expected = vector_store_view({"name": "s"}, source, resolve)
+    assert expected["files"] == {"file-new": {"attributes": {"k": "v"}, "chunking_strategy": None}}
+    assert vector_store_view({"name": "s"}, target, unchunked=frozenset({"file-new"})) == expected
+    assert vector_store_view({"name": "s"}, [{**target[0], "attributes": {}}], unchunked=frozenset({"file-new"})) != expected
+    assert vector_store_view({"name": "s"}, target) != expected
 
 
 def test_model_map_parses_pairs_and_refuses_garbage():

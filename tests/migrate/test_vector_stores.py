@@ -2,7 +2,8 @@
 
 The source holds a store of two small text files (ingested before the copy) and an assistant whose
 file_search tool names it; on the target the store must come back with its name and metadata, the
-migrated files, ingestion completed, searchable, and the assistant pointing at the new store.
+migrated files (each with its attributes and chunking strategy), ingestion completed, searchable, and
+the assistant pointing at the new store.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.usefixtures("keys")
 
 OTTERS = "Sea otters hold hands while sleeping so they do not drift apart."
 ETNA = "Mount Etna in Sicily is one of the most active volcanoes in the world."
+SMALL_CHUNKS = {"type": "static", "static": {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 50}}
 
 
 def wait_ingested(client: openai.OpenAI, store_id: str, expected: int, timeout: float = 60.0):
@@ -39,8 +41,9 @@ def store(source):
     files = [client.files.create(file=(name, text.encode()), purpose="assistants")
              for name, text in (("otters.txt", OTTERS), ("etna.txt", ETNA))]
     created = client.vector_stores.create(name="field notes", metadata={"team": "research"})
-    client.vector_stores.file_batches.create_and_poll(created.id, file_ids=[f.id for f in files],
-                                                      poll_interval_ms=200)
+    client.vector_stores.files.create(created.id, file_id=files[0].id, attributes={"topic": "otters", "year": 2024})
+    client.vector_stores.files.create(created.id, file_id=files[1].id, attributes={"topic": "volcanoes"},
+                                      chunking_strategy=SMALL_CHUNKS)
     ingested = wait_ingested(client, created.id, 2)
     assert ingested.file_counts.completed == 2
     assistant = client.beta.assistants.create(
@@ -54,8 +57,16 @@ def check_store_on_target(target, store: dict, ids: dict) -> None:
     copied = wait_ingested(target.client, new_store, 2)
     assert (copied.name, copied.metadata) == ("field notes", {"team": "research"})
     assert copied.file_counts.completed == 2 and copied.file_counts.failed == 0
-    members = {f.id for f in target.client.vector_stores.files.list(new_store, limit=100)}
-    assert members == {ids[("file", old)] for old in store["file_ids"]}
+    members = {f.id: f for f in target.client.vector_stores.files.list(new_store, limit=100)}
+    otters, etna = (ids[("file", old)] for old in store["file_ids"])
+    assert set(members) == {otters, etna}
+    assert members[otters].attributes == {"topic": "otters", "year": 2024}
+    assert members[etna].attributes == {"topic": "volcanoes"}
+    assert members[etna].chunking_strategy.to_dict() == SMALL_CHUNKS
+    assert members[otters].chunking_strategy.static.max_chunk_size_tokens == 800  # the default, as on the source
+    filtered = target.client.vector_stores.search(new_store, query="sea otters and the volcano in Sicily",
+                                                  filters={"type": "eq", "key": "topic", "value": "otters"}).data
+    assert [hit.file_id for hit in filtered] == [otters]
     hits = target.client.vector_stores.search(new_store, query="Which volcano is in Sicily?").data
     assert hits and hits[0].file_id == ids[("file", store["file_ids"][1])] and "Etna" in hits[0].content[0].text
     assistant = target.client.beta.assistants.retrieve(ids[("assistant", store["assistant_id"])])
