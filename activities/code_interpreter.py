@@ -11,11 +11,10 @@ files the call produced, which the run's final message cites: images as
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
-from core import filenames
+from core import filenames, tool_arguments
 from core.errors import NotFound
 from core.repositories import shared
 from tools.code_interpreter import DATA_DIR, Execution, InputFile, InputUnavailable, SandboxFile, sandbox_from_settings
@@ -77,13 +76,7 @@ def chat_tool(files: list[dict]) -> dict:
 
 def code_of(arguments: str) -> str:
     """The code of a call: `{"code": ...}`, or the raw text when a model sends bare code."""
-    try:
-        parsed = json.loads(arguments or "")
-    except json.JSONDecodeError:
-        return arguments or ""
-    if isinstance(parsed, dict) and isinstance(parsed.get("code"), str):
-        return parsed["code"]
-    return arguments or ""
+    return tool_arguments.text_argument(arguments, "code")
 
 
 def step_call(call_id: str, arguments: str) -> dict:

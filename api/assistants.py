@@ -8,11 +8,11 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
-from api.file_search_resources import materialize
+from api.file_search_resources import with_resources_ready
 from api.routing import endpoint, pagination_params
 from core import ids
 from core.wire.assistants import Assistant, AssistantCreate, AssistantUpdate, apply_update, new_assistant
-from core.wire.common import DeletedObject, referenced_file_ids
+from core.wire.common import DeletedObject
 
 bp = df.Blueprint()
 TAG = "Assistants"
@@ -23,9 +23,7 @@ TAG = "Assistants"
 async def assistants_create(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     body = requests.body(req, AssistantCreate)
-    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources, "tool_resources"))
-    body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
-                                                                       "tool_resources")})
+    body = await with_resources_ready(client, principal, body)
     record = new_assistant(ids.new_id("assistant"), services.now(), body)
     return requests.json_response(await asyncio.to_thread(services.assistants().insert, principal, record))
 
@@ -48,10 +46,7 @@ async def assistants_update(req: func.HttpRequest, client) -> func.HttpResponse:
     assistant_id = req.route_params["assistant_id"]
     body = requests.body(req, AssistantUpdate)
     await asyncio.to_thread(services.assistants().get, principal, assistant_id)  # 404 before creating anything
-    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources, "tool_resources"))
-    if body.tool_resources is not None:
-        body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
-                                                                           "tool_resources")})
+    body = await with_resources_ready(client, principal, body)
     updated = await asyncio.to_thread(services.assistants().update, principal, assistant_id,
                                       lambda current: apply_update(current, body))
     return requests.json_response(updated)

@@ -16,7 +16,7 @@ from api.vector_store_files import attach_and_ingest
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
-from core.wire.common import ToolResources
+from core.wire.common import ToolResources, referenced_file_ids
 from core.wire.vector_stores import BatchFile, StaticChunking, AutoChunking
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
@@ -40,6 +40,17 @@ def _chunking(strategy: dict | None, param: str):
         raise InvalidRequest(f"Invalid value for '{param}.type': expected 'auto' or 'static'.",
                              param=f"{param}.type", code="invalid_value")
     return model.model_validate(strategy)
+
+
+async def with_resources_ready(client, principal: str, body):
+    """A create or update `body` whose tool_resources' files the caller owns (400 otherwise), its inline
+    vector store created and named by id."""
+    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources,
+                                                                                   "tool_resources"))
+    if body.tool_resources is None:
+        return body
+    return body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
+                                                                       "tool_resources")})
 
 
 async def materialize(client, principal: str, resources: ToolResources | None, param: str) -> ToolResources | None:

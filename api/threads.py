@@ -8,7 +8,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
-from api.file_search_resources import index_attachments, materialize, search_attachments
+from api.file_search_resources import index_attachments, materialize, search_attachments, with_resources_ready
 from api.routing import endpoint
 from core import ids
 from core.wire.common import DeletedObject, referenced_file_ids
@@ -69,10 +69,7 @@ async def threads_update(req: func.HttpRequest, client) -> func.HttpResponse:
     thread_id = req.route_params["thread_id"]
     body = requests.body(req, ThreadUpdate)
     await asyncio.to_thread(services.threads().get, principal, thread_id)  # 404 before creating anything
-    await asyncio.to_thread(services.require_files, principal, referenced_file_ids(body.tool_resources, "tool_resources"))
-    if body.tool_resources is not None:
-        body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
-                                                                           "tool_resources")})
+    body = await with_resources_ready(client, principal, body)
     updated = await asyncio.to_thread(services.threads().update, principal, thread_id,
                                       lambda current: apply_update(current, body))
     return requests.json_response(updated)

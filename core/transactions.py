@@ -34,10 +34,11 @@ class EntityMissing(TransactionFailed):
     """An operation addressed an entity that does not exist (e.g. deleted concurrently)."""
 
 
-def submit(table: TableClient, operations: list) -> None:
-    """Run `operations` atomically, naming the usual reasons for refusal."""
+def submit(table: TableClient, operations: list) -> list:
+    """Run `operations` atomically, naming the usual reasons for refusal; returns each operation's
+    outcome (its new `etag`, in order)."""
     try:
-        table.submit_transaction(operations)
+        return table.submit_transaction(operations)
     except TableTransactionError as error:
         if error.status_code in (409, 412):  # 409: a row this write creates was created first by another
             raise PreconditionFailed(error.index) from error

@@ -11,9 +11,9 @@ annotation on that file.
 
 from __future__ import annotations
 
-import json
 import re
 
+from core import tool_arguments
 from core.file_search.search import DEFAULT_MAX_RESULTS
 
 TOOL_NAME = "file_search"
@@ -47,15 +47,11 @@ def chat_tool() -> dict:
 
 
 def query_of(arguments: str) -> str:
-    try:
-        parsed = json.loads(arguments or "")
-    except json.JSONDecodeError:
-        return arguments or ""
-    if isinstance(parsed, dict) and isinstance(parsed.get("query"), str):
-        return parsed["query"]
-    if isinstance(parsed, dict) and isinstance(parsed.get("queries"), list):
-        return " ".join(str(query) for query in parsed["queries"])
-    return arguments or ""
+    """The search query of a call: `{"query": …}`, a `queries` list joined, or the raw text."""
+    value = tool_arguments.parsed(arguments)
+    if isinstance(value, dict) and not isinstance(value.get("query"), str) and isinstance(value.get("queries"), list):
+        return " ".join(str(query) for query in value["queries"])
+    return tool_arguments.text_argument(arguments, "query")
 
 
 def step_call(call_id: str, run: dict) -> dict:

@@ -44,7 +44,7 @@ from typing import Callable
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables import UpdateMode
 
 from core import ids
 from core.codec import Codec, Staging
@@ -53,7 +53,8 @@ from core.run_events import wakeups
 from core.run_events.payloads import Event
 from core.store import Store
 from core.errors import Conflict
-from core.transactions import ATTEMPTS, MAX_OPERATIONS, PreconditionFailed, pause_before_retry, retry_on_conflict
+from core.transactions import (
+    ATTEMPTS, MAX_OPERATIONS, PreconditionFailed, pause_before_retry, retry_on_conflict, submit)
 
 SEQ_DIGITS = 10
 # One transaction holds at most 100 operations: the head plus this many events.
@@ -111,13 +112,7 @@ def submit_for_etag(table, operations: list) -> str:
 
     A head another writer created or changed first is a PreconditionFailed either way.
     """
-    try:
-        outcome = table.submit_transaction(operations)
-    except TableTransactionError as error:
-        if error.status_code in (409, 412):
-            raise PreconditionFailed(error.index) from error
-        raise
-    return outcome[0]["etag"]
+    return submit(table, operations)[0]["etag"]
 
 
 class Superseded(Exception):
