@@ -18,7 +18,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
@@ -78,12 +78,13 @@ class DurableEngine:
     # -- client operations (the Durable HTTP API) ------------------------------
 
     async def start_new(self, name: str, instance_id: str | None, input_value: Any) -> str:
+        """Start an instance: its first episode runs at once and is stored in one create-only write
+        (no read first), after which its first work starts."""
         if self._index.orchestrator(name) is None:
             raise LookupError(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
         instance_id = instance_id or uuid.uuid4().hex
         async with self._lock(instance_id):
-            existing = self._active.get(instance_id) or await self._io(self._store.load, instance_id)
-            if existing is not None and existing.is_active:
+            if instance_id in self._active:
                 raise InstanceGone(f"An instance with ID '{instance_id}' already exists and is running.")
             now = h.iso(h.utc_now())
             execution_id = uuid.uuid4().hex
@@ -91,9 +92,13 @@ class DurableEngine:
                 instance_id=instance_id, name=self._index.orchestrator(name).name, execution_id=execution_id,
                 input=input_value, created_time=now, last_updated_time=now,
                 inbox=[{"kind": "start", "execution_id": execution_id}])
-            await self._save(state)
             self._active[instance_id] = state
-        self._spawn(self._drain_locked(instance_id))
+            try:
+                await self._drain(state, save=self._save_new)
+            except BaseException:
+                if self._active.get(instance_id) is state:
+                    del self._active[instance_id]
+                raise
         return instance_id
 
     async def raise_event(self, instance_id: str, name: str, input_json: str | None) -> None:
@@ -154,8 +159,12 @@ class DurableEngine:
             if state is not None:
                 await self._drain(state)
 
-    async def _drain(self, state: InstanceState) -> None:
-        """Replay every inbox message, persist once, then start the work decided."""
+    async def _drain(self, state: InstanceState, save: Callable[[InstanceState], Awaitable[None]] | None = None) -> None:
+        """Replay every inbox message, start the work decided, and persist once.
+
+        The work starts before the write completes: the instance's lock, held until then, keeps its
+        results waiting; after a crash in between, the replay of the last stored state decides the
+        same work again (activities run at least once, as on the host)."""
         orchestrator = self._index.orchestrator(state.name)
         work: list[Work] = []
         cancelled: list[int] = []
@@ -173,13 +182,17 @@ class DurableEngine:
             work.extend(result.work)
             cancelled.extend(result.cancelled_timers)
         state.last_updated_time = h.iso(h.utc_now())
-        await self._save(state)
+        data = state.to_bytes()  # serialised under the instance lock, uploaded off the loop
+        if save is not None:  # a first write that may find the instance exists: nothing may start before it
+            await save(state)
         if not state.is_active:
             self._active.pop(state.instance_id, None)
-            return
-        for item in work:
-            if item.sequence not in cancelled:
-                self._start_work(state, item)
+        else:
+            for item in work:
+                if item.sequence not in cancelled:
+                    self._start_work(state, item)
+        if save is None:
+            await self._io(self._store.save, state, data)
 
     def _start_work(self, state: InstanceState, work: Work) -> None:
         if work.kind == "activity":
@@ -235,6 +248,17 @@ class DurableEngine:
 
     async def _save(self, state: InstanceState) -> None:
         data = state.to_bytes()  # serialised under the instance lock, uploaded off the loop
+        await self._io(self._store.save, state, data)
+
+    async def _save_new(self, state: InstanceState) -> None:
+        """The first write of a new instance: create-only, so an instance of that id still running
+        (stored by an earlier devhost, not resumed yet) is refused; a finished one is replaced."""
+        data = state.to_bytes()
+        if await self._io(self._store.create, state, data):
+            return
+        existing = await self._io(self._store.load, state.instance_id)
+        if existing is not None and existing.is_active:
+            raise InstanceGone(f"An instance with ID '{state.instance_id}' already exists and is running.")
         await self._io(self._store.save, state, data)
 
     async def _io(self, function, *args):

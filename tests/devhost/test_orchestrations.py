@@ -2,6 +2,8 @@
 
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 
@@ -47,7 +49,7 @@ def test_retries_exhausted_fail_the_orchestration(sample_host):
 def test_continue_as_new_restarts_with_new_input(sample_host):
     instance_id = sample_host.start("countdown", 3)
     done = sample_host.wait_for(instance_id)
-    assert done["runtimeStatus"] == "Completed" and done["output"] == "liftoff"
+    assert done["runtimeStatus"] == "Completed" and done["output"] == "liftoff", done
     assert sample_host.activity_calls("double") == [3, 2, 1]
 
 
@@ -87,3 +89,27 @@ def test_killed_devhost_resumes_without_rerunning_completed_activities(sample_ho
     assert sorted(set(calls)) == [0, 1, 2, 3, 4, 5]
     assert len(calls) - 6 <= 1
     assert all(calls.count(step) == 1 for step in completed_before_kill[:-1])
+
+
+def _start_with_id(sample_host, name: str, instance_id: str, payload) -> int:
+    url = f"{sample_host.process.root_url}/runtime/webhooks/durabletask/orchestrators/{name}/{instance_id}"
+    # As the SDK's client sends it: a JSON string of the JSON input.
+    request = urllib.request.Request(url, data=json.dumps(json.dumps(payload)).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_an_instance_id_is_refused_while_running_and_reusable_once_finished(sample_host):
+    instance_id = f"mine-{uuid.uuid4().hex}"
+    assert _start_with_id(sample_host, "everything", instance_id, {"flaky_key": uuid.uuid4().hex}) == 202
+    assert _start_with_id(sample_host, "countdown", instance_id, 2) == 409  # still waiting for its approval
+    assert sample_host.request("POST", f"terminate/{instance_id}")[0] == 202
+    assert sample_host.wait_for(instance_id)["runtimeStatus"] == "Terminated"
+
+    assert _start_with_id(sample_host, "countdown", instance_id, 2) == 202  # the stored, finished one is replaced
+    done = sample_host.wait_for(instance_id)
+    assert done["runtimeStatus"] == "Completed" and done["output"] == "liftoff", done
