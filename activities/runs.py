@@ -26,7 +26,9 @@ from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
 from core.run_bookkeeping import RunBookkeeping, TurnOutcome, Usage
 from core.run_events import payloads
-from core.run_events.turn import Superseded, TurnOutput, stream_completion, unfinished_message_events
+from core.run_events.log import Head
+from core.run_events.turn import (
+    Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion, unfinished_message_events)
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from tools import registry
 
@@ -74,15 +76,17 @@ def _server_tools(books: RunBookkeeping) -> dict[str, dict]:
 def run_model_turn(request: dict) -> dict:
     """Ask the model once and store what it said; returns the turn's outcome (see orchestrators.run_lifecycle)."""
     turn = TurnRequest.of(request)
+    heading = _reads.submit(runs().events.head, turn.thread_id, turn.run_id)  # wanted by the start or the claim
     stored = runs().load(turn.principal, turn.thread_id, turn.run_id)
     recorded = stored.books.turns.get(str(turn.turn))
     if recorded is not None:
         return recorded.model_dump()
     count = tokens.counter_for(stored.record["model"])
     reading = _reads.submit(_history, stored.record, count)  # the history is read while the run starts
+    stream = TurnStream(runs().events, turn.thread_id, turn.run_id, str(turn.turn))
     try:
         if stored.record["status"] == run_machine.QUEUED and turn.turn == 0:
-            stored = _apply(turn, run_machine.Start(), loaded=stored)  # the run starts with its first turn
+            stored = _start(turn, stored, heading.result(), stream)  # the run starts with its first turn
     except run_machine.TransitionRefused:
         return CANCELLED.model_dump()  # a cancel came first
     run, books = stored.record, stored.books
@@ -111,9 +115,9 @@ def run_model_turn(request: dict) -> dict:
         records = chat_turns.TurnRecords(TurnOutcome(kind="incomplete", reason="max_prompt_tokens"))
         return _record_turn(turn, records, None, code_files)
     route = _router(run, frozenset(server_tools))
-    output = TurnOutput(runs().events, run, str(turn.turn), route,
-                        code_interpreter.code_of, images=[item["file_id"] for item in produced if item["kind"] == "image"])
-    output.start()  # claims the turn in the event log while the model thinks
+    output = TurnOutput(stream, run, route, code_interpreter.code_of,
+                        images=[item["file_id"] for item in produced if item["kind"] == "image"])
+    output.start(heading.result())  # claims the turn in the event log while the model thinks (unless started)
     try:
         try:
             completion = stream_completion(chat_client(), chat_turns.completion_request(run, prompt.messages, tools),
@@ -131,7 +135,7 @@ def run_model_turn(request: dict) -> dict:
                                                now()),
         code_call=code_interpreter.step_call, text_shown=output.message_open,
         message_content=lambda text: _message_content(text, produced, sources))
-    return _record_turn(turn, records, answer.usage, code_files, output, unwritten)
+    return _record_turn(turn, records, answer.usage, code_files, output, unwritten, loaded=stored)
 
 
 def _message_content(text: str, produced: list[dict], sources: list[dict]) -> list[dict]:
@@ -150,13 +154,15 @@ def _router(run: dict, server_tools: frozenset[str]):
                                               declared=declared, file_search=search)
 
 
-def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None,
-                 code_files: list, output: TurnOutput | None = None, unwritten: list | None = None) -> dict:
+def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None, code_files: list,
+                 output: TurnOutput | None = None, unwritten: list | None = None, loaded: StoredRun | None = None
+                 ) -> dict:
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
 
     An answer completes the run in the same transaction, so a client sees both at once; the
     turn's last streamed events not written yet (`unwritten`) and the events closing what it
-    streamed are stored with it."""
+    streamed are stored with it. The run as `loaded` and the log's head as the turn left it save
+    the reads before the write (a stale one costs a retry)."""
     key = str(turn.turn)
 
     def change(current: StoredRun) -> RunChange:
@@ -178,7 +184,8 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
                          new_steps=records.new_steps(), release_thread=release, events=shown)
 
     try:
-        stored = runs().update(turn.principal, turn.thread_id, turn.run_id, change)
+        stored = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded,
+                               head=output.head if output else None)
     except run_machine.TransitionRefused:
         return CANCELLED.model_dump()
     return stored.books.turns[key].model_dump()
@@ -219,12 +226,24 @@ def run_resume(request: dict) -> dict:
         return {"status": runs().get(ref.principal, ref.thread_id, ref.run_id)["status"]}
 
 
-def _apply(ref: RunRef | TurnRequest, event: run_machine.Event, loaded: StoredRun | None = None) -> StoredRun:
+def _apply(ref: RunRef, event: run_machine.Event) -> StoredRun:
     """A status change with nothing else to write."""
     def change(current: StoredRun) -> RunChange:
         return RunChange(run_machine.transition(current.record, event, now()).run)
 
-    return runs().update(ref.principal, ref.thread_id, ref.run_id, change, loaded=loaded)
+    return runs().update(ref.principal, ref.thread_id, ref.run_id, change)
+
+
+def _start(turn: TurnRequest, loaded: StoredRun, head: Head, stream: TurnStream) -> StoredRun:
+    """queued → in_progress, claiming the event log for the first turn in the same write; the
+    turn's stream goes on from the head that write left."""
+    def change(current: StoredRun) -> RunChange:
+        return RunChange(run_machine.transition(current.record, run_machine.Start(), now()).run,
+                         claim=lambda previous: stream.claim_for(previous, fresh_turn_ids))
+
+    started = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded, head=head)
+    stream.adopt(started.head)
+    return started
 
 
 # -- finish ----------------------------------------------------------------------

@@ -50,8 +50,9 @@ def steps_of(run_id: str) -> Collection:
 class StoredRun:
     record: dict
     books: RunBookkeeping
-    etag: str | None  # None for what a write returns: read again before writing again
+    etag: str | None  # as read, or as written by `update`
     blob: str | None
+    head: Head | None = None  # the event log's head after an `update` that appended events
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class RunChange:
     replace_steps: list[tuple[StoredStep, dict, StepBookkeeping]] = field(default_factory=list)  # (as read, new)
     release_thread: bool = False
     events: list[Event] = field(default_factory=list)  # shown to streams with the change
+    # The claim of the event log written with the change, from the head's current one (core.run_events.log).
+    claim: Callable[[dict], dict] | None = None
 
     @property
     def touches_thread(self) -> bool:
@@ -144,46 +147,53 @@ class RunRepository:
         return Page(self._codec.decode_all(rows), has_more)
 
     def update(self, principal: str, thread_id: str, run_id: str, change: Callable[[StoredRun], RunChange], *,
-               loaded: StoredRun | None = None) -> StoredRun:
+               loaded: StoredRun | None = None, head: Head | None = None) -> StoredRun:
         """Apply `change(stored run)` atomically with the rows it adds; retried on a concurrent write.
 
         `change` must be free of side effects (it runs again after a lost race) and may raise to
-        refuse. `loaded` (from `load`) saves the first read; if it is stale the ETag check fails
-        and the run is read afresh.
+        refuse. `loaded` (from `load`, or what an earlier `update` returned) saves the first read,
+        `head` (the run's event log head as last written) the head's; if either is stale its ETag
+        check fails and the next attempt reads both afresh. Returns the run as written, with its
+        new ETag and, when the change showed events, the log's new head.
         """
-        first = [loaded]
+        known = [(loaded, head)]
 
         def attempt() -> StoredRun:
-            current = first.pop() if first and first[0] is not None else self.load(principal, thread_id, run_id)
-            first.clear()
+            first, first_head = known.pop() if known else (None, None)
+            current = first if first is not None and first.etag else self.load(principal, thread_id, run_id)
             outcome = change(current)
             books = outcome.books if outcome.books is not None else current.books
             with self._codec.staged() as staged:
                 properties = self._run_properties(principal, outcome.record, books, staged)
-                operations = RUNS.replace_ops(thread_id, run_id, properties, current.etag)
+                # The thread row is touched without an ETag: the run's own ETag decides. While the run is
+                # active its thread's active_run_id names it (set by create, cleared only by the run's
+                # terminal write), and a thread deleted meanwhile fails the touch (EntityMissing).
+                operations = [self.threads.touch(thread_id, {"active_run_id": ""} if outcome.release_thread else {})] \
+                    if outcome.touches_thread else []
+                run_at = len(operations)
+                operations += RUNS.replace_ops(thread_id, run_id, properties, current.etag)
                 operations += self._row_operations(principal, outcome, staged)
-                events = shown(current.record, outcome)
-                if events:
-                    operations += self.events.operations(thread_id, run_id, self.events.head(thread_id, run_id),
-                                                         events, staged=staged)[0]
-
-                def build(state: ThreadState) -> tuple[dict, list]:
-                    release = outcome.release_thread and state.active_run_id == run_id
-                    return ({"active_run_id": ""} if release else {}), operations
-
+                events, head_at, new_head = shown(current.record, outcome), len(operations), None
+                if events or outcome.claim is not None:
+                    log_head = first_head if first_head is not None and first_head.etag else \
+                        self.events.head(thread_id, run_id)
+                    claim = outcome.claim(log_head.claim) if outcome.claim is not None else None
+                    appended, _, new_head = self.events.operations(thread_id, run_id, log_head, events, claim=claim,
+                                                                   staged=staged)
+                    operations += appended
                 try:
-                    if outcome.touches_thread:
-                        self.threads.transact(principal, thread_id, build)
-                    else:  # only the run row changes: its ETag is guard enough (a deleted thread takes its runs)
-                        submit(self.table, operations)
+                    written = submit(self.table, operations)
                 except EntityMissing as error:
                     raise NotFound("run", run_id) from error
             for superseded in (current.blob, *(read.blob for read, _, _ in outcome.replace_steps)):
                 self._codec.discard(superseded)
+            if new_head is not None:
+                new_head.etag = written[head_at]["etag"]
             wakeups.wake(thread_id, run_id)
-            return StoredRun(outcome.record, books, None, properties.get("blob"))
+            return StoredRun(outcome.record, books, written[run_at]["etag"], properties.get("blob"), new_head)
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
+
     def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> list:
         operations = []
         for message in change.new_messages:
@@ -218,7 +228,10 @@ class RunRepository:
                 if made:
                     operations += self.events.operations(thread_id, run_id, self.events.head(thread_id, run_id),
                                                          made, staged=staged)[0]
-                self.threads.transact(principal, thread_id, lambda state: ({}, operations))
+                try:  # the step's ETag decides; the touch only fails when the thread was deleted
+                    submit(self.table, [self.threads.touch(thread_id, {}), *operations])
+                except EntityMissing as error:
+                    raise NotFound("run step", step_id) from error
             self._codec.discard(current.blob)
             if made:
                 wakeups.wake(thread_id, run_id)

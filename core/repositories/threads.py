@@ -113,10 +113,8 @@ class ThreadRepository:
         def attempt() -> ThreadState:
             state = self.state(principal, thread_id)
             changes, operations = build(state)
-            touch = ("update", {**changes, "PartitionKey": thread_id, "RowKey": THREAD_ROW},
-                     {"mode": UpdateMode.MERGE, "etag": state.etag, "match_condition": MatchConditions.IfNotModified})
             try:
-                submit(self.table, [touch, *operations])
+                submit(self.table, [self.touch(thread_id, changes, state.etag), *operations])
             except EntityMissing as error:
                 if error.index == 0:
                     raise NotFound("thread", thread_id) from error
@@ -127,6 +125,14 @@ class ThreadRepository:
         # longer holds is the caller's race, left to its retry.
         return retry_on_conflict(attempt, lambda: Conflict(f"Thread {thread_id} is being modified concurrently; "
                                                            "please retry."), retry_if=lambda error: error.index == 0)
+
+    @staticmethod
+    def touch(thread_id: str, changes: dict, etag: str | None = None) -> tuple:
+        """The operation that merges `changes` into the thread row: conditioned on `etag` when given,
+        otherwise only on the row existing, which is enough for writers whose own rows' ETags decide."""
+        condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+        return "update", {**changes, "PartitionKey": thread_id, "RowKey": THREAD_ROW}, {"mode": UpdateMode.MERGE,
+                                                                                       **condition}
 
     def delete(self, principal: str, thread_id: str) -> None:
         """Delete the thread and everything in its partition (messages, runs, steps, spills)."""

@@ -221,18 +221,39 @@ class TurnStream:
         self._wake = threading.Condition()
         self._writer: threading.Thread | None = None
 
-    def claim_turn(self, fresh_ids: Callable[[], dict]) -> dict:
-        """Claim the log for this attempt; returns the claim (message/step ids, what was shown)."""
+    def claim_for(self, previous: dict, fresh_ids: Callable[[], dict]) -> dict:
+        """The claim this attempt writes over the head's `previous` one."""
+        return claim_for(previous, self._turn, self._attempt, fresh_ids)
+
+    def claim_turn(self, fresh_ids: Callable[[], dict], head: Head | None = None) -> dict:
+        """Claim the log for this attempt; returns the claim (message/step ids, what was shown).
+        `head` (as read lately) saves the first read; a stale one costs a retry."""
+        known = [head]
+
         def attempt() -> dict:
-            head = self._log.head(self._thread_id, self._run_id)
-            claim = claim_for(head.claim, self._turn, self._attempt, fresh_ids)
-            operations, _, new_head = self._log.operations(self._thread_id, self._run_id, head, [], claim)
+            read = known.pop() if known and known[0] is not None else self._log.head(self._thread_id, self._run_id)
+            known.clear()
+            claim = self.claim_for(read.claim, fresh_ids)
+            operations, _, new_head = self._log.operations(self._thread_id, self._run_id, read, [], claim)
             self._commit(operations, new_head)
             return claim
 
-        self.claim = retry_on_conflict(attempt, lambda: Conflict(f"Could not claim the event log of {self._run_id}."))
-        self._shown_before = self.claim["text_len"]
+        self._take(retry_on_conflict(attempt, lambda: Conflict(f"Could not claim the event log of {self._run_id}.")))
         return self.claim
+
+    def adopt(self, head: Head) -> None:
+        """Continue from `head`, written with this attempt's claim by another write (the run's start)."""
+        self._head = head
+        self._take(head.claim)
+
+    def _take(self, claim: dict) -> None:
+        self.claim = claim
+        self._shown_before = claim["text_len"]
+
+    @property
+    def head(self) -> Head:
+        """The head as this turn last wrote it (call after `close` or `hand_over`)."""
+        return self._head
 
     def _commit(self, operations: list, new_head: Head) -> None:
         new_head.etag = submit_for_etag(self._log.table, operations)

@@ -21,7 +21,7 @@ from openai.types.chat import ChatCompletionChunk
 
 from core import ids
 from core.run_events import payloads
-from core.run_events.log import EventLog, Superseded, TurnStream
+from core.run_events.log import EventLog, Head, Superseded, TurnStream
 from core.run_events.payloads import Event
 
 
@@ -50,33 +50,39 @@ def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], 
     return state.current_completion_snapshot
 
 
+def fresh_turn_ids() -> dict:
+    """The ids a turn's message and steps get (kept by its retries, see core.run_events.log)."""
+    return {"message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
+            "tool_step_id": ids.new_id("step")}
+
+
 class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
-    def __init__(self, log: EventLog, run: dict, turn: str, kind_of: Callable[[str], str],
+    def __init__(self, stream: TurnStream, run: dict, kind_of: Callable[[str], str],
                  code_input: Callable[[str], str], images: list[str] = ()):
-        """`kind_of(name)`: "code" or "search" for the built-in tools' calls, anything else for functions."""
-        """`images`: file ids of the figures the message will show before its text."""
+        """`stream`: the turn's stream of the run's log (claimed already, or by `start`).
+        `kind_of(name)`: "code" or "search" for the built-in tools' calls, anything else for functions.
+        `images`: file ids of the figures the message will show before its text."""
         self._run = run
         self._images = list(images)
-        self._stream = TurnStream(log, run["thread_id"], run["id"], turn)
+        self._stream = stream
         self._kind_of, self._code_input = kind_of, code_input
         self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
-        self._claim: dict = {}
+        self._claim: dict = stream.claim
         self._claim_error: BaseException | None = None
         self._claiming: threading.Thread | None = None
 
-    def start(self, after: Callable[[], object] | None = None) -> None:
-        """Claim the turn in the background (it overlaps the model's first token); the ids this turn's
-        message and steps get (the same on a retry) are ready when the first piece needs them.
-        `after` is waited for first (a write whose events must come before the turn's)."""
+    def start(self, head: Head | None = None) -> None:
+        """Claim the turn in the background, unless its stream was claimed already (it overlaps the
+        model's first token); the ids this turn's message and steps get (the same on a retry) are
+        ready when the first piece needs them. `head`: the log's head as read lately, if known."""
+        if self._claim:
+            return
+
         def claim() -> None:
             try:
-                if after is not None:
-                    after()
-                self._claim = self._stream.claim_turn(lambda: {
-                    "message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
-                    "tool_step_id": ids.new_id("step")})
+                self._claim = self._stream.claim_turn(fresh_turn_ids, head)
             except BaseException as error:  # handed to the turn's thread by `claim`
                 self._claim_error = error
 
@@ -164,6 +170,11 @@ class TurnOutput:
         self._stream.close()
         return []
 
+    @property
+    def head(self) -> Head:
+        """The log's head as the turn last wrote it (after `finish`): the turn's stored result goes on from it."""
+        return self._stream.head
+
     def final_events(self, *, message: dict | None = None, message_step: dict | None = None,
                      tool_step: dict | None = None, run: dict | None = None) -> list[Event]:
         """The events stored with the turn's result: openings not yet shown, completions, the run's status."""
@@ -184,7 +195,8 @@ class TurnOutput:
         return events
 
 
-__all__ = ["Superseded", "TurnOutput", "stream_completion", "unfinished_message_events"]
+__all__ = ["Superseded", "TurnOutput", "TurnStream", "fresh_turn_ids", "stream_completion",
+           "unfinished_message_events"]
 INCOMPLETE_REASONS = {"cancelled": "run_cancelled", "expired": "run_expired", "failed": "run_failed"}
 
 
