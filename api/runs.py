@@ -45,9 +45,10 @@ POLL_AFTER_YOUNG_MS, POLL_AFTER_MS, YOUNG_RUN_SECONDS = "40", "250", 10
 # The SDK's poll helpers mark their retrievals, and poll again while a run is in these statuses.
 POLL_HELPER_HEADER = "x-stainless-poll-helper"
 POLLED_AGAIN_STATUSES = frozenset({run_machine.QUEUED, run_machine.IN_PROGRESS, run_machine.CANCELLING})
-# How long such a retrieval may be held, and how often it re-reads storage meanwhile (a change made
-# in this process wakes it at once; one made by another instance is seen on the next re-read).
-POLL_HOLD_SECONDS, POLL_RECHECK_SECONDS = 2.0, 0.05
+# How long such a retrieval may be held, and how often it re-reads storage meanwhile: a write of the
+# run in this process hands it over at once; one made by another instance is seen on the next re-read,
+# as soon as the SDK would have polled (briskly while the run is young).
+POLL_HOLD_SECONDS, RECHECK_YOUNG_SECONDS, RECHECK_SECONDS = 10.0, 0.05, 0.25
 logger = logging.getLogger(__name__)
 
 
@@ -118,11 +119,12 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
     thread_id = req.route_params["thread_id"]
 
     def store() -> dict:
-        services.threads().state(principal, thread_id)
         references = []
         for index, message in enumerate(body.additional_messages or []):
             references += message.referenced_file_ids(f"additional_messages[{index}]")
-        services.require_files(principal, references)
+        if references:  # an unknown thread is a 404 before any file is looked at (the write checks it too)
+            services.threads().state(principal, thread_id)
+            services.require_files(principal, references)
         return _store_run(principal, thread_id, _assistant(principal, body), body, body.additional_messages or [])
 
     return await _start(client, principal, await asyncio.to_thread(store), body.stream)
@@ -150,6 +152,11 @@ def runs_list(req: func.HttpRequest) -> func.HttpResponse:
     return requests.json_response(page.wire())
 
 
+def recheck_seconds(record: dict, now: int) -> float:
+    """How long a held retrieval waits for a wake-up before it re-reads the run from storage."""
+    return RECHECK_YOUNG_SECONDS if now - record["created_at"] < YOUNG_RUN_SECONDS else RECHECK_SECONDS
+
+
 def holds_poll(headers, status: str) -> bool:
     """Whether to hold a retrieval until the run moves on: only for the SDK's poll helpers (they mark
     their requests), and only while the run is in a status they would simply poll again."""
@@ -167,9 +174,13 @@ async def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
         record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
         deadline = time.monotonic() + POLL_HOLD_SECONDS
         while holds_poll(req.headers, record["status"]) and (left := deadline - time.monotonic()) > 0:
-            await woken.wait(min(left, POLL_RECHECK_SECONDS))
+            if not await woken.wait(min(left, recheck_seconds(record, services.now()))):
+                woken.run = None  # one handed over during this read is newer
+                record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
+                continue
             woken.reset()
-            record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
+            if woken.run is not None:  # a write of the run handed it over (its owner was checked above)
+                record, woken.run = woken.run, None
     finally:
         woken.close()
     return run_response(record)

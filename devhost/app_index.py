@@ -58,10 +58,18 @@ class IndexedFunction:
         return "context" in inspect.signature(self.user_function).parameters
 
 
+# The host's own default for durableTask.maxConcurrentActivityFunctions is 10 per core; devhost's
+# activities mostly wait on I/O, so it allows more.
+DEFAULT_MAX_CONCURRENT_ACTIVITIES = 64
+# App settings named so override host.json, as on the host (`AzureFunctionsJobHost__path__to__key`).
+_HOST_OVERRIDE = "AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions"
+
+
 @dataclass
 class HostConfig:
     route_prefix: str
     hub_name: str
+    max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES
 
     @classmethod
     def load(cls, app_dir: Path) -> "HostConfig":
@@ -70,8 +78,20 @@ class HostConfig:
             raise AppIndexError('host.json must have "version": "2.0"')
         extensions = host.get("extensions", {})
         prefix = extensions.get("http", {}).get("routePrefix", "api")
-        hub = extensions.get("durableTask", {}).get("hubName", "TestHubName")
-        return cls(route_prefix=prefix.strip("/"), hub_name=_resolve_app_setting(hub))
+        durable = extensions.get("durableTask", {})
+        hub = durable.get("hubName", "TestHubName")
+        activities = os.environ.get(_HOST_OVERRIDE) or durable.get("maxConcurrentActivityFunctions")
+        return cls(route_prefix=prefix.strip("/"), hub_name=_resolve_app_setting(hub),
+                   max_concurrent_activities=_positive(activities, DEFAULT_MAX_CONCURRENT_ACTIVITIES))
+
+
+def _positive(value, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        if int(value) > 0:
+            return int(value)
+    raise AppIndexError(f"maxConcurrentActivityFunctions must be a positive whole number, not {value!r}")
 
 
 def _resolve_app_setting(value: str) -> str:

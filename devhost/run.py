@@ -36,7 +36,7 @@ async def serve(args: argparse.Namespace) -> None:
     index = load_function_app(app_dir, args.module)
 
     store = await asyncio.to_thread(InstanceStore, from_settings().blob_service(), config.hub_name)
-    engine = DurableEngine(index, store)
+    engine = DurableEngine(index, store, activity_workers=config.max_concurrent_activities)
     base_url = f"http://{args.host}:{args.port}"
     # On SIGINT/SIGTERM uvicorn stops accepting, lets requests finish (a streaming one for at most a few
     # seconds) and runs the app's shutdown, which closes the engine. It then re-raises the signal to the

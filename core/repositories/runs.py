@@ -126,7 +126,7 @@ class RunRepository:
                 operations += self.messages.insert_ops(principal, message, staged)
             operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
-        wakeups.wake(thread_id, run_id)
+        wakeups.wake(thread_id, run_id, record)
         return record
 
     def load(self, principal: str, thread_id: str, run_id: str) -> StoredRun:
@@ -189,7 +189,7 @@ class RunRepository:
                 self._codec.discard(superseded)
             if new_head is not None:
                 new_head.etag = written[head_at]["etag"]
-            wakeups.wake(thread_id, run_id)
+            wakeups.wake(thread_id, run_id, outcome.record)
             return StoredRun(outcome.record, books, written[run_at]["etag"], properties.get("blob"), new_head)
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))

@@ -2,8 +2,10 @@
 
 Only a hint: readers always read events from storage, and without a wake-up (a
 writer in another instance, or the fast path switched off) they find new events
-on their next poll. Writers run in worker threads, readers on an event loop, so a
-wake-up is handed to each reader's loop with `call_soon_threadsafe`.
+on their next poll. A write of the run row hands readers the run as committed, so
+a reader waiting for the run's status needs no read to see it. Writers run in
+worker threads, readers on an event loop, so a wake-up is handed to each reader's
+loop with `call_soon_threadsafe`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 Key = tuple[str, str]
 
 _lock = threading.Lock()
-_waiters: dict[Key, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+_waiters: dict[Key, set["Subscription"]] = {}
 
 
 class Subscription:
@@ -22,42 +24,46 @@ class Subscription:
 
     def __init__(self, key: Key):
         self._key = key
-        self._entry = (asyncio.get_running_loop(), asyncio.Event())
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+        self.run: dict | None = None  # the run as last committed in this process, once a write of it woke us
         with _lock:
-            _waiters.setdefault(key, set()).add(self._entry)
+            _waiters.setdefault(key, set()).add(self)
 
     def reset(self) -> None:
         """Forget earlier wake-ups; call before reading, so one that comes during the read is kept."""
-        self._entry[1].clear()
+        self._event.clear()
+
+    def _woken(self, run: dict | None) -> None:
+        if run is not None:
+            self.run = run
+        self._event.set()
 
     async def wait(self, timeout: float) -> bool:
         """Sleep until woken (since the last reset) or `timeout` seconds passed; True when woken."""
         try:
-            await asyncio.wait_for(self._entry[1].wait(), timeout)
+            await asyncio.wait_for(self._event.wait(), timeout)
             return True
         except asyncio.TimeoutError:
             return False
 
     def close(self) -> None:
         with _lock:
-            entries = _waiters.get(self._key)
-            if entries is not None:
-                entries.discard(self._entry)
-                if not entries:
+            subscriptions = _waiters.get(self._key)
+            if subscriptions is not None:
+                subscriptions.discard(self)
+                if not subscriptions:
                     del _waiters[self._key]
 
 
-def wake(thread_id: str, run_id: str) -> None:
-    """Wake every reader of this run in this process (callable from any thread)."""
+def wake(thread_id: str, run_id: str, run: dict | None = None) -> None:
+    """Wake every reader of this run in this process (callable from any thread); `run`: the run
+    record this write committed, if it wrote the run."""
     with _lock:
-        entries = list(_waiters.get((thread_id, run_id), ()))
-    for loop, event in entries:
+        subscriptions = list(_waiters.get((thread_id, run_id), ()))
+    for subscription in subscriptions:
         try:
-            loop.call_soon_threadsafe(event.set)
+            subscription._loop.call_soon_threadsafe(subscription._woken, run)
         except RuntimeError:  # the reader's loop has closed
             pass
 
-
-def readers(thread_id: str, run_id: str) -> int:
-    with _lock:
-        return len(_waiters.get((thread_id, run_id), ()))

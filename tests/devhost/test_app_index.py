@@ -111,6 +111,27 @@ def test_host_json_setting_reference_must_resolve(tmp_path, monkeypatch):
         HostConfig.load(tmp_path)
 
 
+OVERRIDE = "AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions"
+
+
+@pytest.mark.parametrize("in_host_json, in_environment, expected", [
+    (None, None, 64), (4, None, 4), (4, "2", 2), (None, "1", 1), ("7", None, 7),
+    (0, None, "0"), (None, "-3", "-3"), (None, "many", "many"), (2.5, None, "2.5")])
+def test_max_concurrent_activities_from_host_json_or_its_app_setting_override(
+        tmp_path, monkeypatch, in_host_json, in_environment, expected):
+    durable = {} if in_host_json is None else {"maxConcurrentActivityFunctions": in_host_json}
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {"durableTask": durable}}))
+    if in_environment is None:
+        monkeypatch.delenv(OVERRIDE, raising=False)
+    else:
+        monkeypatch.setenv(OVERRIDE, in_environment)
+    if isinstance(expected, int):
+        assert HostConfig.load(tmp_path).max_concurrent_activities == expected
+    else:
+        with pytest.raises(AppIndexError, match=f"positive whole number, not '?{expected}"):
+            HostConfig.load(tmp_path)
+
+
 def test_local_settings_fill_the_environment_but_the_process_environment_wins(tmp_path):
     (tmp_path / "local.settings.sample.json").write_text(json.dumps(
         {"IsEncrypted": False, "Values": {"FROM_FILE": "file", "BOTH": "file"}}))

@@ -8,8 +8,10 @@ import openai
 import pytest
 
 from scripted_model import reply_error, reply_text, reply_tool_calls
+from tests.conftest import devhost_env, sdk_client
 from tests.runs.conftest import (
-    requests_for, texts, thread_with, token, wait_for, wait_until)
+    make_assistant, requests_for, texts, thread_with, token, wait_for, wait_until)
+from tests.support.devhost_proc import ROOT, DevhostProcess
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
@@ -208,32 +210,37 @@ def _model_turn_finished(devhost, run_id: str, count: int = 1) -> bool:
     return devhost.log().count(f"Executed 'Functions.run_model_turn' (Succeeded, Id={run_id}:") >= count
 
 
-def test_cancel_while_queued(fresh, assistant, scripted, devhost):
-    """A cancel right behind the create: the run ends cancelled whatever the orchestrator had reached,
-    and a run cancelled before it started never calls the model. Whether the cancel beats the first
-    model turn (which starts the run) is a race, so a few attempts are made; each one checks its own
-    outcome completely."""
-    caught_queued = False
-    for _ in range(30):  # the engine starts runs within milliseconds: the cancel rarely wins
-        tok = token()
-        scripted.client.enqueue(reply_text(f"never shown {tok}", match=tok, latency_ms=400))
-        thread = thread_with(fresh, f"cancel me {tok}")
-        run = fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
-        assert run.status == "queued"
-        cancelling = fresh.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
-        assert cancelling.status == "cancelling"
-        done = wait_for(fresh, thread.id, run.id, "cancelled")
-        assert done.cancelled_at is not None and done.completed_at is None
-        if done.started_at is None:  # cancelled before its first turn started it: the model was never asked
-            caught_queued = True
-            wait_until(lambda: _model_turn_finished(devhost, run.id), what="the model turn that found it cancelled")
-            assert requests_for(scripted, tok) == []
-        else:
-            wait_until(lambda: _model_turn_finished(devhost, run.id), what="the cancelled model turn")
-        assert texts(fresh, thread.id) == [("user", f"cancel me {tok}")]
-        if caught_queued:
-            break
-    assert caught_queued, "the cancel never arrived while the run was still queued"
+@pytest.fixture(scope="module")
+def one_activity_host(azurite, scripted, tmp_path_factory):
+    """A host that runs one activity at a time (host.json's maxConcurrentActivityFunctions, set as the
+    host reads it from an app setting): a run's first turn waits while another run's model thinks."""
+    env = devhost_env(azurite, scripted, AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions="1")
+    process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("one-activity-devhost") / "devhost.log").start()
+    yield process
+    process.stop()
+
+
+def test_cancel_while_queued_never_asks_the_model(one_activity_host, scripted):
+    """A run cancelled before its first turn started it ends cancelled, and the model is never asked."""
+    api = sdk_client(one_activity_host.base_url, f"principal-{time.time_ns()}")
+    assistant = make_assistant(api)
+    tok = token()
+    scripted.client.enqueue(reply_text(f"busy {tok}", match=f"busy {tok}", latency_ms=1500))
+    busy = api.beta.threads.runs.create(thread_id=thread_with(api, f"busy {tok}").id, assistant_id=assistant.id)
+    wait_for(api, busy.thread_id, busy.id, "in_progress")  # its model turn holds the one activity slot
+    scripted.client.enqueue(reply_text(f"never shown {tok}", match=f"cancel me {tok}"))
+    thread = thread_with(api, f"cancel me {tok}")
+
+    run = api.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+    cancelling = api.beta.threads.runs.cancel(run_id=run.id, thread_id=thread.id)
+
+    assert (run.status, cancelling.status) == ("queued", "cancelling")
+    done = wait_for(api, thread.id, run.id, "cancelled")
+    assert done.started_at is None and done.cancelled_at is not None and done.completed_at is None
+    wait_until(lambda: _model_turn_finished(one_activity_host, run.id), what="the turn that found it cancelled")
+    assert requests_for(scripted, f"cancel me {tok}") == []
+    assert texts(api, thread.id) == [("user", f"cancel me {tok}")]
+    assert wait_for(api, busy.thread_id, busy.id, "completed").status == "completed"
 
 
 def test_cancel_while_model_answers_drops_the_late_reply(fresh, assistant, scripted, devhost):
