@@ -21,7 +21,7 @@ import azure.functions as func
 from api import requests, services
 from api.routing import QueryParam, endpoint, pagination_params
 from api.run_events import sse_response
-from api.threads import create_thread_with_files
+from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
 from core import ids, run_machine, settings
 from core.chat_turns import model_output
 from core.errors import InvalidRequest, NotFound
@@ -68,8 +68,9 @@ def _assistant(principal: str, body: RunSettings) -> dict:
     return assistant
 
 
-def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
-               thread: dict | None = None) -> dict:
+def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: list, thread: dict | None = None
+             ) -> tuple[dict, RunBookkeeping, list[dict], list]:
+    """A queued run's record, bookkeeping, additional messages and first events (`thread`: made with it)."""
     created_at = services.now()
     run = new_run(ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
@@ -78,7 +79,21 @@ def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSetting
                 for message in additional]
     shown = ([payloads.thread_created(thread)] if thread else []) + [payloads.run_created(run),
                                                                       payloads.run_status(run)]
+    return run, books, messages, shown
+
+
+def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
+               thread: dict | None = None) -> dict:
+    run, books, messages, shown = _new_run(thread_id, assistant, body, additional, thread)
     return services.runs().create(principal, run, books, messages, shown)
+
+
+def _store_thread_and_run(principal: str, assistant: dict, body: ThreadAndRunCreate, thread_body: ThreadCreate
+                          ) -> dict:
+    """A new thread and a queued run on it, written together (see RunRepository.create_with_thread)."""
+    thread, thread_messages = new_thread_records(principal, thread_body)
+    run, books, _, shown = _new_run(thread["id"], assistant, body, [], thread)
+    return services.runs().create_with_thread(principal, thread, thread_messages, run, books, shown)
 
 
 async def _start(client, principal: str, run: dict, stream: bool | None):
@@ -140,8 +155,12 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
     thread_body = body.thread or ThreadCreate()
     if body.tool_resources is not None and thread_body.tool_resources is None:
         thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
-    thread = await create_thread_with_files(client, principal, thread_body)
-    run = await asyncio.to_thread(_store_run, principal, thread["id"], assistant, body, [], thread)
+    if needs_attachments_indexed(thread_body):  # the thread must exist before its attachments are indexed
+        thread = await create_thread_with_files(client, principal, thread_body)
+        run = await asyncio.to_thread(_store_run, principal, thread["id"], assistant, body, [], thread)
+    else:
+        thread_body = await ready_for_thread(client, principal, thread_body)
+        run = await asyncio.to_thread(_store_thread_and_run, principal, assistant, body, thread_body)
     return await _start(client, principal, run, body.stream)
 
 

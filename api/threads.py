@@ -19,34 +19,45 @@ bp = df.Blueprint()
 TAG = "Threads"
 
 
-def create_thread(principal: str, body: ThreadCreate | None) -> dict:
-    """Validate references, then store the thread and its initial messages (in order).
-
-    Also what `POST /threads/runs` (create-and-run) uses to make its thread.
-    """
-    body = body or ThreadCreate()
+def new_thread_records(principal: str, body: ThreadCreate) -> tuple[dict, list[dict]]:
+    """Validate references, then the new thread's record and its initial messages' (in order)."""
     references = referenced_file_ids(body.tool_resources, "tool_resources")
     for index, message in enumerate(body.messages):
         references += message.referenced_file_ids(f"messages[{index}]")
     services.require_files(principal, references)
     created_at = services.now()
     thread = new_thread(ids.new_id("thread"), created_at, body)
+    return thread, [new_message(ids.new_id("message"), thread["id"], created_at, message) for message in body.messages]
+
+
+def create_thread(principal: str, body: ThreadCreate) -> dict:
+    """Store a new thread with its initial messages."""
+    thread, messages = new_thread_records(principal, body)
     with services.messages().staged() as staged:
-        operations = [operation for message in body.messages for operation in services.messages().insert_ops(
-            principal, new_message(ids.new_id("message"), thread["id"], created_at, message), staged)]
+        operations = [operation for message in messages
+                      for operation in services.messages().insert_ops(principal, message, staged)]
         return services.threads().create(principal, thread, operations)
+
+
+async def ready_for_thread(client, principal: str, body: ThreadCreate | None) -> ThreadCreate:
+    """`body` with its inline vector store made (named by id instead)."""
+    body = body or ThreadCreate()
+    return body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
+                                                                       "tool_resources")})
+
+
+def needs_attachments_indexed(body: ThreadCreate) -> bool:
+    """Whether the thread's messages carry file_search attachments (indexed into its own store once it exists)."""
+    return bool(search_attachments([message.model_dump() for message in body.messages]))
 
 
 async def create_thread_with_files(client, principal: str, body: ThreadCreate | None) -> dict:
     """create_thread, with the thread's inline vector store made and its file_search attachments indexed."""
-    body = body or ThreadCreate()
-    body = body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
-                                                                       "tool_resources")})
+    body = await ready_for_thread(client, principal, body)
     thread = await asyncio.to_thread(create_thread, principal, body)
-    messages = [message.model_dump() for message in body.messages]
-    if not search_attachments(messages):
+    if not needs_attachments_indexed(body):
         return thread
-    await index_attachments(client, principal, thread["id"], messages)
+    await index_attachments(client, principal, thread["id"], [message.model_dump() for message in body.messages])
     return await asyncio.to_thread(services.threads().get, principal, thread["id"])  # now with its own store
 
 

@@ -35,10 +35,14 @@ from core.run_events import payloads, wakeups
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.store import Store
-from core.transactions import EntityMissing, retry_on_conflict, submit
+from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
 RUNS = Collection("run")
 BOOKS = "books"
+
+
+class _TooLarge(Exception):
+    """What was to be written together does not fit one transaction."""
 
 
 def steps_of(run_id: str) -> Collection:
@@ -126,6 +130,30 @@ class RunRepository:
                 operations += self.messages.insert_ops(principal, message, staged)
             operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
+        wakeups.wake(thread_id, run_id, record)
+        return record
+
+    def create_with_thread(self, principal: str, thread: dict, thread_messages: list[dict], record: dict,
+                           books: RunBookkeeping, events: list[Event]) -> dict:
+        """Insert a new thread with its messages and a queued run that holds it, in one transaction
+        (nobody can see the thread before its run); when that does not fit one transaction, the
+        thread is created first and the run then, as two requests would."""
+        thread_id, run_id = thread["id"], record["id"]
+        try:
+            with self._codec.staged() as staged:
+                operations = [operation for message in thread_messages
+                              for operation in self.messages.insert_ops(principal, message, staged)]
+                operations += RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
+                operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
+                operations.append(self.threads.create_op(principal, thread, active_run_id=run_id))
+                if len(chunks(operations)) > 1:
+                    raise _TooLarge  # leaves nothing behind: the staging removes what it spilled
+                submit(self.table, operations)
+        except _TooLarge:
+            with self._codec.staged() as staged:
+                self.threads.create(principal, thread, [operation for message in thread_messages for operation
+                                                        in self.messages.insert_ops(principal, message, staged)])
+            return self.create(principal, record, books, [], events)
         wakeups.wake(thread_id, run_id, record)
         return record
 

@@ -82,15 +82,20 @@ class ThreadRepository:
         request can reach (and they are cleaned up on the way out).
         """
         thread_id = record["id"]
-        row = {"PartitionKey": thread_id, "RowKey": THREAD_ROW, "owner": principal,
-               "created_at": record["created_at"], "record": json.dumps(record, separators=(",", ":"))}
         try:
-            for batch in chunks([*(message_operations or []), ("create", row)]):
+            for batch in chunks([*(message_operations or []), self.create_op(principal, record)]):
                 submit(self.table, batch)
         except BaseException:
             self._purge(thread_id)
             raise
         return record
+
+    @staticmethod
+    def create_op(principal: str, record: dict, active_run_id: str = "") -> tuple:
+        """The operation that inserts the thread row (claimed by a run from the start, if given)."""
+        row = {"PartitionKey": record["id"], "RowKey": THREAD_ROW, "owner": principal,
+               "created_at": record["created_at"], "record": json.dumps(record, separators=(",", ":"))}
+        return "create", {**row, "active_run_id": active_run_id} if active_run_id else row
 
     def update(self, principal: str, thread_id: str, change: Callable[[dict], dict]) -> dict:
         updated: dict = {}

@@ -152,3 +152,32 @@ def test_other_principal_sees_404_for_runs_and_steps(fresh, other_client, assist
         run_id=run.id, thread_id=thread.id, tool_outputs=[{"tool_call_id": call_id, "output": "mine"}])
     assert done.status == "completed"
     assert requests_for(scripted, tok)[-1]["messages"][-1]["content"] == "mine"
+
+
+def test_create_and_run_holds_its_new_thread_from_the_start(fresh, assistant, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text(f"answer {tok}", match=tok, latency_ms=800))
+    run = fresh.beta.threads.create_and_run(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": f"first {tok}"}]})
+    with pytest.raises(openai.BadRequestError):
+        fresh.beta.threads.messages.create(thread_id=run.thread_id, role="user", content="while active")
+    with pytest.raises(openai.BadRequestError):
+        fresh.beta.threads.runs.create(thread_id=run.thread_id, assistant_id=assistant.id)
+    assert wait_for(fresh, run.thread_id, run.id, "completed").status == "completed"
+    assert texts(fresh, run.thread_id) == [("user", f"first {tok}"), ("assistant", f"answer {tok}")]
+
+
+def test_create_and_run_with_a_thread_too_large_for_one_transaction(fresh, assistant, scripted):
+    """Fourteen messages of 220,000 characters (non-ASCII too), each small enough to stay in its row,
+    cannot be written with the run in one transaction (4 MiB at most): the thread is written first,
+    then the run, and nothing is lost or reordered."""
+    tok = token()
+    scripted.client.enqueue(reply_text(f"read it all {tok}", match=tok))
+    bodies = [f"{index} {tok} " + "é" * 10_000 + "a" * 210_000 for index in range(14)]
+
+    run = fresh.beta.threads.create_and_run_poll(
+        assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": body} for body in bodies]})
+
+    assert run.status == "completed", run.last_error
+    assert texts(fresh, run.thread_id) == [("user", body) for body in bodies] + [("assistant", f"read it all {tok}")]
+    assert [r.id for r in fresh.beta.threads.runs.list(thread_id=run.thread_id).data] == [run.id]
