@@ -18,7 +18,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
@@ -49,11 +49,19 @@ class DurableEngine:
         self._active: dict[str, InstanceState] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._background: set[asyncio.Task] = set()
+        # Set once the instances stored as running are resumed: from then on `_active` knows every one.
+        self._resumed = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------
 
     async def resume_in_flight(self) -> int:
         """Pick up every instance that was running when devhost last stopped."""
+        try:
+            return await self._resume()
+        finally:
+            self._resumed.set()
+
+    async def _resume(self) -> int:
         ids = await self._io(self._store.active_instance_ids)
         for instance_id in ids:
             state = await self._io(self._store.load, instance_id)
@@ -78,11 +86,12 @@ class DurableEngine:
     # -- client operations (the Durable HTTP API) ------------------------------
 
     async def start_new(self, name: str, instance_id: str | None, input_value: Any) -> str:
-        """Start an instance: its first episode runs at once and is stored in one create-only write
-        (no read first), after which its first work starts."""
+        """Start an instance: its first episode runs at once, and its first work starts while the
+        episode is stored (the instances running are all known once those stored are resumed)."""
         if self._index.orchestrator(name) is None:
             raise LookupError(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
         instance_id = instance_id or uuid.uuid4().hex
+        await self._resumed.wait()
         async with self._lock(instance_id):
             if instance_id in self._active:
                 raise InstanceGone(f"An instance with ID '{instance_id}' already exists and is running.")
@@ -93,12 +102,7 @@ class DurableEngine:
                 input=input_value, created_time=now, last_updated_time=now,
                 inbox=[{"kind": "start", "execution_id": execution_id}])
             self._active[instance_id] = state
-            try:
-                await self._drain(state, save=self._save_new)
-            except BaseException:
-                if self._active.get(instance_id) is state:
-                    del self._active[instance_id]
-                raise
+            await self._drain(state)
         return instance_id
 
     async def raise_event(self, instance_id: str, name: str, input_json: str | None) -> None:
@@ -159,7 +163,7 @@ class DurableEngine:
             if state is not None:
                 await self._drain(state)
 
-    async def _drain(self, state: InstanceState, save: Callable[[InstanceState], Awaitable[None]] | None = None) -> None:
+    async def _drain(self, state: InstanceState) -> None:
         """Replay every inbox message, start the work decided, and persist once.
 
         The work starts before the write completes: the instance's lock, held until then, keeps its
@@ -183,16 +187,13 @@ class DurableEngine:
             cancelled.extend(result.cancelled_timers)
         state.last_updated_time = h.iso(h.utc_now())
         data = state.to_bytes()  # serialised under the instance lock, uploaded off the loop
-        if save is not None:  # a first write that may find the instance exists: nothing may start before it
-            await save(state)
         if not state.is_active:
             self._active.pop(state.instance_id, None)
         else:
             for item in work:
                 if item.sequence not in cancelled:
                     self._start_work(state, item)
-        if save is None:
-            await self._io(self._store.save, state, data)
+        await self._io(self._store.save, state, data)
 
     def _start_work(self, state: InstanceState, work: Work) -> None:
         if work.kind == "activity":
@@ -248,17 +249,6 @@ class DurableEngine:
 
     async def _save(self, state: InstanceState) -> None:
         data = state.to_bytes()  # serialised under the instance lock, uploaded off the loop
-        await self._io(self._store.save, state, data)
-
-    async def _save_new(self, state: InstanceState) -> None:
-        """The first write of a new instance: create-only, so an instance of that id still running
-        (stored by an earlier devhost, not resumed yet) is refused; a finished one is replaced."""
-        data = state.to_bytes()
-        if await self._io(self._store.create, state, data):
-            return
-        existing = await self._io(self._store.load, state.instance_id)
-        if existing is not None and existing.is_active:
-            raise InstanceGone(f"An instance with ID '{state.instance_id}' already exists and is running.")
         await self._io(self._store.save, state, data)
 
     async def _io(self, function, *args):

@@ -70,14 +70,6 @@ class InstanceStore:
         self._container.upload_blob(
             state.instance_id, data, overwrite=True, metadata={"status": state.status})
 
-    def create(self, state: InstanceState, data: bytes) -> bool:
-        """Store a new instance; False (nothing written) when a blob of that id exists."""
-        try:
-            self._container.upload_blob(state.instance_id, data, overwrite=False, metadata={"status": state.status})
-        except ResourceExistsError:
-            return False
-        return True
-
     def load(self, instance_id: str) -> InstanceState | None:
         try:
             return InstanceState.from_bytes(self._container.download_blob(instance_id).readall())
