@@ -24,7 +24,9 @@ Deltas (TurnStream). A model turn claims the head for (turn, attempt). The claim
 names the turn's message and step ids and records how much text and whether tool
 calls were already shown. The turn keeps the head's ETag from its own last write,
 so a batch of deltas costs one transaction and no read; pieces arriving while a
-write is in flight go together in the next one. A retried attempt of the same
+write is in flight, or within a few milliseconds of each other, go together in the
+next one. The run's start writes the first turn's claim (RunChange.claim), and the
+turn's last pieces go with its stored result (`hand_over`). A retried attempt of the same
 turn (activities run at least once) keeps the claim's ids and skips the text the
 log already holds, so a client never sees text twice (with a deterministic model
 the text continues seamlessly; the stored message is always what the last attempt
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -59,6 +62,9 @@ from core.transactions import (
 SEQ_DIGITS = 10
 # One transaction holds at most 100 operations: the head plus this many events.
 MAX_EVENTS_PER_APPEND = MAX_OPERATIONS - 1
+# How long a delta may wait for the ones after it, so that a burst (a short answer, often) costs one
+# write, or none when the turn ends meanwhile and stores it with its result.
+COALESCE_SECONDS = 0.005
 
 
 def _prefix(run_id: str) -> str:
@@ -215,6 +221,7 @@ class TurnStream:
         self._shown_before = 0  # text characters an earlier attempt already showed
         self._text_offset = 0
         self._pending: list[tuple[Event, dict]] = []
+        self._oldest = 0.0  # when the oldest pending event was queued
         self._claim_changes: dict = {}
         self._error: BaseException | None = None
         self._closed = False
@@ -296,6 +303,8 @@ class TurnStream:
             before = dict(self._claim_changes)
             self._claim_changes.update(claim_changes)
             # Each queued event carries the claim as it stands once it is written (a batch may end anywhere).
+            if not self._pending:
+                self._oldest = time.monotonic()
             self._pending += [(event, before) for event in events[:-1]] + [(events[-1], dict(self._claim_changes))]
             if self._writer is None:  # none yet, or the last one finished at a close()
                 self._closed = False
@@ -330,6 +339,11 @@ class TurnStream:
             with self._wake:
                 while not self._pending and not self._closed:
                     self._wake.wait()
+                # Pieces arriving within COALESCE_SECONDS of the oldest waiting one go in the same write;
+                # a turn that ends meanwhile takes them all into its own (see hand_over).
+                while self._pending and not self._closed and len(self._pending) < MAX_EVENTS_PER_APPEND and \
+                        (left := self._oldest + COALESCE_SECONDS - time.monotonic()) > 0:
+                    self._wake.wait(left)
                 if not self._pending:
                     self._writer = None
                     return
