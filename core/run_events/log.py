@@ -53,7 +53,7 @@ from core import ids
 from core.codec import Codec, Staging
 from core.repositories.threads import TABLE, blob_scope
 from core.run_events import wakeups
-from core.run_events.payloads import Event
+from core.run_events.payloads import Event, merge_deltas
 from core.store import Store
 from core.errors import Conflict
 from core.transactions import (
@@ -317,9 +317,11 @@ class TurnStream:
         here), for the caller to store in the transaction that records the turn: one write fewer
         between the model's last token and the stored answer. A write in flight is waited for."""
         with self._wake:
-            taken = [event for event, _ in self._pending] if len(self._pending) <= at_most else []
-            if taken:
+            taken = merge_deltas([event for event, _ in self._pending])
+            if len(taken) <= at_most:
                 self._pending.clear()
+            else:
+                taken = []
         self.close()
         return taken
 
@@ -351,7 +353,7 @@ class TurnStream:
                 del self._pending[:len(batch)]
                 claim = {**self.claim, **batch[-1][1]}
             try:
-                self._write([event for event, _ in batch], claim)
+                self._write(merge_deltas([event for event, _ in batch]), claim)
             except BaseException as error:  # kept for the model turn's thread
                 with self._wake:
                     self._error = error

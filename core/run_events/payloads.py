@@ -114,6 +114,46 @@ def file_search_delta(step_id: str, index: int, call_id: str) -> Event:
     return _step_delta(step_id, {"index": index, "type": "file_search", "id": call_id, "file_search": {}})
 
 
+def merge_deltas(events: list[Event]) -> list[Event]:
+    """`events` with each run of adjacent deltas that only add text to the same message part, or
+    arguments to the same function call, made one delta: what a client accumulates is the same,
+    and a burst of the model's pieces costs one row instead of one each."""
+    merged: list[Event] = []
+    for event in events:
+        joined = _joined(merged[-1], event) if merged else None
+        if joined is None:
+            merged.append(event)
+        else:
+            merged[-1] = joined
+    return merged
+
+
+def _joined(first: Event, second: Event) -> Event | None:
+    """One delta saying what `first` then `second` say, when they only extend the same string."""
+    (name, data), (next_name, next_data) = first, second
+    if name != next_name or data["id"] != next_data["id"]:
+        return None
+    if name == "thread.message.delta":
+        parts, next_parts = data["delta"]["content"], next_data["delta"]["content"]
+        if not (len(parts) == len(next_parts) == 1 and parts[0]["type"] == next_parts[0]["type"] == "text"
+                and parts[0]["index"] == next_parts[0]["index"]
+                and set(parts[0]["text"]) == set(next_parts[0]["text"]) == {"value"}):
+            return None
+        text = parts[0]["text"]["value"] + next_parts[0]["text"]["value"]
+        return message_delta(data["id"], text, parts[0]["index"])
+    if name == "thread.run.step.delta":
+        calls = data["delta"]["step_details"].get("tool_calls") or []
+        next_calls = next_data["delta"]["step_details"].get("tool_calls") or []
+        if not (len(calls) == len(next_calls) == 1 and calls[0]["type"] == next_calls[0]["type"] == "function"
+                and calls[0]["index"] == next_calls[0]["index"]
+                and set(calls[0]) == set(next_calls[0]) == {"index", "type", "function"}
+                and set(calls[0]["function"]) == set(next_calls[0]["function"]) == {"arguments"}):
+            return None  # a call's first delta (its id and name) stays its own: the SDK shows it as created
+        return function_call_delta(data["id"], calls[0]["index"],
+                                   arguments=calls[0]["function"]["arguments"] + next_calls[0]["function"]["arguments"])
+    return None
+
+
 def tool_call_deltas(step_id: str, calls: list[dict]) -> list[Event]:
     """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
     events = []

@@ -168,3 +168,64 @@ def test_unknown_fields_are_caught():
 def test_image_parts_come_as_deltas_before_the_text():
     delta = strict(payloads.image_delta("msg_1", 0, "file-1"))
     assert delta.delta.content[0].type == "image_file" and delta.delta.content[0].image_file.file_id == "file-1"
+
+
+def _accumulated_by_id(events: list) -> dict:
+    """What a client's accumulator makes of the deltas, per object id."""
+    snapshots: dict = {}
+    for _, data in events:
+        snapshots[data["id"]] = accumulate_delta(snapshots.get(data["id"], {}), data["delta"])
+    return snapshots
+
+
+def test_merge_deltas_joins_adjacent_text_and_argument_pieces_and_keeps_what_a_client_accumulates():
+    events = [
+        payloads.message_delta("msg_1", "Hé"), payloads.message_delta("msg_1", "llo "), payloads.message_delta("msg_1", "🌍"),
+        payloads.function_call_delta("step_1", 0, call_id="call_a", name="lookup", arguments='{"q"'),
+        payloads.function_call_delta("step_1", 0, arguments=': "x"'), payloads.function_call_delta("step_1", 0, arguments="}"),
+        payloads.function_call_delta("step_1", 1, call_id="call_b", name="other", arguments=""),
+        payloads.function_call_delta("step_1", 1, arguments="{}"),
+    ]
+    before = [(name, dict(data)) for name, data in events]
+    merged = payloads.merge_deltas(events)
+    assert merged == [  # a call's first delta stays apart: the SDK shows it as the call created, the rest as deltas
+        payloads.message_delta("msg_1", "Héllo 🌍"),
+        payloads.function_call_delta("step_1", 0, call_id="call_a", name="lookup", arguments='{"q"'),
+        payloads.function_call_delta("step_1", 0, arguments=': "x"}'),
+        payloads.function_call_delta("step_1", 1, call_id="call_b", name="other", arguments=""),
+        payloads.function_call_delta("step_1", 1, arguments="{}")]
+    assert events == before  # the pieces given are not changed
+    assert _accumulated_by_id(merged) == _accumulated_by_id(events)
+    for event in merged:
+        strict(event)
+
+
+@pytest.mark.parametrize("first, second", [
+    (payloads.message_delta("msg_1", "a"), payloads.message_delta("msg_2", "b")),  # another message
+    (payloads.message_delta("msg_1", "a", 0), payloads.message_delta("msg_1", "b", 1)),  # another part
+    (payloads.image_delta("msg_1", 0, "file-1"), payloads.message_delta("msg_1", "b", 1)),  # not text
+    (payloads.message_delta("msg_1", "a"), ("thread.message.delta", {  # text with annotations
+        "id": "msg_1", "object": "thread.message.delta", "delta": {"content": [
+            {"index": 0, "type": "text", "text": {"value": "b", "annotations": []}}]}})),
+    (payloads.function_call_delta("step_1", 0, arguments="{"), payloads.function_call_delta("step_1", 1, arguments="}")),
+    (payloads.function_call_delta("step_1", 0, call_id="call_a", name="f", arguments="{"),  # the call's first
+     payloads.function_call_delta("step_1", 0, arguments="}")),
+    (payloads.function_call_delta("step_1", 0, arguments="{"),  # a later piece naming a call starts a new one
+     payloads.function_call_delta("step_1", 0, call_id="call_b", name="f", arguments="}")),
+    (payloads.function_call_delta("step_1", 0, arguments="{}"),
+     payloads.function_call_delta("step_1", 0, arguments="", output="done")),  # an output is not an argument
+    (payloads.function_call_delta("step_1", 0, arguments="{}", output="done"),
+     payloads.function_call_delta("step_1", 0, arguments="x")),
+    (payloads.code_interpreter_delta("step_1", 0, code="print("), payloads.code_interpreter_delta("step_1", 0, code="1)")),
+    (payloads.function_call_delta("step_1", 0, arguments="{"), payloads.function_call_delta("step_2", 0, arguments="}")),
+    (payloads.message_delta("msg_1", "a"), payloads.function_call_delta("step_1", 0, arguments="}")),
+])
+def test_merge_deltas_leaves_pieces_that_do_not_extend_the_same_string(first, second):
+    assert payloads.merge_deltas([first, second]) == [first, second]
+
+
+def test_merge_deltas_never_joins_across_another_event():
+    events = [payloads.message_delta("msg_1", "a"), ("thread.run.step.completed", {"id": "step_9"}),
+              payloads.message_delta("msg_1", "b")]
+    assert payloads.merge_deltas(events) == events
+    assert payloads.merge_deltas([]) == []
