@@ -11,7 +11,8 @@ retried turn returns that record instead of asking the model again.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import azure.durable_functions as df
 import openai
@@ -26,7 +27,6 @@ from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
 from core.run_bookkeeping import RunBookkeeping, TurnOutcome, Usage
 from core.run_events import payloads
-from core.run_events.log import Head
 from core.run_events.turn import (
     Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion, unfinished_message_events)
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
@@ -38,8 +38,10 @@ bp = df.Blueprint()
 DEFAULT_HISTORY_TOKENS = 120_000
 # A turn's last streamed events, up to this many, are stored with its result instead of on their own.
 HANDED_OVER_EVENTS = 20
-# Reads a model turn overlaps with its own writes (the history, while the run starts).
+# Reads a model turn overlaps with its own work (the history and the log's head, while the run loads).
 _reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="turn-read")
+# Runs' starts, written while their first turn asks the model (they wait for reads: a pool of their own).
+_starts = ThreadPoolExecutor(max_workers=8, thread_name_prefix="turn-start")
 CANCELLED = TurnOutcome(kind="cancelled")
 
 
@@ -84,14 +86,14 @@ def run_model_turn(request: dict) -> dict:
     count = tokens.counter_for(stored.record["model"])
     reading = _reads.submit(_history, stored.record, count)  # the history is read while the run starts
     stream = TurnStream(runs().events, turn.thread_id, turn.run_id, str(turn.turn))
-    try:
-        if stored.record["status"] == run_machine.QUEUED and turn.turn == 0:
-            stored = _start(turn, stored, heading.result(), stream)  # the run starts with its first turn
-    except run_machine.TransitionRefused:
-        return CANCELLED.model_dump()  # a cancel came first
-    run, books = stored.record, stored.books
-    if run["status"] != run_machine.IN_PROGRESS:
+    starting = None
+    if stored.record["status"] == run_machine.QUEUED and turn.turn == 0:
+        # The run starts with its first turn. The model is asked while that write is under way; what
+        # it says is shown and stored only after it (a cancel that came first ends the turn unheard).
+        starting = _starts.submit(_start, turn, stored, heading, stream)
+    elif stored.record["status"] != run_machine.IN_PROGRESS:
         return CANCELLED.model_dump()
+    run, books = stored.record, stored.books
     history = reading.result()
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
         if turn.turn else []  # no step precedes turn 0
@@ -113,11 +115,16 @@ def run_model_turn(request: dict) -> dict:
                               count=count)
     except PromptTooLarge:
         records = chat_turns.TurnRecords(TurnOutcome(kind="incomplete", reason="max_prompt_tokens"))
-        return _record_turn(turn, records, None, code_files)
+        try:
+            stored = starting.result() if starting else stored
+        except run_machine.TransitionRefused:
+            return CANCELLED.model_dump()
+        return _record_turn(turn, records, None, code_files, loaded=stored)
     route = _router(run, frozenset(server_tools))
     output = TurnOutput(stream, run, route, code_interpreter.code_of,
                         images=[item["file_id"] for item in produced if item["kind"] == "image"])
-    output.start(heading.result())  # claims the turn in the event log while the model thinks (unless started)
+    output.start(partial(_claimed_by_start, starting, stream) if starting else
+                 lambda: stream.claim_turn(fresh_turn_ids, heading.result()))
     try:
         try:
             completion = stream_completion(chat_client(), chat_turns.completion_request(run, prompt.messages, tools),
@@ -126,8 +133,9 @@ def run_model_turn(request: dict) -> dict:
             output.finish()
             return chat_turns.fault_outcome(error).model_dump()
         unwritten = output.finish(hand_over=HANDED_OVER_EVENTS)
-    except Superseded:  # the run ended meanwhile and closed what this turn had shown
+    except (Superseded, run_machine.TransitionRefused):  # the run ended, or was cancelled before it started
         return CANCELLED.model_dump()
+    stored = starting.result() if starting else stored  # settled: the claim waited for it
     answer = chat_turns.answer_of(completion)
     claim = output.claim
     records = chat_turns.records_for_answer(
@@ -234,14 +242,20 @@ def _apply(ref: RunRef, event: run_machine.Event) -> StoredRun:
     return runs().update(ref.principal, ref.thread_id, ref.run_id, change)
 
 
-def _start(turn: TurnRequest, loaded: StoredRun, head: Head, stream: TurnStream) -> StoredRun:
-    """queued → in_progress, claiming the event log for the first turn in the same write; the
-    turn's stream goes on from the head that write left."""
+def _claimed_by_start(starting: Future, stream: TurnStream) -> dict:
+    """The first turn's claim of the event log, once the run's start wrote it."""
+    starting.result()
+    return stream.claim
+
+
+def _start(turn: TurnRequest, loaded: StoredRun, heading: Future, stream: TurnStream) -> StoredRun:
+    """queued → in_progress, claiming the event log for the first turn in the same write (after the
+    head `heading` reads); the turn's stream goes on from the head that write left."""
     def change(current: StoredRun) -> RunChange:
         return RunChange(run_machine.transition(current.record, run_machine.Start(), now()).run,
                          claim=lambda previous: stream.claim_for(previous, fresh_turn_ids))
 
-    started = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded, head=head)
+    started = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded, head=heading.result())
     stream.adopt(started.head)
     return started
 

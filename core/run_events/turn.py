@@ -61,7 +61,7 @@ class TurnOutput:
 
     def __init__(self, stream: TurnStream, run: dict, kind_of: Callable[[str], str],
                  code_input: Callable[[str], str], images: list[str] = ()):
-        """`stream`: the turn's stream of the run's log (claimed already, or by `start`).
+        """`stream`: the turn's stream of the run's log (claimed by what `start` is given).
         `kind_of(name)`: "code" or "search" for the built-in tools' calls, anything else for functions.
         `images`: file ids of the figures the message will show before its text."""
         self._run = run
@@ -69,24 +69,21 @@ class TurnOutput:
         self._stream = stream
         self._kind_of, self._code_input = kind_of, code_input
         self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
-        self._claim: dict = stream.claim
+        self._claim: dict = {}
         self._claim_error: BaseException | None = None
         self._claiming: threading.Thread | None = None
 
-    def start(self, head: Head | None = None) -> None:
-        """Claim the turn in the background, unless its stream was claimed already (it overlaps the
-        model's first token); the ids this turn's message and steps get (the same on a retry) are
-        ready when the first piece needs them. `head`: the log's head as read lately, if known."""
-        if self._claim:
-            return
-
-        def claim() -> None:
+    def start(self, claim: Callable[[], dict]) -> None:
+        """Claim the turn in the background with `claim()` (it overlaps the model's first token); the
+        ids this turn's message and steps get (the same on a retry) are ready when the first piece
+        needs them, and what `claim` raised is raised then."""
+        def claiming() -> None:
             try:
-                self._claim = self._stream.claim_turn(fresh_turn_ids, head)
+                self._claim = claim()
             except BaseException as error:  # handed to the turn's thread by `claim`
                 self._claim_error = error
 
-        self._claiming = threading.Thread(target=claim, name=f"claim-{self._run['id']}", daemon=True)
+        self._claiming = threading.Thread(target=claiming, name=f"claim-{self._run['id']}", daemon=True)
         self._claiming.start()
 
     @property
