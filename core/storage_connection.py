@@ -87,26 +87,18 @@ def _pooled_transport():
     return RequestsTransport(session=session, session_owner=False)
 
 
-def environment_settings(url: str) -> tuple[dict, str | bool]:
-    """The proxies and CA bundle `requests` would take from the environment for `url`."""
-    import os
-
-    from requests.utils import get_environ_proxies
-
-    return get_environ_proxies(url), os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
 def _environment_read_once(client, transport):
     """`client` (built on `transport`), with the environment's proxy and CA settings read once.
 
     `requests` reads them again on every request (proxies, no_proxy, CA bundle, ~/.netrc):
-    a sixth of the CPU of a point read. Here they are read for the account's endpoint and
-    handed to the client, and the session no longer looks.
+    a sixth of the CPU of a point read. Here requests reads them once, for the account's
+    endpoint, they are handed to the transport, and the session no longer looks.
     """
-    proxies, verify = environment_settings(client.url)
-    transport.session.trust_env = False
-    transport.session.proxies.update(proxies)
-    transport.connection_config.verify = verify
+    session = transport.session
+    found = session.merge_environment_settings(client.url, {}, None, None, None)
+    session.trust_env = False
+    session.proxies.update(found["proxies"])
+    transport.connection_config.verify = found["verify"]
     return client
 
 
