@@ -20,6 +20,7 @@ import os
 import statistics
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -53,11 +54,20 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def _durable_history(root_url: str, instance_id: str) -> list[dict]:
+def _durable_history(root_url: str, instance_id: str, timeout: float = 30.0) -> list[dict]:
+    """The orchestration's history once it has finished (the run is answered a moment before)."""
     url = f"{root_url}/runtime/webhooks/durabletask/instances/{instance_id}?showHistory=true&showInput=false"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=60) as response:
-        return json.loads(response.read())["history"]
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with opener.open(url, timeout=60) as response:
+                status = json.loads(response.read())
+        except urllib.error.HTTPError as error:  # 202 while running is a success; 500 for a failed one
+            status = json.loads(error.read())
+        if status["runtimeStatus"] not in ("Pending", "Running") or time.monotonic() > deadline:
+            return status["history"]
+        time.sleep(0.02)
 
 
 def _user(text: str) -> dict:
