@@ -1,12 +1,13 @@
 """Threads: one partition per thread holding the thread row, its messages, runs and steps.
 
 The thread row (`RowKey = "thread"`) is the partition's guard. Every write
-into a thread goes through `transact`, which adds an ETag-conditioned touch of
-the thread row to the same atomic transaction. So a write can never land in a
-thread that was deleted meanwhile (nothing half-written), and decisions taken
-on the thread's state — above all "is a run active?", kept in the row's
-`active_run_id` — hold at the moment of the write. The run engine uses
-`transact` to claim and release the thread for a run.
+into a thread touches it in the same atomic transaction, so a write can never
+land in a thread that was deleted meanwhile (nothing half-written). Writes that
+decide on the thread's state — above all "is a run active?", kept in the row's
+`active_run_id` — go through `transact`, whose touch is ETag-conditioned, so the
+decision holds at the moment of the write; the run engine claims the thread for
+a run that way. A run's own later writes, decided by the run row's ETag, touch
+the thread row only on its existing (`touch` without an ETag).
 """
 
 from __future__ import annotations
