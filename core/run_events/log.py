@@ -4,15 +4,18 @@ Layout. Events live in the threads table, in the run's thread partition, so they
 are deleted with the thread and can share an entity-group transaction with the
 run change they describe:
 
-    evt.<run id body>.<seq, 10 digits>   one event: its name and payload (inline, or spilled to a blob)
+    evt.<run id body>.<seq, 10 digits>   one append: its events `first` … seq, names and payloads
+                                         (inline, or spilled to a blob)
     evt.<run id body>.head               the head: `next` (the number the next event gets), the name
                                          of the last event, and the claim of the turn that streams
 
-A reader tails with one range query: RowKey between `evt.<run>.<after>` and
-`evt.<run>.:` (":" sorts after the digits and before "head").
+A row is keyed by the number of its last event, so a reader tails with one range
+query — RowKey between `evt.<run>.<after>` and `evt.<run>.:` (":" sorts after the
+digits and before "head") — and skips the events of the first row it already had.
+(Logs written before appends shared a row hold one event per row, named `event`.)
 
 Numbering. Every append is one transaction that rewrites the head under its ETag
-(advancing `next`) and inserts the event rows. Two writers that read the same
+(advancing `next`) and inserts the append's row. Two writers that read the same
 head cannot both commit: the loser's ETag check fails and it reads again. So
 numbers are gap-free and ordered by commit whoever writes — an HTTP handler,
 parallel tool-call activities, the model turn. An event describing a state change
@@ -153,16 +156,16 @@ class EventLog:
         if len(events) > MAX_EVENTS_PER_APPEND:
             raise ValueError(f"at most {MAX_EVENTS_PER_APPEND} events per append")
         operations, blobs = [], []
-        for offset, (name, data) in enumerate(events):
-            seq = head.next + offset
-            record = {"id": f"{run_id}.{seq}", "data": data}
+        if events:
+            first, last = head.next, head.next + len(events) - 1
+            record = {"id": f"{run_id}.{first}-{last}", "events": [[name, data] for name, data in events]}
             if staged is not None:
                 properties = staged.encode(record, blob_scope(thread_id))
             else:
                 properties, blob = self._codec.encode(record, blob_scope(thread_id))
                 blobs += [blob] if blob else []
-            operations.append(("create", {"PartitionKey": thread_id, "RowKey": event_key(run_id, seq),
-                                          "event": name, **properties}))
+            operations.append(("create", {"PartitionKey": thread_id, "RowKey": event_key(run_id, last),
+                                          "first": first, **properties}))
         new_head = Head(next=head.next + len(events), last=events[-1][0] if events else head.last,
                         claim=head.claim if claim is None else claim)
         row = {"PartitionKey": thread_id, "RowKey": head_key(run_id), "next": new_head.next, "last": new_head.last,
@@ -199,10 +202,14 @@ class EventLog:
         found = []
         for entity in self.table.query_entities(query, parameters=parameters, results_per_page=limit):
             record = self._codec.decode(entity)
-            found.append(StoredEvent(int(entity["RowKey"][-SEQ_DIGITS:]), entity["event"], record["data"]))
+            if "event" in entity:  # a row of one event, from before appends shared a row
+                found.append(StoredEvent(int(entity["RowKey"][-SEQ_DIGITS:]), entity["event"], record["data"]))
+            else:
+                found += [StoredEvent(seq, name, data) for seq, (name, data) in
+                          enumerate(record["events"], start=int(entity["first"])) if seq > after]
             if len(found) >= limit:
                 break
-        return found
+        return found[:limit]
 
 
 class TurnStream:

@@ -138,3 +138,34 @@ def test_large_events_spill_and_go_with_the_thread(store, principal, log, thread
     assert _texts(log, thread, run_id) == [(1, big)]
     ThreadRepository(store).delete(principal, thread)
     assert log.read(thread, run_id, 0) == [] and log.head(thread, run_id).count == 0
+
+
+def test_an_append_is_one_row_read_back_event_by_event_from_any_point(log, thread):
+    run_id = ids.new_id("run")
+    log.append(thread, run_id, [_event(f"a{index}") for index in range(5)])
+    log.append(thread, run_id, [_event("b0"), _event("b1")])
+    rows = list(log.table.query_entities("PartitionKey eq @pk and RowKey lt @hi",
+                                         parameters={"pk": thread, "hi": f"evt.{ids.body(run_id)}.:"}))
+    assert len([row for row in rows if row["RowKey"].startswith(f"evt.{ids.body(run_id)}.")]) == 2
+    everything = [(1, "a0"), (2, "a1"), (3, "a2"), (4, "a3"), (5, "a4"), (6, "b0"), (7, "b1")]
+    for after in range(8):
+        assert _texts(log, thread, run_id, after) == everything[after:]
+    paged, after = [], 0
+    while page := log.read(thread, run_id, after, limit=2):  # a page may end inside a row
+        assert len(page) <= 2
+        paged += [(event.seq, event.data["delta"]["content"][0]["text"]["value"]) for event in page]
+        after = page[-1].seq
+    assert paged == everything
+
+
+def test_rows_of_one_event_from_before_appends_shared_a_row_are_still_read(log, thread):
+    run_id = ids.new_id("run")
+    for seq, text in ((1, "old1"), (2, "old2")):  # the earlier layout: one event per row, named `event`
+        properties, _ = log._codec.encode({"id": f"{run_id}.{seq}", "data": _event(text)[1]}, f"threads/{thread}")
+        log.table.create_entity({"PartitionKey": thread, "RowKey": f"evt.{ids.body(run_id)}.{seq:010d}",
+                                 "event": "thread.message.delta", **properties})
+    log.table.create_entity({"PartitionKey": thread, "RowKey": f"evt.{ids.body(run_id)}.head", "next": 3,
+                             "last": "thread.message.delta", "claim": "{}"})
+    log.append(thread, run_id, [_event("new3"), _event("new4")])
+    assert _texts(log, thread, run_id) == [(1, "old1"), (2, "old2"), (3, "new3"), (4, "new4")]
+    assert _texts(log, thread, run_id, after=1) == [(2, "old2"), (3, "new3"), (4, "new4")]
