@@ -34,9 +34,7 @@ def create_thread(principal: str, body: ThreadCreate) -> dict:
     """Store a new thread with its initial messages."""
     thread, messages = new_thread_records(principal, body)
     with services.messages().staged() as staged:
-        operations = [operation for message in messages
-                      for operation in services.messages().insert_ops(principal, message, staged)]
-        return services.threads().create(principal, thread, operations)
+        return services.threads().create(principal, thread, services.messages().insert_all_ops(principal, messages, staged))
 
 
 async def ready_for_thread(client, principal: str, body: ThreadCreate | None) -> ThreadCreate:

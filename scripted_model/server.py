@@ -63,15 +63,24 @@ async def _json_object(request: Request) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-async def _chat_completions(request: Request) -> Response:
-    script = _script(request)
-    script.count_received()
+async def _model_request(request: Request) -> tuple[dict, str] | Response:
+    """The request's JSON object and the model it names, or the error OpenAI would answer."""
     body = await _json_object(request)
     if body is None:
         return _error(400, "We could not parse the JSON body of your request. (scripted model)")
     model = body.get("model") or request.path_params.get("deployment")
     if not model:
         return _error(400, "Missing required parameter: 'model'.")
+    return body, model
+
+
+async def _chat_completions(request: Request) -> Response:
+    script = _script(request)
+    script.count_received()
+    parsed = await _model_request(request)
+    if isinstance(parsed, Response):
+        return parsed
+    body, model = parsed
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         return _error(400, "Missing required parameter: 'messages'.")
 
@@ -104,12 +113,10 @@ async def _chat_completions(request: Request) -> Response:
 
 async def _embeddings(request: Request) -> Response:
     """Deterministic embeddings (scripted_model/embeddings.py), after the default latency."""
-    body = await _json_object(request)
-    if body is None:
-        return _error(400, "We could not parse the JSON body of your request. (scripted model)")
-    model = body.get("model") or request.path_params.get("deployment")
-    if not model:
-        return _error(400, "Missing required parameter: 'model'.")
+    parsed = await _model_request(request)
+    if isinstance(parsed, Response):
+        return parsed
+    body, model = parsed
     await asyncio.sleep(_script(request).state()["default_latency_ms"] / 1000)
     result = embeddings.response(body, model)
     return _error(400, result) if isinstance(result, str) else JSONResponse(result)

@@ -40,6 +40,10 @@ class MessageRepository:
         """The operations that insert `record`; a spilled body is staged with the write it belongs to."""
         return MESSAGES.create_ops(record["thread_id"], record["id"], self._properties(principal, record, staged))
 
+    def insert_all_ops(self, principal: str, records: list[dict], staged: Staging) -> list:
+        """The operations that insert `records`, in order (see insert_ops)."""
+        return [operation for record in records for operation in self.insert_ops(principal, record, staged)]
+
     def create(self, principal: str, record: dict) -> dict:
         """Append a message; refused while a run is active on the thread."""
         thread_id = record["thread_id"]

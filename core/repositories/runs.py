@@ -126,8 +126,7 @@ class RunRepository:
 
         with self._codec.staged() as staged:
             operations = RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
-            for message in additional_messages:
-                operations += self.messages.insert_ops(principal, message, staged)
+            operations += self.messages.insert_all_ops(principal, additional_messages, staged)
             operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
         wakeups.wake(thread_id, run_id, record)
@@ -141,8 +140,7 @@ class RunRepository:
         thread_id, run_id = thread["id"], record["id"]
         try:
             with self._codec.staged() as staged:
-                operations = [operation for message in thread_messages
-                              for operation in self.messages.insert_ops(principal, message, staged)]
+                operations = self.messages.insert_all_ops(principal, thread_messages, staged)
                 operations += RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
                 operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
                 operations.append(self.threads.create_op(principal, thread, active_run_id=run_id))
@@ -151,8 +149,7 @@ class RunRepository:
                 submit(self.table, operations)
         except _TooLarge:
             with self._codec.staged() as staged:
-                self.threads.create(principal, thread, [operation for message in thread_messages for operation
-                                                        in self.messages.insert_ops(principal, message, staged)])
+                self.threads.create(principal, thread, self.messages.insert_all_ops(principal, thread_messages, staged))
             return self.create(principal, record, books, [], events)
         wakeups.wake(thread_id, run_id, record)
         return record
@@ -223,9 +220,7 @@ class RunRepository:
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
 
     def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> list:
-        operations = []
-        for message in change.new_messages:
-            operations += self.messages.insert_ops(principal, message, staged)
+        operations = self.messages.insert_all_ops(principal, change.new_messages, staged)
         for step, books in change.new_steps:
             operations += steps_of(step["run_id"]).create_ops(
                 step["thread_id"], step["id"], self._step_properties(principal, step, books, staged))
