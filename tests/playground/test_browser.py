@@ -114,7 +114,7 @@ class Page:
             self.css("#tool-code").click()
         self.driver.execute_script("document.getElementById('assistant-functions').value = arguments[0]", functions)
         self.css("#save-assistant").click()
-        self.until(lambda d: name in self.css("#assistant-select option:checked").text, f"assistant {name} selected")
+        self.until(lambda d: name in self.text_of("#assistant-select option:checked"), f"assistant {name} selected")
 
     def new_thread(self) -> None:
         self.css("#new-thread").click()
