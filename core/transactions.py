@@ -1,12 +1,24 @@
-"""Submitting entity-group transactions and telling apart why one failed."""
+"""Submitting entity-group transactions and telling apart why one failed.
+
+`submit` frames the transaction itself (`core.batch_wire`, which says why) but leaves the rest to
+azure-data-tables: its `TableBatchOperations` builds the sub-requests exactly as `submit_transaction`
+would, and the request travels the client's own pipeline. Those two are the library's internals, so
+requirements.txt pins azure-data-tables to the minor version this was written and tested against.
+"""
 
 from __future__ import annotations
 
+import json
 import random
 import time
+import uuid
 from typing import Callable, TypeVar
 
-from azure.data.tables import TableClient, TableTransactionError
+from azure.core.rest import HttpRequest
+from azure.data.tables import RequestTooLargeError, TableClient, TableTransactionError
+from azure.data.tables._table_batch import TableBatchOperations
+
+from core import batch_wire
 
 T = TypeVar("T")
 
@@ -34,17 +46,57 @@ class EntityMissing(TransactionFailed):
     """An operation addressed an entity that does not exist (e.g. deleted concurrently)."""
 
 
-def submit(table: TableClient, operations: list) -> list:
-    """Run `operations` atomically, naming the usual reasons for refusal; returns each operation's
-    outcome (its new `etag`, in order)."""
-    try:
-        return table.submit_transaction(operations)
-    except TableTransactionError as error:
-        if error.status_code in (409, 412):  # 409: a row this write creates was created first by another
+def submit(table: TableClient, operations: list) -> list[dict]:
+    """Run `operations` (as `TableClient.submit_transaction` takes them) atomically, naming the usual
+    reasons for refusal; returns each operation's outcome (its new `etag`, in order)."""
+    if not operations:
+        return []
+    endpoint = f"{table.scheme}://{table._primary_hostname}"
+    built = TableBatchOperations(config=table._client._config, endpoint=endpoint, table_name=table.table_name,
+                                 is_cosmos_endpoint=table._cosmos_endpoint)
+    for operation in operations:
+        built.add_operation(operation)
+    content_type, body = batch_wire.encode(
+        [batch_wire.SubRequest(r.method, r.url, r.headers, _bytes(r.content)) for r in built.requests],
+        f"batch_{uuid.uuid4()}", f"changeset_{uuid.uuid4()}")
+    request = HttpRequest("POST", f"{endpoint}/$batch", content=body, headers={
+        "x-ms-version": table.api_version, "DataServiceVersion": "3.0", "MaxDataServiceVersion": "3.0;NetFx",
+        "Content-Type": content_type, "Accept": "application/json"})
+    with table._client.send_request(request, stream=True) as response:
+        response.read()
+        if response.status_code != 202:
+            raise _refusal(response.status_code, response.content, response=response)
+        parts = batch_wire.decode(response.headers.get("Content-Type", ""), response.content)
+    failed = next((part for part in parts if not 200 <= part.status < 300), None)
+    if failed is not None:
+        error = _refusal(failed.status, failed.body)
+        if failed.status in (409, 412):  # 409: a row this write creates was created first by another
             raise PreconditionFailed(error.index) from error
-        if error.status_code == 404:
+        if failed.status == 404:
             raise EntityMissing(error.index) from error
-        raise
+        raise error
+    if len(parts) != len(operations):
+        raise batch_wire.MalformedBatchResponse(f"{len(parts)} responses to {len(operations)} operations")
+    return [{"etag": part.headers["etag"]} if "etag" in part.headers else {} for part in parts]
+
+
+def _bytes(content) -> bytes:
+    return content.encode("utf-8") if isinstance(content, str) else content or b""
+
+
+def _refusal(status: int, body: bytes, **kwargs) -> TableTransactionError:
+    """The library's error for a refused transaction; the service prefixes its message with the index
+    of the operation at fault ("3:The specified entity already exists...")."""
+    code, message = None, body.decode("utf-8", "replace")
+    try:
+        error = json.loads(body)["odata.error"]
+        code, message = error.get("code"), error["message"]["value"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    kind = RequestTooLargeError if status == 413 else TableTransactionError
+    refused = kind(message=message or f"the transaction was refused ({status})", **kwargs)
+    refused.status_code, refused.error_code = status, code
+    return refused
 
 
 def payload_size(operation: tuple) -> int:
