@@ -10,8 +10,6 @@ A store file's id is its file's id; attaching a file again re-ingests it.
 
 from __future__ import annotations
 
-from azure.data.tables import TableTransactionError
-
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.file_search.backends import backend
@@ -19,6 +17,7 @@ from core.file_search.segments import SegmentStore
 from core.pagination import Page, PageRequest
 from core.repositories.owned import OwnedRecords, scan_columns
 from core.store import Store
+from core.transactions import PreconditionFailed
 from core.wire.vector_stores import FileCounts, expires_at
 
 TABLE = "vectorstores"
@@ -151,9 +150,8 @@ class VectorStoreRepository:
         except NotFound:
             try:
                 return files.insert(principal, record)
-            except TableTransactionError as error:
-                if error.status_code != 409:  # anything but "attached concurrently" is a real failure
-                    raise
+            except PreconditionFailed:  # attached concurrently: this attachment replaces that one
+                pass
         return files.update(principal, record["id"], lambda current: record)
 
     def store_file(self, principal: str, store_id: str, file_id: str) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx2 as httpx
 import openai
 import pytest
@@ -249,3 +252,18 @@ def test_searching_an_empty_store_gives_an_empty_page_in_hybrid_mode(devhost, sd
     assert response.status_code == 200 and response.headers["x-file-search-mode"] == "hybrid"
     assert response.json() == {"object": "vector_store.search_results.page", "search_query": ["x"], "data": [],
                                "has_more": False, "next_page": None}
+
+
+def test_one_file_attached_by_several_requests_at_once_is_attached_once(sdk):
+    store = sdk.vector_stores.create(name="racing attachments")
+    file = upload(sdk, "otters.txt", OTTERS)
+    start = threading.Barrier(6)
+
+    def attach(_):
+        start.wait()
+        return sdk.vector_stores.files.create(vector_store_id=store.id, file_id=file.id).id
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(attach, range(6))) == [file.id] * 6  # the losers re-attach, none fails
+    assert wait_file(sdk, store.id, file.id).status == "completed"
+    assert [listed.id for listed in sdk.vector_stores.files.list(vector_store_id=store.id).data] == [file.id]
