@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Callable, TypeVar
 
+from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.data.tables import RequestTooLargeError, TableClient, TableTransactionError
 from azure.data.tables._table_batch import TableBatchOperations
@@ -64,8 +65,8 @@ def submit(table: TableClient, operations: list) -> list[dict]:
         "Content-Type": content_type, "Accept": "application/json"})
     with table._client.send_request(request, stream=True) as response:
         response.read()
-        if response.status_code != 202:
-            raise _refusal(response.status_code, response.content, response=response)
+        if response.status_code != 202:  # refused as a whole (authorization, size, a malformed batch)
+            raise HttpResponseError(response=response)
         parts = batch_wire.decode(response.headers.get("Content-Type", ""), response.content)
     failed = next((part for part in parts if not 200 <= part.status < 300), None)
     if failed is not None:
@@ -84,9 +85,9 @@ def _bytes(content) -> bytes:
     return content.encode("utf-8") if isinstance(content, str) else content or b""
 
 
-def _refusal(status: int, body: bytes, **kwargs) -> TableTransactionError:
-    """The library's error for a refused transaction; the service prefixes its message with the index
-    of the operation at fault ("3:The specified entity already exists...")."""
+def _refusal(status: int, body: bytes) -> TableTransactionError:
+    """The library's error for an operation that failed the transaction; the service prefixes its
+    message with the operation's index ("3:The specified entity already exists...")."""
     code, message = None, body.decode("utf-8", "replace")
     try:
         error = json.loads(body)["odata.error"]
@@ -94,7 +95,7 @@ def _refusal(status: int, body: bytes, **kwargs) -> TableTransactionError:
     except (ValueError, KeyError, TypeError):
         pass
     kind = RequestTooLargeError if status == 413 else TableTransactionError
-    refused = kind(message=message or f"the transaction was refused ({status})", **kwargs)
+    refused = kind(message=message or f"the transaction was refused ({status})")
     refused.status_code, refused.error_code = status, code
     return refused
 

@@ -8,8 +8,10 @@ import uuid
 
 import pytest
 from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError
 from azure.data.tables import TableTransactionError, UpdateMode
 
+from core.storage_connection import AZURITE_KEY, StorageConnection
 from core.transactions import EntityMissing, PreconditionFailed, submit
 
 STALE = 'W/"datetime\'2020-01-01T00%3A00%3A00.0000000Z\'"'
@@ -82,3 +84,12 @@ def test_a_refusal_without_a_named_reason_keeps_the_services_status_and_message(
         submit(table, [("create", {"PartitionKey": partition, "RowKey": "fine"}), ("create", too_big)])
     assert caught.value.status_code == 400 and caught.value.index == 1
     assert "64KB" in caught.value.message
+
+
+def test_a_batch_the_service_refuses_as_a_whole_raises_its_status_and_writes_nothing(azurite, table, partition):
+    wrong_key = azurite.connection_string.replace(AZURITE_KEY, "A" * len(AZURITE_KEY))
+    stranger = StorageConnection(wrong_key, None, None).table_service().get_table_client(table.table_name)
+    with pytest.raises(HttpResponseError) as caught:
+        submit(stranger, [("create", {"PartitionKey": partition, "RowKey": "a"})])
+    assert caught.value.status_code == 403
+    assert list(table.query_entities("PartitionKey eq @p", parameters={"p": partition})) == []
