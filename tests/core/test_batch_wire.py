@@ -91,3 +91,11 @@ def test_a_response_that_is_not_a_whole_batch_is_refused_by_name():
     for case_type, case_body in cases:
         with pytest.raises(MalformedBatchResponse):
             decode(case_type, case_body)
+
+
+def test_a_body_less_response_ending_in_a_blank_line_as_the_table_service_sends_it():
+    service_style = NO_CONTENT.replace(b"HTTP/1.1 204 No Content\r\n", b"HTTP/1.1 204 No Content\r\n"
+                                       b"X-Content-Type-Options: nosniff\r\nPreference-Applied: return-no-content\r\n")
+    parts = decode(*_response(service_style + b"\r\n", service_style + b"\r\n"))
+    assert [(part.status, part.headers["etag"], part.body) for part in parts] == [(204, 'W/"datetime\'1\'"', b"")] * 2
+    assert parts[0].headers["preference-applied"] == "return-no-content"
