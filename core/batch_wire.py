@@ -87,9 +87,9 @@ def _parts(content_type: str, body: bytes) -> list[tuple[dict[str, str], bytes]]
     if len(pieces) < 3 or not pieces[-1].startswith(b"--"):
         raise MalformedBatchResponse("the multipart body is not closed")
     parts = []
-    for piece in pieces[1:-1]:
-        piece = piece.removeprefix(CRLF).removeprefix(b"\n")
-        piece = piece.removesuffix(CRLF) if piece.endswith(CRLF) else piece.removesuffix(b"\n")
+    for piece in pieces[1:-1]:  # each runs from the end of its boundary line to the newline before the next
+        piece = piece[2:] if piece.startswith(CRLF) else piece.removeprefix(b"\n")
+        piece = piece[:-2] if piece.endswith(CRLF) else piece.removesuffix(b"\n")
         head, content = _split_head(piece)
         parts.append((_headers(head.splitlines()), content))
     return parts
