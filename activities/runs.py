@@ -68,9 +68,10 @@ def _history(run: dict, count: tokens.Counter) -> list[dict]:
     return newest_first[::-1]
 
 
-def _server_tools(books: RunBookkeeping) -> dict[str, dict]:
-    """The opted-in server tools this deployment runs, as the model is offered them."""
-    return {name: registry.chat_tool_definition(name)["function"] for name in books.server_tools
+def _server_tools(run: dict, books: RunBookkeeping) -> dict[str, dict]:
+    """The server tools this deployment runs and this run declares, as the model is offered them."""
+    return {name: registry.chat_tool_definition(name)["function"]
+            for name in sorted(chat_turns.server_tools_in_run(run, books.server_tools))
             if registry.server_tool(name) is not None}
 
 
@@ -97,7 +98,7 @@ def run_model_turn(request: dict) -> dict:
     history = reading.result()
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
         if turn.turn else []  # no step precedes turn 0
-    server_tools = _server_tools(books)
+    server_tools = _server_tools(run, books)
     builtins, code_files, produced, sources = [], books.code_files, [], []
     if chat_turns.has_code_interpreter(run):
         thread = runs().threads.get(turn.principal, turn.thread_id)

@@ -6,8 +6,9 @@ makes goes, the records its answer becomes, and how a model fault is classified.
 
 Where a call goes (`route_call`) is the security-relevant decision:
   - code_interpreter or file_search, when the run has that tool → run here;
-  - a server tool the assistant opted into (metadata `server_tools`) and the
-    operator enabled → run here;
+  - a server tool the assistant opted into (metadata `server_tools`), the
+    operator enabled and the run's effective tools declare → run here (a run's
+    own `tools` replace the assistant's, so they can withdraw a server tool);
   - any other function the run declares → the client (requires_action), as at
     OpenAI — a same-named server tool never hijacks it;
   - a function the run never declared → answered to the model as a tool error;
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 import openai
 
@@ -41,6 +42,15 @@ def declared_functions(run: dict) -> dict[str, dict]:
     """The function tools the run declares, by name, as Chat Completions wants them."""
     return {tool["function"]["name"]: {key: value for key, value in tool["function"].items() if value is not None}
             for tool in run.get("tools") or [] if tool.get("type") == "function"}
+
+
+def server_tools_in_run(run: dict, opted_in: Iterable[str]) -> frozenset[str]:
+    """The opted-in server tools this run may use: only those its effective tools declare.
+
+    Opting in names what may run here; the run's tools say what this run offers. A run created with
+    `tools: []` (or only built-ins) therefore offers and runs no server tool at all.
+    """
+    return frozenset(opted_in) & frozenset(declared_functions(run))
 
 
 def has_code_interpreter(run: dict) -> bool:
@@ -127,10 +137,8 @@ def route_call(name: str, *, code_interpreter: bool, server_tools: frozenset[str
         return "code"
     if name == in_runs.TOOL_NAME and file_search:
         return "search"
-    if name in server_tools:
-        return "server"
     if name in declared:
-        return "client"
+        return "server" if name in server_tools else "client"
     return "undeclared"
 
 

@@ -35,7 +35,7 @@ def text_content(text: str) -> list[dict]:
     ("code_interpreter", True, set(), set(), "code"),
     ("code_interpreter", False, set(), set(), "undeclared"),
     ("code_interpreter", False, set(), {"code_interpreter"}, "client"),  # a client's own function of that name
-    ("send_email", False, {"send_email"}, set(), "server"),
+    ("send_email", False, {"send_email"}, set(), "undeclared"),  # opted in, but this run does not declare it
     ("send_email", False, {"send_email"}, {"send_email"}, "server"),  # opted in: the server tool wins
     ("send_email", False, set(), {"send_email"}, "client"),  # declared, not opted in: never hijacked
     ("send_email", False, set(), set(), "undeclared"),
@@ -44,6 +44,20 @@ def text_content(text: str) -> list[dict]:
 def test_route_call(name, code, server, declared, expected):
     assert ct.route_call(name, code_interpreter=code, server_tools=frozenset(server),
                          declared=frozenset(declared)) == expected
+
+
+@pytest.mark.parametrize("tools, opted_in, expected", [
+    ([{"type": "function", "function": {"name": "send_email"}}], {"send_email"}, {"send_email"}),
+    ([], {"send_email"}, set()),  # a run's tools: [] withdraws every server tool
+    ([{"type": "code_interpreter"}], {"send_email"}, set()),
+    ([{"type": "function", "function": {"name": "get_weather"}}], {"send_email"}, set()),
+    ([{"type": "function", "function": {"name": "send_email"}}], set(), set()),  # declared, not opted in
+    ([{"type": "function", "function": {"name": "send_email"}},
+      {"type": "function", "function": {"name": "get_stock_price"}}], {"send_email", "get_stock_price"},
+     {"send_email", "get_stock_price"}),
+])
+def test_server_tools_in_run_are_the_opted_in_ones_the_run_declares(tools, opted_in, expected):
+    assert ct.server_tools_in_run(dict(RUN, tools=tools), opted_in) == expected
 
 
 def test_offered_tools_use_the_server_schema_for_opted_in_tools_and_drop_nulls():
@@ -97,7 +111,7 @@ def test_run_turns_replays_only_fully_answered_steps():
 
 def _route(name: str):
     return ct.route_call(name, code_interpreter=True, server_tools=frozenset({"send_email"}),
-                         declared=frozenset({"get_weather"}))
+                         declared=frozenset({"get_weather", "send_email"}))
 
 
 def test_a_text_answer_is_a_message_and_its_step():

@@ -225,6 +225,27 @@ def test_a_call_to_an_undeclared_function_is_a_tool_error_and_the_run_goes_on(ap
     assert texts(api, thread.id)[-1] == ("assistant", f"I cannot send mail {tok}")
 
 
+@pytest.mark.parametrize("run_tools", [[], [{"type": "code_interpreter"}], [WEATHER]])
+def test_a_runs_own_tools_withdraw_the_assistants_server_tools(api, scripted, stand_in, run_tools):
+    """Per-run tools replace the assistant's, as at OpenAI: an opted-in server tool the run does not
+    declare is neither offered nor run, even when the model calls it anyway."""
+    assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "send_email", "arguments": EMAIL}], match=tok),
+                            reply_text(f"not sent {tok}", match=tok))
+    thread = thread_with(api, f"withdrawn {tok}")
+
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id, tools=run_tools)
+
+    assert run.status == "completed", run
+    assert stand_in.received == []  # no mail left the building
+    offered = [tool["function"]["name"] for tool in requests_for(scripted, tok)[0].get("tools", [])]
+    assert "send_email" not in offered
+    (call,) = api.beta.threads.runs.steps.list(run_id=run.id, thread_id=thread.id, order="asc").data[0] \
+        .step_details.tool_calls
+    assert "no tool named 'send_email'" in json.loads(call.function.output)["error"]
+
+
 def test_cancel_while_a_server_tool_runs(host, api, scripted, stand_in):
     stand_in.delay_seconds = 1.5
     assistant = make_assistant(api, tools=[SEND_EMAIL], metadata=OPTS_INTO_EMAIL)
