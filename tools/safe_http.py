@@ -29,6 +29,52 @@ MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "assistants-in-a-box/1 (+fetch_article)"
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+# IANA's IPv4 and IPv6 special-purpose address registries (RFC 6890 and later), every entry, plus
+# the cloud addresses that answer only from inside a cloud. No public web page lives in any of them,
+# so all are refused, also the few IANA marks "globally reachable" (anycast relays, AS112). Listed
+# here rather than left to `ipaddress.is_global`, whose table differs between Python releases and
+# misses some (192.88.99.0/24, 3fff::/20, 168.63.129.16).
+DENIED_NETWORKS: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "this network"),
+    ("10.0.0.0/8", "private use"),
+    ("100.64.0.0/10", "shared address space (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("168.63.129.16/32", "Azure WireServer (platform metadata, reachable from Azure compute)"),
+    ("169.254.0.0/16", "link-local, incl. the instance metadata service 169.254.169.254"),
+    ("172.16.0.0/12", "private use"),
+    ("192.0.0.0/24", "IETF protocol assignments (DS-Lite, NAT64 discovery, PCP and TURN anycast)"),
+    ("192.0.2.0/24", "documentation (TEST-NET-1)"),
+    ("192.31.196.0/24", "AS112 DNS sink"),
+    ("192.52.193.0/24", "AMT relays"),
+    ("192.88.99.0/24", "deprecated 6to4 relay anycast"),
+    ("192.168.0.0/16", "private use"),
+    ("192.175.48.0/24", "AS112 direct delegation"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation (TEST-NET-2)"),
+    ("203.0.113.0/24", "documentation (TEST-NET-3)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved, incl. limited broadcast 255.255.255.255"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::ffff:0:0/96", "IPv4-mapped"),
+    ("64:ff9b::/96", "IPv4/IPv6 translation (NAT64)"),
+    ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "dummy IPv6 prefix"),
+    ("2001::/23", "IETF protocol assignments (Teredo, benchmarking, AMT, AS112, ORCHID, DET)"),
+    ("2001:db8::/32", "documentation"),
+    ("2002::/16", "6to4"),
+    ("2620:4f:8000::/48", "AS112 direct delegation"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing (SRv6) SIDs"),
+    ("fc00::/7", "unique local"),
+    ("fd00:ec2::254/128", "AWS instance metadata over IPv6"),
+    ("fe80::/10", "link-local"),
+    ("fec0::/10", "deprecated site-local"),
+    ("ff00::/8", "multicast"),
+)
+_DENIED = tuple(ipaddress.ip_network(network) for network, _ in DENIED_NETWORKS)
 _LEGACY_NUMERIC_HOST = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", re.IGNORECASE)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -100,10 +146,13 @@ def literal_address(host: str) -> Address | None:
 
 
 def is_public(address: Address) -> bool:
-    """True only for globally routable unicast addresses. IPv6 forms that wrap an IPv4 address
-    (mapped, 6to4, Teredo, NAT64) are refused whatever they wrap: a public site never needs them."""
+    """True only for globally routable unicast addresses outside every special-purpose range
+    (DENIED_NETWORKS). IPv6 forms that wrap an IPv4 address (mapped, 6to4, Teredo, NAT64) are
+    refused whatever they wrap: a public site never needs them."""
     if isinstance(address, ipaddress.IPv6Address) and (
             address.ipv4_mapped or address.sixtofour or address.teredo or address in _NAT64):
+        return False
+    if any(address.version == network.version and address in network for network in _DENIED):
         return False
     return (address.is_global and not address.is_multicast and not address.is_reserved
             and not address.is_unspecified and not address.is_loopback and not address.is_link_local

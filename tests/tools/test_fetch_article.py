@@ -187,6 +187,8 @@ def test_a_name_that_does_not_resolve_is_a_clear_error():
     "http://[2002:7f00:1::]/",        # 6to4 wrapping 127.0.0.1
     "http://[64:ff9b::a00:1]/",       # NAT64 wrapping 10.0.0.1
     "http://255.255.255.255/",
+    "http://168.63.129.16/machine?comp=goalstate",  # Azure WireServer
+    "http://192.88.99.1/",            # 6to4 relay anycast, which ipaddress calls global
 ])
 def test_non_public_addresses_are_refused(monkeypatch, stand_in, url):
     monkeypatch.setenv("SERVER_TOOLS_ENABLED", "fetch_article")
@@ -225,6 +227,34 @@ def test_is_public(address, public):
     import ipaddress
 
     assert safe_http.is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize("network, reason", safe_http.DENIED_NETWORKS)
+def test_every_special_purpose_range_is_refused_at_both_ends(network, reason):
+    import ipaddress
+
+    block = ipaddress.ip_network(network)
+    assert not safe_http.is_public(block.network_address), reason
+    assert not safe_http.is_public(block.broadcast_address), reason
+
+
+@pytest.mark.parametrize("address", [
+    "168.63.129.16", "192.88.99.1", "192.0.0.9", "192.0.0.10", "192.31.196.1", "192.52.193.1",
+    "192.175.48.1", "2001:1::1", "2001:20::1", "2001:4:112::1", "2620:4f:8000::1", "3fff::1", "5f00::1",
+    "100:0:0:1::1",
+])
+def test_ranges_python_may_call_global_are_refused(address):
+    import ipaddress
+
+    assert not safe_http.is_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["192.88.98.255", "192.88.100.1", "168.63.129.15", "168.63.129.17",
+                                     "2620:4f:7fff::1", "2a00:1450:4001::1"])
+def test_neighbours_of_the_denied_ranges_stay_public(address):
+    import ipaddress
+
+    assert safe_http.is_public(ipaddress.ip_address(address))
 
 
 # -- TLS -----------------------------------------------------------------------------------------
