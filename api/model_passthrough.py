@@ -13,7 +13,6 @@ is relayed chunk by chunk (HTTP streams), never buffered whole.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Iterator
 
 import azure.durable_functions as df
@@ -23,7 +22,7 @@ from azurefunctions.extensions.http.fastapi import Request, Response, StreamingR
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.errors import from_validation
-from api.requests import INVALID_JSON
+from api.requests import json_object
 from api.routing import bounded_body, endpoint
 from core.errors import ApiError, InvalidRequest
 from core.model_client import chat_client
@@ -56,13 +55,7 @@ class ModelUnavailable(ApiError):
 
 
 async def _read_json(req: Request) -> dict:
-    try:
-        data = json.loads(await bounded_body(req) or b"{}")
-    except ValueError:
-        raise InvalidRequest(INVALID_JSON) from None
-    if not isinstance(data, dict):
-        raise InvalidRequest("Invalid request body: expected a JSON object.")
-    return data
+    return json_object(await bounded_body(req))
 
 
 def forwarded_body(data: dict, schema: type[BaseModel], deployment: str | None) -> dict:

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Router
 
 from devhost import http_streams
@@ -35,12 +35,12 @@ class HttpTriggers:
         path = scope["path"]
         if self._prefix:
             if path != self._prefix and not path.startswith(self._prefix + "/"):
-                await Response(status_code=404)(scope, receive, send)
+                await unmatched_response(scope["method"], path, False)(scope, receive, send)
                 return
             path = path[len(self._prefix):]
         found = self._index.match_http(scope["method"], path)
         if found is None:
-            await Response(status_code=405 if self._index.path_exists(path) else 404)(scope, receive, send)
+            await unmatched_response(scope["method"], scope["path"], self._index.path_exists(path))(scope, receive, send)
             return
         function, route_params = found
         if function.streaming:
@@ -84,6 +84,20 @@ class HttpTriggers:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def unmatched_response(method: str, path: str, path_exists: bool) -> JSONResponse:
+    """What a request no function takes gets: 405 or 404, in OpenAI's error envelope.
+
+    The app's catch-all function answers unknown routes for the methods a Functions HTTP trigger can
+    declare; methods no trigger can declare (TRACE, CONNECT, WebDAV's PROPFIND, ...) reach only the
+    platform, and a bare status would be the one answer outside the envelope.
+    """
+    shown = f"({method.upper()} /{path.strip('/')})"
+    status, message, code = (405, f"Invalid method for URL {shown}", "method_not_allowed") if path_exists \
+        else (404, f"Invalid URL {shown}", "unknown_url")
+    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "param": None,
+                                   "code": code}}, status_code=status)
 
 
 def build_app(index: FunctionIndex, config: HostConfig, engine: DurableEngine, base_url: str) -> Front:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from core.wire import json_schema
@@ -27,8 +27,17 @@ def openai_error(message: str, code: str | None = None) -> PydanticCustomError:
     return PydanticCustomError("openai", "{message}", {"message": message, "code": code})
 
 
+def _printable_key(key: str) -> str:
+    """Metadata keys name things in queries, logs and storage: control characters (NUL above all,
+    which storage layers truncate or refuse) have no place in them."""
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+        raise openai_error(f"Invalid metadata key {key!r}: keys cannot contain control characters.")
+    return key
+
+
 Metadata = Annotated[
-    dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=512)]],
+    dict[Annotated[str, StringConstraints(max_length=64), AfterValidator(_printable_key)],
+         Annotated[str, StringConstraints(max_length=512)]],
     Field(max_length=16, description="Up to 16 key-value pairs; keys ≤ 64 chars, values ≤ 512 chars."),
 ]
 

@@ -104,6 +104,8 @@ def test_a_forged_principal_header_is_ignored(devhost, anonymous):
 @pytest.mark.parametrize("method,path,status", [
     ("GET", "/v1/nope", 404), ("GET", "/", 404), ("POST", "/openai/nothing/here?api-version=x", 404),
     ("PUT", "/v1/assistants", 405), ("DELETE", "/openai/threads/thread_abc/runs?api-version=" + VERSION, 405),
+    ("TRACE", "/v1/assistants", 405), ("PROPFIND", "/v1/assistants", 405), ("TRACE", "/", 405),
+    ("PROPFIND", "/openai/assistants?api-version=" + VERSION, 405), ("TRACE", "/playground/", 405),
 ])
 def test_unknown_routes_and_methods_answer_in_the_envelope(anonymous, method, path, status):
     response = anonymous.request(method, path)

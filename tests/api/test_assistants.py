@@ -170,6 +170,35 @@ def test_invalid_json_and_huge_bodies(http):
     assert huge.status_code == 413 and error_of(huge)["type"] == "invalid_request_error"
 
 
+DEEP = b"[" * 100_000  # far past any parser's recursion limit
+
+
+@pytest.mark.parametrize("path", [
+    "/assistants", "/threads", "/chat/completions", "/embeddings",
+    "/../openai/deployments/gpt-scripted/chat/completions?api-version=2024-05-01-preview",
+    "/../openai/deployments/scripted-embeddings/embeddings?api-version=2024-05-01-preview",
+])
+@pytest.mark.parametrize("body", [DEEP, b'{"model": "m", "metadata": {"a": ' + DEEP + b"}",
+                                  b'{"model": "m", "messages": [{"role": "user", "content": ' + DEEP + b"}]}"],
+                         ids=["bare", "in-metadata", "in-messages"])
+def test_deeply_nested_json_is_a_400_everywhere(http, path, body):
+    response = http.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert error_of(response)["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("key", ["a\x00b", "\x00", "tab\there", "bell\x07", "del\x7f"])
+def test_metadata_keys_with_control_characters_are_refused(client, key):
+    for create in (lambda: client.beta.assistants.create(model="m", metadata={key: "v"}),
+                   lambda: client.beta.threads.create(metadata={key: "v"}),
+                   lambda: client.vector_stores.create(metadata={key: "v"})):
+        with pytest.raises(openai.BadRequestError) as caught:
+            create()
+        assert "control characters" in caught.value.body["message"]
+    assert client.beta.assistants.create(model="m", metadata={"naïve ключ ✓": "v\x00 kept"}).metadata == {
+        "naïve ключ ✓": "v\x00 kept"}
+
+
 def test_list_parameter_validation(client):
     for params, param in [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"order": "up"}, "order"),
                           ({"after": "not-an-id"}, "after"), ({"limit": "ten"}, "limit")]:
