@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from api import api_versions, errors, requests
 from api.requests import MAX_JSON_BYTES
-from core import api_keys, identity
+from core import api_keys, identity, request_origin
 from core.errors import ApiError, ServerError, TooLarge
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
                         result = await call()
                     else:
                         caller = await asyncio.to_thread(authenticate, req.headers)
+                        request_origin.check(caller.via, req.headers, reads_json=multipart is None)
                         with requests.acting_as(caller.principal):
                             result = await call()
                 except ApiError as error:

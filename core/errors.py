@@ -72,5 +72,5 @@ class Forbidden(ApiError):
 
     status = 403
 
-    def __init__(self, message: str):
-        super().__init__(message, code="principal_not_allowed")
+    def __init__(self, message: str, code: str = "principal_not_allowed"):
+        super().__init__(message, code=code)

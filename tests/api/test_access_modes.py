@@ -78,3 +78,64 @@ def test_local_loopback_needs_no_key_and_keys_keep_their_principal(local_host):
     keyed = openai.OpenAI(base_url=local_host.base_url, api_key=keys.key_for(f"keyed-{uuid.uuid4().hex}"))
     with pytest.raises(openai.NotFoundError):
         keyed.beta.assistants.retrieve(mine.id)
+
+
+# -- what a foreign web page could make the developer's browser send to `make run` -----------------
+
+EVIL = "http://evil.example"
+
+
+def _assistant_names(http) -> list[str]:
+    return [a["name"] for a in http.get("/v1/assistants", params={"limit": 100}).json()["data"]]
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": EVIL, "Content-Type": "application/json"},
+    {"Origin": "null", "Content-Type": "application/json"},
+    {"Content-Type": "text/plain"},  # a "simple" cross-site request needs no preflight
+    {"Content-Type": "application/x-www-form-urlencoded"},
+])
+def test_a_foreign_page_cannot_create_through_the_loopback_principal(local_host, headers):
+    name = f"csrf-{uuid.uuid4().hex}"
+    with httpx.Client(base_url=local_host.root_url, timeout=30) as http:
+        refused = http.post("/v1/assistants", content=json.dumps({"model": "gpt-scripted", "name": name}),
+                            headers=headers)
+        assert refused.status_code in (400, 403), refused.text
+        assert set(refused.json()["error"]) == {"message", "type", "param", "code"}
+        assert name not in _assistant_names(http)
+
+
+def test_dns_rebinding_gets_no_data(local_host):
+    placeholder = openai.OpenAI(base_url=local_host.base_url, api_key="local", max_retries=0)
+    secret = placeholder.beta.assistants.create(model="gpt-scripted", name=f"secret-{uuid.uuid4().hex}")
+    with httpx.Client(base_url=local_host.root_url, timeout=30) as http:
+        port = local_host.root_url.rsplit(":", 1)[1]
+        rebound = http.get("/v1/assistants", headers={"Host": f"rebind.evil.example:{port}"})
+        assert rebound.status_code == 403 and rebound.json()["error"]["code"] == "host_not_allowed"
+        assert secret.id not in rebound.text
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+            assert secret.id in http.get("/v1/assistants", params={"limit": 100}, headers={"Host": host}).text
+        same_origin = http.post("/v1/assistants", json={"model": "gpt-scripted", "name": "from the playground"},
+                                headers={"Origin": local_host.root_url})
+        assert same_origin.status_code == 200
+
+
+def test_a_foreign_page_cannot_spend_the_model_or_upload(local_host, scripted):
+    with httpx.Client(base_url=local_host.root_url, timeout=30) as http:
+        before = len(scripted.client.requests())
+        chat = http.post("/v1/chat/completions", headers={"Origin": EVIL, "Content-Type": "text/plain"},
+                         content=json.dumps({"model": "gpt-scripted", "messages": [{"role": "user", "content": "hi"}]}))
+        assert chat.status_code == 403
+        upload = http.post("/v1/files", headers={"Origin": EVIL}, data={"purpose": "assistants"},
+                           files={"file": ("x.txt", b"planted", "text/plain")})
+        assert upload.status_code == 403
+        assert len(scripted.client.requests()) == before
+        assert "x.txt" not in http.get("/v1/files").text
+
+
+def test_keys_are_not_ambient_so_keyed_calls_from_any_origin_are_served(local_host):
+    key = keys.key_for(f"keyed-{uuid.uuid4().hex}")
+    with httpx.Client(base_url=local_host.root_url, timeout=30) as http:
+        keyed = http.post("/v1/assistants", json={"model": "gpt-scripted"},
+                          headers={"Origin": EVIL, "Authorization": f"Bearer {key}"})
+        assert keyed.status_code == 200
