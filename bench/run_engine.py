@@ -54,9 +54,9 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def _durable_history(root_url: str, instance_id: str, timeout: float = 30.0) -> list[dict]:
+def _durable_history(host: DevhostProcess, instance_id: str, timeout: float = 30.0) -> list[dict]:
     """The orchestration's history once it has finished (the run is answered a moment before)."""
-    url = f"{root_url}/runtime/webhooks/durabletask/instances/{instance_id}?showHistory=true&showInput=false"
+    url = host.durable_api(f"instances/{instance_id}?showHistory=true&showInput=false")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while True:
@@ -123,7 +123,7 @@ def _thread_with(client: openai.OpenAI, count: int) -> tuple[str, float]:
     return thread.id, time.perf_counter() - started
 
 
-def history_per_turn(client: openai.OpenAI, root_url: str, assistant_id: str) -> dict:
+def history_per_turn(client: openai.OpenAI, host: DevhostProcess, assistant_id: str) -> dict:
     result: dict = {}
     per_turn: dict[int, float] = {}
     run_times: dict[int, list[float]] = {length: [] for length in THREAD_LENGTHS}
@@ -138,7 +138,7 @@ def history_per_turn(client: openai.OpenAI, root_url: str, assistant_id: str) ->
             run_times[length].append(time.perf_counter() - started)
             if run.status != "completed":
                 raise RuntimeError(f"run on {length} messages ended {run.status}: {run.last_error}")
-            history = _durable_history(root_url, run.id)
+            history = _durable_history(host, run.id)
             size = len(json.dumps(history, separators=(",", ":")).encode("utf-8"))
             turns = sum(1 for event in history if event.get("EventType") == 4 and event.get("Name") == "run_model_turn")
             per_turn[length] = size / max(turns, 1)
@@ -212,7 +212,7 @@ def _measure() -> dict:
         assistant = client.beta.assistants.create(model=MODEL, instructions="Answer briefly.")
         result: dict = {"model_latency_ms": MODEL_LATENCY_MS}
         result.update(time_to_answer(client, direct, assistant.id))
-        result.update(history_per_turn(client, host.root_url, assistant.id))
+        result.update(history_per_turn(client, host, assistant.id))
         pids = {"devhost": host.process.pid, "azurite": azurite.process.pid, "bench_and_model": os.getpid()}
         result.update(concurrent_runs(client, assistant.id, pids))
         return result

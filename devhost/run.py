@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from devhost.app_index import AppIndexError, HostConfig, load_function_app
+from devhost.durable import webhooks
 from devhost.durable.engine import DurableEngine
 from devhost.durable.state import InstanceStore
 from devhost.local_settings import load_local_settings
@@ -42,8 +43,9 @@ async def serve(args: argparse.Namespace) -> None:
     # seconds) and runs the app's shutdown, which closes the engine. It then re-raises the signal to the
     # handlers it found: these, so that a requested stop ends the process normally (exit code 0).
     # Idle connections stay open 75 s (uvicorn's default is 5 s), so polling clients keep reusing theirs.
+    app = build_app(index, config, engine, base_url, webhooks.system_key())
     server = uvicorn.Server(uvicorn.Config(
-        build_app(index, config, engine, base_url), host=args.host, port=args.port, lifespan="on",
+        app, host=args.host, port=args.port, lifespan="on",
         log_config=None, access_log=False, timeout_graceful_shutdown=3, timeout_keep_alive=75))
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: setattr(server, "should_exit", True))

@@ -100,10 +100,11 @@ def unmatched_response(method: str, path: str, path_exists: bool) -> JSONRespons
                                    "code": code}}, status_code=status)
 
 
-def build_app(index: FunctionIndex, config: HostConfig, engine: DurableEngine, base_url: str) -> Front:
+def build_app(index: FunctionIndex, config: HostConfig, engine: DurableEngine, base_url: str,
+              system_key: str) -> Front:
     """The Durable API's routes first, every other path to the HTTP triggers; the engine closes at shutdown."""
-    triggers = HttpTriggers(index, config, webhooks.client_binding(base_url, config.hub_name))
-    router = Router(routes=webhooks.routes(engine), default=triggers, redirect_slashes=False)
+    triggers = HttpTriggers(index, config, webhooks.client_binding(base_url, config.hub_name, system_key))
+    router = Router(routes=webhooks.routes(engine, system_key), default=triggers, redirect_slashes=False)
 
     async def shutdown() -> None:
         await engine.close()

@@ -2,11 +2,22 @@
 
 Served under /runtime/webhooks/durabletask/ as the host does, so the client
 binding devhost hands to HTTP functions is the real SDK client talking HTTP.
+
+It can start, signal, terminate and purge anyone's orchestrations, so, as in
+Azure, it answers only holders of the *system key*: one made at each start
+(or given by whoever starts devhost, in DEVHOST_SYSTEM_KEY), never logged or
+stored. The public routes take it as the host's do (`code` query parameter or
+`x-functions-key` header); the SDK's client, which appends paths to the
+binding's `rpcBaseUrl` and sends no key of its own, gets a base URL whose path
+holds the key — the in-process channel the real host keeps on a private port.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import os
+import secrets
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,20 +27,38 @@ from devhost.durable.engine import DurableEngine, InstanceGone, InstanceNotFound
 from devhost.durable.state import InstanceState
 
 WEBHOOK_PATH = "/runtime/webhooks/durabletask/"
+RPC_PATH = "/runtime/durabletask-rpc/"  # + the system key + "/": the binding's rpcBaseUrl
+SYSTEM_KEY_SETTING = "DEVHOST_SYSTEM_KEY"
+KEY_HEADER = "x-functions-key"
 _HTTP_STATUS = {"Completed": 200, "Running": 202, "Pending": 202, "Failed": 500, "Terminated": 200}
 
 
-def client_binding(base_url: str, hub_name: str) -> str:
+def system_key() -> str:
+    """This devhost's system key: the one its starter chose (DEVHOST_SYSTEM_KEY), else a fresh random one."""
+    chosen = os.environ.get(SYSTEM_KEY_SETTING, "")
+    if chosen and len(chosen) < 32:
+        raise SystemExit(f"{SYSTEM_KEY_SETTING} must be at least 32 characters (a random secret)")
+    return chosen or secrets.token_urlsafe(32)
+
+
+def presents_key(request: Request, key: str) -> bool:
+    """Whether the request carries the system key the way the host takes it (compared in constant time)."""
+    given = request.query_params.get("code") or request.headers.get(KEY_HEADER) or request.path_params.get("key") or ""
+    return hmac.compare_digest(given.encode(), key.encode())
+
+
+def client_binding(base_url: str, hub_name: str, key: str) -> str:
     """The JSON the host passes for a `durableClient` binding."""
-    rpc = f"{base_url}{WEBHOOK_PATH}"
-    query = f"taskHub={hub_name}&connection=Storage"
-    instance = f"{rpc}instances/INSTANCEID"
+    rpc = f"{base_url}{RPC_PATH}{key}/"
+    query = f"taskHub={hub_name}&connection=Storage&code={key}"
+    instance = f"{base_url}{WEBHOOK_PATH}instances/INSTANCEID"
     return json.dumps({
         "taskHubName": hub_name,
         "creationUrls": {
-            "createNewInstancePostUri": f"{rpc}orchestrators/{{functionName}}[/{{instanceId}}]?{query}",
+            "createNewInstancePostUri":
+                f"{base_url}{WEBHOOK_PATH}orchestrators/{{functionName}}[/{{instanceId}}]?{query}",
             "createAndWaitOnNewInstancePostUri":
-                f"{rpc}orchestrators/{{functionName}}[/{{instanceId}}]?timeout={{timeoutInSeconds}}"
+                f"{base_url}{WEBHOOK_PATH}orchestrators/{{functionName}}[/{{instanceId}}]?timeout={{timeoutInSeconds}}"
                 f"&pollingInterval={{intervalInSeconds}}&{query}",
         },
         "managementUrls": {
@@ -44,7 +73,7 @@ def client_binding(base_url: str, hub_name: str) -> str:
             "resumePostUri": f"{instance}/resume?reason={{text}}&{query}",
         },
         "rpcBaseUrl": rpc,
-        "requiredQueryStringParameters": "",
+        "requiredQueryStringParameters": f"code={key}",
     })
 
 
@@ -61,8 +90,8 @@ def status_json(state: InstanceState, show_history: bool, show_input: bool) -> d
     return body
 
 
-def routes(engine: DurableEngine) -> list[Route]:
-    """The host's Durable HTTP API as routes of devhost's ASGI app."""
+def routes(engine: DurableEngine, key: str) -> list[Route]:
+    """The host's Durable HTTP API as routes of devhost's ASGI app, each answering only the system key."""
 
     def flag(request: Request, name: str, default: bool) -> bool:
         value = request.query_params.get(name)
@@ -73,7 +102,7 @@ def routes(engine: DurableEngine) -> list[Route]:
         try:
             # Like the host, the input is the parsed body; the SDK client sends a JSON string of JSON.
             input_value = json.loads(body) if body else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nesting deep enough to exhaust the parser's stack
             return JSONResponse({"ExceptionMessage": "The request body must be JSON."}, status_code=400)
         try:
             instance_id = await engine.start_new(
@@ -118,13 +147,23 @@ def routes(engine: DurableEngine) -> list[Route]:
         deleted = await engine.purge(request.path_params["instance_id"])
         return JSONResponse({"instancesDeleted": int(deleted)}, status_code=200 if deleted else 404)
 
-    base = WEBHOOK_PATH.rstrip("/")
-    return [
-        Route(f"{base}/orchestrators/{{name}}", start, methods=["POST"]),
-        Route(f"{base}/orchestrators/{{name}}/{{instance_id}}", start, methods=["POST"]),
-        Route(f"{base}/instances/", list_all, methods=["GET"]),
-        Route(f"{base}/instances/{{instance_id}}", status, methods=["GET"]),
-        Route(f"{base}/instances/{{instance_id}}", purge, methods=["DELETE"]),
-        Route(f"{base}/instances/{{instance_id}}/raiseEvent/{{event}}", raise_event, methods=["POST"]),
-        Route(f"{base}/instances/{{instance_id}}/terminate", terminate, methods=["POST"]),
+    def guarded(handler):
+        async def checked(request: Request) -> Response:
+            if not presents_key(request, key):
+                return JSONResponse({"error": {
+                    "message": "The Durable Functions API needs the host's system key (code= or x-functions-key).",
+                    "type": "invalid_request_error", "param": None, "code": "invalid_system_key"}}, status_code=401)
+            return await handler(request)
+        return checked
+
+    operations = [
+        ("orchestrators/{name}", start, "POST"),
+        ("orchestrators/{name}/{instance_id}", start, "POST"),
+        ("instances/", list_all, "GET"),
+        ("instances/{instance_id}", status, "GET"),
+        ("instances/{instance_id}", purge, "DELETE"),
+        ("instances/{instance_id}/raiseEvent/{event}", raise_event, "POST"),
+        ("instances/{instance_id}/terminate", terminate, "POST"),
     ]
+    return [Route(f"{base}{path}", guarded(handler), methods=[method])
+            for base in (WEBHOOK_PATH, f"{RPC_PATH}{{key}}/") for path, handler, method in operations]

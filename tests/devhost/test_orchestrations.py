@@ -92,7 +92,7 @@ def test_killed_devhost_resumes_without_rerunning_completed_activities(sample_ho
 
 
 def _start_with_id(sample_host, name: str, instance_id: str, payload) -> int:
-    url = f"{sample_host.process.root_url}/runtime/webhooks/durabletask/orchestrators/{name}/{instance_id}"
+    url = sample_host.process.durable_api(f"orchestrators/{name}/{instance_id}")
     # As the SDK's client sends it: a JSON string of the JSON input.
     request = urllib.request.Request(url, data=json.dumps(json.dumps(payload)).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -27,7 +28,10 @@ class DevhostProcess:
     def __init__(self, app_dir: Path, env: dict[str, str], log_path: Path, route_prefix: str = "v1"):
         self.app_dir = app_dir
         self.port = free_port()
-        self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        # The harness chooses devhost's system key, so tests and benchmarks can read the Durable API.
+        self.system_key = secrets.token_urlsafe(32)
+        self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+                    "DEVHOST_SYSTEM_KEY": self.system_key}
         self.log_path = log_path
         self.root_url = f"http://127.0.0.1:{self.port}"
         self.base_url = f"{self.root_url}/{route_prefix}" if route_prefix else self.root_url
@@ -43,11 +47,16 @@ class DevhostProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"devhost exited with {self.process.returncode}:\n{self.log()}")
             try:
-                urllib.request.urlopen(f"{self.root_url}/runtime/webhooks/durabletask/instances/", timeout=2)
+                urllib.request.urlopen(self.durable_api("instances/"), timeout=2)
                 return self
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.1)
         raise RuntimeError(f"devhost did not start within {timeout}s:\n{self.log()}")
+
+    def durable_api(self, path: str) -> str:
+        """The URL of a Durable HTTP API route (`instances/...`), with the system key."""
+        joiner = "&" if "?" in path else "?"
+        return f"{self.root_url}/runtime/webhooks/durabletask/{path}{joiner}code={self.system_key}"
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, as when a machine dies."""
