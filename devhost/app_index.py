@@ -23,7 +23,7 @@ import azure.functions as func
 from devhost.http_streams import takes_streaming_request
 from devhost.routing import RouteTemplate
 
-SUPPORTED_TRIGGERS = {"httpTrigger", "orchestrationTrigger", "activityTrigger"}
+SUPPORTED_TRIGGERS = {"httpTrigger", "orchestrationTrigger", "activityTrigger", "timerTrigger"}
 SUPPORTED_BINDINGS = {"durableClient", "http"}
 
 
@@ -41,6 +41,8 @@ class IndexedFunction:
     route: RouteTemplate | None = None
     methods: frozenset[str] | None = None
     streaming: bool = False  # takes a FastAPI Request (HTTP streams)
+    schedule: str | None = None  # a timer trigger's NCRONTAB expression, %SETTING% references resolved
+    run_on_startup: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -112,6 +114,10 @@ class FunctionIndex:
     def http_functions(self) -> list[IndexedFunction]:
         routes = [f for f in self.functions.values() if f.trigger_type == "httpTrigger"]
         return sorted(routes, key=lambda f: f.route.specificity)
+
+    @property
+    def timer_functions(self) -> list[IndexedFunction]:
+        return [f for f in self.functions.values() if f.trigger_type == "timerTrigger"]
 
     def orchestrator(self, name: str) -> IndexedFunction | None:
         return self._by_type(name, "orchestrationTrigger")
@@ -193,9 +199,23 @@ def index_functions(functions: list[func.Function]) -> FunctionIndex:
                     raise AppIndexError(
                         f"functions {seen_routes[key]} and {name} both serve {method} {indexed.route.template}")
                 seen_routes[key] = name
+        if trigger_type == "timerTrigger":
+            indexed.schedule = timer_schedule(name, trigger_binding.get("schedule") or "")
+            indexed.run_on_startup = bool(trigger_binding.get("runOnStartup"))
         index.functions[name] = indexed
     _check_http_streams(index)
     return index
+
+
+def timer_schedule(name: str, schedule: str) -> str:
+    """A timer trigger's schedule as the host reads it: `%SETTING%` is the app setting's value, and it
+    must be a six-field NCRONTAB expression (seconds first); TimeSpan schedules are not served."""
+    from croniter import croniter
+
+    schedule = _resolve_app_setting(schedule).strip()
+    if len(schedule.split()) != 6 or not croniter.is_valid(schedule, second_at_beginning=True):
+        raise AppIndexError(f"function {name}: {schedule!r} is not a six-field NCRONTAB schedule")
+    return schedule
 
 
 def _check_http_streams(index: FunctionIndex) -> None:

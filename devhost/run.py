@@ -43,7 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
     # seconds) and runs the app's shutdown, which closes the engine. It then re-raises the signal to the
     # handlers it found: these, so that a requested stop ends the process normally (exit code 0).
     # Idle connections stay open 75 s (uvicorn's default is 5 s), so polling clients keep reusing theirs.
-    app = build_app(index, config, engine, base_url, webhooks.system_key())
+    app, timers = build_app(index, config, engine, base_url, webhooks.system_key())
     server = uvicorn.Server(uvicorn.Config(
         app, host=args.host, port=args.port, lifespan="on",
         log_config=None, access_log=False, timeout_graceful_shutdown=3, timeout_keep_alive=75))
@@ -63,11 +63,14 @@ async def serve(args: argparse.Namespace) -> None:
             methods = ",".join(sorted(function.methods)) if function.methods else "ALL"
             prefix = f"/{config.route_prefix}" if config.route_prefix else ""
             log.info("  %s: [%s] %s%s/%s", function.name, methods, base_url, prefix, function.route.template)
+        elif function.schedule is not None:
+            log.info("  %s: timerTrigger (%s)", function.name, function.schedule)
         else:
             log.info("  %s: %s", function.name, function.trigger_type)
     resumed = await engine.resume_in_flight()
     log.info("devhost listening on %s (task hub %s, %d in-flight orchestrations resumed)",
              base_url, config.hub_name, resumed)
+    timers.start()
     await serving
 
 

@@ -19,6 +19,7 @@ from devhost.durable import webhooks
 from devhost.durable.engine import DurableEngine
 from devhost.front import Front, body_limit
 from devhost.invocation import log_invocation, make_context
+from devhost.timers import TimerScheduler
 
 
 class HttpTriggers:
@@ -57,7 +58,7 @@ class HttpTriggers:
         context = make_context(function.name)
         started = time.perf_counter()
         try:
-            result = await call(self._bindings(function, context))
+            result = await call(self.bindings(function, context))
         except Exception:
             log_invocation(function.name, context.invocation_id, started, "Failed")
             raise
@@ -73,7 +74,7 @@ class HttpTriggers:
                 self._pool, partial(function.user_function, **kwargs))
         return asgi_response(result)
 
-    def _bindings(self, function: IndexedFunction, context) -> dict[str, Any]:
+    def bindings(self, function: IndexedFunction, context) -> dict[str, Any]:
         """The non-trigger arguments: the Durable client binding and the invocation context."""
         kwargs: dict[str, Any] = {}
         if function.durable_client_param:
@@ -101,13 +102,16 @@ def unmatched_response(method: str, path: str, path_exists: bool) -> JSONRespons
 
 
 def build_app(index: FunctionIndex, config: HostConfig, engine: DurableEngine, base_url: str,
-              system_key: str) -> Front:
-    """The Durable API's routes first, every other path to the HTTP triggers; the engine closes at shutdown."""
+              system_key: str) -> tuple[Front, TimerScheduler]:
+    """The Durable API's routes first, every other path to the HTTP triggers; the timer triggers, to be
+    started once the server listens (their Durable client calls it). All close at shutdown."""
     triggers = HttpTriggers(index, config, webhooks.client_binding(base_url, config.hub_name, system_key))
     router = Router(routes=webhooks.routes(engine, system_key), default=triggers, redirect_slashes=False)
+    timers = TimerScheduler(index.timer_functions, triggers.bindings)
 
     async def shutdown() -> None:
+        await timers.close()
         await engine.close()
         triggers.close()
 
-    return Front(router, body_limit(), on_shutdown=shutdown)
+    return Front(router, body_limit(), on_shutdown=shutdown), timers

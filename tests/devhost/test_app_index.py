@@ -90,10 +90,10 @@ def test_unsupported_trigger_is_refused_rather_than_ignored(tmp_path):
         import azure.functions as func
         app = func.FunctionApp()
 
-        @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
-        def tick(timer): pass
+        @app.queue_trigger(arg_name="msg", queue_name="work", connection="AzureWebJobsStorage")
+        def work(msg): pass
     """)
-    with pytest.raises(AppIndexError, match="timerTrigger"):
+    with pytest.raises(AppIndexError, match="queueTrigger"):
         load_function_app(tmp_path, module)
 
 

@@ -65,6 +65,15 @@ async def terminate(req: func.HttpRequest, client) -> func.HttpResponse:
     return func.HttpResponse(status_code=202)
 
 
+@app.timer_trigger(schedule=os.environ.get("SAMPLE_TIMER_SCHEDULE", "0 0 0 1 1 *"), arg_name="timer",
+                   run_on_startup=os.environ.get("SAMPLE_TIMER_ON_STARTUP") == "true")
+@app.durable_client_input(client_name="client")
+async def tick(timer: func.TimerRequest, client) -> None:
+    """Records each firing, after one call through its Durable client (which needs the system key)."""
+    instances = await client.get_status_all()
+    _record("tick", {"past_due": timer.past_due, "instances": len(instances)})
+
+
 @app.orchestration_trigger(context_name="context")
 def everything(context: df.DurableOrchestrationContext):
     """Activity, retry, timer, external event raced with a timer, fan-out, custom status."""
