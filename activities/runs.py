@@ -18,17 +18,15 @@ import azure.durable_functions as df
 import openai
 
 from activities import code_interpreter
-from core import chat_turns, run_machine, tokens
-from core.errors import ApiError
+from core import chat_turns, run_ending, run_machine, tokens
 from core.file_search import in_runs
 from core.model_client import chat_client
 from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
 from core.run_bookkeeping import RunBookkeeping, TurnOutcome, Usage
-from core.run_events import payloads
 from core.run_events.turn import (
-    Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion, unfinished_message_events)
+    Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion)
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from tools import registry
 
@@ -264,49 +262,9 @@ def _start(turn: TurnRequest, loaded: StoredRun, heading: Future, stream: TurnSt
 # -- finish ----------------------------------------------------------------------
 
 
-def _unfinished_message(finish: FinishRequest) -> list:
-    """Events closing a message the last turn streamed but never stored (the run ends mid-answer).
-    Taken before the finishing write: closing it fences out a turn still streaming (core.run_events)."""
-    run = runs().get(finish.principal, finish.thread_id, finish.run_id)
-    if run["status"] in run_machine.TERMINAL_STATUSES:
-        return []
-
-    def stored(message_id: str) -> bool:
-        try:
-            runs().messages.get(finish.principal, finish.thread_id, message_id)
-        except ApiError:
-            return False
-        return True
-
-    return unfinished_message_events(runs().events, run, stored, finish.status,
-                                     run_machine.STEP_STATUS_AT_RUN_END[finish.status])
-
-
 @bp.activity_trigger(input_name="request")
 def run_finish(request: dict) -> dict:
     """Put the run in its terminal status, close its open steps and release the thread."""
-    finish = FinishRequest.of(request)
-    try:
-        unfinished = _unfinished_message(finish)
-    except ApiError:
-        return {"status": "gone"}  # the thread was deleted meanwhile
-
-    def change(current: StoredRun) -> RunChange:
-        at = now()
-        usage = (current.books.usage or Usage()).model_dump()
-        moved = run_machine.transition(current.record, run_machine.Finish(
-            finish.status, finish.last_error, finish.incomplete_reason, usage), at)
-        closing = []
-        if moved.close_open_steps_as:
-            closing = [(step, run_machine.close_step(step.record, moved.close_open_steps_as, at), step.books)
-                       for step in runs().all_steps(finish.thread_id, finish.run_id)
-                       if step.record["status"] == run_machine.IN_PROGRESS]
-        shown = [*unfinished, *(payloads.step_status(closed) for _, closed, _ in closing)] if moved.changed else []
-        return RunChange(moved.run, replace_steps=closing, release_thread=moved.release_thread, events=shown)
-
-    try:
-        stored = runs().update(finish.principal, finish.thread_id, finish.run_id, change)
-    except ApiError:
-        return {"status": "gone"}  # the thread was deleted meanwhile (or the run can no longer end so)
-    return {"status": stored.record["status"]}
+    status = run_ending.end_run(FinishRequest.of(request))
+    return {"status": status or "gone"}  # gone: the thread was deleted meanwhile
 

@@ -22,7 +22,7 @@ from api import requests, services
 from api.routing import QueryParam, endpoint, pagination_params
 from api.run_events import sse_response
 from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
-from core import ids, run_machine, settings
+from core import ids, run_ending, run_machine, settings
 from core.chat_turns import model_output
 from core.errors import InvalidRequest, NotFound
 from core.file_search import in_runs
@@ -111,6 +111,27 @@ def _fail_unstarted(principal: str, run: dict) -> None:
     """The run could not be started: it must not hold the thread or look queued forever."""
     _apply(principal, run["thread_id"], run["id"], run_machine.Finish(run_machine.FAILED, last_error={
         "code": "server_error", "message": "The run could not be started."}))
+
+
+SIGNAL_ATTEMPTS = 3
+
+
+async def _signal(client, principal: str, thread_id: str, run_id: str, event: str, data: dict, *,
+                  lost_as: str) -> dict | None:
+    """Deliver a status change HTTP stored to the run's orchestration. If it cannot be delivered (the
+    orchestration is gone, or unreachable past a few attempts), no orchestration will act on the
+    change, so the run is ended as `lost_as` instead of being left active forever; returns it then."""
+    for attempt in range(SIGNAL_ATTEMPTS):
+        try:
+            await client.raise_event(run_id, event, data)
+            return None
+        except Exception as error:  # the SDK raises bare Exceptions, worded by status
+            gone = "No instance with ID" in str(error) or "is gone" in str(error)
+            logger.warning("signalling %s to run %s failed (attempt %d): %s", event, run_id, attempt + 1, error)
+            if gone:
+                break
+            await asyncio.sleep(0.2 * (attempt + 1))
+    return await asyncio.to_thread(run_ending.end_orphaned_run, principal, thread_id, run_id, lost_as)
 
 
 def _apply(principal: str, thread_id: str, run_id: str, event: run_machine.Event) -> run_machine.Transition:
@@ -227,8 +248,9 @@ async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     moved = await asyncio.to_thread(_apply, principal, thread_id, run_id, run_machine.Cancel())
-    await client.raise_event(run_id, moved.signal, moved.signal_data)
-    return run_response(moved.run)
+    ended = await _signal(client, principal, thread_id, run_id, moved.signal, moved.signal_data,
+                          lost_as=run_machine.CANCELLED)
+    return run_response(ended or moved.run)
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/submit_tool_outputs", summary="Submit tool outputs",
@@ -259,7 +281,10 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
 
     run = (await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)).record
     head = accepted["head"]
-    await client.raise_event(run_id, run_machine.tool_outputs_event(accepted["round"]), {"round": accepted["round"]})
+    if await _signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(accepted["round"]),
+                     {"round": accepted["round"]}, lost_as=run_machine.FAILED):
+        raise InvalidRequest(f"Run {run_id} can no longer take tool outputs: its orchestration no longer exists, "
+                             f"so the run has been ended as failed. Start a new run.", code="run_orchestration_lost")
     return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
 
 

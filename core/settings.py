@@ -182,6 +182,19 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "RUN_SWEEP_SCHEDULE",
+        "0 */2 * * * *",
+        "When the run sweeper looks for runs no orchestration will move (six-field NCRONTAB, seconds first) "
+        "and ends them: cancelled, expired, or failed saying why.",
+        azure="optional",
+    ),
+    Setting(
+        "RUN_SWEEP_GRACE_SECONDS",
+        "60",
+        "How long the sweeper leaves a new run, or one just past its expires_at, to its orchestration.",
+        azure="optional",
+    ),
+    Setting(
         "RUN_EVENTS_POLL_MS",
         "50",
         "How often a streaming response looks for a run's new events in storage (milliseconds), when no "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
@@ -139,6 +139,16 @@ class ThreadRepository:
         condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
         return "update", {**changes, "PartitionKey": thread_id, "RowKey": THREAD_ROW}, {"mode": UpdateMode.MERGE,
                                                                                        **condition}
+
+    def with_active_runs(self) -> Iterator[tuple[str, str, str]]:
+        """(principal, thread id, run id) of every thread holding an active run, across all partitions.
+
+        A filtered scan of the table's thread rows, for the run sweeper, which runs every few minutes; a
+        thread row names its active run from the run's creation until the run ends."""
+        rows = self.table.query_entities("RowKey eq @row and active_run_id gt ''", parameters={"row": THREAD_ROW},
+                                         select=["PartitionKey", "owner", "active_run_id"])
+        for row in rows:
+            yield row["owner"], row["PartitionKey"], row["active_run_id"]
 
     def delete(self, principal: str, thread_id: str) -> None:
         """Delete the thread and everything in its partition (messages, runs, steps, spills)."""

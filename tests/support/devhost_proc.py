@@ -58,6 +58,14 @@ class DevhostProcess:
         joiner = "&" if "?" in path else "?"
         return f"{self.root_url}/runtime/webhooks/durabletask/{path}{joiner}code={self.system_key}"
 
+    def purge(self, instance_id: str) -> None:
+        """Terminate and purge an orchestration, as an operator (or a task hub reset) would."""
+        for method, path in (("POST", f"instances/{instance_id}/terminate?reason=test"),
+                             ("DELETE", f"instances/{instance_id}")):
+            request = urllib.request.Request(self.durable_api(path), method=method)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status in (200, 202), (method, path, response.status)
+
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, as when a machine dies."""
         if self.process and self.process.poll() is None:

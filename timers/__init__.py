@@ -1,0 +1,1 @@
+"""Timer-triggered functions: the app's housekeeping, on schedules from core.settings."""
