@@ -151,6 +151,25 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "INGESTION_MAX_PARTS",
+        "1000",
+        "Most parts an Office document (.docx, .pptx: a zip) may hold for file_search to read it.",
+        azure="optional",
+    ),
+    Setting(
+        "INGESTION_MAX_EXPANDED_MB",
+        "200",
+        "Most megabytes an Office document may expand to, all parts unpacked, for file_search to read it.",
+        azure="optional",
+    ),
+    Setting(
+        "INGESTION_MAX_XML_MB",
+        "8",
+        "Most megabytes of unpacked XML an Office document may hold for file_search to parse it (parsing "
+        "costs memory many times that).",
+        azure="optional",
+    ),
+    Setting(
         "FILE_SEARCH_BACKEND",
         "local",
         "Where file_search ranks chunks: 'local' (this app's own index over the chunks in its storage "

@@ -13,13 +13,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
+from dataclasses import dataclass
 
 TEXT_EXTENSIONS = frozenset({
     ".c", ".cpp", ".cs", ".css", ".go", ".java", ".js", ".json", ".md", ".php", ".py", ".rb", ".sh",
     ".tex", ".ts", ".txt",
 })
 HTML_EXTENSIONS = frozenset({".html", ".htm"})
-SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | {".pdf", ".docx", ".pptx"}
+OFFICE_EXTENSIONS = frozenset({".docx", ".pptx"})
+SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | OFFICE_EXTENSIONS | {".pdf"}
 
 
 class Unreadable(Exception):
@@ -31,16 +34,63 @@ class Unreadable(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class PackageLimits:
+    """What an Office file (a zip of XML parts) may expand to before it is parsed.
+
+    The compressed size says little: XML compresses a hundredfold, and the parsers hold every part in
+    memory and every XML part as a tree many times its size, so a 100 KB file can cost gigabytes.
+    """
+
+    max_parts: int
+    max_expanded_bytes: int  # every part, uncompressed
+    max_xml_bytes: int  # the XML parts the parsers turn into trees, uncompressed
+
+    @classmethod
+    def from_settings(cls) -> "PackageLimits":
+        from core import settings
+
+        return cls(max_parts=int(settings.get("INGESTION_MAX_PARTS")),
+                   max_expanded_bytes=int(settings.get("INGESTION_MAX_EXPANDED_MB")) * 1024 * 1024,
+                   max_xml_bytes=int(settings.get("INGESTION_MAX_XML_MB")) * 1024 * 1024)
+
+
+def check_package(data: bytes, limits: PackageLimits) -> None:
+    """Refuse an Office package whose central directory declares more than `limits` allow.
+
+    Read from the zip's directory alone, before anything is decompressed. A part that decompresses
+    past its declared size is stopped by zipfile itself (it checks sizes and CRCs as it reads)."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise Unreadable("invalid_file", "The file is not a valid Office document (not a zip package).") from None
+    if len(members) > limits.max_parts:
+        raise Unreadable("invalid_file", f"The document has {len(members):,} parts; file_search reads documents "
+                                         f"of at most {limits.max_parts:,}.")
+    expanded = sum(member.file_size for member in members)
+    if expanded > limits.max_expanded_bytes:
+        raise Unreadable("invalid_file", f"The document expands to {expanded / 2**20:,.0f} MB when unpacked; "
+                                         f"file_search reads documents of at most "
+                                         f"{limits.max_expanded_bytes / 2**20:,.0f} MB unpacked.")
+    xml = sum(member.file_size for member in members if member.filename.lower().endswith((".xml", ".rels")))
+    if xml > limits.max_xml_bytes:
+        raise Unreadable("invalid_file", f"The document holds {xml / 2**20:,.1f} MB of XML when unpacked; "
+                                         f"file_search reads documents of at most "
+                                         f"{limits.max_xml_bytes / 2**20:,.0f} MB of XML.")
+
+
 def extension(filename: str) -> str:
     return os.path.splitext(filename)[1].lower()
 
 
-def text_of(filename: str, data: bytes) -> str:
+def text_of(filename: str, data: bytes, limits: PackageLimits | None = None) -> str:
     """The file's text; raises Unreadable with OpenAI's code when there is none to be had."""
     kind = extension(filename)
     if kind not in SUPPORTED_EXTENSIONS:
         raise Unreadable("unsupported_file", f"Files with extension '{kind or '(none)'}' are not supported "
                                              f"for file_search.")
+    if kind in OFFICE_EXTENSIONS:
+        check_package(data, limits or PackageLimits.from_settings())
     try:
         text = _PARSERS.get(kind, _plain)(data)
     except Unreadable:

@@ -174,3 +174,16 @@ def test_index_evicts_the_store_searched_longest_ago():
         index.sync(store, {"f": "1"}, lambda file_id, version: Segment(texts, None))
     assert index.size() == 3 and index.keyword(["old/f"], ranking.keyword_query("one"), 5) == []
     assert len(index.keyword(["new/f"], ranking.keyword_query("one"), 5)) == 1
+
+
+def test_package_limits_are_read_from_the_zip_directory():
+    from core.file_search.parsing import PackageLimits, Unreadable, check_package
+    from tests.file_search.documents import docx_bomb, docx_bytes, zip_of_many_parts
+
+    limits = PackageLimits(max_parts=100, max_expanded_bytes=20 * 2**20, max_xml_bytes=2 * 2**20)
+    check_package(docx_bytes(["fine"]), limits)
+    for data, wording in ((docx_bomb(3), "of XML"), (docx_bomb(25), "expands to"), (zip_of_many_parts(101), "parts"),
+                          (b"PK\x03\x04 truncated", "not a valid Office document")):
+        with pytest.raises(Unreadable) as caught:
+            check_package(data, limits)
+        assert caught.value.code == "invalid_file" and wording in caught.value.message

@@ -13,7 +13,7 @@ from core.file_search.segments import CONTAINER
 from core.storage_connection import StorageConnection
 from core.store import Store
 from tests.file_search.conftest import auth_headers, strict_client, upload, wait_file
-from tests.file_search.documents import pdf_bytes
+from tests.file_search.documents import docx_bomb, docx_bytes, pdf_bytes, zip_of_many_parts
 
 OTTERS = "Sea otters hold hands while sleeping so they do not drift apart. They use rocks to open shellfish."
 VOLCANO = "Volcanic eruptions release magma, ash and gases. Mount Etna in Sicily is one of the most active volcanoes."
@@ -267,3 +267,18 @@ def test_one_file_attached_by_several_requests_at_once_is_attached_once(sdk):
         assert list(pool.map(attach, range(6))) == [file.id] * 6  # the losers re-attach, none fails
     assert wait_file(sdk, store.id, file.id).status == "completed"
     assert [listed.id for listed in sdk.vector_stores.files.list(vector_store_id=store.id).data] == [file.id]
+
+
+def test_documents_that_expand_past_the_bounds_fail_before_they_are_parsed(sdk):
+    store, _ = store_with(sdk, {"otters.txt": OTTERS})
+    bomb = docx_bomb(40)
+    assert len(bomb) < 1024 * 1024  # the compressed size is no warning
+    cases = [(upload(sdk, "bomb.docx", bomb), "of XML"), (upload(sdk, "parts.pptx", zip_of_many_parts(5000)), "parts")]
+    for file, wording in cases:
+        sdk.vector_stores.files.create(vector_store_id=store.id, file_id=file.id)
+        record = wait_file(sdk, store.id, file.id)
+        assert record.status == "failed" and record.last_error.code == "invalid_file", record
+        assert wording in record.last_error.message and "at most" in record.last_error.message
+    fine = upload(sdk, "fine.docx", docx_bytes(["Otters hold hands while they sleep."]))
+    sdk.vector_stores.files.create(vector_store_id=store.id, file_id=fine.id)
+    assert wait_file(sdk, store.id, fine.id).status == "completed"
