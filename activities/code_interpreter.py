@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 
-from core import filenames, tool_arguments
+from core import filenames, settings, tool_arguments
 from core.errors import NotFound
 from core.repositories import shared
 from tools.code_interpreter import DATA_DIR, Execution, InputFile, InputUnavailable, SandboxFile, sandbox_from_settings
@@ -87,16 +87,40 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
     """Run the code in the thread's session; store what it produced as files. Returns the step's record of it."""
     inputs = [_streamed(principal, entry["file_id"], entry["name"]) for entry in files]
     result = sandbox_from_settings().execute(thread_id, code, inputs)
+    images, files, withheld = returned_files(result, int(settings.get("CODE_INTERPRETER_MAX_FILES_PER_CALL")))
     produced, outputs = [], []
     if result.logs or result.error:
         outputs.append({"type": "logs", "logs": "\n".join(part for part in (result.logs, result.error) if part)})
-    for image in result.images:
-        file_id = _store(principal, image)
-        produced.append({"kind": "image", "name": image.name, "file_id": file_id})
-        outputs.append({"type": "image", "image": {"file_id": file_id}})
-    for created in result.files:
-        produced.append({"kind": "file", "name": created.name, "file_id": _store(principal, created)})
-    return {"outputs": outputs, "model_output": _model_text(result, produced), "produced": produced}
+    try:
+        for image in images:
+            file_id = _store(principal, image)
+            produced.append({"kind": "image", "name": image.name, "file_id": file_id})
+            outputs.append({"type": "image", "image": {"file_id": file_id}})
+        for created in files:
+            produced.append({"kind": "file", "name": created.name, "file_id": _store(principal, created)})
+    except BaseException:
+        discard(principal, produced)
+        raise
+    return {"outputs": outputs, "model_output": _model_text(result, produced, withheld), "produced": produced}
+
+
+def returned_files(result: Execution, limit: int) -> tuple[list[SandboxFile], list[SandboxFile], list[str]]:
+    """The figures and files one call returns (figures first, `limit` in all) and the names of the rest:
+    a call that writes thousands of files must not make thousands of file objects, nor a step record
+    past what storage holds."""
+    images = result.images[:limit]
+    files = result.files[:max(0, limit - len(images))]
+    withheld = [item.name for item in result.images[len(images):]] + [item.name for item in result.files[len(files):]]
+    return images, files, withheld
+
+
+def discard(principal: str, produced: list[dict]) -> None:
+    """Delete file objects a call made whose step could not be stored: nothing would ever reference them."""
+    for item in produced:
+        try:
+            shared.files().delete(principal, item["file_id"])
+        except Exception:  # best effort: the step's failure is what the caller must hear about
+            continue
 
 
 def _streamed(principal: str, file_id: str, name: str) -> InputFile:
@@ -118,7 +142,10 @@ def _store(principal: str, produced: SandboxFile) -> str:
     return record["id"]
 
 
-def _model_text(result: Execution, produced: list[dict]) -> str:
+WITHHELD_NAMES_SHOWN = 50
+
+
+def _model_text(result: Execution, produced: list[dict], withheld: list[str]) -> str:
     lines = [result.logs.rstrip()] if result.logs.strip() else []
     if result.error:
         lines.append(result.error.rstrip())
@@ -127,6 +154,10 @@ def _model_text(result: Execution, produced: list[dict]) -> str:
             lines.append(f"[an image was produced and shown to the user: {item['name']}]")
         else:
             lines.append(f"[file saved: sandbox:{DATA_DIR}/{item['name']}]")
+    if withheld:
+        names = ", ".join(withheld[:WITHHELD_NAMES_SHOWN]) + (", ..." if len(withheld) > WITHHELD_NAMES_SHOWN else "")
+        lines.append(f"[{len(withheld)} more files were written but not returned to the user (at most "
+                     f"{len(produced)} per call); they stay in {DATA_DIR}: {names}]")
     return "\n".join(lines) or "(no output)"
 
 

@@ -62,13 +62,16 @@ def run_tool_call(request: dict) -> dict:
                 ask.call_id, "", file_search.HELPER_POLL_SECONDS, file_search.HELPER_WAIT_SECONDS).wire()).wire()
         _record_search(ask, run.record, step.books.queries.get(ask.call_id, ""))
         return ToolCallResult(ask.call_id).wire()
-    else:
-        result = code_interpreter.execute(ask.principal, ask.thread_id, call["code_interpreter"]["input"],
-                                          [item.model_dump() for item in run.books.code_files])
-        record = _builtin_record(ask.call_id, lambda stored: stored["code_interpreter"].update(outputs=result["outputs"]),
-                                 result["model_output"], produced=[Produced(**item) for item in result["produced"]])
-    runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, record,
-                       events=payloads.step_change_events)
+    result = code_interpreter.execute(ask.principal, ask.thread_id, call["code_interpreter"]["input"],
+                                      [item.model_dump() for item in run.books.code_files])
+    record = _builtin_record(ask.call_id, lambda stored: stored["code_interpreter"].update(outputs=result["outputs"]),
+                             result["model_output"], produced=[Produced(**item) for item in result["produced"]])
+    try:
+        runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, record,
+                           events=payloads.step_change_events)
+    except BaseException:  # the files it made are referenced by nothing now: no orphans on a retry
+        code_interpreter.discard(ask.principal, result["produced"])
+        raise
     return ToolCallResult(ask.call_id).wire()
 
 

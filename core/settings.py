@@ -338,6 +338,13 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "CODE_INTERPRETER_MAX_FILES_PER_CALL",
+        "20",
+        "Most files (figures included) one code_interpreter call returns as file objects; the model is told "
+        "the names of the rest, which stay in the session.",
+        azure="optional",
+    ),
+    Setting(
         "CODE_INTERPRETER_ALLOW_UNISOLATED",
         "false",
         "'true' lets the local sandbox run code in a plain subprocess where bubblewrap cannot run "

@@ -166,3 +166,20 @@ def test_without_isolation_the_call_is_refused_and_the_model_told_why(no_namespa
     assert "The code was not run" in logs_of(call)
     tool_message = scripted.client.requests()[-1]["messages"][-1]
     assert tool_message["role"] == "tool" and "code_interpreter is unavailable" in tool_message["content"]
+
+
+def test_a_call_that_writes_many_files_returns_a_bounded_number_and_names_the_rest(devhost, scripted):
+    """1,500 files in one call: the run completes, 20 come back as file objects, the rest are named
+    to the model; no file object exists that the step does not reference."""
+    principal_client = sdk_client(devhost.base_url, f"many-files-{uuid.uuid4().hex}")
+    assistant = principal_client.beta.assistants.create(model="gpt-scripted", tools=CODE_TOOL)
+    run = ask(principal_client, scripted, assistant.id, "Write many files",
+              "for i in range(1500):\n    open(f'/mnt/data/part{i:04d}.txt', 'w').write(str(i))")
+
+    assert run.status == "completed", run.last_error
+    (call,) = code_calls(principal_client, run)
+    tool_message = next(m for m in scripted.client.requests()[-1]["messages"] if m["role"] == "tool")
+    assert tool_message["content"].count("[file saved: sandbox:/mnt/data/") == 20
+    assert "1480 more files were written but not returned" in tool_message["content"]
+    files = principal_client.files.list(purpose="assistants_output").data
+    assert len(files) == 20 and all(f.filename.startswith("part") for f in files)
