@@ -115,3 +115,24 @@ def test_bubblewrap_hides_the_host_and_keeps_the_system_read_only(make_sandbox):
     assert unisolated.startswith("True True")  # the control: without bwrap the host is right there
     isolated = make_sandbox("bwrap").execute(new_session(), probe, []).logs
     assert isolated.splitlines() == ["False False", "read-only OSError"]
+
+
+def test_nothing_the_code_writes_lands_in_ram_outside_the_sessions_disk(make_sandbox):
+    """bubblewrap's root and /dev are tmpfs in the host's RAM: they are read-only, and /dev/shm is a
+    folder of the session's /tmp, inside its disk limit."""
+    probe = (
+        "import os\n"
+        "for path in ('/etc/planted', '/planted', '/dev/planted', '/run/planted', '/var/planted'):\n"
+        "    try:\n"
+        "        open(path, 'w').write('x' * 1024)\n"
+        "        print('wrote', path)\n"
+        "    except OSError as e:\n"
+        "        print('refused', path)\n"
+        "open('/dev/shm/segment', 'wb').write(b'y' * 4096)\n"
+        "print('shm on disk', os.path.getsize('/tmp/.shm/segment'))\n"
+        "open('/dev/null', 'w').write('still a sink')\n"
+        "print('null ok')\n"
+    )
+    lines = make_sandbox("bwrap").execute(new_session(), probe, []).logs.splitlines()
+    assert lines == ["refused /etc/planted", "refused /planted", "refused /dev/planted", "refused /run/planted",
+                     "refused /var/planted", "shm on disk 4096", "null ok"], lines

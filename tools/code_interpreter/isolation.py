@@ -122,6 +122,9 @@ def base_env() -> dict[str, str]:
     }
 
 
+SHM_FOLDER = ".shm"  # under the session's /tmp: what the code sees as /dev/shm
+
+
 def bwrap_argv(bwrap: str, data_dir: Path, tmp_dir: Path, switch_user: bool) -> list[str]:
     """bubblewrap's command line up to (not including) the program it runs."""
     args = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--hostname", "sandbox"]
@@ -135,13 +138,20 @@ def bwrap_argv(bwrap: str, data_dir: Path, tmp_dir: Path, switch_user: bool) -> 
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
     # The private /tmp first: an app installed under /tmp (a CI checkout) must stay visible above it.
-    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(tmp_dir), "/tmp"]
+    # /dev/shm is a folder of it: shared memory lands on the session's disk, inside its disk limit,
+    # not in a RAM-backed tmpfs of its own.
+    shm_dir = tmp_dir / SHM_FOLDER
+    shm_dir.mkdir(exist_ok=True)
+    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(tmp_dir), "/tmp", "--bind", str(shm_dir), "/dev/shm"]
     for path in python_dirs():
         args += ["--ro-bind", path, path]
     args += [
         "--bind", str(data_dir), DATA_DIR,
         "--ro-bind", str(KERNEL_SOURCE), KERNEL_IN_SANDBOX,
         "--chdir", DATA_DIR,
+        # bubblewrap's root and /dev are tmpfs in the host's RAM: read-only, so the code can write
+        # only where the session's disk limit counts (/mnt/data, /tmp, /dev/shm).
+        "--remount-ro", "/dev", "--remount-ro", "/",
     ]
     return args
 
