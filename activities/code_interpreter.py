@@ -137,7 +137,7 @@ def _streamed(principal: str, file_id: str, name: str) -> InputFile:
 
 
 def _store(principal: str, produced: SandboxFile) -> str:
-    record = shared.files().create(principal, filename=produced.name, purpose=OUTPUT_PURPOSE, chunks=[produced.data],
+    record = shared.files().create(principal, filename=produced.name, purpose=OUTPUT_PURPOSE, chunks=produced.chunks(),
                              created_at=int(time.time()))
     return record["id"]
 

@@ -25,6 +25,7 @@ import os
 import re
 import threading
 import time
+from functools import partial
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ API_VERSION = "2024-02-02-preview"
 DELETE_API_VERSION = "2025-10-02-preview"  # the version that documents DELETE /session
 SCOPE = "https://dynamicsessions.io/.default"
 MAX_LOG_CHARS = 20_000
+DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024
 _FIGURES_MARK = "<<code-interpreter-figures>>"
 # Renders figures left open (as the local kernel does at the end of a call) and closes them.
 _FIGURES_CODE = f"""
@@ -153,8 +155,18 @@ class AcaSandbox:
         self._request("POST", "files/upload", session_id, data=_framed(head, chunks, tail), headers=headers,
                       timeout=120.0)
 
-    def _download(self, session_id: str, name: str) -> bytes:
-        return self._request("GET", f"files/content/{quote(name)}", session_id, timeout=120.0).content
+    def _download(self, session_id: str, name: str) -> Iterator[bytes]:
+        """The file's content as the pool sends it, in pieces (never whole in memory)."""
+        response = self._request("GET", f"files/content/{quote(name)}", session_id, timeout=120.0, stream=True)
+        left = self.max_file_bytes
+        try:
+            for piece in response.iter_content(DOWNLOAD_CHUNK_BYTES):
+                yield piece[:left]
+                left -= len(piece)
+                if left <= 0:
+                    return
+        finally:
+            response.close()
 
     def _run(self, session_id: str, code: str) -> dict:
         body = {"properties": {"codeInputType": "inline", "executionType": "synchronous", "code": code}}
@@ -215,9 +227,9 @@ class AcaSandbox:
             if isinstance(size, int) and size > self.max_file_bytes:
                 notes.append(workspace.too_large(name, self.max_file_bytes))
                 continue
-            files.append(SandboxFile(name, self._download(session_id, name)))
+            files.append(SandboxFile(name, partial(self._download, session_id, name)))
         logs = workspace.with_notes(logs, notes)
-        images = [SandboxFile(f"image-{i + 1}.png", png) for i, png in enumerate(images)]
+        images = [SandboxFile.of_bytes(f"image-{i + 1}.png", png) for i, png in enumerate(images)]
         return Execution(logs=logs, error=error, images=images, files=files)
 
     def _open_figures(self, session_id: str) -> list[bytes]:

@@ -31,7 +31,9 @@ import signal
 import stat
 import sys
 import threading
+from functools import partial
 from pathlib import Path
+from typing import Iterator
 
 from core import settings
 from tools.code_interpreter import fonts, workspace
@@ -130,15 +132,15 @@ class LocalSandbox:
             session.stop_kernel()
             session.kernel = self._start_kernel(session)
         reply, error = self._run(session, code)
-        images = [SandboxFile(f"image-{i + 1}.png", base64.b64decode(png))
+        images = [SandboxFile.of_bytes(f"image-{i + 1}.png", base64.b64decode(png))
                   for i, png in enumerate(reply.get("images", []))]
         files = []
         for name in workspace.changed(before, _listing(session.data_dir)):
-            data = _read_regular(session.data_dir / name, self.max_file_bytes)
-            if data is None:
+            path = session.data_dir / name
+            if not _is_regular_within(path, self.max_file_bytes):
                 notes.append(workspace.too_large(name, self.max_file_bytes))
                 continue
-            files.append(SandboxFile(name, data))
+            files.append(SandboxFile(name, partial(_read_chunks, path, self.max_file_bytes)))
         logs = workspace.with_notes(reply.get("logs", ""), notes)
         return Execution(logs=logs, error=error or reply.get("error"), images=images, files=files)
 
@@ -236,18 +238,44 @@ def _listing(directory: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def _read_regular(path: Path, max_bytes: int) -> bytes | None:
-    """The file's bytes, never following a symlink or blocking on a FIFO the code left there."""
+READ_CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def _open_regular(path: Path) -> int | None:
+    """A descriptor of the file, never following a symlink or blocking on a FIFO the code left there."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _is_regular_within(path: Path, max_bytes: int) -> bool:
+    fd = _open_regular(path)
+    if fd is None:
+        return False
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(max_bytes + 1)[:max_bytes]
+        return os.fstat(fd).st_size <= max_bytes
+    finally:
+        os.close(fd)
+
+
+def _read_chunks(path: Path, max_bytes: int) -> Iterator[bytes]:
+    """The file's bytes in pieces of READ_CHUNK_BYTES, at most `max_bytes` (it may grow meanwhile)."""
+    fd = _open_regular(path)
+    if fd is None:
+        return
+    try:
+        left = max_bytes
+        while left > 0:
+            piece = os.read(fd, min(READ_CHUNK_BYTES, left))
+            if not piece:
+                return
+            left -= len(piece)
+            yield piece
     finally:
         os.close(fd)
 

@@ -15,7 +15,7 @@ import atexit
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from core import settings
 
@@ -24,10 +24,22 @@ DATA_DIR = "/mnt/data"
 
 @dataclass(frozen=True)
 class SandboxFile:
-    """A file coming out of /mnt/data (or a figure); `name` is a plain file name, no directories."""
+    """A file coming out of /mnt/data (or a figure); `name` is a plain file name, no directories.
+
+    `chunks()` yields its bytes piece by piece, from the session's disk or the sessions pool, so a
+    file of hundreds of megabytes goes to Blob storage without ever being whole in memory."""
 
     name: str
-    data: bytes
+    chunks: Callable[[], Iterator[bytes]]
+
+    @classmethod
+    def of_bytes(cls, name: str, data: bytes) -> "SandboxFile":
+        return cls(name, lambda: iter((data,)))
+
+    @property
+    def data(self) -> bytes:
+        """All of it at once: for figures and small files only."""
+        return b"".join(self.chunks())
 
 
 class SandboxUnavailable(RuntimeError):
