@@ -183,3 +183,21 @@ def test_a_call_that_writes_many_files_returns_a_bounded_number_and_names_the_re
     assert "1480 more files were written but not returned" in tool_message["content"]
     files = principal_client.files.list(purpose="assistants_output").data
     assert len(files) == 20 and all(f.filename.startswith("part") for f in files)
+
+
+def test_a_large_output_file_arrives_intact_through_its_chunks(client, scripted, assistant):
+    """Bigger than the 4 MiB pieces files are streamed to storage in: every piece, in order."""
+    import hashlib
+
+    code = ("import hashlib, random\n"
+            "data = random.Random(7).randbytes(18 * 1024 * 1024 + 12345)\n"
+            "open('/mnt/data/big.bin', 'wb').write(data)\n"
+            "print(hashlib.sha256(data).hexdigest())")
+    run = ask(client, scripted, assistant.id, "Make a big file", code,
+              answer="[big.bin](sandbox:/mnt/data/big.bin)")
+    assert run.status == "completed", run.last_error
+    (call,) = code_calls(client, run)
+    text = client.beta.threads.messages.list(thread_id=run.thread_id).data[0].content[-1].text
+    content = client.files.content(text.annotations[0].file_path.file_id).read()
+    assert len(content) == 18 * 1024 * 1024 + 12345
+    assert hashlib.sha256(content).hexdigest() == logs_of(call).strip()
