@@ -65,9 +65,10 @@ def test_cancelling_a_run_whose_orchestration_is_gone_cancels_it(devhost, fresh,
 
 @pytest.fixture(scope="module")
 def sweeping_host(azurite, scripted, tmp_path_factory):
-    """A devhost whose sweeper runs every second, with runs expiring a second after creation."""
-    env = devhost_env(azurite, scripted, RUN_SWEEP_SCHEDULE="* * * * * *", RUN_SWEEP_GRACE_SECONDS="2",
-                      RUN_EXPIRY_SECONDS="1")
+    """A devhost whose sweeper runs every second; runs expire 6 s after creation, and the sweeper leaves
+    them to their orchestration for 8 s (time enough, on a loaded machine, to purge one first)."""
+    env = devhost_env(azurite, scripted, RUN_SWEEP_SCHEDULE="* * * * * *", RUN_SWEEP_GRACE_SECONDS="8",
+                      RUN_EXPIRY_SECONDS="6")
     process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("sweeper") / "devhost.log").start()
     yield process
     process.stop()
@@ -78,7 +79,8 @@ def test_the_sweeper_ends_a_run_no_orchestration_will_move(sweeping_host, script
     thread, run = _parked_run(api, scripted)
     sweeping_host.purge(run.id)  # before its own expiry timer fires: nothing will ever move it now
 
-    ended = wait_for(api, thread.id, run.id, ("expired", "failed", "cancelled"), timeout=20)
+    assert api.beta.threads.runs.retrieve(run_id=run.id, thread_id=thread.id).status == "requires_action"
+    ended = wait_for(api, thread.id, run.id, ("expired", "failed", "cancelled"), timeout=30)
 
     assert ended.status == "expired", ended  # it was waiting for outputs past its expires_at
     assert "ended by the run sweeper" not in sweeping_host.log()  # nothing live to terminate
