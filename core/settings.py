@@ -333,8 +333,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "CODE_INTERPRETER_DISK_MB",
         "2048",
-        "Disk a local code_interpreter session may fill (its /mnt/data and /tmp, inputs included); past "
-        "it the code is stopped. One file may take half of it (RLIMIT_FSIZE: the write fails).",
+        "Disk a local code_interpreter session may fill (its /mnt/data, /tmp and /dev/shm, inputs included). "
+        "Under bubblewrap a hard quota: the session's size-limited tmpfs (RAM, swappable), so a write past it "
+        "fails at once; unisolated, the code is stopped past it. One file may take half of it (RLIMIT_FSIZE: "
+        "the write fails).",
         azure="optional",
     ),
     Setting(

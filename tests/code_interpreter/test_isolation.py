@@ -12,6 +12,7 @@ import pytest
 from tests.code_interpreter.conftest import new_session
 from tools.code_interpreter.isolation import Isolation, bwrap_mode, choose
 from tools.code_interpreter.local import LocalSandbox, SandboxUnavailable
+from tools.code_interpreter.sandbox import InputFile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,8 +119,8 @@ def test_bubblewrap_hides_the_host_and_keeps_the_system_read_only(make_sandbox):
 
 
 def test_nothing_the_code_writes_lands_in_ram_outside_the_sessions_disk(make_sandbox):
-    """bubblewrap's root and /dev are tmpfs in the host's RAM: they are read-only, and /dev/shm is a
-    folder of the session's /tmp, inside its disk limit."""
+    """bubblewrap's root and /dev are tmpfs in the host's RAM, outside the quota: they are read-only.
+    /tmp is a folder of /mnt, and /dev/shm a tmpfs of its own inside the same quota."""
     probe = (
         "import os\n"
         "for path in ('/etc/planted', '/planted', '/dev/planted', '/run/planted', '/var/planted'):\n"
@@ -129,10 +130,31 @@ def test_nothing_the_code_writes_lands_in_ram_outside_the_sessions_disk(make_san
         "    except OSError as e:\n"
         "        print('refused', path)\n"
         "open('/dev/shm/segment', 'wb').write(b'y' * 4096)\n"
-        "print('shm on disk', os.path.getsize('/tmp/.shm/segment'))\n"
+        "print('shm in quota', os.statvfs('/dev/shm').f_blocks * os.statvfs('/dev/shm').f_frsize)\n"
+        "open('/tmp/t', 'w').write('t')\n"
+        "print('tmp in quota', os.path.realpath('/tmp/t'))\n"
         "open('/dev/null', 'w').write('still a sink')\n"
         "print('null ok')\n"
     )
     lines = make_sandbox("bwrap").execute(new_session(), probe, []).logs.splitlines()
     assert lines == ["refused /etc/planted", "refused /planted", "refused /dev/planted", "refused /run/planted",
-                     "refused /var/planted", "shm on disk 4096", "null ok"], lines
+                     "refused /var/planted", f"shm in quota {64 << 20}", "tmp in quota /mnt/.tmp/t",
+                     "null ok"], lines
+
+
+def test_a_data_folder_the_code_swapped_for_a_symlink_is_never_followed_by_the_host(make_sandbox, tmp_path):
+    """The host reaches the session's files through its sandbox's root: an absolute symlink the code
+    puts in place of /mnt/data would point into the host's own tree there, so it is never followed."""
+    target = tmp_path / "host-folder"
+    target.mkdir()
+    sandbox = make_sandbox("bwrap")
+    session = new_session()
+    swapped = sandbox.execute(session, (
+        "import os\n"
+        f"os.rename('/mnt/data', '/mnt/old'); os.symlink({str(target)!r}, '/mnt/data')\n"
+        "print('swapped')\n"
+    ), [])
+    assert swapped.logs == "swapped\n", swapped.error
+    result = sandbox.execute(session, "print('next call')", [InputFile.of_bytes("planted.csv", b"a,b\n")])
+    assert "[input 'planted.csv' not written" in result.logs
+    assert list(target.iterdir()) == []

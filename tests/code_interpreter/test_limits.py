@@ -103,25 +103,68 @@ def test_a_file_over_the_size_limit_fails_to_write_with_a_clear_error(make_sandb
         assert sandbox.execute(session, "print('still here')", []).logs == "still here\n"
 
 
-def test_filling_the_disk_with_many_files_is_stopped_and_files_stay_readable(make_sandbox):
-    for isolation, sandbox in _each_isolation(make_sandbox, disk_mb=8, timeout_seconds=20):
-        session = new_session()
-        result = sandbox.execute(session, (
-            "import time\n"
-            "for i in range(1000):\n"
-            "    open(f'/mnt/data/part{i}.bin', 'wb').write(b'x' * (1024 * 1024))\n"
-            "    time.sleep(0.01)\n"
-        ), [])
-        assert result.error.startswith("stopped: the session's files (/mnt/data and /tmp) went over the disk "
-                                       "limit of 8 MB"), isolation
-        assert len(result.files) < 16  # bounded: stopped within a few writes of the limit
-        cleaned = sandbox.execute(session, (
-            "import glob, os\n"
-            "for path in glob.glob('/mnt/data/part*.bin'):\n"
-            "    os.remove(path)\n"
-            "print('room again')\n"
-        ), [])
-        assert cleaned.logs == "room again\n"
+def test_filling_the_disk_with_many_files_unisolated_is_stopped_and_files_stay_readable(make_sandbox):
+    """Without bubblewrap there is no quota: the watch over the session's disk stops the code."""
+    sandbox = make_sandbox("none", disk_mb=8, timeout_seconds=20)
+    session = new_session()
+    result = sandbox.execute(session, (
+        "import time\n"
+        "for i in range(1000):\n"
+        "    open(f'/mnt/data/part{i}.bin', 'wb').write(b'x' * (1024 * 1024))\n"
+        "    time.sleep(0.01)\n"
+    ), [])
+    assert result.error.startswith("stopped: the session's files (/mnt/data and /tmp) went over the disk "
+                                   "limit of 8 MB")
+    assert len(result.files) < 16  # bounded: stopped within a few writes of the limit
+    cleaned = sandbox.execute(session, (
+        "import glob, os\n"
+        "for path in glob.glob('/mnt/data/part*.bin'):\n"
+        "    os.remove(path)\n"
+        "print('room again')\n"
+    ), [])
+    assert cleaned.logs == "room again\n"
+
+
+def test_under_bubblewrap_the_disk_limit_is_a_hard_quota_shared_by_every_writable_folder(make_sandbox):
+    """A write past the quota fails at once, wherever it lands (/mnt/data, /tmp, /dev/shm share it),
+    the code goes on, and nothing it wrote is lost or kept anywhere else."""
+    sandbox = make_sandbox("bwrap", disk_mb=16, timeout_seconds=20)
+    session = new_session()
+    probe = (
+        "import errno\n"
+        "def write(path, mb):\n"
+        "    try:\n"
+        "        with open(path, 'wb') as f:\n"
+        "            for _ in range(mb):\n"
+        "                f.write(b'x' * (1 << 20))\n"
+        "        return 'ok'\n"
+        "    except OSError as e:\n"
+        "        return errno.errorcode[e.errno]\n"
+        "print(write('/mnt/data/a.bin', 5), write('/tmp/b.bin', 5), write('/mnt/data/c.bin', 5))\n"
+    )
+    result = sandbox.execute(session, probe, [])
+    assert result.error is None, result.error
+    assert result.logs == "ok ok ENOSPC\n"  # 5 + 5 MB fit in 16 MB less /dev/shm's 4 MB; 5 more do not
+    shm = sandbox.execute(session, "open('/dev/shm/s', 'wb').write(b'y' * (8 << 20))", [])
+    assert "No space left on device" in shm.error and "may take 16 MB" in shm.error
+    many = sandbox.execute(session, (
+        "import os\n"
+        "os.remove('/mnt/data/a.bin'); os.remove('/tmp/b.bin')\n"
+        "written = 0\n"
+        "try:\n"
+        "    for i in range(100):\n"
+        "        open(f'/mnt/data/part{i}.bin', 'wb').write(b'z' * (1 << 20))\n"
+        "        written += 1\n"
+        "except OSError as e:\n"
+        "    print(written, e.strerror)\n"
+    ), [])
+    written, reason = many.logs.split(" ", 1)
+    assert 8 <= int(written) <= 12 and reason == "No space left on device\n", many.logs
+    assert len(many.files) == int(written) + 1  # every whole file returned, the partial one too
+    # a timeout restarts the kernel inside the same sandbox: the files survive it
+    assert sandbox.execute(session, "import time\ntime.sleep(60)", []).error.startswith("timed out")
+    kept = sandbox.execute(session, "import os; print(len(os.listdir('/mnt/data')))", [])
+    assert kept.logs == f"{int(written) + 2}\n"  # the parts, c.bin's partial write, the partial part
 
 
 def test_the_cpu_time_limit_stops_a_process_that_used_it_up(make_sandbox):

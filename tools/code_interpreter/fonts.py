@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,3 +45,30 @@ def seed(mpl_dir: Path) -> None:
     mpl_dir.mkdir(parents=True, exist_ok=True)
     for item in source.glob("fontlist-*.json"):
         shutil.copyfile(item, mpl_dir / item.name)
+
+
+def seed_into(parent_fd: int, name: str) -> None:
+    """The same, into the folder `name` of an open directory (in a sandbox, where the code may
+    have put anything under that name: no symlink is followed, and a failure only costs time)."""
+    source = _built.get("dir")
+    if source is None:
+        return
+    try:
+        os.mkdir(name, 0o755, dir_fd=parent_fd)
+    except FileExistsError:
+        pass
+    except OSError:
+        return
+    try:
+        folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+    except OSError:
+        return
+    try:
+        for item in source.glob("fontlist-*.json"):
+            target = os.open(item.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+            with os.fdopen(target, "wb") as handle:
+                handle.write(item.read_bytes())
+    except OSError:
+        pass
+    finally:
+        os.close(folder)

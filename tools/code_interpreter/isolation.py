@@ -1,8 +1,8 @@
 """How a local session's kernel is contained: bubblewrap's command line, whether it can run, and the choice.
 
 Under bubblewrap a kernel has no network; new user, pid, ipc and uts namespaces; the system and
-the Python installation read-only; only its session's two directories writable (`data/` as
-/mnt/data, `tmp/` as /tmp); and it dies with us. Without it the kernel would be a plain process
+the Python installation read-only; writable only /mnt (/mnt/data, and /tmp as a folder of it) and
+/dev/shm, size-limited tmpfs that together are the session's disk quota; and it dies with us. Without it the kernel would be a plain process
 that can read the app's files and settings, so that runs only when the operator allowed it
 (`choose` decides; CODE_INTERPRETER_ALLOW_UNISOLATED) — otherwise code_interpreter refuses.
 """
@@ -14,11 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tools.code_interpreter.holder import LAUNCHER_IN_SANDBOX, LAUNCHER_SOURCE
 from tools.code_interpreter.sandbox import DATA_DIR
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ ETC_FILES = (
     "/etc/nsswitch.conf",
 )
 SANDBOX_UID = 65534  # nobody, inside the sandbox's user namespace
+TMP_IN_SANDBOX = "/mnt/.tmp"  # what the code sees as /tmp
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,19 @@ def base_env() -> dict[str, str]:
     }
 
 
-SHM_FOLDER = ".shm"  # under the session's /tmp: what the code sees as /dev/shm
+SHM_MAX_BYTES = 64 * 1024 * 1024  # Docker's default /dev/shm
 
 
-def bwrap_argv(bwrap: str, data_dir: Path, tmp_dir: Path, switch_user: bool) -> list[str]:
-    """bubblewrap's command line up to (not including) the program it runs."""
-    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--hostname", "sandbox"]
+def disk_shares(disk_bytes: int) -> tuple[int, int]:
+    """The session's disk split between its two tmpfs: (/mnt: data and tmp, /dev/shm). /dev/shm
+    must be a mount of its own (bubblewrap's /dev makes it a directory); together they are the quota."""
+    shm = min(SHM_MAX_BYTES, disk_bytes // 4)
+    return disk_bytes - shm, shm
+
+
+def bwrap_argv(bwrap: str, disk_bytes: int, switch_user: bool) -> list[str]:
+    """bubblewrap's command line up to (not including) the program it runs: the launcher, as pid 1."""
+    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--hostname", "sandbox", "--as-pid-1"]
     if switch_user:
         args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     for path in SYSTEM_DIRS:
@@ -137,20 +145,23 @@ def bwrap_argv(bwrap: str, data_dir: Path, tmp_dir: Path, switch_user: bool) -> 
             args += ["--ro-bind", path, path]
     for path in ETC_FILES:
         args += ["--ro-bind-try", path, path]
-    # The private /tmp first: an app installed under /tmp (a CI checkout) must stay visible above it.
-    # /dev/shm is a folder of it: shared memory lands on the session's disk, inside its disk limit,
-    # not in a RAM-backed tmpfs of its own.
-    shm_dir = tmp_dir / SHM_FOLDER
-    shm_dir.mkdir(exist_ok=True)
-    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(tmp_dir), "/tmp", "--bind", str(shm_dir), "/dev/shm"]
+    # Everything the code can write is in two size-limited tmpfs: a write past them fails at once.
+    # /tmp is a folder of /mnt's (a relative link, so that an app installed under /tmp, a CI
+    # checkout, is bound below it correctly), and comes before the Python directories for that.
+    mnt_bytes, shm_bytes = disk_shares(disk_bytes)
+    args += [
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(mnt_bytes), "--tmpfs", "/mnt", "--dir", DATA_DIR, "--dir", TMP_IN_SANDBOX,
+        "--symlink", TMP_IN_SANDBOX.lstrip("/"), "/tmp",
+        "--size", str(shm_bytes), "--tmpfs", "/dev/shm",
+    ]
     for path in python_dirs():
         args += ["--ro-bind", path, path]
     args += [
-        "--bind", str(data_dir), DATA_DIR,
         "--ro-bind", str(KERNEL_SOURCE), KERNEL_IN_SANDBOX,
+        "--ro-bind", str(LAUNCHER_SOURCE), LAUNCHER_IN_SANDBOX,
         "--chdir", DATA_DIR,
-        # bubblewrap's root and /dev are tmpfs in the host's RAM: read-only, so the code can write
-        # only where the session's disk limit counts (/mnt/data, /tmp, /dev/shm).
+        # bubblewrap's root and /dev are tmpfs in the host's RAM, outside the quota: read-only.
         "--remount-ro", "/dev", "--remount-ro", "/",
     ]
     return args
@@ -162,19 +173,18 @@ def bwrap_mode() -> str | None:
     return _probe(found) if found else None
 
 
+PROBE_DISK_BYTES = 4 * 1024 * 1024
+
+
 @lru_cache(maxsize=4)
 def _probe(bwrap: str) -> str | None:
-    with tempfile.TemporaryDirectory(prefix="bwrap-probe-") as probe:
-        data, tmp = Path(probe, "data"), Path(probe, "tmp")
-        data.mkdir()
-        tmp.mkdir()
-        for mode, switch_user in (("user", True), ("plain", False)):
-            argv = bwrap_argv(bwrap, data, tmp, switch_user) + [sys.executable, "-S", "-c", "pass"]
-            try:
-                done = subprocess.run(argv, env=base_env(), capture_output=True, timeout=20)
-            except (OSError, subprocess.SubprocessError):
-                continue
-            if done.returncode == 0:
-                return mode
-            log.info("bwrap probe (%s) failed: %s", mode, done.stderr.decode(errors="replace").strip())
+    for mode, switch_user in (("user", True), ("plain", False)):
+        argv = bwrap_argv(bwrap, PROBE_DISK_BYTES, switch_user) + [sys.executable, "-S", "-c", "pass"]
+        try:
+            done = subprocess.run(argv, env=base_env(), capture_output=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0:
+            return mode
+        log.info("bwrap probe (%s) failed: %s", mode, done.stderr.decode(errors="replace").strip())
     return None

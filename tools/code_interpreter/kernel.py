@@ -212,8 +212,10 @@ class Figures:
 
 
 class Kernel:
-    def __init__(self, data_dir: str, max_log_chars: int, memory_mb: int, max_file_mb: int, end_children: bool):
+    def __init__(self, data_dir: str, max_log_chars: int, memory_mb: int, max_file_mb: int, disk_mb: int,
+                 end_children: bool):
         self.data_dir = data_dir
+        self.disk_mb = disk_mb
         self.end_children = end_children
         self.memory_mb = memory_mb
         self.max_file_mb = max_file_mb
@@ -278,6 +280,9 @@ class Kernel:
             text += f"\n(the sandbox's memory limit is {self.memory_mb} MB)"
         elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
             text += f"\n(the sandbox's limit is {self.max_file_mb} MB per file)"
+        elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            text += (f"\n(the session's files — /mnt/data, /tmp and /dev/shm together — may take {self.disk_mb} MB; "
+                     "delete files to make room)")
         return text
 
 
@@ -325,6 +330,7 @@ def main() -> None:
     parser.add_argument("--memory-mb", type=int, default=1024)
     parser.add_argument("--cpu-seconds", type=int, default=900)
     parser.add_argument("--max-file-mb", type=int, default=2048)
+    parser.add_argument("--disk-mb", type=int, default=2048)
     parser.add_argument("--max-processes", type=int, default=0)
     parser.add_argument("--end-children", action="store_true",
                         help="kill every other process in the (namespaced) session after each cell")
@@ -344,7 +350,8 @@ def main() -> None:
     sys.path.insert(0, args.data_dir)  # as `python` in that directory would: import a module saved there
     os.chdir(args.data_dir)
     _set_limits(args.memory_mb, args.cpu_seconds, args.max_file_mb, args.max_processes)
-    kernel = Kernel(args.data_dir, args.max_log_chars, args.memory_mb, args.max_file_mb, args.end_children)
+    kernel = Kernel(args.data_dir, args.max_log_chars, args.memory_mb, args.max_file_mb, args.disk_mb,
+                    args.end_children)
     _send(proto_out, {"ready": True, "python": sys.version.split()[0], "pid": os.getpid()})
     while True:
         header = _read_exact(proto_in, 4)

@@ -3,6 +3,9 @@
 The protocol is length-prefixed JSON on the kernel's stdin/stdout (a 4-byte big-endian length,
 then that many bytes of UTF-8 JSON); `kernel.py` describes the messages. Every read has a
 deadline, so a kernel that hangs or dies costs a bounded wait, never a stuck activity.
+
+A kernel runs as a plain subprocess (`start_plain`) or inside its session's sandbox, started by
+the sandbox's launcher (`holder.SandboxHolder.start`); both look alike from here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tools.code_interpreter.holder import HeldProcess, SandboxHolder
 from tools.code_interpreter.sandbox import SandboxUnavailable
 
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -51,16 +55,38 @@ def frame(message: dict) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
+class PlainProcess(subprocess.Popen):
+    """A kernel started directly by us, in a process group of its own."""
+
+    def kill_tree(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.kill()
+        except ProcessLookupError:
+            pass
+
+
 class KernelProcess:
     """A started kernel, ready for cells (SandboxUnavailable when it does not come up)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, log_path: Path):
-        self._log_path = log_path
+    @classmethod
+    def start_plain(cls, argv: list[str], env: dict[str, str], cwd: Path, log_path: Path) -> "KernelProcess":
         with open(log_path, "ab") as kernel_log:
-            self.process = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=kernel_log,
-                env=env, cwd=cwd, start_new_session=True, close_fds=True,
-            )
+            process = PlainProcess(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=kernel_log,
+                                   env=env, cwd=cwd, start_new_session=True, close_fds=True)
+        return cls(process, log_path)
+
+    @classmethod
+    def start_held(cls, holder: SandboxHolder, argv: list[str], env: dict[str, str],
+                   log_path: Path) -> "KernelProcess":
+        return cls(holder.start(argv, env, log_path), log_path)
+
+    def __init__(self, process: PlainProcess | HeldProcess, log_path: Path):
+        self._log_path = log_path
+        self.process = process
         try:
             ready = self._receive(time.monotonic() + STARTUP_TIMEOUT_SECONDS)
         except (KernelTimeout, KernelDied):
@@ -96,13 +122,12 @@ class KernelProcess:
         return self._receive(time.monotonic() + timeout)
 
     def exit_signal(self) -> signal.Signals | None:
-        """The signal that ended the kernel, if one did (bwrap reports a killed child as 128 + n)."""
+        """The signal that ended the kernel, if one did."""
         code = self.exit_code()
-        if code is None:
+        if code is None or code >= 0:
             return None
-        number = -code if code < 0 else code - 128 if code > 128 else 0
         try:
-            return signal.Signals(number) if number else None
+            return signal.Signals(-code)
         except ValueError:
             return None
 
@@ -125,19 +150,12 @@ class KernelProcess:
         return self.process.poll() is None
 
     def stop_now(self) -> None:
-        """SIGKILL the kernel's process group; safe from another thread while a cell runs."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """SIGKILL the kernel and every process it started; safe from another thread while a cell runs."""
+        self.process.kill_tree()
 
     def kill(self) -> None:
-        """Stop the kernel and release its pipes (bwrap's pid namespace takes every child along)."""
+        """Stop the kernel and everything it started, and release its pipes."""
         self.stop_now()
-        try:
-            self.process.kill()
-        except ProcessLookupError:
-            pass
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -149,7 +167,7 @@ class KernelProcess:
             pass
 
     def tasks_exceed(self, limit: int) -> bool:
-        """Whether the kernel's tree (bwrap's processes included) runs more than `limit` processes
+        """Whether the kernel's tree (a sandbox's launcher included) runs more than `limit` processes
         and threads; stops counting there, so a tree that grows faster than it is read still ends."""
         total, pending = 0, [self.process.pid]
         while pending and total <= limit:
@@ -168,7 +186,7 @@ class KernelProcess:
         return total > limit
 
     def rss_bytes(self) -> int:
-        """Resident memory of the kernel and every process under it (bwrap included)."""
+        """Resident memory of the kernel and every process under it (a sandbox's launcher included)."""
         total, pending = 0, [self.process.pid]
         while pending:
             pid = pending.pop()

@@ -6,14 +6,17 @@ its protocol), `workspace.py` (which inputs to write, which files to return — 
 This module runs one call through them and enforces the limits:
 
 - a wall-clock timeout per call (the kernel is killed and restarted: variables lost, files kept);
+- under bubblewrap, the disk limit is a hard quota: everything the code can write is in the
+  session's sandbox's size-limited tmpfs, so a write past it fails at once ("No space left on
+  device") and the code goes on; the sandbox outlives kernel restarts, so the files do too;
 - set by the kernel on itself before any user code, inherited by what it starts: address space
   (RLIMIT_AS), CPU time (RLIMIT_CPU), file size (RLIMIT_FSIZE: half the disk limit, so one big
   write fails with "File too large" and the code goes on) and, under bubblewrap, processes
   (RLIMIT_NPROC, counted in the session's own user namespace; not binding when the service runs
   as root);
-- watched while a call runs: a session whose processes and threads exceed the limit, or whose
-  files (/mnt/data + /tmp) exceed the disk limit, is stopped — so one session's fork bomb or disk
-  fill never starves another or the app;
+- watched while a call runs: a session whose processes and threads exceed the limit is stopped,
+  and so is an unisolated one whose files (/mnt/data + /tmp) exceed the disk limit — so one
+  session's fork bomb or disk fill never starves another or the app;
 - under bubblewrap no process the code started outlives its call;
 - capped logs, at most `max_file_bytes` per returned file; idle sessions are discarded.
 
@@ -37,8 +40,9 @@ from typing import Iterator
 
 from core import settings
 from tools.code_interpreter import fonts, workspace
+from tools.code_interpreter.holder import SandboxHolder
 from tools.code_interpreter.isolation import (
-    KERNEL_IN_SANDBOX, KERNEL_SOURCE, Isolation, base_env, bwrap_argv, bwrap_mode, choose, refusal_text,
+    KERNEL_IN_SANDBOX, KERNEL_SOURCE, TMP_IN_SANDBOX, Isolation, base_env, bwrap_argv, bwrap_mode, choose, refusal_text,
     warn_unisolated,
 )
 from tools.code_interpreter.kernel_process import KernelDied, KernelProcess, KernelTimeout
@@ -51,7 +55,7 @@ __all__ = ["LocalSandbox", "SandboxUnavailable", "bwrap_mode"]
 
 MAX_LOG_CHARS = 20_000
 WATCH_SECONDS = 0.05
-BWRAP_TASKS = 2  # bwrap's own two processes in a kernel's tree
+LAUNCHER_TASKS = 1  # the sandbox's launcher, in a kernel's tree
 MAX_SCANNED_ENTRIES = 10_000
 _LOST = "the session restarted, so its variables and imports are lost (files in /mnt/data are kept)"
 
@@ -126,8 +130,9 @@ class LocalSandbox:
     # -- one call
 
     def _execute(self, session: Session, code: str, inputs: list[InputFile]) -> Execution:
-        notes = _write_inputs(session, inputs)
-        before = _listing(session.data_dir)
+        notes = self._ready_sandbox(session)
+        notes += _write_inputs(session, inputs)
+        before = _listing(session)
         if session.kernel is None or not session.kernel.alive():
             session.stop_kernel()
             session.kernel = self._start_kernel(session)
@@ -135,12 +140,11 @@ class LocalSandbox:
         images = [SandboxFile.of_bytes(f"image-{i + 1}.png", base64.b64decode(png))
                   for i, png in enumerate(reply.get("images", []))]
         files = []
-        for name in workspace.changed(before, _listing(session.data_dir)):
-            path = session.data_dir / name
-            if not _is_regular_within(path, self.max_file_bytes):
+        for name in workspace.changed(before, _listing(session)):
+            if not _is_regular_within(session, name, self.max_file_bytes):
                 notes.append(workspace.too_large(name, self.max_file_bytes))
                 continue
-            files.append(SandboxFile(name, partial(_read_chunks, path, self.max_file_bytes)))
+            files.append(SandboxFile(name, partial(_read_chunks, session, name, self.max_file_bytes)))
         logs = workspace.with_notes(reply.get("logs", ""), notes)
         return Execution(logs=logs, error=error or reply.get("error"), images=images, files=files)
 
@@ -158,7 +162,7 @@ class LocalSandbox:
             reason = (f"timed out after {self.limits.timeout_seconds:g} s: the code was stopped and the Python "
                       "session restarted, so its variables and imports are lost (files in /mnt/data are kept)")
         except KernelDied:
-            if over == ["disk"]:
+            if over == ["disk"]:  # unisolated only: under bubblewrap the quota is hard
                 reason = (f"stopped: the session's files (/mnt/data and /tmp) went over the disk limit of "
                           f"{self.limits.disk_mb} MB; {_LOST}; delete files to make room")
             elif over == ["processes"]:
@@ -180,48 +184,80 @@ class LocalSandbox:
     def _watch(self, session: Session, kernel: KernelProcess, done: threading.Event, over: list[str]) -> None:
         """While a call runs: stop the kernel when its session outgrows its disk or process limit.
 
-        The backstop for what rlimits cannot hold: RLIMIT_FSIZE bounds one file, not how many;
-        RLIMIT_NPROC does not bind a service running as root. Disk that inputs alone take past
-        the limit is allowed, but no growth beyond it.
+        The backstop for what rlimits cannot hold: RLIMIT_NPROC does not bind a service running as
+        root; unisolated, RLIMIT_FSIZE bounds one file, not how many, and no quota holds the rest.
+        Disk that inputs alone take past the limit is allowed there, but no growth beyond it.
         """
-        disk_budget = max(self.limits.disk_mb * 1024 * 1024, disk_usage(session.home))
-        task_budget = self.limits.max_processes + (BWRAP_TASKS if self.isolation.bwrap else 0)
+        watch_disk = not self.isolation.bwrap
+        disk_budget = max(self.limits.disk_mb * 1024 * 1024, disk_usage(session.home)) if watch_disk else 0
+        task_budget = self.limits.max_processes + (LAUNCHER_TASKS if self.isolation.bwrap else 0)
         while not done.wait(WATCH_SECONDS):
             if kernel.tasks_exceed(task_budget):
                 over.append("processes")
-            elif disk_usage(session.home) > disk_budget:
+            elif watch_disk and disk_usage(session.home) > disk_budget:
                 over.append("disk")
             else:
                 continue
             kernel.stop_now()
             return
 
+    def _ready_sandbox(self, session: Session) -> list[str]:
+        """Under bubblewrap: the session's sandbox, started now if it is not running (a sandbox
+        that ended took its files along, which the notes say)."""
+        if not self.isolation.bwrap or (session.holder is not None and session.holder.alive()):
+            return []
+        lost = session.holder is not None
+        session.end_sandbox()
+        session.workspace = workspace.Workspace()
+        argv = bwrap_argv(shutil.which("bwrap") or "bwrap", self.limits.disk_mb * 1024 * 1024,
+                          self.isolation.mode == "bwrap-user")
+        session.holder = SandboxHolder(argv, sys.executable, base_env(), session.home / "kernel.log")
+        return [f"[the session's sandbox ended, so files written in {DATA_DIR} before were lost]"] if lost else []
+
     def _start_kernel(self, session: Session) -> KernelProcess:
         env = base_env()
+        limits = self.limits
+        options = ["--memory-mb", str(limits.memory_mb), "--cpu-seconds", str(limits.cpu_seconds),
+                   "--max-file-mb", str(max(1, limits.disk_mb // 2)), "--disk-mb", str(limits.disk_mb),
+                   "--max-log-chars", str(self.max_log_chars)]
+        log_path = session.home / "kernel.log"
+        if session.holder is not None:
+            env.update(HOME=DATA_DIR, TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
+            _seed_fonts(session.holder)
+            argv = [sys.executable, "-B", "-s", KERNEL_IN_SANDBOX, "--data-dir", DATA_DIR,
+                    # only a user namespace of its own makes the count per session
+                    "--max-processes", str(limits.max_processes), "--end-children", *options]
+            return KernelProcess.start_held(session.holder, argv, env, log_path)
         mpl_dir = session.tmp_dir / "matplotlib"
         fonts.seed(mpl_dir)
-        limits = self.limits
-        if self.isolation.bwrap:
-            env.update(HOME=DATA_DIR, TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
-            argv = bwrap_argv(shutil.which("bwrap") or "bwrap", session.data_dir, session.tmp_dir,
-                                        self.isolation.mode == "bwrap-user")
-            argv += [sys.executable, "-B", "-s", KERNEL_IN_SANDBOX, "--data-dir", DATA_DIR,
-                     # only a user namespace of its own makes the count per session
-                     "--max-processes", str(limits.max_processes), "--end-children"]
-        else:
-            env.update(HOME=str(session.data_dir), TMPDIR=str(session.tmp_dir), MPLCONFIGDIR=str(mpl_dir))
-            argv = [sys.executable, "-B", "-s", str(KERNEL_SOURCE), "--data-dir", str(session.data_dir)]
-        argv += ["--memory-mb", str(limits.memory_mb), "--cpu-seconds", str(limits.cpu_seconds),
-                 "--max-file-mb", str(max(1, limits.disk_mb // 2)), "--max-log-chars", str(self.max_log_chars)]
-        return KernelProcess(argv, env, session.data_dir, session.home / "kernel.log")
+        env.update(HOME=str(session.data_dir), TMPDIR=str(session.tmp_dir), MPLCONFIGDIR=str(mpl_dir))
+        argv = [sys.executable, "-B", "-s", str(KERNEL_SOURCE), "--data-dir", str(session.data_dir), *options]
+        return KernelProcess.start_plain(argv, env, session.data_dir, log_path)
 
 
-# ---------------------------------------------------------------- the session's /mnt/data on disk
+def _seed_fonts(holder: SandboxHolder) -> None:
+    try:
+        tmp = holder.open_dir(TMP_IN_SANDBOX.lstrip("/"))
+    except OSError:
+        return
+    try:
+        fonts.seed_into(tmp, "matplotlib")
+    finally:
+        os.close(tmp)
 
 
-def _listing(directory: Path) -> dict[str, tuple[int, int, int]]:
-    """Regular files directly in `directory`: name → (size, mtime_ns, inode). Symlinks are ignored."""
+# ---------------------------------------------------------------- the session's /mnt/data
+# Every access goes through a descriptor of the directory and names within it, never following a
+# symlink: under bubblewrap the code owns the whole tree and may have put anything anywhere.
+
+
+def _listing(session: Session) -> dict[str, tuple[int, int, int]]:
+    """Regular files directly in /mnt/data: name → (size, mtime_ns, inode). Symlinks are ignored."""
     found: dict[str, tuple[int, int, int]] = {}
+    try:
+        directory = session.open_data()
+    except OSError:
+        return found
     try:
         with os.scandir(directory) as entries:
             for count, entry in enumerate(entries):
@@ -235,26 +271,34 @@ def _listing(directory: Path) -> dict[str, tuple[int, int, int]]:
                     found[entry.name] = (info.st_size, info.st_mtime_ns, info.st_ino)
     except OSError:
         pass
+    finally:
+        os.close(directory)
     return found
 
 
 READ_CHUNK_BYTES = 4 * 1024 * 1024
 
 
-def _open_regular(path: Path) -> int | None:
+def _open_regular(session: Session, name: str) -> int | None:
     """A descriptor of the file, never following a symlink or blocking on a FIFO the code left there."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        directory = session.open_data()
     except OSError:
         return None
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=directory)
+    except OSError:
+        return None
+    finally:
+        os.close(directory)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         return None
     return fd
 
 
-def _is_regular_within(path: Path, max_bytes: int) -> bool:
-    fd = _open_regular(path)
+def _is_regular_within(session: Session, name: str, max_bytes: int) -> bool:
+    fd = _open_regular(session, name)
     if fd is None:
         return False
     try:
@@ -263,9 +307,9 @@ def _is_regular_within(path: Path, max_bytes: int) -> bool:
         os.close(fd)
 
 
-def _read_chunks(path: Path, max_bytes: int) -> Iterator[bytes]:
+def _read_chunks(session: Session, name: str, max_bytes: int) -> Iterator[bytes]:
     """The file's bytes in pieces of READ_CHUNK_BYTES, at most `max_bytes` (it may grow meanwhile)."""
-    fd = _open_regular(path)
+    fd = _open_regular(session, name)
     if fd is None:
         return
     try:
@@ -283,33 +327,51 @@ def _read_chunks(path: Path, max_bytes: int) -> Iterator[bytes]:
 def _write_inputs(session: Session, inputs: list[InputFile]) -> list[str]:
     """Stream the inputs the session lacks into /mnt/data; notes on those that could not be written."""
     notes = []
-    listing = _listing(session.data_dir)
+    listing = _listing(session)
     for name, item in session.workspace.missing(inputs, listing):
-        target = session.data_dir / name
-        if os.path.isdir(target) and not os.path.islink(target):
-            notes.append(f"[input {name!r} not written: {DATA_DIR}/{name} is a directory]")
+        try:
+            directory = session.open_data()
+        except OSError as error:
+            notes.append(f"[input {name!r} not written: {DATA_DIR} cannot be opened ({error.strerror})]")
             continue
         try:
-            _stream_to(target, item)
-        except InputUnavailable as error:
-            session.workspace.forget(name)
-            notes.append(f"[input {name!r} not written: {error}]")
-            continue
-        info = os.lstat(target)
-        session.workspace.wrote(name, item.key, (info.st_size, info.st_mtime_ns, info.st_ino))
+            try:
+                if stat.S_ISDIR(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode):
+                    notes.append(f"[input {name!r} not written: {DATA_DIR}/{name} is a directory]")
+                    continue
+            except FileNotFoundError:
+                pass
+            try:
+                _stream_to(directory, name, item)
+            except InputUnavailable as error:
+                session.workspace.forget(name)
+                notes.append(f"[input {name!r} not written: {error}]")
+                continue
+            except OSError as error:  # the session's disk is full
+                session.workspace.forget(name)
+                notes.append(f"[input {name!r} not written: {error.strerror}]")
+                continue
+            info = os.stat(name, dir_fd=directory, follow_symlinks=False)
+            session.workspace.wrote(name, item.key, (info.st_size, info.st_mtime_ns, info.st_ino))
+        finally:
+            os.close(directory)
     return notes
 
 
-def _stream_to(target: Path, item: InputFile) -> None:
-    """Write the input's chunks to a new file, then put it in place of whatever `target` was."""
-    temporary = target.with_name(f"{workspace.SCRATCH_PREFIX}{os.urandom(6).hex()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+def _stream_to(directory: int, name: str, item: InputFile) -> None:
+    """Write the input's chunks to a new file, then put it in place of whatever `name` was."""
+    temporary = f"{workspace.SCRATCH_PREFIX}{os.urandom(6).hex()}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             _, chunks = item.open()
             for chunk in chunks:
                 handle.write(chunk)
-        os.replace(temporary, target)  # replaces a symlink itself, never what it points to
+        # replaces a symlink itself, never what it points to
+        os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        try:
+            os.unlink(temporary, dir_fd=directory)
+        except OSError:
+            pass
         raise

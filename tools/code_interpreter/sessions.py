@@ -1,7 +1,8 @@
 """The local sandbox's sessions: one per thread, each a directory and (while in use) a kernel.
 
-A session owns `<root>/<sha256 of its id>/`: `data/` (its /mnt/data), `tmp/` (its /tmp) and
-its kernel's log. Calls on one session run in turn (its lock), on different sessions at once.
+A session owns `<root>/<sha256 of its id>/`: its kernel's log and, where it runs unisolated,
+`data/` (its /mnt/data) and `tmp/` (its /tmp); under bubblewrap its files are in its sandbox
+(`holder`), which lives as long as the session. Calls on one session run in turn (its lock), on different sessions at once.
 A session unused for `idle_seconds` is discarded — kernel stopped, files removed — by a
 reaper thread; a call that finds its session discarded under it starts a fresh one.
 """
@@ -19,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from tools.code_interpreter.holder import SandboxHolder
 from tools.code_interpreter.kernel_process import KernelProcess
+from tools.code_interpreter.sandbox import DATA_DIR
 from tools.code_interpreter.workspace import Workspace
 
 T = TypeVar("T")
@@ -33,6 +36,7 @@ class Session:
     lock: threading.Lock
     last_used: float
     kernel: KernelProcess | None = None
+    holder: SandboxHolder | None = None
     workspace: Workspace = field(default_factory=Workspace)
     closed: bool = False
 
@@ -44,10 +48,24 @@ class Session:
     def tmp_dir(self) -> Path:
         return self.home / "tmp"
 
+    def open_data(self) -> int:
+        """A descriptor of the session's /mnt/data (in its sandbox, or on this machine's disk),
+        never following a symlink the code put in its place; the caller closes it."""
+        if self.holder is not None:
+            return self.holder.open_dir(DATA_DIR.lstrip("/"))
+        return os.open(self.data_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
     def stop_kernel(self) -> None:
         if self.kernel is not None:
             self.kernel.kill()
             self.kernel = None
+
+    def end_sandbox(self) -> None:
+        """Stop the kernel and end the sandbox, its files with it."""
+        self.stop_kernel()
+        if self.holder is not None:
+            self.holder.close()
+            self.holder = None
 
 
 class Sessions:
@@ -145,7 +163,7 @@ class Sessions:
 
 def _discard(session: Session) -> None:
     session.closed = True
-    session.stop_kernel()
+    session.end_sandbox()
     shutil.rmtree(session.home, ignore_errors=True)
 
 
