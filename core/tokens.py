@@ -1,12 +1,14 @@
 """Counting tokens: with the model's own tokenizer where it can be had, else a safe estimate.
 
-tiktoken knows OpenAI models' encodings but fetches an encoding's file on first
-use (then caches it under TIKTOKEN_CACHE_DIR or the temp dir): that works in
-Azure, not offline. The file is therefore fetched once per process in the
-background, and a caller waits for it only briefly; until it arrives — or for
-models tiktoken does not know, such as an Ollama model or an arbitrary Azure
-deployment name — counts come from a conservative estimate: a token per three
-ASCII characters and per two UTF-8 bytes of anything else (CJK, emoji).
+tiktoken knows OpenAI models' encodings but would download an encoding's file
+on first use; the files of the encodings current models use ship in
+`core/tokenizer_files/`, which is tiktoken's cache folder unless the operator
+set TIKTOKEN_CACHE_DIR, so counting never needs the network. An encoding is
+still built once per process in the background (it takes a moment), and a
+caller waits for it only briefly; until it is ready — or for models tiktoken
+does not know, such as an Ollama model or an arbitrary Azure deployment name —
+counts come from a conservative estimate: a token per three ASCII characters
+and per two UTF-8 bytes of anything else (CJK, emoji).
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from pathlib import Path
 from typing import Any, Callable
+
+from core import settings
 
 CHARS_PER_TOKEN = 3
 UTF8_BYTES_PER_TOKEN = 2
 LOAD_WAIT_SECONDS = 5.0
+
+SHIPPED_ENCODINGS = Path(__file__).with_name("tokenizer_files")
+settings.default_for_library("TIKTOKEN_CACHE_DIR", str(SHIPPED_ENCODINGS))
 
 Counter = Callable[[str], int]
 logger = logging.getLogger(__name__)
@@ -68,7 +76,7 @@ def _load(name: str, ready: threading.Event) -> None:
 
     try:
         encoding = tiktoken.get_encoding(name)
-    except Exception as error:  # offline, blocked or broken cache: estimate from now on
+    except Exception as error:  # an encoding not shipped, and offline: estimate from now on
         logger.warning("tokenizer %s unavailable (%s); using a conservative token estimate", name, error)
         encoding = None
     with _lock:
