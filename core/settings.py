@@ -151,6 +151,13 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "TIKTOKEN_CACHE_DIR",
+        None,
+        "Folder tiktoken reads its encoding files from. Unset: the app's own copies in core/tokenizer_files/ "
+        "(o200k_base, cl100k_base), so counting tokens never downloads.",
+        azure="optional",
+    ),
+    Setting(
         "INGESTION_MAX_PARTS",
         "1000",
         "Most parts an Office document (.docx, .pptx: a zip) may hold for file_search to read it.",
@@ -167,6 +174,26 @@ SETTINGS: tuple[Setting, ...] = (
         "8",
         "Most megabytes of unpacked XML an Office document may hold for file_search to parse it (parsing "
         "costs memory many times that).",
+        azure="optional",
+    ),
+    Setting(
+        "INGESTION_MAX_XML_ELEMENTS",
+        "1000000",
+        "Most XML elements an Office document may hold for file_search to parse it (counted by a streaming "
+        "pass first: each becomes an object in memory).",
+        azure="optional",
+    ),
+    Setting(
+        "INGESTION_MAX_PDF_PAGES",
+        "2000",
+        "Most pages a PDF may have for file_search to read it.",
+        azure="optional",
+    ),
+    Setting(
+        "INGESTION_MAX_TEXT_MB",
+        "20",
+        "Most megabytes of text file_search reads out of one file (about OpenAI's 5,000,000 tokens per file); "
+        "a file with more is refused as invalid_file.",
         azure="optional",
     ),
     Setting(
@@ -388,6 +415,12 @@ def get(name: str) -> str | None:
     setting = _BY_NAME[name]  # KeyError for an undeclared setting is deliberate
     value = os.environ.get(name)
     return value if value not in (None, "") else setting.default
+
+
+def default_for_library(name: str, value: str) -> None:
+    """A setting a library reads from the environment itself: `value` unless the operator set it."""
+    if get(name) is None:
+        os.environ[name] = value
 
 
 def get_bool(name: str) -> bool:

@@ -35,33 +35,50 @@ class Unreadable(Exception):
 
 
 @dataclass(frozen=True)
-class PackageLimits:
-    """What an Office file (a zip of XML parts) may expand to before it is parsed.
+class ParseLimits:
+    """What reading one file may cost, each checked before the work it bounds.
 
-    The compressed size says little: XML compresses a hundredfold, and the parsers hold every part in
-    memory and every XML part as a tree many times its size, so a 100 KB file can cost gigabytes.
+    An Office file is a zip of XML parts: its compressed size says little, as XML compresses a
+    hundredfold and the parsers hold every part in memory and every XML part as a tree many times
+    its size, so a 100 KB file can cost gigabytes. A PDF's pages are read one at a time (pypdf
+    bounds each stream's decompression itself). The text of any file is bounded as OpenAI bounds a
+    file's tokens (5,000,000), since chunks and embeddings grow with it.
     """
 
     max_parts: int
-    max_expanded_bytes: int  # every part, uncompressed
+    max_expanded_bytes: int  # every part of an Office file, uncompressed
     max_xml_bytes: int  # the XML parts the parsers turn into trees, uncompressed
+    max_xml_elements: int  # elements in those parts, counted by a streaming pass
+    max_pdf_pages: int
+    max_text_bytes: int  # the text extracted, UTF-8
 
     @classmethod
-    def from_settings(cls) -> "PackageLimits":
+    def from_settings(cls) -> "ParseLimits":
         from core import settings
 
-        return cls(max_parts=int(settings.get("INGESTION_MAX_PARTS")),
-                   max_expanded_bytes=int(settings.get("INGESTION_MAX_EXPANDED_MB")) * 1024 * 1024,
-                   max_xml_bytes=int(settings.get("INGESTION_MAX_XML_MB")) * 1024 * 1024)
+        mb = 2**20
+        return cls(max_parts=settings.get_int("INGESTION_MAX_PARTS"),
+                   max_expanded_bytes=settings.get_int("INGESTION_MAX_EXPANDED_MB") * mb,
+                   max_xml_bytes=settings.get_int("INGESTION_MAX_XML_MB") * mb,
+                   max_xml_elements=settings.get_int("INGESTION_MAX_XML_ELEMENTS"),
+                   max_pdf_pages=settings.get_int("INGESTION_MAX_PDF_PAGES"),
+                   max_text_bytes=settings.get_int("INGESTION_MAX_TEXT_MB") * mb)
 
 
-def check_package(data: bytes, limits: PackageLimits) -> None:
-    """Refuse an Office package whose central directory declares more than `limits` allow.
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels"))
 
-    Read from the zip's directory alone, before anything is decompressed. A part that decompresses
-    past its declared size is stopped by zipfile itself (it checks sizes and CRCs as it reads)."""
+
+def check_package(data: bytes, limits: ParseLimits) -> None:
+    """Refuse an Office package that holds more than `limits` allow, before any parser sees it.
+
+    Sizes come from the zip's directory alone, before anything is decompressed (a part that
+    decompresses past its declared size is stopped by zipfile itself, which checks sizes and CRCs
+    as it reads); elements are then counted by streaming each XML part through expat, in constant
+    memory."""
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        package = zipfile.ZipFile(io.BytesIO(data))
+        members = package.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         raise Unreadable("invalid_file", "The file is not a valid Office document (not a zip package).") from None
     if len(members) > limits.max_parts:
@@ -72,27 +89,76 @@ def check_package(data: bytes, limits: PackageLimits) -> None:
         raise Unreadable("invalid_file", f"The document expands to {expanded / 2**20:,.0f} MB when unpacked; "
                                          f"file_search reads documents of at most "
                                          f"{limits.max_expanded_bytes / 2**20:,.0f} MB unpacked.")
-    xml = sum(member.file_size for member in members if member.filename.lower().endswith((".xml", ".rels")))
+    xml_parts = [member for member in members if _is_xml(member.filename)]
+    xml = sum(member.file_size for member in xml_parts)
     if xml > limits.max_xml_bytes:
         raise Unreadable("invalid_file", f"The document holds {xml / 2**20:,.1f} MB of XML when unpacked; "
                                          f"file_search reads documents of at most "
                                          f"{limits.max_xml_bytes / 2**20:,.0f} MB of XML.")
+    _count_elements(package, xml_parts, limits.max_xml_elements)
+
+
+XML_READ_BYTES = 64 * 1024
+
+
+class _TooManyElements(Exception):
+    pass
+
+
+def _count_elements(package: zipfile.ZipFile, parts: list[zipfile.ZipInfo], most: int) -> None:
+    from xml.parsers import expat
+
+    counted = 0
+
+    def start(name, attributes) -> None:
+        nonlocal counted
+        counted += 1
+        if counted > most:
+            raise _TooManyElements()
+
+    for part in parts:
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = start
+        try:
+            with package.open(part) as stream:
+                while chunk := stream.read(XML_READ_BYTES):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+        except _TooManyElements:
+            raise Unreadable("invalid_file", f"The document's XML holds more than {most:,} elements; file_search "
+                                             f"reads documents of at most {most:,}.") from None
+        except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError):
+            raise Unreadable("invalid_file", f"The document's part {part.filename!r} is not valid XML.") from None
+
+
+def _check_text(text: str, limits: ParseLimits) -> str:
+    if len(text) > limits.max_text_bytes or len(text.encode("utf-8")) > limits.max_text_bytes:
+        raise _too_much_text(limits)
+    return text
+
+
+def _too_much_text(limits: ParseLimits) -> Unreadable:
+    return Unreadable("invalid_file", f"The file holds more than {limits.max_text_bytes / 2**20:,.0f} MB of text; "
+                                      f"file_search reads files of at most that much.")
 
 
 def extension(filename: str) -> str:
     return os.path.splitext(filename)[1].lower()
 
 
-def text_of(filename: str, data: bytes, limits: PackageLimits | None = None) -> str:
+def text_of(filename: str, data: bytes, limits: ParseLimits | None = None) -> str:
     """The file's text; raises Unreadable with OpenAI's code when there is none to be had."""
     kind = extension(filename)
     if kind not in SUPPORTED_EXTENSIONS:
         raise Unreadable("unsupported_file", f"Files with extension '{kind or '(none)'}' are not supported "
                                              f"for file_search.")
+    limits = limits or ParseLimits.from_settings()
     if kind in OFFICE_EXTENSIONS:
-        check_package(data, limits or PackageLimits.from_settings())
+        check_package(data, limits)
+    elif kind in TEXT_EXTENSIONS and len(data) > limits.max_text_bytes:
+        raise _too_much_text(limits)
     try:
-        text = _PARSERS.get(kind, _plain)(data)
+        text = _check_text(_PARSERS.get(kind, _plain)(data, limits), limits)
     except Unreadable:
         raise
     except Exception as error:  # the parsers raise many kinds of errors on corrupt input
@@ -102,15 +168,15 @@ def text_of(filename: str, data: bytes, limits: PackageLimits | None = None) -> 
     return text
 
 
-def _plain(data: bytes) -> str:
+def _plain(data: bytes, limits: ParseLimits) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Unreadable("invalid_file", "The file is not valid UTF-8 text.") from None
 
 
-def _json(data: bytes) -> str:
-    text = _plain(data)
+def _json(data: bytes, limits: ParseLimits) -> str:
+    text = _plain(data, limits)
     try:
         json.loads(text)
     except ValueError:
@@ -118,16 +184,31 @@ def _json(data: bytes) -> str:
     return text
 
 
-def _pdf(data: bytes) -> str:
+def _pdf(data: bytes, limits: ParseLimits) -> str:
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         raise Unreadable("invalid_file", "The PDF is encrypted.")
-    return "\n\n".join(page.extract_text() or "" for page in reader.pages)
+    pages = len(reader.pages)
+    if pages > limits.max_pdf_pages:
+        raise Unreadable("invalid_file", f"The PDF has {pages:,} pages; file_search reads PDFs of at most "
+                                         f"{limits.max_pdf_pages:,}.")
+    texts, size = [], 0
+    try:
+        for page in reader.pages:
+            texts.append(page.extract_text() or "")
+            size += len(texts[-1])
+            if size > limits.max_text_bytes:
+                raise _too_much_text(limits)
+    except LimitReachedError:
+        raise Unreadable("invalid_file", "The PDF holds a stream that expands past what file_search "
+                                         "decompresses.") from None
+    return "\n\n".join(texts)
 
 
-def _docx(data: bytes) -> str:
+def _docx(data: bytes, limits: ParseLimits) -> str:
     import docx
 
     document = docx.Document(io.BytesIO(data))
@@ -138,7 +219,7 @@ def _docx(data: bytes) -> str:
     return "\n".join(parts)
 
 
-def _pptx(data: bytes) -> str:
+def _pptx(data: bytes, limits: ParseLimits) -> str:
     import pptx
 
     presentation = pptx.Presentation(io.BytesIO(data))
@@ -149,7 +230,7 @@ def _pptx(data: bytes) -> str:
     return "\n\n".join(slides)
 
 
-def _html(data: bytes) -> str:
+def _html(data: bytes, limits: ParseLimits) -> str:
     import lxml.html
 
     root = lxml.html.document_fromstring(data)

@@ -65,3 +65,45 @@ def zip_of_many_parts(parts: int) -> bytes:
         for index in range(parts):
             package.writestr(f"ppt/slides/_rels/s{index}.xml.rels", b"")
     return out.getvalue()
+
+
+def docx_of_elements(count: int) -> bytes:
+    """A real .docx whose body holds `count` empty paragraphs: few bytes per element, many elements."""
+    import zipfile
+
+    normal = docx_bytes(["placeholder"])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(normal)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "word/document.xml":
+                head, tail = data.split(b"<w:body>", 1)
+                data = head + b"<w:body>" + b"<w:p/>" * count + tail
+            package.writestr(member, data)
+    return out.getvalue()
+
+
+def pdf_with_stream_of(megabytes: int) -> bytes:
+    """A one-page PDF whose content stream is a few hundred KB compressed and `megabytes` unpacked."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    piece = b"BT /F1 12 Tf 72 720 Td (x) Tj ET\n" * (1024 * 1024 // 34)
+    stream = b"".join(packer.compress(piece) for _ in range(megabytes)) + packer.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

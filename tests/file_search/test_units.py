@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+import dataclasses
+import io
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -176,14 +180,66 @@ def test_index_evicts_the_store_searched_longest_ago():
     assert len(index.keyword(["new/f"], ranking.keyword_query("one"), 5)) == 1
 
 
-def test_package_limits_are_read_from_the_zip_directory():
-    from core.file_search.parsing import PackageLimits, Unreadable, check_package
-    from tests.file_search.documents import docx_bomb, docx_bytes, zip_of_many_parts
 
-    limits = PackageLimits(max_parts=100, max_expanded_bytes=20 * 2**20, max_xml_bytes=2 * 2**20)
+
+def _limits(**changes):
+    from core.file_search.parsing import ParseLimits
+
+    return dataclasses.replace(ParseLimits.from_settings(), **changes)
+
+
+def test_package_limits_are_read_from_the_zip_directory():
+    from core.file_search.parsing import Unreadable, check_package
+    from tests.file_search.documents import docx_bomb, zip_of_many_parts
+
+    limits = _limits(max_parts=100, max_expanded_bytes=20 * 2**20, max_xml_bytes=2 * 2**20)
     check_package(docx_bytes(["fine"]), limits)
     for data, wording in ((docx_bomb(3), "of XML"), (docx_bomb(25), "expands to"), (zip_of_many_parts(101), "parts"),
                           (b"PK\x03\x04 truncated", "not a valid Office document")):
         with pytest.raises(Unreadable) as caught:
             check_package(data, limits)
         assert caught.value.code == "invalid_file" and wording in caught.value.message
+
+
+def test_xml_elements_are_counted_before_parsing_and_broken_xml_is_refused():
+    from core.file_search.parsing import Unreadable, check_package
+    from tests.file_search.documents import docx_of_elements
+
+    limits = _limits(max_xml_elements=100_000)
+    check_package(docx_of_elements(80_000), limits)  # the package's other parts (styles) hold about 18,600
+    with pytest.raises(Unreadable) as caught:
+        check_package(docx_of_elements(100_000), limits)
+    assert "more than 100,000 elements" in caught.value.message
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as package:
+        package.writestr("word/document.xml", b"<w:document><unclosed>")
+    with pytest.raises(Unreadable) as caught:
+        check_package(broken.getvalue(), limits)
+    assert "'word/document.xml' is not valid XML" in caught.value.message
+
+
+def test_pdf_pages_streams_and_text_are_bounded():
+    from core.file_search.parsing import Unreadable
+    from tests.file_search.documents import pdf_with_stream_of
+
+    five = pdf_bytes([f"Page {n} is about otters." for n in range(5)])
+    assert "Page 4" in parsing.text_of("a.pdf", five, _limits(max_pdf_pages=5))
+    cases = [(five, _limits(max_pdf_pages=4), "has 5 pages; file_search reads PDFs of at most 4"),
+             (five, _limits(max_text_bytes=60), "more than 0 MB of text"),
+             (pdf_with_stream_of(100), _limits(), "a stream that expands past")]
+    for data, limits, wording in cases:
+        with pytest.raises(Unreadable) as caught:
+            parsing.text_of("a.pdf", data, limits)
+        assert caught.value.code == "invalid_file" and wording in caught.value.message
+
+
+def test_text_past_the_bound_is_refused_before_it_is_decoded():
+    from core.file_search.parsing import Unreadable
+
+    limits = _limits(max_text_bytes=2**20)
+    assert parsing.text_of("a.txt", b"x" * 2**20, limits)
+    for name, data in (("a.txt", b"x" * (2**20 + 1)), ("a.json", b'"' + b"x" * 2**20 + b'"'),
+                       ("a.html", b"<p>" + "é".encode() * 2**19 + b"x</p>")):
+        with pytest.raises(Unreadable) as caught:
+            parsing.text_of(name, data, limits)
+        assert "more than 1 MB of text" in caught.value.message, name

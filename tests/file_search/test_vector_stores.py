@@ -13,7 +13,9 @@ from core.file_search.segments import CONTAINER
 from core.storage_connection import StorageConnection
 from core.store import Store
 from tests.file_search.conftest import auth_headers, strict_client, upload, wait_file
-from tests.file_search.documents import docx_bomb, docx_bytes, pdf_bytes, zip_of_many_parts
+from tests.file_search.documents import (
+    docx_bomb, docx_bytes, docx_of_elements, pdf_bytes, pdf_with_stream_of, zip_of_many_parts,
+)
 
 OTTERS = "Sea otters hold hands while sleeping so they do not drift apart. They use rocks to open shellfish."
 VOLCANO = "Volcanic eruptions release magma, ash and gases. Mount Etna in Sicily is one of the most active volcanoes."
@@ -273,12 +275,15 @@ def test_documents_that_expand_past_the_bounds_fail_before_they_are_parsed(sdk):
     store, _ = store_with(sdk, {"otters.txt": OTTERS})
     bomb = docx_bomb(40)
     assert len(bomb) < 1024 * 1024  # the compressed size is no warning
-    cases = [(upload(sdk, "bomb.docx", bomb), "of XML"), (upload(sdk, "parts.pptx", zip_of_many_parts(5000)), "parts")]
+    cases = [(upload(sdk, "bomb.docx", bomb), "of XML"), (upload(sdk, "parts.pptx", zip_of_many_parts(5000)), "parts"),
+             (upload(sdk, "elements.docx", docx_of_elements(1_200_000)), "elements"),
+             (upload(sdk, "stream.pdf", pdf_with_stream_of(100)), "expands past"),
+             (upload(sdk, "long.txt", b"otters " * (3 * 2**20)), "of text")]
     for file, wording in cases:
         sdk.vector_stores.files.create(vector_store_id=store.id, file_id=file.id)
         record = wait_file(sdk, store.id, file.id)
         assert record.status == "failed" and record.last_error.code == "invalid_file", record
-        assert wording in record.last_error.message and "at most" in record.last_error.message
+        assert wording in record.last_error.message, record.last_error.message
     fine = upload(sdk, "fine.docx", docx_bytes(["Otters hold hands while they sleep."]))
     sdk.vector_stores.files.create(vector_store_id=store.id, file_id=fine.id)
     assert wait_file(sdk, store.id, fine.id).status == "completed"
