@@ -87,6 +87,11 @@ def test_azure_yaml_deploys_the_function_app_and_declares_both_hooks():
         assert (ROOT / hook[platform]["run"]).is_file()
 
 
+
+def test_azure_yaml_requires_a_minimum_azd_version():
+    required = yaml.safe_load((ROOT / "azure.yaml").read_text())["requiredVersions"]["azd"]
+    assert re.fullmatch(r">=\s*\d+\.\d+\.\d+", required), required
+
 # --- settings ----------------------------------------------------------------------
 
 
