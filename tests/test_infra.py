@@ -524,3 +524,101 @@ def test_only_the_deploying_user_may_write_key_vault_secrets():
     assert assignment.startswith("resource vaultWriteAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' "
                                  "= if (writesSecrets) {")
     assert "scope: vault\n" in assignment[:assignment.index("\n}\n")]
+
+
+# --- diagnostic settings ------------------------------------------------------------
+
+# Every resource type the template creates that Azure Monitor can take logs or metrics from, with
+# what its diagnostic setting must send: (allLogs category group, AllMetrics).
+DIAGNOSTICS = {
+    "Microsoft.Web/sites": (True, True),
+    "Microsoft.Storage/storageAccounts": (False, True),  # the account has metrics only; logs are per service
+    "Microsoft.Storage/storageAccounts/blobServices": (True, True),
+    "Microsoft.Storage/storageAccounts/queueServices": (True, True),
+    "Microsoft.Storage/storageAccounts/tableServices": (True, True),
+    "Microsoft.KeyVault/vaults": (True, True),
+    "Microsoft.CognitiveServices/accounts": (True, True),
+    "Microsoft.App/sessionPools": (False, True),  # no resource log categories exist for session pools
+    "Microsoft.Search/searchServices": (True, True),
+    "Microsoft.Logic/workflows": (True, True),
+}
+# Types the template creates that get no diagnostic setting, and why.
+NO_DIAGNOSTICS = {
+    "Microsoft.Resources/resourceGroups": "not a monitored resource",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "no logs or metrics; its sign-ins are in Entra ID",
+    "Microsoft.Authorization/roleAssignments": "changes are in the activity log",
+    "Microsoft.Insights/diagnosticSettings": "the settings themselves",
+    "Microsoft.OperationalInsights/workspaces": "the destination",
+    "Microsoft.Insights/components": "workspace-based: its telemetry is already in the workspace",
+    "Microsoft.Web/serverfarms": "Flex Consumption reports its metrics on the app",
+    "Microsoft.Web/sites/config": "part of the site",
+    "Microsoft.Web/sites/basicPublishingCredentialsPolicies": "part of the site",
+    "Microsoft.Web/connections": "no diagnostic settings for API connections",
+    "Microsoft.Storage/storageAccounts/blobServices/containers": "covered by the blob service's setting",
+    "Microsoft.KeyVault/vaults/secrets": "covered by the vault's setting",
+    "Microsoft.CognitiveServices/accounts/deployments": "covered by the account's setting",
+    "Microsoft.DurableTask/schedulers": "no documented diagnostic setting categories",
+    "Microsoft.DurableTask/schedulers/taskHubs": "part of the scheduler",
+}
+STORAGE_SERVICES = ("blobServices", "queueServices", "tableServices")
+
+
+def diagnostic_settings(parsed: dict) -> dict[str, dict]:
+    """Resource symbol → the diagnostic setting scoped to it."""
+    found = {}
+    for resource in parsed.get("resources", {}).values():
+        if resource["type"] == "Microsoft.Insights/diagnosticSettings":
+            found[resource["config"]["scope"]] = resource["config"]["properties"]
+    return found
+
+
+def test_every_created_resource_type_is_considered_for_diagnostics():
+    created = {r["type"] for path in BICEP_FILES for r in parse(path).get("resources", {}).values() if not r["existing"]}
+    unconsidered = created - set(DIAGNOSTICS) - set(NO_DIAGNOSTICS)
+    assert not unconsidered, f"add these to DIAGNOSTICS (with a diagnostic setting) or NO_DIAGNOSTICS: {sorted(unconsidered)}"
+
+
+def monitored_resources() -> list[tuple[Path, str, str]]:
+    """(file, symbol, type) of every resource that needs a diagnostic setting: those the template creates,
+    and the storage services, which come with the account and are declared `existing` to be named."""
+    found = []
+    for path in BICEP_FILES:
+        for symbol, resource in parse(path).get("resources", {}).items():
+            storage_service = resource["type"].rsplit("/", 1)[-1] in STORAGE_SERVICES
+            if resource["type"] in DIAGNOSTICS and (not resource["existing"] or storage_service):
+                found.append((path, symbol, resource["type"]))
+    return found
+
+
+@pytest.mark.parametrize("path,symbol,kind", monitored_resources(), ids=lambda v: v if isinstance(v, str) else relative(v))
+def test_resource_sends_logs_and_metrics_to_the_workspace(path, symbol, kind):
+    setting = diagnostic_settings(parse(path)).get(symbol)
+    assert setting, f"{relative(path)}: no Microsoft.Insights/diagnosticSettings scoped to {symbol} ({kind})"
+    assert setting["workspaceId"] == "logAnalyticsWorkspaceId"
+    wants_logs, wants_metrics = DIAGNOSTICS[kind]
+    logs = setting.get("logs", [])
+    metrics = setting.get("metrics", [])
+    assert ({"categoryGroup": "allLogs", "enabled": True} in logs) == wants_logs, logs
+    assert ({"category": "AllMetrics", "enabled": True} in metrics) == wants_metrics, metrics
+
+
+def test_the_storage_account_services_all_have_diagnostic_settings():
+    kinds = {kind for _, _, kind in monitored_resources()}
+    for service in STORAGE_SERVICES:
+        assert f"Microsoft.Storage/storageAccounts/{service}" in kinds, service
+
+
+def test_main_sends_every_module_to_the_one_workspace():
+    main = parse(MAIN)
+    workspace = {"operator": {"type": "property_accessor", "operands": {
+        "operand_1": "monitoring", "operand_2": {"operator": {"type": "property_accessor", "operands": {
+            "operand_1": "outputs", "operand_2": "workspaceId"}}}}}}
+    assert "workspaceId" in parse(INFRA / "app" / "monitoring.bicep")["outputs"]
+    for name, module in main["modules"].items():
+        declared = parse(INFRA / module["detail"]["path"]).get("parameters", {})
+        if "logAnalyticsWorkspaceId" in declared:
+            config = module["config"].get("config", module["config"])  # a conditional module nests its body
+            assert config["params"].get("logAnalyticsWorkspaceId") == workspace, name
+    with_diagnostics = {relative(path) for path, _, _ in monitored_resources()}
+    for file in with_diagnostics:
+        assert "logAnalyticsWorkspaceId" in parse(ROOT / file)["parameters"], file

@@ -71,6 +71,9 @@ param searchEndpoint string
 @description('Client id of the Entra app registration that protects the API; empty leaves the API anonymous.')
 param authClientId string
 
+@description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
+param logAnalyticsWorkspaceId string
+
 @description('Most instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -235,6 +238,28 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
         enabled: false
       }
     }
+  }
+}
+
+// Functions host and App Service Authentication logs, and the app's metrics. The Flex Consumption
+// plan gets no setting of its own: Flex Consumption reports its metrics on the app.
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -2,6 +2,8 @@
 // durableBackend is 'durableTaskScheduler'. It pushes work items to the app over gRPC
 // instead of the app polling storage queues, and authenticates with Entra ID only: the
 // app's identity (and the deploying user, for the dashboard) get Durable Task Data Contributor.
+// No diagnostic setting: Azure Monitor documents no resource log or exportable metric categories for
+// Microsoft.DurableTask/schedulers; orchestration history is in the scheduler's own dashboard.
 
 @description('Scheduler name (letters, digits and hyphens).')
 param name string

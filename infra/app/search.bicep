@@ -16,6 +16,9 @@ param tags object
 @description('Principal id of the function app\'s user-assigned identity.')
 param appPrincipalId string
 
+@description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
+param logAnalyticsWorkspaceId string
+
 @description('SKU: basic and above support vector search; free has no managed identity roles.')
 @allowed(['basic', 'standard', 'standard2', 'standard3'])
 param skuName string = 'basic'
@@ -67,6 +70,27 @@ resource serviceRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// Query and indexing operation logs, and the service's latency and throttling metrics.
+resource searchDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: search
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 
