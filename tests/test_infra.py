@@ -622,3 +622,12 @@ def test_main_sends_every_module_to_the_one_workspace():
     with_diagnostics = {relative(path) for path, _, _ in monitored_resources()}
     for file in with_diagnostics:
         assert "logAnalyticsWorkspaceId" in parse(ROOT / file)["parameters"], file
+
+
+# --- publishing credentials -----------------------------------------------------------
+
+
+def test_basic_publishing_credentials_are_off_for_ftp_and_scm():
+    policies = {r["config"]["name"]: r["config"]["properties"] for r in parse(FUNCTION_APP)["resources"].values()
+                if r["type"] == "Microsoft.Web/sites/basicPublishingCredentialsPolicies"}
+    assert policies == {"ftp": {"allow": False}, "scm": {"allow": False}}

@@ -192,6 +192,24 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// No basic (user name and password) publishing: FTP and the SCM site accept only Entra ID.
+// azd deploys the package to the blob container above with Entra credentials, so it needs neither.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
 // App Service Authentication validates Entra tokens before any function runs and sets
 // X-MS-CLIENT-PRINCIPAL-ID, which the API uses as the resource owner; callers cannot
 // forge that header while it is on. Declared unconditionally so that clearing
