@@ -631,3 +631,49 @@ def test_basic_publishing_credentials_are_off_for_ftp_and_scm():
     policies = {r["config"]["name"]: r["config"]["properties"] for r in parse(FUNCTION_APP)["resources"].values()
                 if r["type"] == "Microsoft.Web/sites/basicPublishingCredentialsPolicies"}
     assert policies == {"ftp": {"allow": False}, "scm": {"allow": False}}
+
+
+# --- least-privilege roles ----------------------------------------------------------------
+
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+SEARCH_SERVICE_CONTRIBUTOR = "7ca78c08-252a-4471-8644-bb5ff32d4ba0"
+SESSION_EXECUTOR = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"  # Azure ContainerApps Session Executor
+ROLE_ASSIGNMENT = re.compile(r"^resource \w+ 'Microsoft\.Authorization/roleAssignments@", re.MULTILINE)
+
+
+def test_no_role_assignment_grants_contributor():
+    for path in BICEP_FILES:
+        assert CONTRIBUTOR not in path.read_text(), f"{relative(path)} names the Contributor role"
+
+
+def test_the_session_pool_role_is_session_executor_alone():
+    rbac = (INFRA / "app" / "rbac.bicep").read_text()
+    assert f"containerAppsSessionExecutor: '{SESSION_EXECUTOR}'" in rbac
+    assignment = rbac[rbac.index("resource sessionsAccess"):]
+    assignment = assignment[:assignment.index("\n}\n")]
+    assert "scope: sessionPool\n" in assignment and "roles.containerAppsSessionExecutor" in assignment
+    assert "[for" not in assignment, "one role on the pool, not a list"
+
+
+def test_search_service_contributor_stays_only_while_the_app_creates_its_index():
+    """The app's identity holds Search Service Contributor for one reason: core/file_search creates the
+    index at run time. Once provisioning creates it instead, this test fails until the role goes."""
+    holders = [relative(path) for path in BICEP_FILES if SEARCH_SERVICE_CONTRIBUTOR in path.read_text()]
+    creates_index = "create_or_update_index" in (ROOT / "core" / "file_search" / "azure_search.py").read_text()
+    if not creates_index:
+        assert holders == [], "the index is no longer created at run time: drop Search Service Contributor"
+        return
+    assert holders == ["infra/app/search.bicep"]
+    search = (INFRA / "app" / "search.bicep").read_text()
+    reason = search[:search.index("resource serviceRole")].rsplit("\n\n", 1)[-1]
+    assert "_ensure_index" in reason and "core/file_search/azure_search.py" in reason
+    assert "scope: search\n" in search[search.index("resource serviceRole"):]
+
+
+@pytest.mark.parametrize("path", BICEP_FILES, ids=relative)
+def test_every_role_assignment_says_why(path):
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if ROLE_ASSIGNMENT.match(line):
+            assert number > 0 and lines[number - 1].startswith("//"), \
+                f"{relative(path)}:{number + 1}: a role assignment without a comment giving its reason"

@@ -59,6 +59,7 @@ resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
   name: taskHubName
 }
 
+// Data Contributor for the app: its Durable Functions host starts and runs orchestrations in this scheduler.
 resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(scheduler.id, appPrincipalId, dataContributor)
   scope: scheduler
@@ -69,6 +70,7 @@ resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Data Contributor for the deploying user: the scheduler's dashboard, and running the app locally against it.
 resource userAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(scheduler.id, userPrincipalId, dataContributor)
   scope: scheduler

@@ -1,8 +1,9 @@
 // Azure AI Search for file_search's optional backend (FILE_SEARCH_BACKEND=azure_ai_search), for vector
 // stores that outgrow ranking inside the function app's instances. Keys are disabled: the app's
-// managed identity gets Search Index Data Contributor (read and write chunks) and Search Service
-// Contributor (create the index on first use). Deployed only when main.bicep's fileSearchBackend
-// parameter is 'azure_ai_search'; the app then gets FILE_SEARCH_BACKEND and AZURE_SEARCH_ENDPOINT.
+// managed identity gets Search Index Data Contributor (read and write chunks) and, for now, Search
+// Service Contributor (create the index on first use; see serviceRole). Deployed only when
+// main.bicep's fileSearchBackend parameter is 'azure_ai_search'; the app then gets
+// FILE_SEARCH_BACKEND and AZURE_SEARCH_ENDPOINT.
 
 @description('Search service name (globally unique, lowercase letters, digits and dashes).')
 param name string
@@ -53,6 +54,7 @@ resource search 'Microsoft.Search/searchServices@2023-11-01' = {
   }
 }
 
+// Index Data Contributor: upload, delete and query the chunk documents (file_search's reads and writes).
 resource dataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(search.id, appPrincipalId, indexDataContributor)
   scope: search
@@ -63,6 +65,10 @@ resource dataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Service Contributor: the app creates its index itself, on first use, sized to the first embeddings it
+// stores (core/file_search/azure_search.py, _ensure_index), which needs this control-plane role. It
+// goes once the index is created at provision time instead (a postprovision hook step); that is a
+// change to the Python code as well, so it is not made here. Scoped to this one service.
 resource serviceRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(search.id, appPrincipalId, serviceContributor)
   scope: search
