@@ -677,3 +677,38 @@ def test_every_role_assignment_says_why(path):
         if ROLE_ASSIGNMENT.match(line):
             assert number > 0 and lines[number - 1].startswith("//"), \
                 f"{relative(path)}:{number + 1}: a role assignment without a comment giving its reason"
+
+
+# --- cloud suffixes -----------------------------------------------------------------------
+
+# DNS suffixes of Azure's public and sovereign clouds: an endpoint comes from environment() or from
+# the resource's own properties, so that the template deploys to any cloud.
+CLOUD_SUFFIX = re.compile(r"\.(?:windows\.net|azure\.com|azure\.net|azure\.cn|azure\.us|"
+                          r"usgovcloudapi\.net|chinacloudapi\.cn|azurecontainerapps\.io)\b", re.IGNORECASE)
+TEMPLATE_JSON = sorted((INFRA / "app" / "workflows").glob("*.json")) + [INFRA / "main.parameters.json"]
+
+
+def code_lines(path: Path) -> list[str]:
+    """The file's lines that are not comments or a JSON $schema reference."""
+    return [line for line in path.read_text().splitlines()
+            if not line.strip().startswith("//") and '"$schema"' not in line]
+
+
+@pytest.mark.parametrize("path", BICEP_FILES + TEMPLATE_JSON, ids=relative)
+def test_no_hard_coded_cloud_suffix(path):
+    found = [line.strip() for line in code_lines(path) if CLOUD_SUFFIX.search(line)]
+    assert found == [], f"{relative(path)}: use environment() or the resource's endpoint property"
+
+
+def test_the_cloud_suffix_check_catches():
+    for line in ("output endpoint string = 'https://${search.name}.search.windows.net'",
+                 "value: 'https://${name}.blob.core.windows.net/'", "uri: 'https://${kv}.vault.azure.net'",
+                 "endpoint: 'https://${name}.openai.azure.com/'"):
+        assert CLOUD_SUFFIX.search(line), line
+    assert not CLOUD_SUFFIX.search("output endpoint string = search.properties.endpoint")
+
+
+def test_search_endpoint_is_the_services_own_property():
+    assert parse(INFRA / "app" / "search.bicep")["outputs"]["endpoint"]["value"] == {
+        "operator": {"type": "property_accessor", "operands": {"operand_1": "search", "operand_2": {
+            "operator": {"type": "property_accessor", "operands": {"operand_1": "properties", "operand_2": "endpoint"}}}}}}

@@ -32,7 +32,7 @@ param replicaCount int = 1
 var indexDataContributor = '8ebe5a00-799e-43f5-93ac-243d3dce84a7'
 var serviceContributor = '7ca78c08-252a-4471-8644-bb5ff32d4ba0'
 
-resource search 'Microsoft.Search/searchServices@2023-11-01' = {
+resource search 'Microsoft.Search/searchServices@2025-05-01' = {
   // checkov:skip=CKV_AZURE_208: one replica by default keeps the optional backend affordable; replicaCount raises it to the SLA's three.
   // checkov:skip=CKV_AZURE_209: one replica by default keeps the optional backend affordable; replicaCount raises it to the SLA's three.
   name: name
@@ -101,4 +101,5 @@ resource searchDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-pre
 }
 
 output name string = search.name
-output endpoint string = 'https://${search.name}.search.windows.net'
+// The service's own endpoint property: right in every Azure cloud, unlike a hard-coded DNS suffix.
+output endpoint string = search.properties.endpoint
