@@ -712,3 +712,20 @@ def test_search_endpoint_is_the_services_own_property():
     assert parse(INFRA / "app" / "search.bicep")["outputs"]["endpoint"]["value"] == {
         "operator": {"type": "property_accessor", "operands": {"operand_1": "search", "operand_2": {
             "operator": {"type": "property_accessor", "operands": {"operand_1": "properties", "operand_2": "endpoint"}}}}}}
+
+
+# --- the chat model ---------------------------------------------------------------------------
+
+
+def test_the_chat_model_is_a_parameter_azd_can_set():
+    supplied = main_parameter_env_defaults()
+    assert supplied["chatModelName"][0] == "AZURE_OPENAI_CHAT_MODEL"
+    assert supplied["chatModelVersion"][0] == "AZURE_OPENAI_CHAT_MODEL_VERSION"
+    assert not param_default(MAIN, "chatModelName").startswith("gpt-4o"), "gpt-4o is being retired"
+
+
+def test_the_samples_default_to_the_deployed_chat_model():
+    from samples.connection import DEFAULT_DEPLOYMENT, connection_from
+
+    assert DEFAULT_DEPLOYMENT == param_default(MAIN, "chatModelName")
+    assert connection_from({"OPENAI_GPT_DEPLOYMENT": "mine"}).deployment == "mine"
