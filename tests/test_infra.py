@@ -729,3 +729,9 @@ def test_the_samples_default_to_the_deployed_chat_model():
 
     assert DEFAULT_DEPLOYMENT == param_default(MAIN, "chatModelName")
     assert connection_from({"OPENAI_GPT_DEPLOYMENT": "mine"}).deployment == "mine"
+
+
+def test_docs_quote_the_azd_version_azure_yaml_requires():
+    required = yaml.safe_load((ROOT / "azure.yaml").read_text())["requiredVersions"]["azd"]
+    minimum = required.split(">=")[1].strip()
+    assert f"(`azd`) {minimum} or later" in DOCS_PROSE
