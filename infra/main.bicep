@@ -169,6 +169,7 @@ module storage 'app/storage.bicep' = {
     name: 'st${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     deploymentContainerName: deploymentContainerName
   }
 }
@@ -180,6 +181,7 @@ module openAi 'app/openai.bicep' = {
     name: 'oai-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     chatModelName: chatModelName
     chatModelVersion: chatModelVersion
     chatSkuName: chatSkuName
@@ -199,6 +201,7 @@ module sessions 'app/sessions.bicep' = {
     name: 'sp${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -209,6 +212,7 @@ module keyVault 'app/keyvault.bicep' = {
     name: 'kv-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -229,6 +233,7 @@ module sendEmail 'app/logic-workflow.bicep' = {
     name: 'logic-send-email-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     definition: loadJsonContent('app/workflows/send-email.json')
     connectionId: office365.outputs.id
     connectionName: office365.outputs.name
@@ -245,6 +250,7 @@ module createCalendarEvent 'app/logic-workflow.bicep' = {
     name: 'logic-create-calendar-event-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     definition: loadJsonContent('app/workflows/create-calendar-event.json')
     connectionId: office365.outputs.id
     connectionName: office365.outputs.name
@@ -305,6 +311,7 @@ module search 'app/search.bicep' = if (fileSearchBackend == 'azure_ai_search') {
     name: 'srch-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     appPrincipalId: identity.outputs.principalId
   }
 }
@@ -325,6 +332,7 @@ module api 'app/function.bicep' = {
     planName: 'plan-${resourceToken}'
     location: location
     tags: tags
+    logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name

@@ -18,7 +18,7 @@ import openai
 LOCAL_ENDPOINT = "http://127.0.0.1:7071"
 LOCAL_KEY = "local"  # make run on loopback accepts any key as the local principal
 DEFAULT_VERSION = "2024-05-01-preview"  # the first Azure api-version with Assistants v2
-DEFAULT_DEPLOYMENT = "gpt-4o"
+DEFAULT_DEPLOYMENT = "gpt-4.1-mini"  # infra/main.bicep's default chat deployment (chatModelName)
 
 
 @dataclass(frozen=True)

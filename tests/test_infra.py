@@ -87,6 +87,11 @@ def test_azure_yaml_deploys_the_function_app_and_declares_both_hooks():
         assert (ROOT / hook[platform]["run"]).is_file()
 
 
+
+def test_azure_yaml_requires_a_minimum_azd_version():
+    required = yaml.safe_load((ROOT / "azure.yaml").read_text())["requiredVersions"]["azd"]
+    assert re.fullmatch(r">=\s*\d+\.\d+\.\d+", required), required
+
 # --- settings ----------------------------------------------------------------------
 
 
@@ -519,3 +524,214 @@ def test_only_the_deploying_user_may_write_key_vault_secrets():
     assert assignment.startswith("resource vaultWriteAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' "
                                  "= if (writesSecrets) {")
     assert "scope: vault\n" in assignment[:assignment.index("\n}\n")]
+
+
+# --- diagnostic settings ------------------------------------------------------------
+
+# Every resource type the template creates that Azure Monitor can take logs or metrics from, with
+# what its diagnostic setting must send: (allLogs category group, AllMetrics).
+DIAGNOSTICS = {
+    "Microsoft.Web/sites": (True, True),
+    "Microsoft.Storage/storageAccounts": (False, True),  # the account has metrics only; logs are per service
+    "Microsoft.Storage/storageAccounts/blobServices": (True, True),
+    "Microsoft.Storage/storageAccounts/queueServices": (True, True),
+    "Microsoft.Storage/storageAccounts/tableServices": (True, True),
+    "Microsoft.KeyVault/vaults": (True, True),
+    "Microsoft.CognitiveServices/accounts": (True, True),
+    "Microsoft.App/sessionPools": (False, True),  # no resource log categories exist for session pools
+    "Microsoft.Search/searchServices": (True, True),
+    "Microsoft.Logic/workflows": (True, True),
+}
+# Types the template creates that get no diagnostic setting, and why.
+NO_DIAGNOSTICS = {
+    "Microsoft.Resources/resourceGroups": "not a monitored resource",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "no logs or metrics; its sign-ins are in Entra ID",
+    "Microsoft.Authorization/roleAssignments": "changes are in the activity log",
+    "Microsoft.Insights/diagnosticSettings": "the settings themselves",
+    "Microsoft.OperationalInsights/workspaces": "the destination",
+    "Microsoft.Insights/components": "workspace-based: its telemetry is already in the workspace",
+    "Microsoft.Web/serverfarms": "Flex Consumption reports its metrics on the app",
+    "Microsoft.Web/sites/config": "part of the site",
+    "Microsoft.Web/sites/basicPublishingCredentialsPolicies": "part of the site",
+    "Microsoft.Web/connections": "no diagnostic settings for API connections",
+    "Microsoft.Storage/storageAccounts/blobServices/containers": "covered by the blob service's setting",
+    "Microsoft.KeyVault/vaults/secrets": "covered by the vault's setting",
+    "Microsoft.CognitiveServices/accounts/deployments": "covered by the account's setting",
+    "Microsoft.DurableTask/schedulers": "no documented diagnostic setting categories",
+    "Microsoft.DurableTask/schedulers/taskHubs": "part of the scheduler",
+}
+STORAGE_SERVICES = ("blobServices", "queueServices", "tableServices")
+
+
+def diagnostic_settings(parsed: dict) -> dict[str, dict]:
+    """Resource symbol → the diagnostic setting scoped to it."""
+    found = {}
+    for resource in parsed.get("resources", {}).values():
+        if resource["type"] == "Microsoft.Insights/diagnosticSettings":
+            found[resource["config"]["scope"]] = resource["config"]["properties"]
+    return found
+
+
+def test_every_created_resource_type_is_considered_for_diagnostics():
+    created = {r["type"] for path in BICEP_FILES for r in parse(path).get("resources", {}).values() if not r["existing"]}
+    unconsidered = created - set(DIAGNOSTICS) - set(NO_DIAGNOSTICS)
+    assert not unconsidered, f"add these to DIAGNOSTICS (with a diagnostic setting) or NO_DIAGNOSTICS: {sorted(unconsidered)}"
+
+
+def monitored_resources() -> list[tuple[Path, str, str]]:
+    """(file, symbol, type) of every resource that needs a diagnostic setting: those the template creates,
+    and the storage services, which come with the account and are declared `existing` to be named."""
+    found = []
+    for path in BICEP_FILES:
+        for symbol, resource in parse(path).get("resources", {}).items():
+            storage_service = resource["type"].rsplit("/", 1)[-1] in STORAGE_SERVICES
+            if resource["type"] in DIAGNOSTICS and (not resource["existing"] or storage_service):
+                found.append((path, symbol, resource["type"]))
+    return found
+
+
+@pytest.mark.parametrize("path,symbol,kind", monitored_resources(), ids=lambda v: v if isinstance(v, str) else relative(v))
+def test_resource_sends_logs_and_metrics_to_the_workspace(path, symbol, kind):
+    setting = diagnostic_settings(parse(path)).get(symbol)
+    assert setting, f"{relative(path)}: no Microsoft.Insights/diagnosticSettings scoped to {symbol} ({kind})"
+    assert setting["workspaceId"] == "logAnalyticsWorkspaceId"
+    wants_logs, wants_metrics = DIAGNOSTICS[kind]
+    logs = setting.get("logs", [])
+    metrics = setting.get("metrics", [])
+    assert ({"categoryGroup": "allLogs", "enabled": True} in logs) == wants_logs, logs
+    assert ({"category": "AllMetrics", "enabled": True} in metrics) == wants_metrics, metrics
+
+
+def test_the_storage_account_services_all_have_diagnostic_settings():
+    kinds = {kind for _, _, kind in monitored_resources()}
+    for service in STORAGE_SERVICES:
+        assert f"Microsoft.Storage/storageAccounts/{service}" in kinds, service
+
+
+def test_main_sends_every_module_to_the_one_workspace():
+    main = parse(MAIN)
+    workspace = {"operator": {"type": "property_accessor", "operands": {
+        "operand_1": "monitoring", "operand_2": {"operator": {"type": "property_accessor", "operands": {
+            "operand_1": "outputs", "operand_2": "workspaceId"}}}}}}
+    assert "workspaceId" in parse(INFRA / "app" / "monitoring.bicep")["outputs"]
+    for name, module in main["modules"].items():
+        declared = parse(INFRA / module["detail"]["path"]).get("parameters", {})
+        if "logAnalyticsWorkspaceId" in declared:
+            config = module["config"].get("config", module["config"])  # a conditional module nests its body
+            assert config["params"].get("logAnalyticsWorkspaceId") == workspace, name
+    with_diagnostics = {relative(path) for path, _, _ in monitored_resources()}
+    for file in with_diagnostics:
+        assert "logAnalyticsWorkspaceId" in parse(ROOT / file)["parameters"], file
+
+
+# --- publishing credentials -----------------------------------------------------------
+
+
+def test_basic_publishing_credentials_are_off_for_ftp_and_scm():
+    policies = {r["config"]["name"]: r["config"]["properties"] for r in parse(FUNCTION_APP)["resources"].values()
+                if r["type"] == "Microsoft.Web/sites/basicPublishingCredentialsPolicies"}
+    assert policies == {"ftp": {"allow": False}, "scm": {"allow": False}}
+
+
+# --- least-privilege roles ----------------------------------------------------------------
+
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+SEARCH_SERVICE_CONTRIBUTOR = "7ca78c08-252a-4471-8644-bb5ff32d4ba0"
+SESSION_EXECUTOR = "0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0"  # Azure ContainerApps Session Executor
+ROLE_ASSIGNMENT = re.compile(r"^resource \w+ 'Microsoft\.Authorization/roleAssignments@", re.MULTILINE)
+
+
+def test_no_role_assignment_grants_contributor():
+    for path in BICEP_FILES:
+        assert CONTRIBUTOR not in path.read_text(), f"{relative(path)} names the Contributor role"
+
+
+def test_the_session_pool_role_is_session_executor_alone():
+    rbac = (INFRA / "app" / "rbac.bicep").read_text()
+    assert f"containerAppsSessionExecutor: '{SESSION_EXECUTOR}'" in rbac
+    assignment = rbac[rbac.index("resource sessionsAccess"):]
+    assignment = assignment[:assignment.index("\n}\n")]
+    assert "scope: sessionPool\n" in assignment and "roles.containerAppsSessionExecutor" in assignment
+    assert "[for" not in assignment, "one role on the pool, not a list"
+
+
+def test_search_service_contributor_stays_only_while_the_app_creates_its_index():
+    """The app's identity holds Search Service Contributor for one reason: core/file_search creates the
+    index at run time. Once provisioning creates it instead, this test fails until the role goes."""
+    holders = [relative(path) for path in BICEP_FILES if SEARCH_SERVICE_CONTRIBUTOR in path.read_text()]
+    creates_index = "create_or_update_index" in (ROOT / "core" / "file_search" / "azure_search.py").read_text()
+    if not creates_index:
+        assert holders == [], "the index is no longer created at run time: drop Search Service Contributor"
+        return
+    assert holders == ["infra/app/search.bicep"]
+    search = (INFRA / "app" / "search.bicep").read_text()
+    reason = search[:search.index("resource serviceRole")].rsplit("\n\n", 1)[-1]
+    assert "_ensure_index" in reason and "core/file_search/azure_search.py" in reason
+    assert "scope: search\n" in search[search.index("resource serviceRole"):]
+
+
+@pytest.mark.parametrize("path", BICEP_FILES, ids=relative)
+def test_every_role_assignment_says_why(path):
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if ROLE_ASSIGNMENT.match(line):
+            assert number > 0 and lines[number - 1].startswith("//"), \
+                f"{relative(path)}:{number + 1}: a role assignment without a comment giving its reason"
+
+
+# --- cloud suffixes -----------------------------------------------------------------------
+
+# DNS suffixes of Azure's public and sovereign clouds: an endpoint comes from environment() or from
+# the resource's own properties, so that the template deploys to any cloud.
+CLOUD_SUFFIX = re.compile(r"\.(?:windows\.net|azure\.com|azure\.net|azure\.cn|azure\.us|"
+                          r"usgovcloudapi\.net|chinacloudapi\.cn|azurecontainerapps\.io)\b", re.IGNORECASE)
+TEMPLATE_JSON = sorted((INFRA / "app" / "workflows").glob("*.json")) + [INFRA / "main.parameters.json"]
+
+
+def code_lines(path: Path) -> list[str]:
+    """The file's lines that are not comments or a JSON $schema reference."""
+    return [line for line in path.read_text().splitlines()
+            if not line.strip().startswith("//") and '"$schema"' not in line]
+
+
+@pytest.mark.parametrize("path", BICEP_FILES + TEMPLATE_JSON, ids=relative)
+def test_no_hard_coded_cloud_suffix(path):
+    found = [line.strip() for line in code_lines(path) if CLOUD_SUFFIX.search(line)]
+    assert found == [], f"{relative(path)}: use environment() or the resource's endpoint property"
+
+
+def test_the_cloud_suffix_check_catches():
+    for line in ("output endpoint string = 'https://${search.name}.search.windows.net'",
+                 "value: 'https://${name}.blob.core.windows.net/'", "uri: 'https://${kv}.vault.azure.net'",
+                 "endpoint: 'https://${name}.openai.azure.com/'"):
+        assert CLOUD_SUFFIX.search(line), line
+    assert not CLOUD_SUFFIX.search("output endpoint string = search.properties.endpoint")
+
+
+def test_search_endpoint_is_the_services_own_property():
+    assert parse(INFRA / "app" / "search.bicep")["outputs"]["endpoint"]["value"] == {
+        "operator": {"type": "property_accessor", "operands": {"operand_1": "search", "operand_2": {
+            "operator": {"type": "property_accessor", "operands": {"operand_1": "properties", "operand_2": "endpoint"}}}}}}
+
+
+# --- the chat model ---------------------------------------------------------------------------
+
+
+def test_the_chat_model_is_a_parameter_azd_can_set():
+    supplied = main_parameter_env_defaults()
+    assert supplied["chatModelName"][0] == "AZURE_OPENAI_CHAT_MODEL"
+    assert supplied["chatModelVersion"][0] == "AZURE_OPENAI_CHAT_MODEL_VERSION"
+    assert not param_default(MAIN, "chatModelName").startswith("gpt-4o"), "gpt-4o is being retired"
+
+
+def test_the_samples_default_to_the_deployed_chat_model():
+    from samples.connection import DEFAULT_DEPLOYMENT, connection_from
+
+    assert DEFAULT_DEPLOYMENT == param_default(MAIN, "chatModelName")
+    assert connection_from({"OPENAI_GPT_DEPLOYMENT": "mine"}).deployment == "mine"
+
+
+def test_docs_quote_the_azd_version_azure_yaml_requires():
+    required = yaml.safe_load((ROOT / "azure.yaml").read_text())["requiredVersions"]["azd"]
+    minimum = required.split(">=")[1].strip()
+    assert f"(`azd`) {minimum} or later" in DOCS_PROSE

@@ -71,6 +71,9 @@ param searchEndpoint string
 @description('Client id of the Entra app registration that protects the API; empty leaves the API anonymous.')
 param authClientId string
 
+@description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
+param logAnalyticsWorkspaceId string
+
 @description('Most instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -189,6 +192,24 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// No basic (user name and password) publishing: FTP and the SCM site accept only Entra ID.
+// azd deploys the package to the blob container above with Entra credentials, so it needs neither.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
 // App Service Authentication validates Entra tokens before any function runs and sets
 // X-MS-CLIENT-PRINCIPAL-ID, which the API uses as the resource owner; callers cannot
 // forge that header while it is on. Declared unconditionally so that clearing
@@ -235,6 +256,28 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
         enabled: false
       }
     }
+  }
+}
+
+// Functions host and App Service Authentication logs, and the app's metrics. The Flex Consumption
+// plan gets no setting of its own: Flex Consumption reports its metrics on the app.
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -29,6 +29,9 @@ param keyVaultName string
 @description('Name of the vault entry that holds the callback URL.')
 param urlSecretName string
 
+@description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
+param logAnalyticsWorkspaceId string
+
 resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
   name: name
   location: location
@@ -67,6 +70,27 @@ resource callbackUrl 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   properties: {
     contentType: 'text/plain'
     value: trigger.listCallbackUrl().value
+  }
+}
+
+// Run, trigger and action events (not their inputs or outputs) and the workflow's metrics.
+resource workflowDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: workflow
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

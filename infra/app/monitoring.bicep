@@ -1,6 +1,9 @@
 // Log Analytics + workspace-based Application Insights. Local (instrumentation key)
 // ingestion is disabled: telemetry must carry an Entra token, which the app gets
 // through APPLICATIONINSIGHTS_AUTHENTICATION_STRING and its managed identity.
+// The workspace is also where every other module's diagnostic settings send resource logs
+// and platform metrics. Application Insights gets none: being workspace-based, its telemetry
+// is already stored in this workspace.
 
 @description('Log Analytics workspace name.')
 param logAnalyticsName string
@@ -46,3 +49,5 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output appInsightsName string = appInsights.name
+// Every other module sends its resource logs and metrics here through a diagnostic setting.
+output workspaceId string = workspace.id

@@ -35,6 +35,9 @@ param embeddingsSkuName string
 @description('Embeddings capacity in thousands of tokens per minute.')
 param embeddingsCapacity int
 
+@description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
+param logAnalyticsWorkspaceId string
+
 resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   // checkov:skip=CKV_AZURE_134: no VNet in the default deployment; Flex Consumption calls the model over the public endpoint. Local auth is disabled, so only Entra principals with the OpenAI User role get in.
   name: name
@@ -90,6 +93,27 @@ resource embeddings 'Microsoft.CognitiveServices/accounts/deployments@2024-10-01
       name: embeddingsModelName
       version: embeddingsModelVersion
     }
+  }
+}
+
+// Audit, request (metadata, not prompts or completions) and usage logs, and token and latency metrics.
+resource accountDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -28,7 +28,6 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   cognitiveServicesOpenAiUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
   containerAppsSessionExecutor: '0fb8eba5-a2bb-4abe-b1c1-49dfad359bb0'
-  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -61,6 +60,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
+// Blob Data Owner (leases, the deployment package, app data), Queue and Table Data Contributor (task hub work items and history).
 resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
   name: guid(storage.id, principalId, role)
   scope: storage
@@ -71,6 +71,7 @@ resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
   }
 }]
 
+// OpenAI User: call the chat and embeddings deployments; no keys, no management of the account.
 resource openAiAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(openAi.id, principalId, roles.cognitiveServicesOpenAiUser)
   scope: openAi
@@ -81,25 +82,22 @@ resource openAiAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The code interpreter's pool management API accepts tokens (audience https://dynamicsessions.io)
-// from identities that hold both Session Executor and Contributor on the pool, as Microsoft's
-// code interpreter page states; with Session Executor alone it answers 401. Both are scoped
-// to the pool, so Contributor manages that one pool and nothing else.
-var sessionRoles = [
-  roles.containerAppsSessionExecutor
-  roles.contributor
-]
-
-resource sessionsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in sessionRoles: {
-  name: guid(sessionPool.id, principalId, role)
+// Session Executor: run code and move files in the pool's sessions through its management endpoint
+// (tokens for https://dynamicsessions.io). Microsoft's dynamic sessions usage page names this role on
+// the pool as what that API authorizes; an older revision of the code interpreter page asked for
+// Contributor on the pool as well, which this template used to grant. The postdeploy smoke test runs
+// code in the pool, so a 401 from it after `azd up` would show if a region still wants both.
+resource sessionsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(sessionPool.id, principalId, roles.containerAppsSessionExecutor)
   scope: sessionPool
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.containerAppsSessionExecutor)
     principalId: principalId
     principalType: principalType
   }
-}]
+}
 
+// Secrets User: resolve the Key Vault references (Logic App callback URLs) in the app settings.
 resource vaultAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, roles.keyVaultSecretsUser)
   scope: vault

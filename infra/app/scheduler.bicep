@@ -2,6 +2,8 @@
 // durableBackend is 'durableTaskScheduler'. It pushes work items to the app over gRPC
 // instead of the app polling storage queues, and authenticates with Entra ID only: the
 // app's identity (and the deploying user, for the dashboard) get Durable Task Data Contributor.
+// No diagnostic setting: Azure Monitor documents no resource log or exportable metric categories for
+// Microsoft.DurableTask/schedulers; orchestration history is in the scheduler's own dashboard.
 
 @description('Scheduler name (letters, digits and hyphens).')
 param name string
@@ -57,6 +59,7 @@ resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
   name: taskHubName
 }
 
+// Data Contributor for the app: its Durable Functions host starts and runs orchestrations in this scheduler.
 resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(scheduler.id, appPrincipalId, dataContributor)
   scope: scheduler
@@ -67,6 +70,7 @@ resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Data Contributor for the deploying user: the scheduler's dashboard, and running the app locally against it.
 resource userAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(scheduler.id, userPrincipalId, dataContributor)
   scope: scheduler

@@ -11,6 +11,9 @@ param location string
 @description('Tags for the pool.')
 param tags object
 
+@description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
+param logAnalyticsWorkspaceId string
+
 @description('Most sessions alive at once (one per thread using the code interpreter).')
 param maxConcurrentSessions int = 20
 
@@ -39,6 +42,23 @@ resource pool 'Microsoft.App/sessionPools@2025-07-01' = {
     sessionNetworkConfiguration: {
       status: 'EgressDisabled'
     }
+  }
+}
+
+// Session pools have platform metrics (sessions ready, creating, executing) that a diagnostic
+// setting can export, but Azure Monitor documents no resource log categories for
+// Microsoft.App/sessionPools, so this setting sends metrics only.
+resource poolDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: pool
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    metrics: [
+      {
+        category: 'AllMetrics'
+        enabled: true
+      }
+    ]
   }
 }
 
