@@ -348,7 +348,7 @@ def test_postprovision_hook_issues_the_first_key_once_into_key_vault_and_never_p
 
 # --- one deploy package, lean ---------------------------------------------------------
 
-SANDBOX_LIBRARIES = {"numpy", "pandas", "matplotlib", "scipy", "sympy", "openpyxl"}
+SANDBOX_LIBRARIES = {"numpy", "pandas", "matplotlib", "scipy", "sympy", "openpyxl", "ipython"}
 # numpy is also the app's own: file_search's vector scan (core/file_search) runs in Azure too.
 APP_NEEDS_TOO = {"numpy"}
 

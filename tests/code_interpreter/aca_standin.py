@@ -7,12 +7,12 @@ checks the bearer token, api-version and identifier, and answers in the document
              "stderr", "result", "executionTimeInMilliseconds"}}
   files   → {"$id": "1", "value": [{"$id": "2", "properties": {"$id": "3", "filename", "size",
              "lastModifiedTime"}}]}
-Code runs in this process, one namespace and one directory (standing for /mnt/data) per identifier.
+Code runs in this process in IPython (the pool's sessions are Jupyter kernels), one shell and one
+directory (standing for /mnt/data) per identifier.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
 import json
@@ -34,10 +34,53 @@ DELETE_API_VERSION = "2025-10-02-preview"
 _exec_lock = threading.Lock()  # redirect_stdout is process-wide: one execution at a time
 
 
+def _pool_shell():
+    """One session's IPython shell, shaped as the pool's kernel answers: no prompts, no tracebacks
+    printed (the caller reports them), `!` output read and printed."""
+    import subprocess
+
+    from IPython.core.compilerop import CachingCompiler
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class CellNames(CachingCompiler):
+        def get_code_name(self, raw_code, transformed_code, number):
+            return f"<cell {number}>"
+
+    class ResultHook(DisplayHook):  # the value goes to `result` (a kernel's execute_result), not stdout
+        value = None
+
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            self.value = format_dict.get("text/plain")
+
+    class PoolShell(InteractiveShell):
+        compiler_class = CellNames
+        displayhook_class = ResultHook
+
+        def system(self, cmd):
+            done = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+            print(done.stdout + done.stderr, end="")
+
+        def showtraceback(self, *args, **kwargs):
+            pass
+
+        def showsyntaxerror(self, *args, **kwargs):
+            pass
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    return PoolShell(config=config)
+
+
 class StandInPool:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="aca-standin-"))
-        self.namespaces: dict[str, dict] = {}
+        self.namespaces: dict = {}  # identifier → its IPython shell
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, query)
         self.deleted: list[str] = []
         pool = self
@@ -140,26 +183,28 @@ class StandInPool:
     # -- the interpreter
 
     def _run(self, identifier: str, code: str) -> dict:
-        namespace = self.namespaces.setdefault(identifier, {"__name__": "__main__"})
+        """As a session's Jupyter kernel runs it: IPython, the last expression's value as `result`,
+        `!` lines' output in stdout, a failure's traceback in stderr."""
+        shell = self.namespaces.get(identifier) or self.namespaces.setdefault(identifier, _pool_shell())
         code = code.replace("/mnt/data", str(self.data_dir(identifier)))
         stdout, stderr = io.StringIO(), io.StringIO()
         started = time.perf_counter()
         status, result = "Success", ""
         with _exec_lock, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            try:
-                tree = ast.parse(code)
-                last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-                exec(compile(tree, "<code>", "exec"), namespace)
-                if last is not None:
-                    value = eval(compile(ast.Expression(last.value), "<code>", "eval"), namespace)
-                    if value is not None:
-                        try:
-                            json.dumps(value)
-                            result = value
-                        except TypeError:
-                            result = repr(value)
-            except Exception:
+            shell.displayhook.value = None
+            outcome = shell.run_cell(code, store_history=True)
+            failure = outcome.error_before_exec or outcome.error_in_exec
+            if failure is not None:
                 status = "Failure"
-                traceback.print_exc(file=stderr)
-        return {"status": status, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(), "result": result,
+                frames = failure.__traceback__
+                while frames is not None and not frames.tb_frame.f_code.co_filename.startswith("<cell"):
+                    frames = frames.tb_next
+                stderr.write("".join(traceback.format_exception(type(failure), failure, frames)))
+            elif shell.displayhook.value is not None:
+                result = shell.displayhook.value
+        here = str(self.data_dir(identifier))
+        unmap = lambda text: text.replace(here, "/mnt/data")  # noqa: E731 - the session sees /mnt/data
+        result = unmap(result) if isinstance(result, str) else result
+        return {"status": status, "stdout": unmap(stdout.getvalue()), "stderr": unmap(stderr.getvalue()),
+                "result": result,
                 "executionTimeInMilliseconds": int((time.perf_counter() - started) * 1000)}

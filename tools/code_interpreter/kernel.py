@@ -1,8 +1,8 @@
 """The Python kernel that runs inside the sandbox: one process per session, cells in, results out.
 
 Run as a script by `local.py` (never imported by the app): it must stand alone, using only the
-standard library until the user's code imports something. It speaks length-prefixed JSON on the
-stdin/stdout it was started with — a 4-byte big-endian length, then that many bytes of UTF-8
+standard library and IPython (requirements-sandbox.txt), which runs the cells as the Jupyter kernel
+of Azure's sessions pool does. It speaks length-prefixed JSON on the stdin/stdout it was started with — a 4-byte big-endian length, then that many bytes of UTF-8
 JSON — and moves the user's stdin, stdout and stderr elsewhere first, so nothing the code prints
 (from Python or from C) can corrupt the protocol.
 
@@ -10,27 +10,28 @@ JSON — and moves the user's stdin, stdout and stderr elsewhere first, so nothi
     kernel → host   {"ready": true}                                    once, at start-up
                     {"logs": str, "error": str | null, "images": [base64 PNG, ...]}   per cell
 
-A cell runs like a notebook cell: statements run in one persistent namespace and the value of a
-final expression is shown with its repr. stdout and stderr share one pipe, so they interleave as
-produced; a drain thread keeps the head and the tail of it, so an endless print loop costs bounded
-memory. matplotlib figures are rendered to PNG at `plt.show()` and at the end of the cell.
+A cell runs as a notebook cell does, in IPython: one persistent namespace, the value of a final
+expression shown (unless the cell ends in `;`), `display()`, `!` shell lines and magics. Text
+output goes to the logs and PNG output (`display(Image(...))`) to the images. stdout and stderr
+share one pipe, so they interleave as produced; a drain thread keeps the head and the tail of it,
+so an endless print loop costs bounded memory. matplotlib figures are rendered to PNG at
+`plt.show()` and at the end of the cell. Errors are shown as Python shows them, with the cell's
+own lines (`File "<cell 3>"`), never IPython's or this kernel's frames.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import base64
-import builtins
 import errno
 import io
 import json
-import linecache
 import os
 import struct
 import sys
 import threading
 import traceback
+import warnings
 from collections import deque
 
 KERNEL_FILE = os.path.abspath(__file__)
@@ -200,15 +201,76 @@ class Figures:
                 if len(self.images) < MAX_IMAGES:
                     buffer = io.BytesIO()
                     figure.savefig(buffer, format="png")
-                    self.images.append(buffer.getvalue())
+                    self.add(buffer.getvalue())
                 else:
                     self.dropped += 1
             finally:
                 pyplot.close(figure)
 
+    def add(self, png: bytes) -> None:
+        """A PNG the code displayed itself (`display(Image(...))`), within the same bound."""
+        if len(self.images) < MAX_IMAGES:
+            self.images.append(png)
+        else:
+            self.dropped += 1
+
     def take(self) -> list[bytes]:
         images, self.images = self.images, []
         return images
+
+
+def _shell(figures: Figures):
+    """An IPython shell that shows results as plain text, sends PNGs to `figures` and leaves errors
+    to the kernel. Imported here, after the limits are set and the user's stdin is gone."""
+    import base64 as b64
+
+    from IPython.core.compilerop import CachingCompiler
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class CellNames(CachingCompiler):
+        def get_code_name(self, raw_code, transformed_code, number):
+            return f"<cell {number}>"
+
+    class PlainResult(DisplayHook):
+        def write_output_prompt(self):  # a notebook shows the value, not an "Out[n]:" prompt
+            pass
+
+    class Publisher(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False):
+            png = data.get("image/png")
+            if png is not None:
+                figures.add(b64.b64decode(png) if isinstance(png, str) else bytes(png))
+            elif "text/plain" in data:
+                print(data["text/plain"])
+
+    class CellShell(InteractiveShell):
+        compiler_class = CellNames
+        displayhook_class = PlainResult
+        display_pub_class = Publisher
+        system = InteractiveShell.system_raw  # `!` lines write to the cell's output as they run, no pty
+
+        # the kernel reports a cell's error itself (`Kernel._format`), from the run's result
+        def showtraceback(self, *args, **kwargs):
+            pass
+
+        def showsyntaxerror(self, *args, **kwargs):
+            pass
+
+        def showindentationerror(self, *args, **kwargs):
+            pass
+
+    warnings.filterwarnings("ignore", message="To exit: use")  # sys.exit() in a cell is its error, no more
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.separate_in = ""
+    config.InteractiveShell.separate_out = ""
+    config.InteractiveShell.separate_out2 = ""
+    config.InteractiveShell.xmode = "plain"
+    return CellShell.instance(config=config)
 
 
 class Kernel:
@@ -219,10 +281,9 @@ class Kernel:
         self.end_children = end_children
         self.memory_mb = memory_mb
         self.max_file_mb = max_file_mb
-        self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
-        self.cells = 0
         self.output = OutputCapture(max_log_chars)
         self.figures = Figures()
+        self.shell = _shell(self.figures)
 
     def _code_for(self, code: str) -> str:
         # Outside bubblewrap there is no /mnt/data: the session's directory stands in for it.
@@ -234,14 +295,13 @@ class Kernel:
         return text.replace(self.data_dir, "/mnt/data") if self.data_dir != "/mnt/data" else text
 
     def run_cell(self, code: str) -> dict:
-        self.cells += 1
-        filename = f"<cell {self.cells}>"
-        source = self._code_for(code)
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         error = None
         try:
-            self._execute(source, filename, display=not code.rstrip().endswith(";"))
-        except BaseException as exc:  # the user's exception, SystemExit included, is the cell's error
+            result = self.shell.run_cell(self._code_for(code), store_history=True)
+            failure = result.error_before_exec or result.error_in_exec
+            if failure is not None:
+                error = self._format(failure)
+        except BaseException as exc:  # raised past IPython itself (it catches the user's exceptions)
             error = self._format(exc)
         try:
             self.figures.capture()
@@ -259,23 +319,13 @@ class Kernel:
             "images": [base64.b64encode(png).decode("ascii") for png in self.figures.take()],
         }
 
-    def _execute(self, source: str, filename: str, display: bool) -> None:
-        tree = ast.parse(source, filename, "exec")
-        last = None
-        if display and tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
-        exec(compile(tree, filename, "exec"), self.namespace)
-        if last is not None:
-            value = eval(compile(last, filename, "eval"), self.namespace)
-            if value is not None:
-                self.namespace["_"] = value
-                print(repr(value))
-
     def _format(self, exc: BaseException) -> str:
         tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename == KERNEL_FILE:
-            tb = tb.tb_next
-        text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+        # from the cell's first frame on: IPython's and this kernel's frames are nobody's business
+        frame = tb
+        while frame is not None and not frame.tb_frame.f_code.co_filename.startswith("<cell "):
+            frame = frame.tb_next
+        text = "".join(traceback.format_exception(type(exc), exc, frame)).rstrip()
         if isinstance(exc, MemoryError):
             text += f"\n(the sandbox's memory limit is {self.memory_mb} MB)"
         elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:

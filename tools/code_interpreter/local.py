@@ -222,7 +222,8 @@ class LocalSandbox:
                    "--max-log-chars", str(self.max_log_chars)]
         log_path = session.home / "kernel.log"
         if session.holder is not None:
-            env.update(HOME=DATA_DIR, TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
+            # IPython's and matplotlib's folders in the session's /tmp, not in the user's /mnt/data (HOME)
+            env.update(HOME=DATA_DIR, TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib", IPYTHONDIR="/tmp/.ipython")
             _seed_fonts(session.holder)
             argv = [sys.executable, "-B", "-s", KERNEL_IN_SANDBOX, "--data-dir", DATA_DIR,
                     # only a user namespace of its own makes the count per session
@@ -230,7 +231,8 @@ class LocalSandbox:
             return KernelProcess.start_held(session.holder, argv, env, log_path)
         mpl_dir = session.tmp_dir / "matplotlib"
         fonts.seed(mpl_dir)
-        env.update(HOME=str(session.data_dir), TMPDIR=str(session.tmp_dir), MPLCONFIGDIR=str(mpl_dir))
+        env.update(HOME=str(session.data_dir), TMPDIR=str(session.tmp_dir), MPLCONFIGDIR=str(mpl_dir),
+                   IPYTHONDIR=str(session.tmp_dir / ".ipython"))
         argv = [sys.executable, "-B", "-s", str(KERNEL_SOURCE), "--data-dir", str(session.data_dir), *options]
         return KernelProcess.start_plain(argv, env, session.data_dir, log_path)
 
