@@ -54,8 +54,10 @@ browser:
 	  || echo "note: chromium not installed; the playground's browser tests will skip"
 
 # On loopback (the default) no key is needed; HOST=0.0.0.0 (any other address) requires keys.
+# DEBUGPY=5678: devhost (and the processes it starts) listen for a debugger on that port
+# (.vscode/launch.json, "Attach to make run").
 run: install
-	$(PY) -m devhost.launcher --host $(HOST) --port $(PORT)
+	$(PY) $(if $(DEBUGPY),-Xfrozen_modules=off -m debugpy --listen 127.0.0.1:$(DEBUGPY)) -m devhost.launcher --host $(HOST) --port $(PORT)
 
 # API keys (core/api_keys.py), in the storage of local.settings.json / the environment:
 #   make key PRINCIPAL=alice NAME="alice's laptop"   make keys   make revoke-key ID=<id from make keys>

@@ -373,6 +373,25 @@ def test_a_clean_clone_installs_the_sandbox_libraries():
     assert {"requirements.in", "requirements.txt", "requirements-sandbox.txt", "requirements-dev.txt"} <= set(stamp.split()[1:])
 
 
+def make_prerequisites(target: str) -> set[str]:
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(f"{target}:"))
+    return set(line.split(":", 1)[1].split())
+
+
+def test_make_run_installs_no_browser_and_make_test_does():
+    assert "browser" not in make_prerequisites("install") | make_prerequisites("run")
+    assert make_prerequisites("run") == {"install"}
+    assert {"install", "browser"} <= make_prerequisites("test")
+
+
+def test_the_local_python_is_the_one_azure_runs():
+    runtime = re.search(r"runtime: \{\s*name: 'python'\s*version: '([\d.]+)'", FUNCTION_APP.read_text())
+    assert runtime and (ROOT / ".python-version").read_text().strip() == runtime.group(1)
+    assert f"command -v python{runtime.group(1)}" in (ROOT / "Makefile").read_text()
+    devcontainer = (ROOT / ".devcontainer" / "devcontainer.json").read_text()
+    assert f"python:1-{runtime.group(1)}-" in devcontainer and '"forwardPorts": [7071]' in devcontainer
+
+
 def test_the_deploy_package_leaves_dev_files_out():
     ignored = {line.strip() for line in (ROOT / ".funcignore").read_text().splitlines()
                if line.strip() and not line.startswith("#")}
