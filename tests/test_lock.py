@@ -128,3 +128,15 @@ def test_development_installs_take_the_top_level_ranges_under_the_lock():
     assert "-r requirements.in" in dev and "-r requirements.txt" not in dev
     makefile = (ROOT / "Makefile").read_text()
     assert "-r requirements.txt\n" in makefile and "-r requirements-dev.txt -c $(VENV)/lock-constraints.txt" in makefile
+
+
+def test_the_stock_tools_libraries_are_not_imported_at_start_up():
+    """yfinance (with pandas and curl_cffi, ~134 MB of the install) is deployed, but only
+    get_stock_price imports it: loading the app, as the worker does at a cold start, loads none of them."""
+    import subprocess
+    import sys
+
+    probe = "import sys, function_app; print(sorted({'yfinance', 'pandas', 'curl_cffi'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip().splitlines()[-1] == "[]"
