@@ -3,7 +3,7 @@
 `submit` frames the transaction itself (`core.batch_wire`, which says why) but leaves the rest to
 azure-data-tables: its `TableBatchOperations` builds the sub-requests exactly as `submit_transaction`
 would, and the request travels the client's own pipeline. Those two are the library's internals, so
-requirements.txt pins azure-data-tables to the minor version this was written and tested against.
+requirements.in pins azure-data-tables to the minor version this was written and tested against.
 """
 
 from __future__ import annotations

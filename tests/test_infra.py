@@ -363,21 +363,46 @@ def requirement_names(path: Path) -> set[str]:
 
 
 def test_the_deploy_requirements_carry_none_of_the_sandbox_libraries():
-    assert requirement_names(ROOT / "requirements.txt") & SANDBOX_LIBRARIES == APP_NEEDS_TOO
+    assert requirement_names(ROOT / "requirements.in") & SANDBOX_LIBRARIES == APP_NEEDS_TOO
+    # The lock (what Azure installs) holds pandas too, brought only by yfinance (README, *Dependencies*).
+    lock = (ROOT / "requirements.txt").read_text()
+    assert requirement_names(ROOT / "requirements.txt") & SANDBOX_LIBRARIES == APP_NEEDS_TOO | {"pandas"}
+    assert re.search(r"(?m)^pandas==\S+ \\\n(?:    --hash=\S+ \\\n)*    --hash=\S+\n    # via\n"
+                     r"    #   -c requirements-sandbox.txt\n    #   yfinance\n(?!    #)", lock)
     assert requirement_names(ROOT / "requirements-sandbox.txt") == SANDBOX_LIBRARIES
     assert "-r requirements-sandbox.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
 
 
 def test_a_clean_clone_installs_the_sandbox_libraries():
     stamp = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("$(VENV)/.installed:"))
-    assert {"requirements.txt", "requirements-sandbox.txt", "requirements-dev.txt"} <= set(stamp.split()[1:])
+    assert {"requirements.in", "requirements.txt", "requirements-sandbox.txt", "requirements-dev.txt"} <= set(stamp.split()[1:])
+
+
+def make_prerequisites(target: str) -> set[str]:
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith(f"{target}:"))
+    return set(line.split(":", 1)[1].split())
+
+
+def test_make_run_installs_no_browser_and_make_test_does():
+    assert "browser" not in make_prerequisites("install") | make_prerequisites("run")
+    assert make_prerequisites("run") == {"install"}
+    assert {"install", "browser"} <= make_prerequisites("test")
+
+
+def test_the_local_python_is_the_one_azure_runs():
+    runtime = re.search(r"runtime: \{\s*name: 'python'\s*version: '([\d.]+)'", FUNCTION_APP.read_text())
+    assert runtime and (ROOT / ".python-version").read_text().strip() == runtime.group(1)
+    assert f"command -v python{runtime.group(1)}" in (ROOT / "Makefile").read_text()
+    devcontainer = (ROOT / ".devcontainer" / "devcontainer.json").read_text()
+    assert f"python:1-{runtime.group(1)}-" in devcontainer and '"forwardPorts": [7071]' in devcontainer
 
 
 def test_the_deploy_package_leaves_dev_files_out():
     ignored = {line.strip() for line in (ROOT / ".funcignore").read_text().splitlines()
                if line.strip() and not line.startswith("#")}
     dev_only = {"tests/", "bench/", "devhost/", "scripted_model/", "smoke/", "infra/", "docs/", ".venv/",
-                "node_modules/", "local.settings.json", "requirements-dev.txt", "requirements-sandbox.txt", "Makefile"}
+                "node_modules/", "local.settings.json", "requirements-dev.txt", "requirements-sandbox.txt",
+                "requirements.in", "Makefile", ".devcontainer/", ".vscode/", ".python-version"}
     assert dev_only <= ignored
     for needed in ("function_app.py", "host.json", "requirements.txt", "api/", "core/", "tools/"):
         assert needed not in ignored

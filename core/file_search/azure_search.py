@@ -67,12 +67,12 @@ class AzureSearchBackend:
                 VectorSearch, VectorSearchProfile)
 
             fields = [
-                SimpleField(name="id", type=SearchFieldDataType.String, key=True),
-                SimpleField(name="store_id", type=SearchFieldDataType.String, filterable=True),
-                SimpleField(name="file_id", type=SearchFieldDataType.String, filterable=True),
-                SimpleField(name="segment", type=SearchFieldDataType.String, filterable=True),
-                SearchField(name="text", type=SearchFieldDataType.String, searchable=True),
-                SearchField(name="vector", type=SearchFieldDataType.Collection(SearchFieldDataType.Single),
+                SimpleField(name="id", type=SearchFieldDataType.STRING, key=True),
+                SimpleField(name="store_id", type=SearchFieldDataType.STRING, filterable=True),
+                SimpleField(name="file_id", type=SearchFieldDataType.STRING, filterable=True),
+                SimpleField(name="segment", type=SearchFieldDataType.STRING, filterable=True),
+                SearchField(name="text", type=SearchFieldDataType.STRING, searchable=True),
+                SearchField(name="vector", type=SearchFieldDataType.Collection(SearchFieldDataType.SINGLE),
                             searchable=True, vector_search_dimensions=dimensions,
                             vector_search_profile_name=_PROFILE),
             ]

@@ -1,6 +1,6 @@
 """Text out of the file types OpenAI's file_search accepts, with well-kept parsers.
 
-Parsers and what they cost in requirements.txt: pypdf (PDF; pure Python, ~1 MB),
+Parsers and what they cost in requirements.in: pypdf (PDF; pure Python, ~1 MB),
 python-docx and python-pptx (Office; both build on lxml, ~5 MB, which also
 extracts HTML text here). Markdown, plain text, JSON and source code are
 decoded as text. A file that is not one of these types is `unsupported_file`;
