@@ -83,6 +83,7 @@ class StandInPool:
         self.namespaces: dict = {}  # identifier → its IPython shell
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, query)
         self.deleted: list[str] = []
+        self.faults: dict[tuple[str, str], list[int]] = {}  # (method, path) → statuses to answer first
         pool = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -129,6 +130,11 @@ class StandInPool:
         if path is None or not identifier or query.get("api-version") != expected_version:
             return self._reply(handler, 400, {"error": {"code": "BadRequest", "message": f"bad request {url}"}})
         directory = self.data_dir(identifier)
+        fault = self.faults.get((method, path))
+        if fault:  # the service's own trouble, answered before the request is acted on
+            status = fault.pop(0)
+            return self._reply(handler, status, {"error": {"code": "Busy", "message": f"stand-in {status}"}},
+                               headers={"Retry-After": "0"})
         if method == "POST" and path == "code/execute":
             request = json.loads(body)
             props = request.get("properties", {})
@@ -172,9 +178,11 @@ class StandInPool:
         return self._reply(handler, 404, {"error": {"code": "NotFound", "message": path}})
 
     @staticmethod
-    def _reply(handler, status: int, body, content_type: str = "application/json") -> None:
+    def _reply(handler, status: int, body, content_type: str = "application/json", headers: dict | None = None) -> None:
         data = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()

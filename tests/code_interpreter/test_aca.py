@@ -127,3 +127,28 @@ def test_the_newer_response_shape_and_image_results_are_read():
     logs, error, images = _read_reply({"properties": {"status": "Failure", "stdout": "", "stderr": "",
                                                       "result": "NameError: name 'y' is not defined"}})
     assert error == "NameError: name 'y' is not defined" and logs == ""
+
+
+def test_busy_answers_are_retried_but_code_never_runs_twice(aca, pool):
+    """azure-core's retries: a listing is retried on 503, an execution on 429 (the pool did not take
+    it), but an execution answered 500 or 503 is not sent again: it may have run."""
+    session = new_session()
+    pool.faults[("GET", "files")] = [503, 503]
+    pool.faults[("POST", "code/execute")] = [429]
+    assert aca.execute(session, "counter = 1\ncounter", []).logs == "1\n"
+    executions = [r for r in pool.requests if r[:2] == ("POST", "code/execute") and r[2]["identifier"] == session]
+    assert len(executions) == 2  # the 429, then the one that ran
+    for status in (500, 503):
+        pool.faults[("POST", "code/execute")] = [status]
+        with pytest.raises(AcaError, match=str(status)):
+            aca.execute(session, "counter += 1", [])
+    assert aca.execute(session, "counter", []).logs == "1\n"  # neither refused execution ran
+
+
+def test_a_busy_upload_is_not_sent_again_with_a_spent_body(aca, pool):
+    session = new_session()
+    pool.faults[("POST", "files/upload")] = [429]
+    with pytest.raises(AcaError, match="429"):
+        aca.execute(session, "1", [InputFile.of_bytes("data.csv", b"a,b\n1,2\n")])
+    uploads = [r for r in pool.requests if r[:2] == ("POST", "files/upload") and r[2]["identifier"] == session]
+    assert len(uploads) == 1

@@ -15,6 +15,10 @@ with an Entra token for https://dynamicsessions.io:
 The newer response shape ({"status", "result": {"stdout", "stderr", "executionResult"}}) is read
 as well. The service returns stdout and stderr separately, so `logs` is stdout then stderr.
 Figures left open are fetched with a second, tiny execute when the code used matplotlib.
+
+Requests go through azure-core's pipeline: its bearer-token policy (cached, refreshed before
+expiry) and its retry policy (backoff, Retry-After, connection errors), except that a code
+execution is retried only when the service says it did not start it (429), so code never runs twice.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import json
 import os
 import re
 import threading
-import time
 from functools import partial
 from typing import Any, Iterable, Iterator
 from urllib.parse import quote
 
-import requests
+from azure.core import PipelineClient
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError, ServiceResponseTimeoutError
+from azure.core.pipeline.policies import BearerTokenCredentialPolicy, RetryPolicy, UserAgentPolicy
+from azure.core.rest import HttpRequest, HttpResponse
 
 from core import settings
 from tools.code_interpreter import workspace
@@ -67,6 +73,22 @@ class AcaError(RuntimeError):
     """The sessions service refused or failed a request (not the user's code failing)."""
 
 
+class ExecutionTimeout(Exception):
+    """The pool did not answer a code execution in time."""
+
+
+class NoRepeatedExecution(RetryPolicy):
+    """azure-core's retries, but a POST (a code execution, an upload) answered with an error only on
+    429: the service did not take it. Its default retries a POST on 500/503/504 and on any answer with
+    Retry-After, which could run the code a second time. (A POST that could not connect is retried:
+    nothing was sent; one whose answer was lost is not: azure-core retries reads of GETs only.)"""
+
+    def is_retry(self, settings, response):
+        if response.http_request.method.upper() == "POST":  # whatever Retry-After says
+            return bool(settings["total"]) and response.http_response.status_code == 429
+        return super().is_retry(settings, response)
+
+
 class AcaSandbox:
     """Sandbox on an ACA dynamic sessions pool; `credential` is any azure-core TokenCredential."""
 
@@ -77,21 +99,23 @@ class AcaSandbox:
         credential: Any = None,
         timeout_seconds: float | None = None,
         max_file_bytes: int | None = None,
-        http: requests.Session | None = None,
     ):
         self.endpoint = endpoint.rstrip("/")
         if credential is None:
             from azure.identity import DefaultAzureCredential
 
             credential = DefaultAzureCredential(managed_identity_client_id=settings.get("AZURE_CLIENT_ID"))
-        self._credential = credential
         self.timeout_seconds = float(timeout_seconds or Limits.from_settings().timeout_seconds)
         self.max_file_bytes = int(max_file_bytes or settings.get_int("MAX_UPLOAD_BYTES"))
-        self._http = http or requests.Session()
+        self._client = PipelineClient(self.endpoint, policies=[
+            UserAgentPolicy(sdk_moniker="assistants-in-a-box-code-interpreter"),
+            NoRepeatedExecution(retry_total=3, retry_backoff_factor=0.5, retry_backoff_max=8),
+            BearerTokenCredentialPolicy(credential, SCOPE),
+        ])
+        # bearer tokens go over plain HTTP only to loopback (a stand-in of the pool), never elsewhere
+        self._enforce_https = not self.endpoint.startswith(("http://127.0.0.1:", "http://localhost:"))
         # the service's own queueing and start-up on top of the code's time, before we give up
         self.http_margin_seconds = 15.0
-        self._token: Any = None
-        self._token_lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         # per session: the inputs we uploaded, and whether it has used matplotlib
@@ -105,31 +129,30 @@ class AcaSandbox:
             return self._execute(session_id, code, inputs)
 
     def close(self) -> None:
-        self._http.close()
+        self._client.close()
 
     # -- REST calls
 
-    def _bearer(self) -> str:
-        with self._token_lock:
-            if self._token is None or self._token.expires_on - 300 < time.time():
-                self._token = self._credential.get_token(SCOPE)
-            return self._token.token
-
     def _request(self, method: str, path: str, session_id: str, *, api_version: str = API_VERSION,
-                 timeout: float = 30.0, raise_timeout: bool = False, **kwargs) -> requests.Response:
-        url = f"{self.endpoint}/{path}"
-        params = {"api-version": api_version, "identifier": session_id}
-        headers = {"Authorization": f"Bearer {self._bearer()}", **kwargs.pop("headers", {})}
+                 timeout: float = 30.0, stream: bool = False, raise_timeout: bool = False,
+                 retry: bool = True, **body: Any) -> HttpResponse:
+        request = HttpRequest(method, f"{self.endpoint}/{path}",
+                              params={"api-version": api_version, "identifier": session_id}, **body)
         try:
-            response = self._http.request(method, url, params=params, headers=headers, timeout=timeout, **kwargs)
-        except requests.Timeout as error:
+            response = self._client.send_request(request, stream=stream, read_timeout=timeout,
+                                                 connection_timeout=min(timeout, 30.0),
+                                                 enforce_https=self._enforce_https,
+                                                 **({} if retry else {"retry_total": 0}))
+        except ServiceResponseTimeoutError as error:
             if raise_timeout:
-                raise
+                raise ExecutionTimeout() from error
             raise AcaError(f"dynamic sessions {method} {path} timed out after {timeout:g} s") from error
-        except requests.RequestException as error:
+        except (ServiceRequestError, ServiceResponseError) as error:
             raise AcaError(f"dynamic sessions {method} {path} failed: {error}") from error
         if response.status_code >= 400:
-            raise AcaError(f"dynamic sessions {method} {path}: HTTP {response.status_code} {response.text[:500]}")
+            text = response.read()[:500].decode("utf-8", "replace")
+            response.close()
+            raise AcaError(f"dynamic sessions {method} {path}: HTTP {response.status_code} {text}")
         return response
 
     def _list(self, session_id: str) -> dict[str, tuple[Any, Any]]:
@@ -152,15 +175,16 @@ class AcaSandbox:
         tail = f"\r\n--{boundary}--\r\n".encode()
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
                    "Content-Length": str(len(head) + size + len(tail))}
-        self._request("POST", "files/upload", session_id, data=_framed(head, chunks, tail), headers=headers,
-                      timeout=120.0)
+        # not retried: its body is streamed from the input once
+        self._request("POST", "files/upload", session_id, content=_framed(head, chunks, tail), headers=headers,
+                      timeout=120.0, retry=False)
 
     def _download(self, session_id: str, name: str) -> Iterator[bytes]:
         """The file's content as the pool sends it, in pieces (never whole in memory)."""
         response = self._request("GET", f"files/content/{quote(name)}", session_id, timeout=120.0, stream=True)
         left = self.max_file_bytes
         try:
-            for piece in response.iter_content(DOWNLOAD_CHUNK_BYTES):
+            for piece in response.iter_bytes(chunk_size=DOWNLOAD_CHUNK_BYTES):
                 yield piece[:left]
                 left -= len(piece)
                 if left <= 0:
@@ -206,7 +230,7 @@ class AcaSandbox:
 
         try:
             reply = self._run(session_id, code)
-        except requests.Timeout:
+        except ExecutionTimeout:
             self._delete_session(session_id)
             self._workspaces.pop(session_id, None)
             return Execution(
@@ -235,7 +259,7 @@ class AcaSandbox:
     def _open_figures(self, session_id: str) -> list[bytes]:
         try:
             reply = self._run(session_id, _FIGURES_CODE)
-        except requests.Timeout:
+        except ExecutionTimeout:
             return []
         stdout = _streams(reply)[0]
         for line in stdout.splitlines():
