@@ -19,7 +19,7 @@ OutcomeKind = Literal["message", "tool_calls", "incomplete", "rate_limited", "se
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     def dump(self) -> bytes:
         return self.model_dump_json(exclude_defaults=True).encode("utf-8")

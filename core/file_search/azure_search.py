@@ -14,13 +14,15 @@ Service Contributor roles, see infra/app/search.bicep), or AZURE_SEARCH_API_KEY.
 from __future__ import annotations
 
 import threading
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from core import settings
 from core.file_search.backends import Hit, Wanted
 from core.file_search.ranking import RRF_K
 from core.file_search.segments import Segment
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 DEFAULT_DIMENSIONS = 1536  # text-embedding-3-small, when the first segment has no vectors
 UPLOAD_BATCH = 500
@@ -63,8 +65,14 @@ class AzureSearchBackend:
             if self._ready:
                 return
             from azure.search.documents.indexes.models import (
-                HnswAlgorithmConfiguration, SearchField, SearchFieldDataType, SearchIndex, SimpleField,
-                VectorSearch, VectorSearchProfile)
+                HnswAlgorithmConfiguration,
+                SearchField,
+                SearchFieldDataType,
+                SearchIndex,
+                SimpleField,
+                VectorSearch,
+                VectorSearchProfile,
+            )
 
             fields = [
                 SimpleField(name="id", type=SearchFieldDataType.STRING, key=True),

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from core import settings
 from core.file_search import ranking
 from core.file_search.index import shared_index
 from core.file_search.segments import Segment, SegmentStore
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 Wanted = dict[str, dict[str, str]]  # store id → {file id → segment version} of the files to search
 

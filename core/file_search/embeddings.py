@@ -7,9 +7,12 @@ Any OpenAI-compatible server: OPENAI_BASE_URL + OPENAI_EMBEDDINGS_MODEL.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from core import model_client, settings
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 BATCH = 64
 
@@ -25,6 +28,8 @@ def model() -> str | None:
 
 def embed(texts: list[str]) -> np.ndarray | None:
     """Unit-length float32 vectors, one row per text; None when no embeddings model is configured."""
+    import numpy as np
+
     name = model()
     if name is None:
         return None
@@ -37,5 +42,7 @@ def embed(texts: list[str]) -> np.ndarray | None:
 
 
 def normalized(matrix: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1, norms)

@@ -17,11 +17,12 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from core.file_search.segments import Segment
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 LOAD_WORKERS = 8
 # Past this many cached chunks (a few hundred MB with 1,536-dimension vectors), the stores searched
@@ -99,6 +100,8 @@ class ChunkIndex:
         self._vectors.pop(key, None)
 
     def _insert(self, key: str, version: str, segment: Segment) -> None:
+        import numpy as np
+
         ids = []
         for order, text in enumerate(segment.texts):
             cursor = self._db.execute("INSERT INTO chunks (key, ord, text) VALUES (?, ?, ?)", (key, order, text))
@@ -120,6 +123,8 @@ class ChunkIndex:
 
     def vector(self, keys: list[str], query: np.ndarray, limit: int) -> list[int] | None:
         """Chunk ids of `keys` most similar to the unit vector `query`; None if none has vectors."""
+        import numpy as np
+
         with self._lock:
             parts = [self._vectors[key] for key in keys
                      if key in self._vectors and self._vectors[key][1].shape[1] == query.shape[0]]

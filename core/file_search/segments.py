@@ -13,11 +13,14 @@ import io
 import json
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from azure.core.exceptions import ResourceNotFoundError
 
 from core.store import Store
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 CONTAINER = "vector-store-chunks"
 
@@ -35,6 +38,8 @@ class Segment:
 
 
 def encode(segment: Segment) -> bytes:
+    import numpy as np
+
     buffer = io.BytesIO()
     texts = np.frombuffer(json.dumps(segment.texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
     arrays = {"texts": texts}
@@ -45,6 +50,8 @@ def encode(segment: Segment) -> bytes:
 
 
 def decode(data: bytes) -> Segment:
+    import numpy as np
+
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
         texts = json.loads(arrays["texts"].tobytes().decode("utf-8"))
         vectors = arrays["vectors"] if "vectors" in arrays.files else None

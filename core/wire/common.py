@@ -13,13 +13,13 @@ from core.wire import json_schema
 class RequestModel(BaseModel):
     """A request body: unknown fields and type coercion are rejected, as OpenAI does."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, defer_build=True)
 
 
 class WireModel(BaseModel):
     """A response object (also the source of the OpenAPI document)."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
 
 def openai_error(message: str, code: str | None = None) -> PydanticCustomError:
