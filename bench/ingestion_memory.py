@@ -20,7 +20,8 @@ from tests.support import keys
 from tests.support.azurite import start_azurite
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
-LIFTED = {"INGESTION_MAX_XML_MB": "100000", "INGESTION_MAX_EXPANDED_MB": "100000"}
+LIFTED = {"INGESTION_MAX_XML_MB": "100000", "INGESTION_MAX_EXPANDED_MB": "100000",
+          "INGESTION_MAX_XML_ELEMENTS": "1000000000", "INGESTION_MAX_TEXT_MB": "100000"}
 
 
 class PeakRss:
