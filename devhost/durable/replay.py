@@ -16,14 +16,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from azure.durable_functions.models.actions.ActionType import ActionType
 from azure.functions import meta
 from azure.functions.durable_functions import OrchestrationTriggerConverter
 
 from devhost.durable import history as h
 from devhost.durable.state import InstanceState
 
-CALL_ACTIVITY, CALL_ACTIVITY_WITH_RETRY, CONTINUE_AS_NEW, CREATE_TIMER, WAIT_FOR_EVENT = 0, 1, 4, 5, 6
-COMPOUND = (11, 12)
+# The SDK's own action numbers, as its orchestrator returns them.
+CALL_ACTIVITY = ActionType.CALL_ACTIVITY.value
+CALL_ACTIVITY_WITH_RETRY = ActionType.CALL_ACTIVITY_WITH_RETRY.value
+CONTINUE_AS_NEW = ActionType.CONTINUE_AS_NEW.value
+CREATE_TIMER = ActionType.CREATE_TIMER.value
+WAIT_FOR_EVENT = ActionType.WAIT_FOR_EXTERNAL_EVENT.value
+COMPOUND = (ActionType.WHEN_ANY.value, ActionType.WHEN_ALL.value)
 # The SDK's replay schema the host declares (V2: task_all/task_any as compound actions).
 UPPER_SCHEMA_VERSION = 1
 _OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
