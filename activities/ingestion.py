@@ -19,30 +19,31 @@ from core.errors import NotFound
 from core.file_search import chunking, embeddings, parsing
 from core.file_search.backends import backend
 from core.file_search.segments import Segment
+from core.ingestion_protocol import FileRef, FilesRef, IngestOutcome
 from core.repositories.shared import files, vector_stores
 
 bp = df.Blueprint()
 # What one instance reads whole (PDF and Office parsers need the whole file) and what OpenAI accepts per file.
 MAX_INGEST_BYTES = 128 * 1024 * 1024
-MAX_FILE_TOKENS = 5_000_000
 logger = logging.getLogger(__name__)
 
 
 def _fail(principal: str, store_id: str, file_id: str, code: str, message: str) -> dict:
     vector_stores().fail_file(principal, store_id, file_id, code, message)
-    return {"status": "failed", "code": code}
+    return IngestOutcome("failed", code=code).wire()
 
 
 @bp.activity_trigger(input_name="request")
 def ingest_vector_store_file(request: dict) -> dict:
-    principal, store_id, file_id = request["principal"], request["vector_store_id"], request["file_id"]
+    ref = FileRef.of(request)
+    principal, store_id, file_id = ref.principal, ref.vector_store_id, ref.file_id
     repository = vector_stores()
     try:
         record = repository.store_file(principal, store_id, file_id)
     except NotFound:
-        return {"status": "gone"}
+        return IngestOutcome("gone").wire()
     if record["status"] != "in_progress":
-        return {"status": record["status"]}
+        return IngestOutcome(record["status"]).wire()
     try:
         file, content = files().content(principal, file_id)
         if file["bytes"] > MAX_INGEST_BYTES:
@@ -53,11 +54,8 @@ def ingest_vector_store_file(request: dict) -> dict:
         return _fail(principal, store_id, file_id, "invalid_file", "The file was deleted before it could be read.")
     try:
         text = parsing.text_of(record["_filename"], data)
-    except parsing.Unreadable as error:
+    except parsing.Unreadable as error:  # INGESTION_MAX_TEXT_MB stands for OpenAI's 5,000,000 tokens per file
         return _fail(principal, store_id, file_id, error.code, error.message)
-    if len(text) > MAX_FILE_TOKENS * 4 and chunking.tokenizer()(text) > MAX_FILE_TOKENS:
-        return _fail(principal, store_id, file_id, "invalid_file",
-                     f"The file has more than {MAX_FILE_TOKENS:,} tokens of text, the most one file may hold.")
     pieces = chunking.chunk(text, record["chunking_strategy"])
     try:
         vectors = embeddings.embed(pieces)
@@ -69,13 +67,14 @@ def ingest_vector_store_file(request: dict) -> dict:
     backend(repository.segments).add(store_id, file_id, version, segment)
     if vector_stores().settle_file(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
         repository.segments.delete(store_id, file_id, keep=version)  # versions of crashed or earlier attempts
-        return {"status": "completed", "chunks": len(pieces)}
+        return IngestOutcome("completed", chunks=len(pieces)).wire()
     repository.segments.delete_version(store_id, file_id, version)
-    return {"status": "discarded"}
+    return IngestOutcome("discarded").wire()
 
 
 @bp.activity_trigger(input_name="request")
 def fail_vector_store_files(request: dict) -> dict:
     """Files an ingestion could not finish (an activity failed past its retries) end `failed`."""
-    vector_stores().fail_files(request["principal"], request["vector_store_id"], request["file_ids"])
-    return {"failed": len(request["file_ids"])}
+    ref = FilesRef.of(request)
+    vector_stores().fail_files(ref.principal, ref.vector_store_id, ref.file_ids)
+    return {"failed": len(ref.file_ids)}

@@ -20,6 +20,7 @@ from api.routing import QueryParam, endpoint, pagination_params
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.file_search import chunking
+from core.ingestion_protocol import ORCHESTRATOR, IngestionJob
 from core.repositories.shared import files, vector_stores
 from core.repositories.vector_stores import STATUSES, public_file
 from core.wire.common import DeletedObject
@@ -28,7 +29,6 @@ from core.wire.vector_stores import (
 
 bp = df.Blueprint()
 TAG = "Vector stores"
-ORCHESTRATOR = "ingestion_orchestrator"
 FILTER_PARAM = QueryParam("filter", {"type": "string", "enum": list(STATUSES)}, "Only files with this status.")
 logger = logging.getLogger(__name__)
 
@@ -62,12 +62,12 @@ async def attach_and_ingest(client, principal: str, store_id: str, entries: list
     records = await asyncio.to_thread(_records, principal, store_id, entries, batch_id, param)
     for record in records:
         await asyncio.to_thread(vector_stores().attach, principal, record)
-    job = {"principal": principal, "vector_store_id": store_id, "file_ids": [record["id"] for record in records]}
+    job = IngestionJob(principal, store_id, [record["id"] for record in records])
     try:
-        await client.start_new(ORCHESTRATOR, batch_id or f"ingest-{uuid.uuid4().hex}", job)
+        await client.start_new(ORCHESTRATOR, batch_id or f"ingest-{uuid.uuid4().hex}", job.wire())
     except Exception:
-        logger.exception("starting the ingestion of %s failed", job["file_ids"])
-        await asyncio.to_thread(vector_stores().fail_files, principal, store_id, job["file_ids"])
+        logger.exception("starting the ingestion of %s failed", job.file_ids)
+        await asyncio.to_thread(vector_stores().fail_files, principal, store_id, job.file_ids)
         raise
     return records
 

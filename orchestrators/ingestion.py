@@ -1,6 +1,6 @@
 """The ingestion orchestrator: a vector store's new files, ingested a few at a time, durably.
 
-Input: {"principal", "vector_store_id", "file_ids"}. Each file is one activity
+Input: an IngestionJob (core/ingestion_protocol.py). Each file is one activity
 (activities/ingestion.py), retried on faults; files whose activity still fails
 end `failed` with server_error. A crash resumes the orchestration from its
 history: finished files are not ingested again, and the one that was under way
@@ -10,6 +10,8 @@ is re-run, which its activity makes harmless.
 from __future__ import annotations
 
 import azure.durable_functions as df
+
+from core.ingestion_protocol import FAIL_FILES, INGEST_FILE, IngestionJob
 
 bp = df.Blueprint()
 PARALLEL_FILES = 4
@@ -22,16 +24,14 @@ def groups(file_ids: list[str], size: int = PARALLEL_FILES) -> list[list[str]]:
 
 @bp.orchestration_trigger(context_name="context")
 def ingestion_orchestrator(context: df.DurableOrchestrationContext):
-    job = context.get_input()
-    common = {"principal": job["principal"], "vector_store_id": job["vector_store_id"]}
+    job = IngestionJob.of(context.get_input())
     done = 0
-    for group in groups(job["file_ids"]):
-        tasks = [context.call_activity_with_retry("ingest_vector_store_file", RETRY, {**common, "file_id": file_id})
-                 for file_id in group]
+    for group in groups(job.file_ids):
+        tasks = [context.call_activity_with_retry(INGEST_FILE, RETRY, job.file(file_id).wire()) for file_id in group]
         try:
             yield context.task_all(tasks)
         except Exception:  # only files still in progress are marked: the others finished
-            yield context.call_activity("fail_vector_store_files", {**common, "file_ids": group})
+            yield context.call_activity(FAIL_FILES, job.files(group).wire())
         done += len(group)
         context.set_custom_status({"files_done": done})
     return {"files": done}
