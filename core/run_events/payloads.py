@@ -70,16 +70,16 @@ def message_delta(message_id: str, text: str, index: int = 0) -> Event:
         "content": [{"index": index, "type": "text", "text": {"value": text}}]}}
 
 
-def image_delta(message_id: str, index: int, file_id: str) -> Event:
-    """An image part of a message (code_interpreter's figures come before the text)."""
-    return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
-        "content": [{"index": index, "type": "image_file", "image_file": {"file_id": file_id, "detail": "auto"}}]}}
-
-
 def content_part_delta(message_id: str, index: int, part: dict) -> Event:
-    """A whole content part of a message (what a tool shows before the text) as a delta."""
+    """A whole content part of a message (what a tool shows before the text, e.g. a figure) as a delta."""
     return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
         "content": [{"index": index, **part}]}}
+
+
+def image_delta(message_id: str, index: int, file_id: str) -> Event:
+    """An image part of a message."""
+    return content_part_delta(message_id, index, {"type": "image_file",
+                                                  "image_file": {"file_id": file_id, "detail": "auto"}})
 
 
 def step_delta(step_id: str, call: dict) -> Event:
