@@ -2,7 +2,8 @@
 
 Decisions are elsewhere — status changes in core.run_machine, the translation to
 and from Chat Completions in core.chat_turns — so each activity reads, calls the
-pure functions, and persists what they return. Each is idempotent, because the
+pure functions, and persists what they return. The run's tools are the plug-ins
+of tools.plugins (TOOLS), handed to core's functions from here. Each is idempotent, because the
 host runs an activity at least once: a model turn records its outcome in the
 run's bookkeeping in the same transaction that stores its message or step, and a
 retried turn returns that record instead of asking the model again.
@@ -17,18 +18,17 @@ from functools import partial
 import azure.durable_functions as df
 import openai
 
-from activities import code_interpreter
 from core import chat_turns, run_ending, run_machine, tokens
-from core.file_search import in_runs
 from core.model_client import chat_client
 from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
-from core.run_bookkeeping import RunBookkeeping, TurnOutcome, Usage
+from core.run_bookkeeping import TurnOutcome, Usage
 from core.run_events.turn import (
     Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion)
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
-from tools import registry
+from core.tool_plugins import TurnContext
+from tools.plugins import TOOLS
 
 bp = df.Blueprint()
 
@@ -66,13 +66,6 @@ def _history(run: dict, count: tokens.Counter) -> list[dict]:
     return newest_first[::-1]
 
 
-def _server_tools(run: dict, books: RunBookkeeping) -> dict[str, dict]:
-    """The server tools this deployment runs and this run declares, as the model is offered them."""
-    return {name: registry.chat_tool_definition(name)["function"]
-            for name in sorted(chat_turns.server_tools_in_run(run, books.server_tools))
-            if registry.server_tool(name) is not None}
-
-
 @bp.activity_trigger(input_name="request")
 def run_model_turn(request: dict) -> dict:
     """Ask the model once and store what it said; returns the turn's outcome (see orchestrators.run_lifecycle)."""
@@ -96,20 +89,14 @@ def run_model_turn(request: dict) -> dict:
     history = reading.result()
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
         if turn.turn else []  # no step precedes turn 0
-    server_tools = _server_tools(run, books)
-    builtins, code_files, produced, sources = [], books.code_files, [], []
-    if chat_turns.has_code_interpreter(run):
-        thread = runs().threads.get(turn.principal, turn.thread_id)
-        code_files = code_interpreter.input_files(turn.principal, run, thread, history)
-        produced = [item.model_dump() for _, step_books in steps for item in step_books.produced]
-        builtins.append(code_interpreter.chat_tool(code_files))
-    if in_runs.enabled(run):
-        sources = [source.model_dump() for _, step_books in steps for source in step_books.sources]
-        builtins.append(in_runs.chat_tool())
-    tools = chat_turns.chat_tools(run, server_tools, builtins)
+    enabled = TOOLS.enabled(run)
+    context = TurnContext(turn.principal, run, books, history, steps)
+    resources = {tool.kind: tool.resources(context) for tool in enabled}  # files, server tools' schemas
+    kept = {name: value for tool in enabled for name, value in tool.run_books(resources[tool.kind]).items()}
+    tools = chat_turns.offered_tools(enabled, run, resources)
     try:
         prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
-                              run_turns=chat_turns.run_turns(steps), tools=tools,
+                              run_turns=chat_turns.run_turns(steps, TOOLS), tools=tools,
                               truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"),
                               count=count)
     except PromptTooLarge:
@@ -118,10 +105,11 @@ def run_model_turn(request: dict) -> dict:
             stored = starting.result() if starting else stored
         except run_machine.TransitionRefused:
             return CANCELLED.model_dump()
-        return _record_turn(turn, records, None, code_files, loaded=stored)
-    route = _router(run, frozenset(server_tools))
-    output = TurnOutput(stream, run, route, code_interpreter.code_of,
-                        images=[item["file_id"] for item in produced if item["kind"] == "image"])
+        return _record_turn(turn, records, None, kept, loaded=stored)
+    offer = chat_turns.offer_of(run, resources[TOOLS.functions.kind])
+    route = partial(chat_turns.route_call, offer=offer, tools=TOOLS)
+    output = TurnOutput(stream, run, route, TOOLS,
+                        leading_parts=[part for tool in enabled for part in tool.leading_parts(steps)])
     output.start(partial(_claimed_by_start, starting, stream) if starting else
                  lambda: stream.claim_turn(fresh_turn_ids, heading.result()))
     try:
@@ -140,28 +128,12 @@ def run_model_turn(request: dict) -> dict:
     records = chat_turns.records_for_answer(
         run, answer, route, chat_turns.TurnIds(claim["message_id"], claim["message_step_id"], claim["tool_step_id"],
                                                now()),
-        code_call=code_interpreter.step_call, text_shown=output.message_open,
-        message_content=lambda text: _message_content(text, produced, sources))
-    return _record_turn(turn, records, answer.usage, code_files, output, unwritten, loaded=stored)
+        text_shown=output.message_open,
+        message_content=lambda text: chat_turns.answer_content(text, enabled, steps))
+    return _record_turn(turn, records, answer.usage, kept, output, unwritten, loaded=stored)
 
 
-def _message_content(text: str, produced: list[dict], sources: list[dict]) -> list[dict]:
-    """The answer's parts: code_interpreter's images and file paths, with file_search's citations."""
-    content = code_interpreter.message_content(text, produced)
-    content[-1]["text"]["annotations"] = sorted(
-        content[-1]["text"]["annotations"] + in_runs.citations(text, sources),
-        key=lambda annotation: annotation["start_index"])
-    return content
-
-
-def _router(run: dict, server_tools: frozenset[str]):
-    declared = frozenset(chat_turns.declared_functions(run))
-    code, search = chat_turns.has_code_interpreter(run), in_runs.enabled(run)
-    return lambda name: chat_turns.route_call(name, code_interpreter=code, server_tools=server_tools,
-                                              declared=declared, file_search=search)
-
-
-def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None, code_files: list,
+def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict | None, kept: dict,
                  output: TurnOutput | None = None, unwritten: list | None = None, loaded: StoredRun | None = None
                  ) -> dict:
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
@@ -169,7 +141,8 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
     An answer completes the run in the same transaction, so a client sees both at once; the
     turn's last streamed events not written yet (`unwritten`) and the events closing what it
     streamed are stored with it. The run as `loaded` and the log's head as the turn left it save
-    the reads before the write (a stale one costs a retry)."""
+    the reads before the write (a stale one costs a retry). `kept`: what the run's tools keep in its
+    bookkeeping from this turn (code_interpreter's files)."""
     key = str(turn.turn)
 
     def change(current: StoredRun) -> RunChange:
@@ -179,7 +152,7 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
             raise run_machine.TransitionRefused("the run stopped while the model answered")
         total = (current.books.usage or Usage()).plus(usage)
         books = current.books.model_copy(update={
-            "turns": {**current.books.turns, key: records.outcome}, "code_files": code_files, "usage": total})
+            "turns": {**current.books.turns, key: records.outcome}, **kept, "usage": total})
         record, release = current.record, False
         if records.outcome.kind == "message":
             moved = run_machine.transition(record, run_machine.Finish(run_machine.COMPLETED, usage=total.model_dump()),

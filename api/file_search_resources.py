@@ -4,7 +4,7 @@ store for messages whose attachments name the file_search tool.
 Both create an ordinary vector store (api/vector_stores.py) and attach files
 through `attach_and_ingest`, so ingestion is the same durable work. As at
 OpenAI, a run's search waits (a bounded time) for such a store's files to be
-ingested, which it does not do for stores the user made (activities/file_search.py).
+ingested, which it does not do for stores the user made (tools/plugins/file_search.py).
 """
 
 from __future__ import annotations

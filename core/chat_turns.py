@@ -4,8 +4,12 @@ Pure functions only (the model-turn activity does the reading, calling and
 writing): the tools the model is offered, the request, where each tool call it
 makes goes, the records its answer becomes, and how a model fault is classified.
 
+The tools themselves are plug-ins (core.tool_plugins), handed in as a `Tools`
+registry by the caller: this module never names a tool kind.
+
 Where a call goes (`route_call`) is the security-relevant decision:
-  - code_interpreter or file_search, when the run has that tool → run here;
+  - a built-in tool's own name (code_interpreter, file_search, …), when the run
+    has that tool → run here, by that plug-in;
   - a server tool the assistant opted into (metadata `server_tools`), the
     operator enabled and the run's effective tools declare → run here (a run's
     own `tools` replace the assistant's, so they can withdraw a server tool);
@@ -13,24 +17,23 @@ Where a call goes (`route_call`) is the security-relevant decision:
     OpenAI — a same-named server tool never hijacks it;
   - a function the run never declared → answered to the model as a tool error;
     it never reaches the client or a server tool.
+The last three are `function_route`, the functions plug-in's route.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable
 
 import openai
 
-from core.file_search import in_runs
 from core.model_client import retry_after_seconds
 from core.run_bookkeeping import StepBookkeeping, TurnOutcome
 from core.run_machine import COMPLETED, IN_PROGRESS
+from core.tool_plugins import Offer, Route, ToolPlugin, Tools, Where
 from core.wire.messages import Message
 
-CODE_INTERPRETER = "code_interpreter"
-Route = Literal["code", "search", "server", "client", "undeclared"]
 # Model error codes meaning the prompt itself was refused (Azure OpenAI's content filter, OpenAI's policy).
 PROMPT_REJECTED_CODES = frozenset({"content_filter", "content_policy_violation", "invalid_prompt"})
 
@@ -53,10 +56,6 @@ def server_tools_in_run(run: dict, opted_in: Iterable[str]) -> frozenset[str]:
     return frozenset(opted_in) & frozenset(declared_functions(run))
 
 
-def has_code_interpreter(run: dict) -> bool:
-    return any(tool.get("type") == CODE_INTERPRETER for tool in run.get("tools") or [])
-
-
 def chat_tools(run: dict, server_tools: dict[str, dict], builtin_tools: list[dict]) -> list[dict]:
     """What the model is offered: declared functions, then the opted-in server tools (their own
     schemas, so a client's same-named declaration cannot change what runs here), then the built-in
@@ -64,6 +63,18 @@ def chat_tools(run: dict, server_tools: dict[str, dict], builtin_tools: list[dic
     functions = declared_functions(run)
     functions.update(server_tools)
     return [{"type": "function", "function": function} for function in functions.values()] + builtin_tools
+
+
+def offered_tools(tools: Iterable[ToolPlugin], run: dict, resources: dict[str, Any]) -> list[dict]:
+    """What the model is offered by the run's enabled plug-ins (`tools`, in the registry's order: the
+    functions first), each given what its `resources` read (by kind)."""
+    return [definition for tool in tools for definition in tool.offered(run, resources.get(tool.kind))]
+
+
+def offer_of(run: dict, server_tools: Iterable[str]) -> Offer:
+    """What the run lets the model call: its declared functions, and the server tools among them
+    this deployment runs (`server_tools`: opted in, enabled, declared — see server_tools_in_run)."""
+    return Offer(run, frozenset(declared_functions(run)), frozenset(server_tools))
 
 
 def tool_choice(run: dict) -> Any:
@@ -93,7 +104,7 @@ def completion_request(run: dict, messages: list[dict], tools: list[dict]) -> di
     return request
 
 
-def run_turns(steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+def run_turns(steps: list[tuple[dict, StepBookkeeping]], tools: Tools) -> list[dict]:
     """This run's tool exchanges so far, as chat messages (only steps whose every call is answered)."""
     turns: list[dict] = []
     for step, books in steps:
@@ -101,44 +112,42 @@ def run_turns(steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
         if details["type"] != "tool_calls" or not details["tool_calls"]:
             continue
         calls = details["tool_calls"]
-        outputs = [model_output(call, books) for call in calls]
+        outputs = [tools.model_output(call, books) for call in calls]
         if any(output is None for output in outputs):
             continue
-        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call, books) for call in calls]})
+        turns.append({"role": "assistant", "content": None, "tool_calls": [_as_chat_call(call, books, tools) for call in calls]})
         turns += [{"role": "tool", "tool_call_id": call["id"], "content": output}
                   for call, output in zip(calls, outputs)]
     return turns
 
 
 def model_output(call: dict, books: StepBookkeeping) -> str | None:
-    """What the model reads back for a call: a function's output, or a built-in tool's rendered result."""
-    if call["type"] == "function":
-        return call["function"].get("output")
-    return books.outputs.get(call["id"])
+    """What the model reads back for a call, for a caller without the registry (the HTTP layer's
+    submit_tool_outputs): the output the call holds itself (a function's), else what the step's
+    bookkeeping keeps (a built-in's). The engine asks the call's plug-in (Tools.model_output)."""
+    body = call.get(call["type"]) or {}
+    return body["output"] if "output" in body else books.outputs.get(call["id"])
 
 
-def _as_chat_call(call: dict, books: StepBookkeeping) -> dict:
-    if call["type"] == "function":
-        name, arguments = call["function"]["name"], call["function"]["arguments"]
-    elif call["type"] == in_runs.TOOL_NAME:
-        name, arguments = in_runs.TOOL_NAME, json.dumps({"query": books.queries.get(call["id"], "")})
-    else:
-        name, arguments = CODE_INTERPRETER, json.dumps({"code": call[CODE_INTERPRETER]["input"]})
+def _as_chat_call(call: dict, books: StepBookkeeping, tools: Tools) -> dict:
+    name, arguments = tools.of(call).chat_call(call, books)
     return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 # -- the answer ------------------------------------------------------------------------
 
 
-def route_call(name: str, *, code_interpreter: bool, server_tools: frozenset[str], declared: frozenset[str],
-               file_search: bool = False) -> Route:
-    """Where a tool call the model made goes (see the module docstring)."""
-    if name == CODE_INTERPRETER and code_interpreter:
-        return "code"
-    if name == in_runs.TOOL_NAME and file_search:
-        return "search"
-    if name in declared:
-        return "server" if name in server_tools else "client"
+def route_call(name: str, offer: Offer, tools: Tools) -> Route:
+    """Where a tool call the model made goes (see the module docstring): a built-in that claims the
+    name, else the functions plug-in (`function_route`)."""
+    return tools.route(name, offer)
+
+
+def function_route(name: str, offer: Offer) -> Where:
+    """Where a call no built-in claimed goes: an opted-in server tool the run declares runs here;
+    any other declared function goes to the client (never hijacked); the rest are undeclared."""
+    if name in offer.declared:
+        return "server" if name in offer.server_tools else "client"
     return "undeclared"
 
 
@@ -192,31 +201,25 @@ class TurnIds:
 
 
 def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Route], ids: TurnIds, *,
-                       code_call: Callable[[str, str], dict], message_content: Callable[[str], list[dict]],
-                       text_shown: bool = False) -> TurnRecords:
+                       message_content: Callable[[str], list[dict]], text_shown: bool = False) -> TurnRecords:
     """The outcome and records of a model reply: a tool-calls step (calls routed; undeclared ones
     answered at once) — with the text the model wrote before its calls kept as a message when a
     client was shown it (`text_shown`) — or the assistant's message with its message_creation step."""
     if answer.tool_calls and answer.finish_reason != "length":
-        calls, server, client, queries = [], [], [], {}
+        calls, server, client, kept = [], [], [], {}
         for call_id, name, arguments in answer.tool_calls:
-            where = route(name)
-            if where == "code":
-                calls.append(code_call(call_id, arguments))
-            elif where == "search":
-                calls.append(in_runs.step_call(call_id, run))
-                queries[call_id] = in_runs.query_of(arguments)
-            else:
-                output = undeclared_output(name) if where == "undeclared" else None
-                calls.append({"id": call_id, "type": "function",
-                              "function": {"name": name, "arguments": arguments, "output": output}})
-            (client if where == "client" else server if where in ("code", "search", "server") else []).append(call_id)
+            routed = route(name)
+            made = routed.tool.step_call(call_id, name, arguments, routed.where, run)
+            calls.append(made.call)
+            for books_field, entries in made.books.items():
+                kept.setdefault(books_field, {}).update(entries)
+            {"server": server, "client": client}.get(routed.where, []).append(call_id)
         step = new_step(run, ids.tool_step_id, ids.at, IN_PROGRESS, {"type": "tool_calls", "tool_calls": calls},
                         answer.usage)
         if not server and not client:  # every call was undeclared: answered already, the model goes on
             step = dict(step, status=COMPLETED, completed_at=ids.at)
         outcome = TurnOutcome(kind="tool_calls", step_id=ids.tool_step_id, server_calls=server, client_calls=client)
-        books = StepBookkeeping(queries=queries)
+        books = StepBookkeeping(**kept)
         if not (text_shown and answer.content):
             return TurnRecords(outcome, step, books)
         text = [{"type": "text", "text": {"value": answer.content, "annotations": []}}]
@@ -227,6 +230,16 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
         else TurnOutcome(kind="message")
     return TurnRecords(outcome, message=_message(run, ids, message_content(answer.content or ""), truncated),
                        message_step=_message_step(run, ids, answer.usage))
+
+
+def answer_content(text: str, tools: Iterable[ToolPlugin], steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+    """The answer's parts: what the run's tools show before the text (code_interpreter's figures), then
+    the text with every tool's annotations (file paths, citations) in the order they appear."""
+    tools = list(tools)
+    annotations = sorted((note for tool in tools for note in tool.annotations(text, steps)),
+                         key=lambda annotation: annotation["start_index"])
+    return [part for tool in tools for part in tool.leading_parts(steps)] + [
+        {"type": "text", "text": {"value": text, "annotations": annotations}}]
 
 
 def _message(run: dict, ids: TurnIds, content: list[dict], truncated: bool) -> dict:

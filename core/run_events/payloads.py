@@ -9,7 +9,6 @@ concatenated, list entries are merged by their `index`.
 
 from __future__ import annotations
 
-from typing import Any
 
 Event = tuple[str, dict]
 
@@ -71,52 +70,28 @@ def message_delta(message_id: str, text: str, index: int = 0) -> Event:
         "content": [{"index": index, "type": "text", "text": {"value": text}}]}}
 
 
-def image_delta(message_id: str, index: int, file_id: str) -> Event:
-    """An image part of a message (code_interpreter's figures come before the text)."""
+def content_part_delta(message_id: str, index: int, part: dict) -> Event:
+    """A whole content part of a message (what a tool shows before the text, e.g. a figure) as a delta."""
     return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
-        "content": [{"index": index, "type": "image_file", "image_file": {"file_id": file_id, "detail": "auto"}}]}}
+        "content": [{"index": index, **part}]}}
 
 
-def _step_delta(step_id: str, call: dict) -> Event:
+def image_delta(message_id: str, index: int, file_id: str) -> Event:
+    """An image part of a message."""
+    return content_part_delta(message_id, index, {"type": "image_file",
+                                                  "image_file": {"file_id": file_id, "detail": "auto"}})
+
+
+def step_delta(step_id: str, call: dict) -> Event:
+    """A piece of one tool call (the call carries its `index`); tools build the call's body
+    (core.tool_plugins)."""
     return "thread.run.step.delta", {"id": step_id, "object": "thread.run.step.delta", "delta": {
         "step_details": {"type": "tool_calls", "tool_calls": [call]}}}
 
 
-def function_call_delta(step_id: str, index: int, *, call_id: str | None = None, name: str | None = None,
-                        arguments: str = "", output: str | None = None) -> Event:
-    """A function call's first delta names it (id, name); later ones add arguments, or the output."""
-    function: dict[str, Any] = {"arguments": arguments}
-    if name is not None:
-        function["name"] = name
-    if output is not None:
-        function["output"] = output
-    call: dict[str, Any] = {"index": index, "type": "function", "function": function}
-    if call_id is not None:
-        call["id"] = call_id
-    return _step_delta(step_id, call)
-
-
-def code_interpreter_delta(step_id: str, index: int, *, call_id: str | None = None, code: str | None = None,
-                           outputs: list[dict] | None = None, first_output: int = 0) -> Event:
-    """Input pieces and outputs of a code_interpreter call; outputs are numbered from `first_output`."""
-    body: dict[str, Any] = {}
-    if code is not None:
-        body["input"] = code
-    if outputs:
-        body["outputs"] = [{"index": first_output + offset, **output} for offset, output in enumerate(outputs)]
-    call: dict[str, Any] = {"index": index, "type": "code_interpreter", "code_interpreter": body}
-    if call_id is not None:
-        call["id"] = call_id
-    return _step_delta(step_id, call)
-
-
-def file_search_delta(step_id: str, index: int, call_id: str) -> Event:
-    return _step_delta(step_id, {"index": index, "type": "file_search", "id": call_id, "file_search": {}})
-
-
 def merge_deltas(events: list[Event]) -> list[Event]:
     """`events` with each run of adjacent deltas that only add text to the same message part, or
-    arguments to the same function call, made one delta: what a client accumulates is the same,
+    `arguments` to the same tool call (as function calls stream), made one delta: what a client accumulates is the same,
     and a burst of the model's pieces costs one row instead of one each."""
     merged: list[Event] = []
     for event in events:
@@ -144,29 +119,16 @@ def _joined(first: Event, second: Event) -> Event | None:
     if name == "thread.run.step.delta":
         calls = data["delta"]["step_details"].get("tool_calls") or []
         next_calls = next_data["delta"]["step_details"].get("tool_calls") or []
-        if not (len(calls) == len(next_calls) == 1 and calls[0]["type"] == next_calls[0]["type"] == "function"
-                and calls[0]["index"] == next_calls[0]["index"]
-                and set(calls[0]) == set(next_calls[0]) == {"index", "type", "function"}
-                and set(calls[0]["function"]) == set(next_calls[0]["function"]) == {"arguments"}):
+        if not (len(calls) == len(next_calls) == 1 and calls[0]["type"] == next_calls[0]["type"]
+                and calls[0]["index"] == next_calls[0]["index"]):
+            return None
+        kind, index = calls[0]["type"], calls[0]["index"]
+        if not (set(calls[0]) == set(next_calls[0]) == {"index", "type", kind}
+                and set(calls[0][kind]) == set(next_calls[0][kind]) == {"arguments"}):
             return None  # a call's first delta (its id and name) stays its own: the SDK shows it as created
-        return function_call_delta(data["id"], calls[0]["index"],
-                                   arguments=calls[0]["function"]["arguments"] + next_calls[0]["function"]["arguments"])
+        return step_delta(data["id"], {"index": index, "type": kind,
+                                       kind: {"arguments": calls[0][kind]["arguments"] + next_calls[0][kind]["arguments"]}})
     return None
-
-
-def tool_call_deltas(step_id: str, calls: list[dict]) -> list[Event]:
-    """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
-    events = []
-    for index, call in enumerate(calls):
-        if call["type"] == "function":
-            events.append(function_call_delta(step_id, index, call_id=call["id"], name=call["function"]["name"],
-                                              arguments=call["function"]["arguments"]))
-        elif call["type"] == "code_interpreter":
-            events.append(code_interpreter_delta(step_id, index, call_id=call["id"],
-                                                 code=call["code_interpreter"]["input"]))
-        else:
-            events.append(file_search_delta(step_id, index, call["id"]))
-    return events
 
 
 def error(message: str, code: str = "server_error") -> Event:
@@ -206,26 +168,4 @@ def opening(step: dict, message: dict | None = None) -> list[Event]:
     events = [step_created(step), ("thread.run.step.in_progress", public(step))]
     if message is not None:
         events += [message_created(message), message_in_progress(message)]
-    return events
-
-
-def step_change_events(before: dict, after: dict) -> list[Event]:
-    """What a change to a stored step shows: tool outputs that appeared (as deltas), then a new status."""
-    events: list[Event] = []
-    if after["step_details"]["type"] == "tool_calls":
-        earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
-        for index, call in enumerate(after["step_details"]["tool_calls"]):
-            old = earlier.get(call["id"])
-            if call["type"] == "function":
-                output = call["function"].get("output")
-                if output is not None and (old is None or old["function"].get("output") is None):
-                    events.append(function_call_delta(after["id"], index, output=output))
-            elif call["type"] == "code_interpreter":
-                outputs = call["code_interpreter"].get("outputs") or []
-                shown = len(old["code_interpreter"].get("outputs") or []) if old else 0
-                if len(outputs) > shown:
-                    events.append(code_interpreter_delta(after["id"], index, outputs=outputs[shown:],
-                                                         first_output=shown))
-    if after["status"] != before["status"]:
-        events.append(step_status(after))
     return events

@@ -6,7 +6,8 @@ own accumulator builds it). `TurnOutput` turns those pieces into OpenAI's events
 in the run's log (through `TurnStream`, which claims the turn, batches writes and
 keeps a retried attempt from showing text twice), and names the events that must
 go with the turn's stored result (`final_events`). The engine decides what a
-turn means; this module only shows it.
+turn means; this module only shows it, and a tool call's deltas are its plug-in's
+(core.tool_plugins: the route of a call's name names the plug-in).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core import ids
 from core.run_events import payloads
 from core.run_events.log import EventLog, Head, Superseded, TurnStream
 from core.run_events.payloads import Event
+from core.tool_plugins import Route, Tools
 
 
 def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], None],
@@ -59,16 +61,17 @@ def fresh_turn_ids() -> dict:
 class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
-    def __init__(self, stream: TurnStream, run: dict, kind_of: Callable[[str], str],
-                 code_input: Callable[[str], str], images: list[str] = ()):
+    def __init__(self, stream: TurnStream, run: dict, route: Callable[[str], Route], tools: Tools,
+                 leading_parts: list[dict] = ()):
         """`stream`: the turn's stream of the run's log (claimed by what `start` is given).
-        `kind_of(name)`: "code" or "search" for the built-in tools' calls, anything else for functions.
-        `images`: file ids of the figures the message will show before its text."""
+        `route(name)`: where a call of that name goes (its plug-in shows its pieces); `tools`: the
+        plug-ins, for the stored calls. `leading_parts`: the content parts (figures) the message will
+        show before its text."""
         self._run = run
-        self._images = list(images)
+        self._leading = list(leading_parts)
         self._stream = stream
-        self._kind_of, self._code_input = kind_of, code_input
-        self._calls: dict[int, dict] = {}  # index -> {"id", "name", "code": bool, "arguments"}
+        self._route, self._tools = route, tools
+        self._calls: dict[int, dict] = {}  # index -> {"tool": its plug-in, "arguments"}
         self._claim: dict = {}
         self._claim_error: BaseException | None = None
         self._claiming: threading.Thread | None = None
@@ -119,17 +122,17 @@ class TurnOutput:
                                 payloads.in_progress_message(self._run, self.message_id, at)) + self._image_parts()
 
     def _image_parts(self) -> list[Event]:
-        return [payloads.image_delta(self.message_id, index, file_id) for index, file_id in enumerate(self._images)]
+        return [payloads.content_part_delta(self.message_id, index, part) for index, part in enumerate(self._leading)]
 
     def text(self, piece: str) -> None:
         if not self.claim:
             raise RuntimeError("start() the turn first")
-        index = len(self._images)
+        index = len(self._leading)
         self._stream.text(piece, self._message_opening,
                           lambda text: payloads.message_delta(self.message_id, text, index))
 
     def tool(self, index: int, call_id: str | None, name: str | None, arguments: str) -> None:
-        """A tool-call piece: the first names the call, later ones add arguments (code: shown whole at the end)."""
+        """A tool-call piece: the first names the call, later ones add arguments (as its plug-in shows them)."""
         if not self.claim:
             raise RuntimeError("start() the turn first")
         if self._stream.tools_shown_before:
@@ -140,28 +143,24 @@ class TurnOutput:
         call = self._calls.get(index)
         step_id = self.tool_step_id
         if call is None:
-            kind = self._kind_of(name or "")
-            call = self._calls[index] = {"id": call_id, "kind": kind, "code": kind == "code", "arguments": ""}
-            if kind == "code":
-                events.append(payloads.code_interpreter_delta(step_id, index, call_id=call_id, code=""))
-            elif kind == "search":  # a search shows no arguments, as at OpenAI: its results come with the step
-                events.append(payloads.file_search_delta(step_id, index, call_id))
-            else:
-                events.append(payloads.function_call_delta(step_id, index, call_id=call_id, name=name or "",
-                                                           arguments=arguments))
-        elif call["kind"] not in ("code", "search") and arguments:
-            events.append(payloads.function_call_delta(step_id, index, arguments=arguments))
+            tool = self._route(name or "").tool
+            call = self._calls[index] = {"tool": tool, "arguments": ""}
+            events.append(tool.stream_start(step_id, index, call_id, name or "", arguments))
+        else:
+            piece = call["tool"].stream_arguments(step_id, index, arguments)
+            events += [piece] if piece is not None else []
         call["arguments"] += arguments
         self._stream.tool_events(events)
 
     def finish(self, hand_over: int = 0) -> list[Event]:
-        """After the model's last piece: show code_interpreter inputs, then wait until all is stored —
-        except up to `hand_over` events not written yet, returned to go with the turn's stored result."""
+        """After the model's last piece: show what calls show once whole (code_interpreter's input), then
+        wait until all is stored — except up to `hand_over` events not written yet, returned to go with
+        the turn's stored result."""
         if not self.claim:  # also when the model said nothing: the turn's ids come from the claim
             raise RuntimeError("start() the turn first")
-        self._stream.tool_events([payloads.code_interpreter_delta(self.tool_step_id, index,
-                                                                  code=self._code_input(call["arguments"]))
-                                  for index, call in sorted(self._calls.items()) if call["code"]])
+        ending = [call["tool"].stream_end(self.tool_step_id, index, call["arguments"])
+                  for index, call in sorted(self._calls.items())]
+        self._stream.tool_events([event for event in ending if event is not None])
         if hand_over:
             return self._stream.hand_over(hand_over)
         self._stream.close()
@@ -186,7 +185,7 @@ class TurnOutput:
         if tool_step is not None and not self._stream.tools_open:
             calls = tool_step["step_details"]["tool_calls"]
             empty = {**tool_step, "step_details": {"type": "tool_calls", "tool_calls": []}}
-            events += payloads.opening(empty) + payloads.tool_call_deltas(tool_step["id"], calls)
+            events += payloads.opening(empty) + self._tools.call_deltas(tool_step["id"], calls)
         if run is not None:
             events.append(payloads.run_status(run))
         return events

@@ -1,5 +1,5 @@
-"""The code_interpreter activity (activities/code_interpreter.py) against Azurite: inputs stream from Blob
-storage to the sandbox's /mnt/data in chunks, never whole in memory."""
+"""The code_interpreter plug-in's execution (tools/plugins/code_interpreter.py) against Azurite: inputs
+stream from Blob storage to the sandbox's /mnt/data in chunks, never whole in memory."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from activities import code_interpreter
+from tools.plugins import code_interpreter
 from core import store as store_module
 from core.repositories import files as files_module
 from core.repositories import shared

@@ -11,6 +11,7 @@ from openai.types.chat import ChatCompletion
 
 from core import chat_turns as ct
 from core.run_bookkeeping import StepBookkeeping
+from tools.plugins import TOOLS
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather",
                                             "parameters": {"type": "object"}, "strict": None}}
@@ -20,9 +21,21 @@ RUN = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1", "model"
 IDS = ct.TurnIds(message_id="msg_1", message_step_id="step_m", tool_step_id="step_1", at=100)
 
 
-def code_call(call_id: str, arguments: str) -> dict:
-    return {"id": call_id, "type": "code_interpreter",
-            "code_interpreter": {"input": json.loads(arguments)["code"], "outputs": []}}
+# The routes of the tests, as (the owning plug-in's kind, where the call goes).
+ROUTES = {"code": ("code_interpreter", "server"), "search": ("file_search", "server"),
+          "server": ("function", "server"), "client": ("function", "client"),
+          "undeclared": ("function", "undeclared")}
+
+
+def route_of(name: str, *, code_interpreter: bool, server_tools: frozenset[str], declared: frozenset[str],
+             file_search: bool = False) -> str:
+    """The route of `name` in a run with these tools, in the tests' words ("code", "server", …)."""
+    tools = [{"type": "function", "function": {"name": declared_name}} for declared_name in sorted(declared)]
+    tools += [{"type": "code_interpreter"}] if code_interpreter else []
+    tools += [{"type": "file_search"}] if file_search else []
+    offer = ct.offer_of(dict(RUN, tools=tools), server_tools)
+    routed = ct.route_call(name, offer, TOOLS)
+    return next(word for word, (kind, where) in ROUTES.items() if (routed.tool.kind, routed.where) == (kind, where))
 
 
 def text_content(text: str) -> list[dict]:
@@ -42,8 +55,19 @@ def text_content(text: str) -> list[dict]:
     ("get_weather", True, {"send_email"}, {"get_weather"}, "client"),
 ])
 def test_route_call(name, code, server, declared, expected):
-    assert ct.route_call(name, code_interpreter=code, server_tools=frozenset(server),
-                         declared=frozenset(declared)) == expected
+    assert route_of(name, code_interpreter=code, server_tools=frozenset(server),
+                    declared=frozenset(declared)) == expected
+
+
+@pytest.mark.parametrize("name, search, declared, expected", [
+    ("file_search", True, set(), "search"),
+    ("file_search", False, set(), "undeclared"),
+    ("file_search", False, {"file_search"}, "client"),
+    ("code_interpreter", False, set(), "undeclared"),  # file_search claims only its own name
+])
+def test_route_call_file_search(name, search, declared, expected):
+    assert route_of(name, code_interpreter=False, server_tools=frozenset(), declared=frozenset(declared),
+                    file_search=search) == expected
 
 
 @pytest.mark.parametrize("tools, opted_in, expected", [
@@ -97,7 +121,7 @@ def test_run_turns_replays_only_fully_answered_steps():
         {"id": "c3", "type": "function", "function": {"name": "get_weather", "arguments": "{}", "output": None}}]}}
     message = {"id": "s3", "step_details": {"type": "message_creation", "message_creation": {"message_id": "m"}}}
     turns = ct.run_turns([(answered, StepBookkeeping(outputs={"c2": "2"})), (pending, StepBookkeeping()),
-                          (message, StepBookkeeping())])
+                          (message, StepBookkeeping())], TOOLS)
     assert turns == [
         {"role": "assistant", "content": None, "tool_calls": [
             {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}},
@@ -110,13 +134,13 @@ def test_run_turns_replays_only_fully_answered_steps():
 # -- a reply becomes records -------------------------------------------------------------
 
 def _route(name: str):
-    return ct.route_call(name, code_interpreter=True, server_tools=frozenset({"send_email"}),
-                         declared=frozenset({"get_weather", "send_email"}))
+    run = dict(RUN, tools=[WEATHER, {"type": "function", "function": {"name": "send_email"}}, {"type": "code_interpreter"}])
+    return ct.route_call(name, ct.offer_of(run, {"send_email"}), TOOLS)
 
 
 def test_a_text_answer_is_a_message_and_its_step():
     answer = ct.ModelAnswer("Hello", (), "stop", {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3})
-    records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    records = ct.records_for_answer(RUN, answer, _route, IDS, message_content=text_content)
     assert records.outcome.kind == "message"
     assert records.message["id"] == "msg_1" and records.message["status"] == "completed"
     assert records.message["content"] == text_content("Hello") and records.message["run_id"] == "run_1"
@@ -128,7 +152,7 @@ def test_a_text_answer_is_a_message_and_its_step():
 
 def test_a_truncated_answer_is_an_incomplete_message():
     records = ct.records_for_answer(RUN, ct.ModelAnswer("Hel", (), "length", None), _route, IDS,
-                                    code_call=code_call, message_content=text_content)
+                                    message_content=text_content)
     assert (records.outcome.kind, records.outcome.reason) == ("incomplete", "max_completion_tokens")
     assert records.message["status"] == "incomplete"
     assert records.message["incomplete_details"] == {"reason": "max_tokens"}
@@ -138,7 +162,7 @@ def test_tool_calls_are_routed_and_undeclared_ones_answered_at_once():
     answer = ct.ModelAnswer(None, (("c1", "get_weather", "{}"), ("c2", "send_email", "{}"),
                                    ("c3", "code_interpreter", json.dumps({"code": "2+2"})),
                                    ("c4", "rm_rf", "{}")), "tool_calls", None)
-    records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    records = ct.records_for_answer(RUN, answer, _route, IDS, message_content=text_content)
     assert records.outcome.model_dump(include={"kind", "step_id", "server_calls", "client_calls"}) == {
         "kind": "tool_calls", "step_id": "step_1", "server_calls": ["c2", "c3"], "client_calls": ["c1"]}
     calls = records.tool_step["step_details"]["tool_calls"]
@@ -151,16 +175,16 @@ def test_tool_calls_are_routed_and_undeclared_ones_answered_at_once():
 
 def test_a_turn_of_only_undeclared_calls_is_answered_and_complete():
     answer = ct.ModelAnswer(None, (("c1", "nope", "{}"),), "tool_calls", None)
-    records = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    records = ct.records_for_answer(RUN, answer, _route, IDS, message_content=text_content)
     assert (records.outcome.server_calls, records.outcome.client_calls) == ([], [])
     assert records.tool_step["status"] == "completed" and records.tool_step["completed_at"] == 100
 
 
 def test_text_shown_before_tool_calls_is_kept_as_its_own_message():
     answer = ct.ModelAnswer("Let me check.", (("c1", "get_weather", "{}"),), "tool_calls", None)
-    hidden = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content)
+    hidden = ct.records_for_answer(RUN, answer, _route, IDS, message_content=text_content)
     assert hidden.message is None and [step["id"] for step, _ in hidden.new_steps()] == ["step_1"]
-    shown = ct.records_for_answer(RUN, answer, _route, IDS, code_call=code_call, message_content=text_content,
+    shown = ct.records_for_answer(RUN, answer, _route, IDS, message_content=text_content,
                                   text_shown=True)
     assert shown.message["content"] == text_content("Let me check.") and shown.message["id"] == "msg_1"
     assert [step["id"] for step, _ in shown.new_steps()] == ["step_m", "step_1"]

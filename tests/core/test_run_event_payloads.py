@@ -10,6 +10,7 @@ from openai.lib.streaming._deltas import accumulate_delta
 from openai.types.beta import AssistantStreamEvent
 
 from core.run_events import payloads
+from tools.plugins import TOOLS, code_interpreter, functions
 
 RUN_RECORD = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1"}
 ADAPTER = pydantic.TypeAdapter(AssistantStreamEvent)
@@ -96,11 +97,11 @@ def _accumulated(step: dict, deltas: list[payloads.Event]) -> dict:
 
 def test_function_call_deltas_accumulate_to_the_call():
     step = payloads.tool_calls_step(RUN_RECORD, "step_1", 5)
-    deltas = [payloads.function_call_delta("step_1", 0, call_id="call_a", name="get_weather"),
-              payloads.function_call_delta("step_1", 0, arguments='{"city": '),
-              payloads.function_call_delta("step_1", 0, arguments='"Oslo"}'),
-              payloads.function_call_delta("step_1", 1, call_id="call_b", name="get_time", arguments="{}"),
-              payloads.function_call_delta("step_1", 0, output="sunny")]
+    deltas = [functions.call_delta("step_1", 0, call_id="call_a", name="get_weather"),
+              functions.call_delta("step_1", 0, arguments='{"city": '),
+              functions.call_delta("step_1", 0, arguments='"Oslo"}'),
+              functions.call_delta("step_1", 1, call_id="call_b", name="get_time", arguments="{}"),
+              functions.call_delta("step_1", 0, output="sunny")]
     calls = _accumulated(step, deltas)["step_details"]["tool_calls"]
     assert calls[0] == {"index": 0, "type": "function", "id": "call_a",
                         "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}', "output": "sunny"}}
@@ -109,9 +110,9 @@ def test_function_call_deltas_accumulate_to_the_call():
 
 def test_code_interpreter_deltas_carry_input_logs_and_images():
     step = payloads.tool_calls_step(RUN_RECORD, "step_1", 5)
-    deltas = [payloads.code_interpreter_delta("step_1", 0, call_id="call_c", code=""),
-              payloads.code_interpreter_delta("step_1", 0, code="print(1)"),
-              payloads.code_interpreter_delta("step_1", 0, outputs=[
+    deltas = [code_interpreter.call_delta("step_1", 0, call_id="call_c", code=""),
+              code_interpreter.call_delta("step_1", 0, code="print(1)"),
+              code_interpreter.call_delta("step_1", 0, outputs=[
                   {"type": "logs", "logs": "1\n"}, {"type": "image", "image": {"file_id": "file-1"}}])]
     call = _accumulated(step, deltas)["step_details"]["tool_calls"][0]
     assert call["code_interpreter"]["input"] == "print(1)"
@@ -123,7 +124,7 @@ def test_whole_calls_as_deltas_cover_every_tool_type():
     calls = [{"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}", "output": None}},
              {"id": "call_b", "type": "code_interpreter", "code_interpreter": {"input": "1+1", "outputs": []}},
              {"id": "call_c", "type": "file_search", "file_search": {}}]
-    deltas = payloads.tool_call_deltas("step_1", calls)
+    deltas = TOOLS.call_deltas("step_1", calls)
     accumulated = _accumulated(payloads.tool_calls_step(RUN_RECORD, "step_1", 5), deltas)
     assert [call["type"] for call in accumulated["step_details"]["tool_calls"]] == [
         "function", "code_interpreter", "file_search"]
@@ -150,14 +151,14 @@ def test_a_step_change_shows_new_outputs_then_the_new_status():
     after = {**before, "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
         {**calls[0], "function": {**calls[0]["function"], "output": "42"}},
         {**calls[1], "code_interpreter": {"input": "1", "outputs": [{"type": "logs", "logs": "1"}]}}]}}
-    events = payloads.step_change_events(before, after)
+    events = TOOLS.step_change_events(before, after)
     assert [name for name, _ in events] == ["thread.run.step.delta", "thread.run.step.delta",
                                             "thread.run.step.completed"]
     accumulated = _accumulated(before, events[:2])
     assert accumulated["step_details"]["tool_calls"][0]["function"]["output"] == "42"
     assert accumulated["step_details"]["tool_calls"][1]["code_interpreter"]["outputs"] == [
         {"index": 0, "type": "logs", "logs": "1"}]
-    assert payloads.step_change_events(after, after) == []
+    assert TOOLS.step_change_events(after, after) == []
 
 
 def test_unknown_fields_are_caught():
@@ -181,19 +182,19 @@ def _accumulated_by_id(events: list) -> dict:
 def test_merge_deltas_joins_adjacent_text_and_argument_pieces_and_keeps_what_a_client_accumulates():
     events = [
         payloads.message_delta("msg_1", "Hé"), payloads.message_delta("msg_1", "llo "), payloads.message_delta("msg_1", "🌍"),
-        payloads.function_call_delta("step_1", 0, call_id="call_a", name="lookup", arguments='{"q"'),
-        payloads.function_call_delta("step_1", 0, arguments=': "x"'), payloads.function_call_delta("step_1", 0, arguments="}"),
-        payloads.function_call_delta("step_1", 1, call_id="call_b", name="other", arguments=""),
-        payloads.function_call_delta("step_1", 1, arguments="{}"),
+        functions.call_delta("step_1", 0, call_id="call_a", name="lookup", arguments='{"q"'),
+        functions.call_delta("step_1", 0, arguments=': "x"'), functions.call_delta("step_1", 0, arguments="}"),
+        functions.call_delta("step_1", 1, call_id="call_b", name="other", arguments=""),
+        functions.call_delta("step_1", 1, arguments="{}"),
     ]
     before = [(name, dict(data)) for name, data in events]
     merged = payloads.merge_deltas(events)
     assert merged == [  # a call's first delta stays apart: the SDK shows it as the call created, the rest as deltas
         payloads.message_delta("msg_1", "Héllo 🌍"),
-        payloads.function_call_delta("step_1", 0, call_id="call_a", name="lookup", arguments='{"q"'),
-        payloads.function_call_delta("step_1", 0, arguments=': "x"}'),
-        payloads.function_call_delta("step_1", 1, call_id="call_b", name="other", arguments=""),
-        payloads.function_call_delta("step_1", 1, arguments="{}")]
+        functions.call_delta("step_1", 0, call_id="call_a", name="lookup", arguments='{"q"'),
+        functions.call_delta("step_1", 0, arguments=': "x"}'),
+        functions.call_delta("step_1", 1, call_id="call_b", name="other", arguments=""),
+        functions.call_delta("step_1", 1, arguments="{}")]
     assert events == before  # the pieces given are not changed
     assert _accumulated_by_id(merged) == _accumulated_by_id(events)
     for event in merged:
@@ -207,18 +208,18 @@ def test_merge_deltas_joins_adjacent_text_and_argument_pieces_and_keeps_what_a_c
     (payloads.message_delta("msg_1", "a"), ("thread.message.delta", {  # text with annotations
         "id": "msg_1", "object": "thread.message.delta", "delta": {"content": [
             {"index": 0, "type": "text", "text": {"value": "b", "annotations": []}}]}})),
-    (payloads.function_call_delta("step_1", 0, arguments="{"), payloads.function_call_delta("step_1", 1, arguments="}")),
-    (payloads.function_call_delta("step_1", 0, call_id="call_a", name="f", arguments="{"),  # the call's first
-     payloads.function_call_delta("step_1", 0, arguments="}")),
-    (payloads.function_call_delta("step_1", 0, arguments="{"),  # a later piece naming a call starts a new one
-     payloads.function_call_delta("step_1", 0, call_id="call_b", name="f", arguments="}")),
-    (payloads.function_call_delta("step_1", 0, arguments="{}"),
-     payloads.function_call_delta("step_1", 0, arguments="", output="done")),  # an output is not an argument
-    (payloads.function_call_delta("step_1", 0, arguments="{}", output="done"),
-     payloads.function_call_delta("step_1", 0, arguments="x")),
-    (payloads.code_interpreter_delta("step_1", 0, code="print("), payloads.code_interpreter_delta("step_1", 0, code="1)")),
-    (payloads.function_call_delta("step_1", 0, arguments="{"), payloads.function_call_delta("step_2", 0, arguments="}")),
-    (payloads.message_delta("msg_1", "a"), payloads.function_call_delta("step_1", 0, arguments="}")),
+    (functions.call_delta("step_1", 0, arguments="{"), functions.call_delta("step_1", 1, arguments="}")),
+    (functions.call_delta("step_1", 0, call_id="call_a", name="f", arguments="{"),  # the call's first
+     functions.call_delta("step_1", 0, arguments="}")),
+    (functions.call_delta("step_1", 0, arguments="{"),  # a later piece naming a call starts a new one
+     functions.call_delta("step_1", 0, call_id="call_b", name="f", arguments="}")),
+    (functions.call_delta("step_1", 0, arguments="{}"),
+     functions.call_delta("step_1", 0, arguments="", output="done")),  # an output is not an argument
+    (functions.call_delta("step_1", 0, arguments="{}", output="done"),
+     functions.call_delta("step_1", 0, arguments="x")),
+    (code_interpreter.call_delta("step_1", 0, code="print("), code_interpreter.call_delta("step_1", 0, code="1)")),
+    (functions.call_delta("step_1", 0, arguments="{"), functions.call_delta("step_2", 0, arguments="}")),
+    (payloads.message_delta("msg_1", "a"), functions.call_delta("step_1", 0, arguments="}")),
 ])
 def test_merge_deltas_leaves_pieces_that_do_not_extend_the_same_string(first, second):
     assert payloads.merge_deltas([first, second]) == [first, second]

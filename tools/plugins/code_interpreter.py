@@ -1,4 +1,4 @@
-"""code_interpreter in a run: offering it to the model, running its calls, shaping what comes back.
+"""code_interpreter as a plug-in: offering it to the model, running its calls, shaping what comes back.
 
 The model sees code_interpreter as a function (`code_interpreter(code)`) whose
 description lists the files at /mnt/data, so it works with any chat model. A
@@ -7,25 +7,29 @@ records OpenAI's shape — `input` and `outputs` (`logs`, `image`) — and keeps
 in the step's bookkeeping (core.run_bookkeeping), the text the model reads back and the
 files the call produced, which the run's final message cites: images as
 `image_file` parts, files as `file_path` annotations on `sandbox:/mnt/data/<name>`.
+The files a turn offers are kept in the run's bookkeeping (`code_files`): the
+calls of that turn get exactly those.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from typing import Any
 
 from core import filenames, settings, tool_arguments
 from core.errors import NotFound
 from core.repositories import shared
+from core.run_bookkeeping import Produced, StepBookkeeping
+from core.run_events import payloads
+from core.run_events.payloads import Event
+from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, TurnContext, Where, builtin_run_tool
 from tools.code_interpreter import DATA_DIR, Execution, InputFile, InputUnavailable, SandboxFile, sandbox_from_settings
 
 TOOL_NAME = "code_interpreter"
 OUTPUT_PURPOSE = "assistants_output"
 _SANDBOX_LINK = re.compile(r"sandbox:" + re.escape(DATA_DIR) + r"/([^\s)\]\"'`]+)")
-
-
-def enabled(run: dict) -> bool:
-    return any(tool.get("type") == TOOL_NAME for tool in run.get("tools") or [])
 
 
 def _resource_file_ids(record: dict | None) -> list[str]:
@@ -161,13 +165,93 @@ def _model_text(result: Execution, produced: list[dict], withheld: list[str]) ->
     return "\n".join(lines) or "(no output)"
 
 
-def message_content(text: str, produced: list[dict]) -> list[dict]:
-    """The assistant message's parts: the run's images, then its text with file_path annotations."""
-    parts = [{"type": "image_file", "image_file": {"file_id": item["file_id"], "detail": "auto"}}
-             for item in produced if item["kind"] == "image"]
+def _produced(steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+    return [item.model_dump() for _, books in steps for item in books.produced]
+
+
+def image_parts(produced: list[dict]) -> list[dict]:
+    """The run's figures, as the `image_file` parts its answer shows before the text."""
+    return [{"type": "image_file", "image_file": {"file_id": item["file_id"], "detail": "auto"}}
+            for item in produced if item["kind"] == "image"]
+
+
+def file_path_annotations(text: str, produced: list[dict]) -> list[dict]:
+    """`file_path` annotations for the sandbox:/mnt/data links in `text` that name a file the run made."""
     latest = {item["name"]: item["file_id"] for item in produced if item["kind"] == "file"}
-    annotations = [
-        {"type": "file_path", "text": match.group(0), "start_index": match.start(), "end_index": match.end(),
-         "file_path": {"file_id": latest[match.group(1)]}}
-        for match in _SANDBOX_LINK.finditer(text) if match.group(1) in latest]
-    return parts + [{"type": "text", "text": {"value": text, "annotations": annotations}}]
+    return [{"type": "file_path", "text": match.group(0), "start_index": match.start(), "end_index": match.end(),
+             "file_path": {"file_id": latest[match.group(1)]}}
+            for match in _SANDBOX_LINK.finditer(text) if match.group(1) in latest]
+
+
+def call_delta(step_id: str, index: int, *, call_id: str | None = None, code: str | None = None,
+               outputs: list[dict] | None = None, first_output: int = 0) -> Event:
+    """Input pieces and outputs of a code_interpreter call; outputs are numbered from `first_output`."""
+    body: dict[str, Any] = {}
+    if code is not None:
+        body["input"] = code
+    if outputs:
+        body["outputs"] = [{"index": first_output + offset, **output} for offset, output in enumerate(outputs)]
+    call: dict[str, Any] = {"index": index, "type": TOOL_NAME, TOOL_NAME: body}
+    if call_id is not None:
+        call["id"] = call_id
+    return payloads.step_delta(step_id, call)
+
+
+class CodeInterpreter(ToolPlugin):
+    kind = TOOL_NAME
+
+    def enabled(self, run: dict) -> bool:
+        return builtin_run_tool(run, TOOL_NAME) is not None
+
+    def resources(self, turn: TurnContext) -> list[dict]:
+        """The files the sandbox holds for this turn (they are listed in the offered function)."""
+        thread = shared.runs().threads.get(turn.principal, turn.run["thread_id"])
+        return input_files(turn.principal, turn.run, thread, turn.history)
+
+    def offered(self, run: dict, resources: list[dict]) -> list[dict]:
+        return [chat_tool(resources)]
+
+    def run_books(self, resources: list[dict]) -> dict:
+        return {"code_files": resources}
+
+    def route(self, name: str, offer: Offer) -> Where | None:
+        return "server" if name == TOOL_NAME and self.enabled(offer.run) else None
+
+    def step_call(self, call_id: str, name: str, arguments: str, where: Where, run: dict) -> StepCall:
+        return StepCall(step_call(call_id, arguments))
+
+    def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
+        return books.outputs.get(call["id"])
+
+    def chat_call(self, call: dict, books: StepBookkeeping) -> tuple[str, str]:
+        return TOOL_NAME, json.dumps({"code": call[TOOL_NAME]["input"]})
+
+    def execute(self, context: CallContext) -> Finished:
+        result = execute(context.principal, context.thread_id, context.call[TOOL_NAME]["input"],
+                         [item.model_dump() for item in context.run_books.code_files])
+        return Finished(fill=lambda call: call[TOOL_NAME].update(outputs=result["outputs"]),
+                        model_text=result["model_output"], kept={"produced": [Produced(**item) for item in result["produced"]]},
+                        undo=lambda: discard(context.principal, result["produced"]))
+
+    def stream_start(self, step_id: str, index: int, call_id: str | None, name: str, arguments: str) -> Event:
+        return call_delta(step_id, index, call_id=call_id, code="")
+
+    def stream_end(self, step_id: str, index: int, arguments: str) -> Event:
+        return call_delta(step_id, index, code=code_of(arguments))  # the code is shown whole, once the model is done
+
+    def whole_call_delta(self, step_id: str, index: int, call: dict) -> Event:
+        return call_delta(step_id, index, call_id=call["id"], code=call[TOOL_NAME]["input"])
+
+    def result_deltas(self, step_id: str, index: int, before: dict | None, after: dict) -> list[Event]:
+        outputs = after[TOOL_NAME].get("outputs") or []
+        shown = len(before[TOOL_NAME].get("outputs") or []) if before else 0
+        return [call_delta(step_id, index, outputs=outputs[shown:], first_output=shown)] if len(outputs) > shown else []
+
+    def leading_parts(self, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        return image_parts(_produced(steps))
+
+    def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        return file_path_annotations(text, _produced(steps))
+
+
+TOOL = CodeInterpreter()

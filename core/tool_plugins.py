@@ -1,0 +1,276 @@
+"""Tools as plug-ins: the one interface every tool of a run implements, and the set a deployment runs.
+
+Why: a tool touches every stage of a run — what the model is offered, where its
+calls go, how a call runs, what the run step records and streams, what the model
+reads back in later turns. When each stage switched on the tool's kind itself, a
+new tool meant editing all of them; now each stage asks the call's plug-in, and a
+new tool is one module plus one line in the registry (tools/plugins/__init__.py).
+
+The import rule: this module and every core function that takes a `Tools` are
+pure. The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
+in tools/plugins/ and core never imports them: the engine (activities/) takes the
+registry from tools.plugins and hands it to core's functions, and tests do the same.
+
+Routing keeps the security rule of core.chat_turns: a built-in claims only its own
+name and only when the run has it; every other name belongs to the functions
+plug-in, whose route (server, client or undeclared) is core.chat_turns's decision.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Sequence
+
+from core import run_machine
+from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
+from core.run_events import payloads
+from core.run_events.payloads import Event
+
+Where = Literal["server", "client", "undeclared"]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a run lets the model call this turn: its tools (`run`), the function names it declares,
+    and the opted-in server tools among them that this deployment runs."""
+
+    run: dict
+    declared: frozenset[str]
+    server_tools: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a model call goes: the plug-in that owns it, and whether it runs here (an activity), goes
+    to the client (requires_action) or is answered at once as undeclared."""
+
+    tool: "ToolPlugin"
+    where: Where
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """A call as its run step first stores it, and what the step's bookkeeping keeps beside it
+    (maps of StepBookkeeping by field name, e.g. file_search's query under the call's id)."""
+
+    call: dict
+    books: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What a plug-in may read to prepare a model turn: the run, its bookkeeping, the thread messages
+    the model sees and this run's steps so far."""
+
+    principal: str
+    run: dict
+    books: RunBookkeeping
+    history: list[dict]
+    steps: list[tuple[dict, StepBookkeeping]]
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """One server-side call being executed or polled, with the run and step it belongs to."""
+
+    principal: str
+    thread_id: str
+    run_id: str
+    step_id: str
+    call: dict
+    run: dict
+    run_books: RunBookkeeping
+    step_books: StepBookkeeping
+
+    @property
+    def call_id(self) -> str:
+        return self.call["id"]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A call that cannot finish yet: the orchestrator polls it on durable timers (no activity sleeps).
+    `location` is what to poll (it may carry a signature: never in a step or an event); empty when
+    the plug-in only waits for something of its own (a store still ingesting)."""
+
+    location: str
+    retry_after_seconds: float
+    deadline_seconds: float
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A call's result as its step records it: `fill` writes the public part into (a copy of) the
+    stored call; `model_text`, when given, is what the model reads (kept in the step's bookkeeping —
+    a function's output lives in the call itself); `kept` extends bookkeeping lists (produced files,
+    sources); `undo` cleans up if the result cannot be stored (no orphan files on a retry)."""
+
+    fill: Callable[[dict], None]
+    model_text: str | None = None
+    kept: dict[str, list] = field(default_factory=dict)
+    undo: Callable[[], None] | None = None
+
+
+class ToolPlugin(ABC):
+    """One kind of tool call. `kind` is the call's `type` in a run step (for a built-in, also its
+    Assistants tool type and the function name the model calls)."""
+
+    kind: str
+
+    # -- offering ---------------------------------------------------------------
+
+    @abstractmethod
+    def enabled(self, run: dict) -> bool:
+        """Whether the run has this tool (its effective `tools`)."""
+
+    def resources(self, turn: TurnContext) -> Any:
+        """I/O, in the model-turn activity: what the tool needs read from the run's resources before it
+        is offered (code_interpreter: the files at /mnt/data). Called only when `enabled`."""
+        return None
+
+    @abstractmethod
+    def offered(self, run: dict, resources: Any) -> list[dict]:
+        """The Chat Completions `tools` entries the model is offered (given `resources`)."""
+
+    def run_books(self, resources: Any) -> dict:
+        """Fields of the run's bookkeeping this turn sets from `resources` (code_interpreter's files,
+        which its calls are later given)."""
+        return {}
+
+    # -- routing and the step -----------------------------------------------------
+
+    @abstractmethod
+    def route(self, name: str, offer: Offer) -> Where | None:
+        """Where a model call of `name` goes if it is this tool's, else None (not its name)."""
+
+    @abstractmethod
+    def step_call(self, call_id: str, name: str, arguments: str, where: Where, run: dict) -> StepCall:
+        """The call as the run step records it (OpenAI's run-step tool_call shape)."""
+
+    @abstractmethod
+    def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
+        """What the model reads back for the call; None while it has no result."""
+
+    @abstractmethod
+    def chat_call(self, call: dict, books: StepBookkeeping) -> tuple[str, str]:
+        """The call as the model made it, (name, arguments), for later turns' chat history."""
+
+    # -- execution (activities) ---------------------------------------------------
+
+    def execute(self, context: CallContext) -> Finished | Waiting:
+        """I/O, in an activity: run one call routed "server"."""
+        raise NotImplementedError(f"{self.kind} calls do not run on the server")
+
+    def poll(self, context: CallContext, location: str, give_up: bool) -> Finished | Waiting:
+        """I/O, in an activity: look once more at a call that was Waiting; `give_up`: past its deadline."""
+        raise NotImplementedError(f"{self.kind} calls never wait")
+
+    # -- stream deltas (thread.run.step.delta) ----------------------------------------
+
+    @abstractmethod
+    def stream_start(self, step_id: str, index: int, call_id: str | None, name: str, arguments: str) -> Event:
+        """The delta for a call's first piece from the streaming model."""
+
+    def stream_arguments(self, step_id: str, index: int, arguments: str) -> Event | None:
+        """The delta for a later piece of the call's arguments (None: not shown as they come)."""
+        return None
+
+    def stream_end(self, step_id: str, index: int, arguments: str) -> Event | None:
+        """The delta once the model finished, given the whole arguments (None: nothing more)."""
+        return None
+
+    @abstractmethod
+    def whole_call_delta(self, step_id: str, index: int, call: dict) -> Event:
+        """A stored call as one delta, for a call no earlier delta showed: its name and input."""
+
+    def result_deltas(self, step_id: str, index: int, before: dict | None, after: dict) -> list[Event]:
+        """Deltas showing what a change to the stored call added (outputs, results)."""
+        return []
+
+    # -- the run's answer ------------------------------------------------------------
+
+    def leading_parts(self, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        """Message content parts the answer shows before its text (code_interpreter's figures)."""
+        return []
+
+    def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        """Annotations of the answer's text that cite what this tool produced or found."""
+        return []
+
+
+class Tools:
+    """The plug-ins a deployment runs. The functions plug-in owns every name no built-in claims, and is
+    offered first (declared functions, then server tools, then built-ins, as before plug-ins)."""
+
+    def __init__(self, functions: ToolPlugin, builtins: Sequence[ToolPlugin]):
+        self.functions = functions
+        self.builtins = tuple(builtins)
+        self.all = (functions, *self.builtins)
+        self._by_kind = {tool.kind: tool for tool in self.all}
+        if len(self._by_kind) != len(self.all):
+            raise ValueError("two tool plug-ins of one kind")
+
+    @property
+    def builtin_kinds(self) -> frozenset[str]:
+        return frozenset(tool.kind for tool in self.builtins)
+
+    def enabled(self, run: dict) -> list[ToolPlugin]:
+        return [tool for tool in self.all if tool.enabled(run)]
+
+    def of(self, call: dict) -> ToolPlugin:
+        """The plug-in of a stored call (by its `type`)."""
+        return self._by_kind[call["type"]]
+
+    def route(self, name: str, offer: Offer) -> Route:
+        for tool in (*self.builtins, self.functions):
+            where = tool.route(name, offer)
+            if where is not None:
+                return Route(tool, where)
+        raise LookupError(f"no tool plug-in routes {name!r}")  # the functions plug-in routes every name
+
+    def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
+        return self.of(call).model_output(call, books)
+
+    def call_deltas(self, step_id: str, calls: list[dict]) -> list[Event]:
+        """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
+        return [self.of(call).whole_call_delta(step_id, index, call) for index, call in enumerate(calls)]
+
+    def step_change_events(self, before: dict, after: dict) -> list[Event]:
+        """What a change to a stored step shows: results that appeared (as deltas), then a new status."""
+        events: list[Event] = []
+        if after["step_details"]["type"] == "tool_calls":
+            earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
+            for index, call in enumerate(after["step_details"]["tool_calls"]):
+                events += self.of(call).result_deltas(after["id"], index, earlier.get(call["id"]), call)
+        if after["status"] != before["status"]:
+            events.append(payloads.step_status(after))
+        return events
+
+    def recorded(self, step: dict, books: StepBookkeeping, call_id: str, result: Finished,
+                 at: int) -> tuple[dict, StepBookkeeping]:
+        """The step once `result` is recorded for the call `call_id`, completed if every call is answered;
+        a call already answered (a repeated delivery) is left as it is."""
+        stored = _call_in(step, call_id)
+        if self.of(stored).model_output(stored, books) is not None:
+            return step, books
+        updated = copy.deepcopy(step)
+        result.fill(_call_in(updated, call_id))
+        changes: dict[str, Any] = {name: [*getattr(books, name), *items] for name, items in result.kept.items()}
+        if result.model_text is not None:
+            changes["outputs"] = {**books.outputs, call_id: result.model_text}
+        books = books.model_copy(update=changes)
+        answered = {call["id"] for call in updated["step_details"]["tool_calls"]
+                    if self.model_output(call, books) is not None}
+        return run_machine.complete_step_if_answered(updated, answered, at), books
+
+
+def _call_in(step: dict, call_id: str) -> dict:
+    return next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
+
+
+def builtin_run_tool(run: dict, kind: str) -> dict | None:
+    """The run's tool entry of type `kind` (its options), if it has one."""
+    return next((tool for tool in run.get("tools") or [] if tool.get("type") == kind), None)
+

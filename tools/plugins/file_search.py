@@ -1,0 +1,181 @@
+"""file_search as a plug-in: offering it, recording a call and its results, searching, citing.
+
+The model sees file_search as a function (`file_search(query)`), so it works with
+any chat model. The step records OpenAI's shape — `ranking_options` and `results`
+(file_id, file_name, score, content) — and the step's bookkeeping keeps the query,
+the text the model reads and the sources it was shown. The stores searched are the
+run's resources: its assistant's and its thread's vector stores; a store the
+thread/assistant helpers made (attachments, inline vector_stores) that is still
+ingesting makes the call wait, on the orchestrator's durable timers, as OpenAI's
+runs do. The model cites a source as 【n†file name】; the final message turns each
+such marker into a `file_citation` annotation on that file. (How a step is shown
+without results' content, `include`: core/file_search/in_runs.py, for the HTTP layer.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from core import tool_arguments
+from core.errors import ApiError, NotFound
+from core.file_search.in_runs import TOOL_NAME
+from core.file_search.search import DEFAULT_MAX_RESULTS, search
+from core.repositories import shared
+from core.run_bookkeeping import Source, StepBookkeeping
+from core.run_events import payloads
+from core.run_events.payloads import Event
+from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, Waiting, Where, builtin_run_tool
+
+# A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
+# the search waits for it this long at most, looking again this often (on the orchestrator's durable timers).
+HELPER_WAIT_SECONDS = 60.0
+HELPER_POLL_SECONDS = 1.0
+DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
+_MARKER = re.compile(r"【[^†】]*†([^】]+)】")
+
+
+# -- pure: the offer, the call, the citations ----------------------------------------------
+
+
+def options(run: dict) -> dict:
+    """The run's file_search options: max_num_results and ranking_options, OpenAI's defaults filled in."""
+    chosen = (builtin_run_tool(run, TOOL_NAME) or {}).get(TOOL_NAME) or {}
+    return {"max_num_results": chosen.get("max_num_results") or DEFAULT_MAX_RESULTS,
+            "ranking_options": {**DEFAULT_RANKING, **(chosen.get("ranking_options") or {})}}
+
+
+def chat_tool() -> dict:
+    return {"type": "function", "function": {
+        "name": TOOL_NAME,
+        "description": ("Search the user's uploaded files for passages relevant to a query. Each result starts with "
+                        "a marker such as 【0†report.pdf】; when you use a result, cite it by copying its marker "
+                        "into your answer right after the statement it supports."),
+        "parameters": {"type": "object", "properties": {"query": {
+            "type": "string", "description": "What to look for, in the words the files likely use."}},
+            "required": ["query"]},
+    }}
+
+
+def query_of(arguments: str) -> str:
+    """The search query of a call: `{"query": …}`, a `queries` list joined, or the raw text."""
+    value = tool_arguments.parsed(arguments)
+    if isinstance(value, dict) and not isinstance(value.get("query"), str) and isinstance(value.get("queries"), list):
+        return " ".join(str(query) for query in value["queries"])
+    return tool_arguments.text_argument(arguments, "query")
+
+
+def step_call(call_id: str, run: dict) -> dict:
+    """The call as its step records it (the query itself is kept in the step's bookkeeping)."""
+    return {"id": call_id, "type": TOOL_NAME, TOOL_NAME: {"ranking_options": options(run)["ranking_options"],
+                                                         "results": []}}
+
+
+def citations(text: str, sources: list[dict]) -> list[dict]:
+    """file_citation annotations for the markers in `text` that name a source the run was shown."""
+    by_name = {source["name"]: source["file_id"] for source in sources}
+    return [{"type": "file_citation", "text": match.group(0), "start_index": match.start(),
+             "end_index": match.end(), "file_citation": {"file_id": by_name[match.group(1).strip()]}}
+            for match in _MARKER.finditer(text) if match.group(1).strip() in by_name]
+
+
+def call_delta(step_id: str, index: int, call_id: str) -> Event:
+    """A search shows no arguments, as at OpenAI: its results come with the step."""
+    return payloads.step_delta(step_id, {"index": index, "type": TOOL_NAME, "id": call_id, TOOL_NAME: {}})
+
+
+# -- I/O: the stores and the search ----------------------------------------------------------
+
+
+def _store_ids(record: dict | None) -> list[str]:
+    resources = (record or {}).get("tool_resources") or {}
+    return list((resources.get(TOOL_NAME) or {}).get("vector_store_ids") or [])
+
+
+def vector_store_ids(principal: str, run: dict) -> list[str]:
+    """The stores a run searches: its assistant's and its thread's."""
+    try:
+        assistant = shared.assistants().get(principal, run["assistant_id"])
+    except NotFound:
+        assistant = None
+    thread = shared.threads().get(principal, run["thread_id"])
+    return list(dict.fromkeys(_store_ids(assistant) + _store_ids(thread)))
+
+
+def helper_stores_ingesting(principal: str, store_ids: list[str]) -> bool:
+    """Whether a store made by the thread/assistant helpers (inline vector_stores, attachments) is still
+    ingesting: a search waits for those (on the orchestrator's timers), as OpenAI's runs do."""
+    repository = shared.vector_stores()
+    for store_id in store_ids:
+        try:
+            if repository.load_store(principal, store_id).get("_helper") and repository.ingesting(principal, store_id):
+                return True
+        except NotFound:
+            continue  # search reports it
+    return False
+
+
+def execute(principal: str, run: dict, query: str) -> dict:
+    """Search; returns the step's results, the text the model reads and the sources it was shown."""
+    chosen = options(run)
+    store_ids = vector_store_ids(principal, run)
+    try:
+        found = search(principal, store_ids, query, chosen["max_num_results"],
+                       chosen["ranking_options"]["score_threshold"])
+    except ApiError as error:  # a store deleted or expired since the run began: the model reads why
+        return {"results": [], "model_output": json.dumps({"error": error.message}), "sources": []}
+    results = [{"file_id": hit.file_id, "file_name": hit.file_name, "score": hit.score,
+                "content": [{"type": "text", "text": hit.content}]} for hit in found]
+    lines = [f"【{index}†{hit.file_name}】 {hit.content}" for index, hit in enumerate(found)]
+    return {"results": results, "model_output": "\n\n".join(lines) or "No results found.",
+            "sources": [{"file_id": hit.file_id, "name": hit.file_name} for hit in found]}
+
+
+def _searched(context: CallContext) -> Finished:
+    result = execute(context.principal, context.run, context.step_books.queries.get(context.call_id, ""))
+    return Finished(fill=lambda call: call[TOOL_NAME].update(results=result["results"]),
+                    model_text=result["model_output"], kept={"sources": [Source(**item) for item in result["sources"]]})
+
+
+class FileSearch(ToolPlugin):
+    kind = TOOL_NAME
+
+    def enabled(self, run: dict) -> bool:
+        return builtin_run_tool(run, TOOL_NAME) is not None
+
+    def offered(self, run: dict, resources: None) -> list[dict]:
+        return [chat_tool()]
+
+    def route(self, name: str, offer: Offer) -> Where | None:
+        return "server" if name == TOOL_NAME and self.enabled(offer.run) else None
+
+    def step_call(self, call_id: str, name: str, arguments: str, where: Where, run: dict) -> StepCall:
+        return StepCall(step_call(call_id, run), books={"queries": {call_id: query_of(arguments)}})
+
+    def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
+        return books.outputs.get(call["id"])
+
+    def chat_call(self, call: dict, books: StepBookkeeping) -> tuple[str, str]:
+        return TOOL_NAME, json.dumps({"query": books.queries.get(call["id"], "")})
+
+    def execute(self, context: CallContext) -> Finished | Waiting:
+        if helper_stores_ingesting(context.principal, vector_store_ids(context.principal, context.run)):
+            return Waiting("", HELPER_POLL_SECONDS, HELPER_WAIT_SECONDS)  # searched once they are ready (poll)
+        return _searched(context)
+
+    def poll(self, context: CallContext, location: str, give_up: bool) -> Finished | Waiting:
+        if not give_up and helper_stores_ingesting(context.principal, vector_store_ids(context.principal, context.run)):
+            return Waiting("", HELPER_POLL_SECONDS, HELPER_WAIT_SECONDS)
+        return _searched(context)  # ready, or past the wait: what is there
+
+    def stream_start(self, step_id: str, index: int, call_id: str | None, name: str, arguments: str) -> Event:
+        return call_delta(step_id, index, call_id)
+
+    def whole_call_delta(self, step_id: str, index: int, call: dict) -> Event:
+        return call_delta(step_id, index, call["id"])
+
+    def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        return citations(text, [source.model_dump() for _, books in steps for source in books.sources])
+
+
+TOOL = FileSearch()
