@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.code_interpreter import sandbox as sandbox_module
+from tools.code_interpreter import configured as sandbox_module
 from tools.code_interpreter import sandbox_from_settings
 from tools.code_interpreter.aca import AcaSandbox
 from tools.code_interpreter.local import LocalSandbox

@@ -9,6 +9,7 @@ The run engine needs only what is re-exported here:
 See `sandbox.py` for the exact contract.
 """
 
+from tools.code_interpreter.configured import sandbox_from_settings
 from tools.code_interpreter.sandbox import (
     DATA_DIR,
     Execution,
@@ -17,7 +18,6 @@ from tools.code_interpreter.sandbox import (
     Sandbox,
     SandboxFile,
     SandboxUnavailable,
-    sandbox_from_settings,
 )
 
 __all__ = ["DATA_DIR", "Execution", "InputFile", "InputUnavailable", "Sandbox", "SandboxFile",

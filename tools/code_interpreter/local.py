@@ -42,12 +42,26 @@ from core import settings
 from tools.code_interpreter import fonts, workspace
 from tools.code_interpreter.holder import SandboxHolder
 from tools.code_interpreter.isolation import (
-    KERNEL_IN_SANDBOX, KERNEL_SOURCE, TMP_IN_SANDBOX, Isolation, base_env, bwrap_argv, bwrap_mode, choose, refusal_text,
+    KERNEL_IN_SANDBOX,
+    KERNEL_SOURCE,
+    TMP_IN_SANDBOX,
+    Isolation,
+    base_env,
+    bwrap_argv,
+    bwrap_mode,
+    choose,
+    refusal_text,
     warn_unisolated,
 )
 from tools.code_interpreter.kernel_process import KernelDied, KernelProcess, KernelTimeout
 from tools.code_interpreter.sandbox import (
-    DATA_DIR, Execution, InputFile, InputUnavailable, Limits, SandboxFile, SandboxUnavailable,
+    DATA_DIR,
+    Execution,
+    InputFile,
+    InputUnavailable,
+    Limits,
+    SandboxFile,
+    SandboxUnavailable,
 )
 from tools.code_interpreter.sessions import Session, Sessions, disk_usage
 
