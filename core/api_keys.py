@@ -143,10 +143,10 @@ def main(argv: list[str] | None = None, keys: KeyStore | None = None) -> int:
     if keys is None:
         from pathlib import Path
 
-        from devhost.local_settings import load_local_settings  # a checkout's local.settings.json, env wins
+        from core.settings import load_local_file  # a checkout's local.settings.json, env wins
 
         if (Path.cwd() / "local.settings.json").exists():
-            load_local_settings(Path.cwd())
+            load_local_file(Path.cwd())
         keys = default_keys()
     if args.command == "create":
         key, record = keys.create(args.principal, args.name)

@@ -8,8 +8,11 @@ single source of truth.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -415,6 +418,26 @@ def get(name: str) -> str | None:
     setting = _BY_NAME[name]  # KeyError for an undeclared setting is deliberate
     value = os.environ.get(name)
     return value if value not in (None, "") else setting.default
+
+
+def load_local_file(app_dir: Path, environ: dict | None = None) -> dict[str, str]:
+    """`local.settings.json`'s `Values` into `environ` (default os.environ), as Core Tools does: the
+    process environment wins, and a missing file is created from the sample so that a fresh clone
+    runs without a manual copy step. Returns what was applied."""
+    environ = os.environ if environ is None else environ
+    settings_file = app_dir / "local.settings.json"
+    sample = app_dir / "local.settings.sample.json"
+    if not settings_file.exists() and sample.exists():
+        shutil.copyfile(sample, settings_file)
+    if not settings_file.exists():
+        return {}
+    values = json.loads(settings_file.read_text(encoding="utf-8")).get("Values", {}) or {}
+    applied = {}
+    for name, value in values.items():
+        if name not in environ:
+            environ[name] = str(value)
+            applied[name] = str(value)
+    return applied
 
 
 def default_for_library(name: str, value: str) -> None:

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from devhost.local_settings import load_local_settings
+from core.settings import load_local_file
 
 ROOT = Path(__file__).resolve().parents[1]
 AZURITE_PORTS = (10000, 10001, 10002)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument("--host", default="127.0.0.1", help="bind address; anything but loopback requires keys")
     args = parser.parse_args(argv)
-    load_local_settings(ROOT)
+    load_local_file(ROOT)
     banner = access_banner(args.host, args.port)
     children: list[subprocess.Popen] = []
     try:

@@ -16,7 +16,7 @@ from devhost.app_index import AppIndexError, HostConfig, load_function_app
 from devhost.durable import webhooks
 from devhost.durable.engine import DurableEngine
 from devhost.durable.state import InstanceStore
-from devhost.local_settings import load_local_settings
+from core.settings import load_local_file
 from devhost.server import build_app
 from core.storage_connection import from_settings
 
@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> None:
     app_dir = Path(args.app_dir).resolve()
-    load_local_settings(app_dir)
+    load_local_file(app_dir)
     config = HostConfig.load(app_dir)
     index = load_function_app(app_dir, args.module)
 

@@ -17,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from core import settings
-from core.file_search.backends import Hit, Wanted
+from core.file_search.hits import Hit, Wanted
 from core.file_search.ranking import RRF_K
 from core.file_search.segments import Segment
 

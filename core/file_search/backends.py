@@ -11,27 +11,16 @@ Either way a hit is (store id, file id, chunk text, score in [0, 1]).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from core import settings
 from core.file_search import ranking
+from core.file_search.hits import Hit, Wanted
 from core.file_search.index import shared_index
 from core.file_search.segments import Segment, SegmentStore
 
 if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
     import numpy as np
-
-Wanted = dict[str, dict[str, str]]  # store id → {file id → segment version} of the files to search
-
-
-@dataclass(frozen=True)
-class Hit:
-    store_id: str
-    file_id: str
-    text: str
-    score: float
-
 
 class Backend(Protocol):
     def add(self, store_id: str, file_id: str, version: str, segment: Segment) -> None:

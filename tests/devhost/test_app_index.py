@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from devhost.app_index import AppIndexError, HostConfig, load_function_app
-from devhost.local_settings import load_local_settings
+from core.settings import load_local_file
 from tests.support.devhost_proc import ROOT
 
 
@@ -136,7 +136,7 @@ def test_local_settings_fill_the_environment_but_the_process_environment_wins(tm
     (tmp_path / "local.settings.sample.json").write_text(json.dumps(
         {"IsEncrypted": False, "Values": {"FROM_FILE": "file", "BOTH": "file"}}))
     environ = {"BOTH": "process"}
-    applied = load_local_settings(tmp_path, environ)
+    applied = load_local_file(tmp_path, environ)
     assert (tmp_path / "local.settings.json").exists()  # created from the sample
     assert environ == {"FROM_FILE": "file", "BOTH": "process"}
     assert applied == {"FROM_FILE": "file"}
