@@ -88,6 +88,8 @@ def _one_run(client: openai.OpenAI, scripted, assistant_id: str, kind: str, rng:
                 seen.append(event.event)
                 if event.event == "thread.run.created":
                     run_id = event.data.id
+                    with lock:  # checked afterwards even if a SIGKILL cuts the stream
+                        report.runs[run_id] = (thread.id, kind, "?")
         with lock:
             report.runs[run_id] = (thread.id, kind, "?")
             if not seen or seen[-1] not in ("thread.run.completed", "thread.run.failed", "thread.run.cancelled",
