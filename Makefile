@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 7071
 HOST ?= 127.0.0.1
 
-.PHONY: run test install bench clean sandbox-isolation browser key keys revoke-key fuzz lock
+.PHONY: run test install bench clean sandbox-isolation browser key keys revoke-key fuzz lock chaos
 
 # Installs only what is missing: the venv is updated when a requirements file changes,
 # node_modules when package.json changes. What the service needs, no browser (`make test` adds it).
@@ -78,6 +78,11 @@ test: install browser
 # Hostile input: schemathesis, all phases incl. stateful, >= 2,000 requests, fails on any 5xx (~2 min).
 fuzz: install
 	$(PY) -m tests.fuzz.hostile --max-examples 10 --min-requests 2000
+
+# A soak under a misbehaving storage account (tests/support/storage_faults.py), model faults and SIGKILLs
+# of the service: 300 mixed runs, none stuck or duplicated (minutes).
+chaos: install
+	$(PY) -m tests.chaos.soak --runs $(or $(RUNS),300) --workers 8
 
 bench: install
 	$(PY) -m bench

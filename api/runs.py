@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import logging
 import time
 import urllib.parse
@@ -68,13 +69,47 @@ def _assistant(principal: str, body: RunSettings) -> dict:
     return assistant
 
 
-def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: list, thread: dict | None = None
-             ) -> tuple[dict, RunBookkeeping, list[dict], list]:
+# A retried request is marked by the SDK (its retry count) or named by the caller (Idempotency-Key).
+RETRY_COUNT_HEADER, IDEMPOTENCY_HEADER = "x-stainless-retry-count", "idempotency-key"
+RETRY_WINDOW_SECONDS = 600
+
+
+def request_key(req: func.HttpRequest, principal: str) -> str:
+    """The identity of a create request: the caller's Idempotency-Key, else a digest of who sent what where."""
+    named = req.headers.get(IDEMPOTENCY_HEADER)
+    digest = hashlib.sha256()
+    for part in (principal, req.url.split("?")[0], named or "", "" if named else (req.get_body() or b"")):
+        digest.update(part if isinstance(part, bytes) else part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def is_retry(req: func.HttpRequest) -> bool:
+    try:
+        retried = int(req.headers.get(RETRY_COUNT_HEADER) or 0) > 0
+    except ValueError:
+        retried = False
+    return retried or bool(req.headers.get(IDEMPOTENCY_HEADER))
+
+
+def _earlier_attempt(principal: str, thread_id: str, key: str) -> dict | None:
+    """The run an earlier attempt of this very request created (its answer was lost), if it holds the thread."""
+    active = services.threads().state(principal, thread_id).active_run_id
+    if not active:
+        return None
+    stored = services.runs().load(principal, thread_id, active)
+    if stored.books.request_key != key or services.now() - stored.record["created_at"] > RETRY_WINDOW_SECONDS:
+        return None
+    return stored.record
+
+
+def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: list, thread: dict | None = None,
+             key: str | None = None) -> tuple[dict, RunBookkeeping, list[dict], list]:
     """A queued run's record, bookkeeping, additional messages and first events (`thread`: made with it)."""
     created_at = services.now()
     run = new_run(ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
-    books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))))
+    books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))), request_key=key)
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
     shown = ([payloads.thread_created(thread)] if thread else []) + [payloads.run_created(run),
@@ -83,8 +118,8 @@ def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: lis
 
 
 def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
-               thread: dict | None = None) -> dict:
-    run, books, messages, shown = _new_run(thread_id, assistant, body, additional, thread)
+               thread: dict | None = None, key: str | None = None) -> dict:
+    run, books, messages, shown = _new_run(thread_id, assistant, body, additional, thread, key)
     return services.runs().create(principal, run, books, messages, shown)
 
 
@@ -96,9 +131,20 @@ def _store_thread_and_run(principal: str, assistant: dict, body: ThreadAndRunCre
     return services.runs().create_with_thread(principal, thread, thread_messages, run, books, shown)
 
 
-async def _start(client, principal: str, run: dict, stream: bool | None):
-    """Start the run's orchestration; answer with the run, or (stream) with a view of its events."""
+async def _orchestration_exists(client, instance_id: str) -> bool:
     try:
+        status = await client.get_status(instance_id)
+    except TypeError:  # the SDK cannot read the empty body of a 404: no such instance
+        return False
+    return bool(status and status.runtime_status)
+
+
+async def _start(client, principal: str, run: dict, stream: bool | None, resumed: bool = False):
+    """Start the run's orchestration; answer with the run, or (stream) with a view of its events.
+    `resumed`: the run was stored by an earlier attempt of this request, which may have started it."""
+    try:
+        if resumed and await _orchestration_exists(client, run["id"]):
+            return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
         await client.start_new(ORCHESTRATOR, run["id"], RunRef(principal, run["thread_id"], run["id"]).wire())
     except Exception:
         logger.exception("starting the orchestration of %s failed", run["id"])
@@ -153,17 +199,29 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     body = requests.body(req, RunCreate)
     thread_id = req.route_params["thread_id"]
+    key, retried = request_key(req, principal), is_retry(req)
+    resumed = False
 
     def store() -> dict:
+        nonlocal resumed
         references = []
         for index, message in enumerate(body.additional_messages or []):
             references += message.referenced_file_ids(f"additional_messages[{index}]")
         if references:  # an unknown thread is a 404 before any file is looked at (the write checks it too)
             services.threads().state(principal, thread_id)
             services.require_files(principal, references)
-        return _store_run(principal, thread_id, _assistant(principal, body), body, body.additional_messages or [])
+        assistant = _assistant(principal, body)
+        try:
+            return _store_run(principal, thread_id, assistant, body, body.additional_messages or [], key=key)
+        except InvalidRequest:
+            earlier = _earlier_attempt(principal, thread_id, key) if retried else None
+            if earlier is None:
+                raise
+            resumed = True
+            return earlier
 
-    return await _start(client, principal, await asyncio.to_thread(store), body.stream)
+    run = await asyncio.to_thread(store)
+    return await _start(client, principal, run, body.stream, resumed=resumed)
 
 
 @endpoint(bp, "POST", "threads/runs", summary="Create a thread and run it", tag=TAG, body=ThreadAndRunCreate,
@@ -261,6 +319,17 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
     accepted: dict = {}
+    replayed = await asyncio.to_thread(_stored_submission, principal, thread_id, run_id, outputs)
+    if replayed is not None:  # an earlier attempt stored these outputs and its answer was lost
+        run, round_ = replayed
+        if run["status"] == run_machine.QUEUED:  # its signal may never have reached the orchestration
+            await _signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(round_),
+                          {"round": round_}, lost_as=run_machine.FAILED)
+            run = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
+        if body.stream:
+            head = await asyncio.to_thread(services.runs().events.head, thread_id, run_id)
+            return sse_response(thread_id, run_id, head.count, head)
+        return run_response(run)
 
     def change(current: StoredRun) -> RunChange:
         moved = run_machine.transition(current.record, run_machine.SubmitToolOutputs(
@@ -286,6 +355,24 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
         raise InvalidRequest(f"Run {run_id} can no longer take tool outputs: its orchestration no longer exists, "
                              f"so the run has been ended as failed. Start a new run.", code="run_orchestration_lost")
     return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
+
+
+def _stored_submission(principal: str, thread_id: str, run_id: str, outputs: dict) -> tuple[dict, int] | None:
+    """(run, round) when the run no longer waits for outputs because exactly these were stored already
+    (a retried submit_tool_outputs whose first attempt committed); None to go the normal way."""
+    stored = services.runs().load(principal, thread_id, run_id)
+    if stored.record["status"] == run_machine.REQUIRES_ACTION or not stored.books.action_step:
+        return None
+    try:
+        step = services.runs().load_step(principal, thread_id, run_id, stored.books.action_step)
+    except NotFound:
+        return None
+    calls = {call["id"]: call for call in step.record["step_details"].get("tool_calls", [])}
+    for call_id, output in outputs.items():
+        call = calls.get(call_id)
+        if call is None or call.get("type") != "function" or call["function"].get("output") != output:
+            return None
+    return stored.record, stored.books.round
 
 
 INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": [

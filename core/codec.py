@@ -45,7 +45,9 @@ class Codec:
                 for name, start in zip(_CHUNK_NAMES, range(0, len(data), CHUNK_BYTES))
             }, None
         blob_name = f"{scope}/{record['id']}/{uuid.uuid4().hex}.json"
-        self._store.container(CONTAINER).upload_blob(blob_name, data, overwrite=False)
+        # The name is new for this write, so a blob already there is this write's own attempt whose
+        # answer was lost (the SDK retries it): overwriting makes the retry idempotent.
+        self._store.container(CONTAINER).upload_blob(blob_name, data, overwrite=True)
         return {"blob": blob_name}, blob_name
 
     def decode(self, entity: dict) -> dict:

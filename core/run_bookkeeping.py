@@ -64,6 +64,8 @@ class RunBookkeeping(Record):
     usage: Usage | None = None
     code_files: list[SandboxFile] = Field(default_factory=list)
     server_tools: list[str] = Field(default_factory=list)  # opted in by the assistant at run creation
+    # The identity of the create request (api.runs.request_key): its retry finds this run, not a conflict.
+    request_key: str | None = None
 
 
 class Produced(Record):

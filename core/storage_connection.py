@@ -15,6 +15,18 @@ from core import settings
 AZURITE_ACCOUNT = "devstoreaccount1"
 DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024
 POOL_CONNECTIONS = 64
+# Retries of a busy or unreachable storage account. The Blob SDK's default waits 15 s, then 60 s, after
+# a single 503 or reset connection (a run's write stalls for over a minute); these wait fractions of a
+# second first and grow, about 20 s in all before the error surfaces.
+RETRY_TOTAL = 6
+TABLE_RETRY = {"retry_total": RETRY_TOTAL, "retry_backoff_factor": 0.2, "retry_backoff_max": 5}
+
+
+def _blob_retry():
+    from azure.storage.blob import ExponentialRetry
+
+    return ExponentialRetry(initial_backoff=0.2, increment_base=1.7, retry_total=RETRY_TOTAL,
+                            random_jitter_range=0.3)
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
@@ -41,10 +53,11 @@ class StorageConnection:
 
         transport = _pooled_transport()
         if self.connection_string:
-            client = TableServiceClient.from_connection_string(self.connection_string, transport=transport)
+            client = TableServiceClient.from_connection_string(self.connection_string, transport=transport,
+                                                               **TABLE_RETRY)
         else:
             client = TableServiceClient(f"https://{self.account_name}.table.core.windows.net",
-                                        credential=self._credential(), transport=transport)
+                                        credential=self._credential(), transport=transport, **TABLE_RETRY)
         return _environment_read_once(client, transport)
 
     def blob_service(self):
@@ -54,7 +67,7 @@ class StorageConnection:
         # so streaming a file to a client holds one piece at a time.
         transport = _pooled_transport()
         sizes = {"max_single_get_size": DOWNLOAD_CHUNK_BYTES, "max_chunk_get_size": DOWNLOAD_CHUNK_BYTES,
-                 "transport": transport}
+                 "transport": transport, "retry_policy": _blob_retry()}
         if self.connection_string:
             client = BlobServiceClient.from_connection_string(self.connection_string, **sizes)
         else:

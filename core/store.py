@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ServiceResponseError
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
@@ -39,9 +39,20 @@ class Store:
             with self._lock:
                 client = self._tables.get(name)
                 if client is None:
-                    client = self.table_service.create_table_if_not_exists(name)
+                    client = self._create_table(name)
                     self._tables[name] = client
         return client
+
+    def _create_table(self, name: str, attempts: int = 5) -> TableClient:
+        """Create the table if it is missing. Its POST is not retried by the library when the answer
+        is lost, but "if not exists" makes sending it again harmless."""
+        for attempt in range(attempts):
+            try:
+                return self.table_service.create_table_if_not_exists(name)
+            except ServiceResponseError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def container(self, name: str) -> ContainerClient:
         client = self._containers.get(name)

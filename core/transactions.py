@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Callable, TypeVar
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
 from azure.data.tables import RequestTooLargeError, TableClient, TableTransactionError
 from azure.data.tables._table_batch import TableBatchOperations
@@ -47,11 +47,91 @@ class EntityMissing(TransactionFailed):
     """An operation addressed an entity that does not exist (e.g. deleted concurrently)."""
 
 
+# Every row a transaction writes carries the transaction's token, so a transaction whose answer was lost
+# (the connection reset after the service committed it, or a 5xx the service answered after committing)
+# can tell, by reading one of its rows, whether it committed: then it succeeded, and is not sent again
+# (sent again it would fail its own conditions and a create would report its own row as a conflict).
+WRITE_TOKEN = "write_token"
+SUBMIT_ATTEMPTS = 5
+
+
 def submit(table: TableClient, operations: list) -> list[dict]:
     """Run `operations` (as `TableClient.submit_transaction` takes them) atomically, naming the usual
-    reasons for refusal; returns each operation's outcome (its new `etag`, in order)."""
+    reasons for refusal; returns each operation's outcome (its new `etag`, in order).
+
+    Idempotent under a lost answer: the library does not retry a POST whose connection broke, and may
+    resend one the service answered 500/503 after committing; here the transaction's token decides."""
     if not operations:
         return []
+    token = uuid.uuid4().hex
+    stamped = [_stamped(operation, token) for operation in operations]
+    for attempt in range(SUBMIT_ATTEMPTS):
+        try:
+            return _submit_once(table, stamped)
+        except TransactionFailed:
+            if _committed(table, stamped, token):  # an earlier attempt (ours or the library's) committed
+                return _outcomes(table, stamped)
+            raise
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            status = getattr(error, "status_code", None)
+            if isinstance(error, HttpResponseError) and not isinstance(error, (ServiceRequestError,
+                                                                               ServiceResponseError)) \
+                    and (status is None or status < 500):
+                raise
+            if _committed(table, stamped, token):
+                return _outcomes(table, stamped)
+            if attempt == SUBMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(min(2.0, 0.1 * 2 ** attempt) * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable")
+
+
+def _stamped(operation: tuple, token: str) -> tuple:
+    if operation[0] == "delete":
+        return operation
+    return (operation[0], {**operation[1], WRITE_TOKEN: token}, *operation[2:])
+
+
+def _marker(operations: list) -> tuple | None:
+    """The row that tells whether the transaction committed: one it creates (nobody else writes it),
+    else one it replaces under an ETag, else any row it writes."""
+    writes = [operation for operation in operations if operation[0] != "delete"]
+    for wanted in (lambda op: op[0] == "create",
+                   lambda op: len(op) > 2 and op[2].get("etag"),
+                   lambda op: True):
+        found = next((operation for operation in writes if wanted(operation)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _committed(table: TableClient, operations: list, token: str) -> bool:
+    marker = _marker(operations)
+    if marker is None:
+        return False
+    try:
+        entity = table.get_entity(marker[1]["PartitionKey"], marker[1]["RowKey"], select=[WRITE_TOKEN])
+    except ResourceNotFoundError:
+        return False
+    return entity.get(WRITE_TOKEN) == token
+
+
+def _outcomes(table: TableClient, operations: list) -> list[dict]:
+    """Each operation's outcome after a commit whose answer was lost: the rows' ETags, read back."""
+    outcomes = []
+    for operation in operations:
+        if operation[0] == "delete":
+            outcomes.append({})
+            continue
+        try:
+            entity = table.get_entity(operation[1]["PartitionKey"], operation[1]["RowKey"], select=[WRITE_TOKEN])
+            outcomes.append({"etag": entity.metadata["etag"]})
+        except ResourceNotFoundError:
+            outcomes.append({})
+    return outcomes
+
+
+def _submit_once(table: TableClient, operations: list) -> list[dict]:
     endpoint = f"{table.scheme}://{table._primary_hostname}"
     built = TableBatchOperations(config=table._client._config, endpoint=endpoint, table_name=table.table_name,
                                  is_cosmos_endpoint=table._cosmos_endpoint)

@@ -72,8 +72,8 @@ class SegmentStore:
 
     def write(self, vector_store_id: str, file_id: str, segment: Segment) -> str:
         """Store a new version of the file's segment; returns the version."""
-        version = uuid.uuid4().hex
-        self._container.upload_blob(_prefix(vector_store_id, file_id) + version, encode(segment), overwrite=False)
+        version = uuid.uuid4().hex  # new per write: overwrite=True only makes a retried upload idempotent
+        self._container.upload_blob(_prefix(vector_store_id, file_id) + version, encode(segment), overwrite=True)
         return version
 
     def read(self, vector_store_id: str, file_id: str, version: str) -> Segment | None:

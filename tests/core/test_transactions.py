@@ -12,7 +12,9 @@ from azure.core.exceptions import HttpResponseError
 from azure.data.tables import TableTransactionError, UpdateMode
 
 from core.storage_connection import AZURITE_KEY, StorageConnection
-from core.transactions import EntityMissing, PreconditionFailed, submit
+from core.store import Store
+from core.transactions import WRITE_TOKEN, EntityMissing, PreconditionFailed, submit
+from tests.support.storage_faults import FaultRates, StorageFaultProxy
 
 STALE = 'W/"datetime\'2020-01-01T00%3A00%3A00.0000000Z\'"'
 
@@ -39,8 +41,15 @@ def test_submit_stores_what_the_librarys_submit_stores_and_returns_each_etag(tab
     table.submit_transaction([("create", entity) for entity in theirs])
     for mine, reference, result in zip(ours, theirs, outcome):
         stored, expected = table.get_entity(partition, mine["RowKey"]), table.get_entity(partition, reference["RowKey"])
-        assert {k: v for k, v in stored.items() if k != "RowKey"} == {k: v for k, v in expected.items() if k != "RowKey"}
+        assert len(stored[WRITE_TOKEN]) == 32  # the transaction's token (core.transactions)
+        assert {k: v for k, v in stored.items() if k not in ("RowKey", WRITE_TOKEN)} == \
+            {k: v for k, v in expected.items() if k != "RowKey"}
         assert result["etag"] == stored.metadata["etag"]
+
+
+def _columns(entity) -> dict:
+    """The entity's own columns, without the token of the transaction that last wrote it."""
+    return {key: value for key, value in entity.items() if key != WRITE_TOKEN}
 
 
 def test_every_operation_kind_with_its_conditions(table, partition):
@@ -48,10 +57,10 @@ def test_every_operation_kind_with_its_conditions(table, partition):
     [replaced] = submit(table, [("update", {"PartitionKey": partition, "RowKey": "a", "m": 2},
                                  {"mode": UpdateMode.REPLACE, "etag": created["etag"],
                                   "match_condition": MatchConditions.IfNotModified})])
-    assert dict(table.get_entity(partition, "a")) == {"PartitionKey": partition, "RowKey": "a", "m": 2}
+    assert _columns(table.get_entity(partition, "a")) == {"PartitionKey": partition, "RowKey": "a", "m": 2}
     submit(table, [("update", {"PartitionKey": partition, "RowKey": "a", "n": 3}, {"mode": UpdateMode.MERGE}),
                    ("upsert", {"PartitionKey": partition, "RowKey": "b", "n": 4})])
-    assert dict(table.get_entity(partition, "a")) == {"PartitionKey": partition, "RowKey": "a", "m": 2, "n": 3}
+    assert _columns(table.get_entity(partition, "a")) == {"PartitionKey": partition, "RowKey": "a", "m": 2, "n": 3}
     assert replaced["etag"] != table.get_entity(partition, "a").metadata["etag"]
     assert submit(table, [("delete", {"PartitionKey": partition, "RowKey": "a"}),
                           ("delete", {"PartitionKey": partition, "RowKey": "b"})]) == [{}, {}]
@@ -93,3 +102,25 @@ def test_a_batch_the_service_refuses_as_a_whole_raises_its_status_and_writes_not
         submit(stranger, [("create", {"PartitionKey": partition, "RowKey": "a"})])
     assert caught.value.status_code == 403
     assert list(table.query_entities("PartitionKey eq @p", parameters={"p": partition})) == []
+
+
+def test_a_transaction_whose_answer_is_lost_is_told_committed_not_conflicting(azurite, partition):
+    """The storage account commits the write and the connection breaks before its answer: the write
+    is neither reported as failed nor, sent again, as a conflict with itself."""
+    proxy = StorageFaultProxy(azurite.ports, FaultRates(drop=1.0), seed=1)
+    try:
+        proxy.enabled = False  # the table is there before every write's answer is lost
+        table = Store(StorageConnection(proxy.connection_string, None, None)).table("transactiontests")
+        proxy.enabled = True
+        [created] = submit(table, [("create", {"PartitionKey": partition, "RowKey": "a", "n": 1})])
+        [replaced] = submit(table, [("update", {"PartitionKey": partition, "RowKey": "a", "n": 2},
+                                     {"mode": UpdateMode.REPLACE, "etag": created["etag"],
+                                      "match_condition": MatchConditions.IfNotModified})])
+        stored = table.get_entity(partition, "a")
+        assert stored["n"] == 2 and stored.metadata["etag"] == replaced["etag"]
+        assert proxy.faults["drop"] >= 2
+        proxy.enabled = False
+        with pytest.raises(PreconditionFailed):  # a real conflict is still one
+            submit(table, [("create", {"PartitionKey": partition, "RowKey": "a", "n": 3})])
+    finally:
+        proxy.stop()
