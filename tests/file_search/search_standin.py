@@ -47,6 +47,7 @@ class SearchStandIn:
         self.indexes: dict[str, dict] = {}
         self.documents: dict[str, dict[str, dict]] = {}
         self.searches: list[dict] = []
+        self.credentials: list[str] = []  # each request's Authorization (or api-key) header
         stand_in = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,6 +60,7 @@ class SearchStandIn:
                 self.wfile.write(data)
 
             def _route(self):
+                stand_in.credentials.append(self.headers.get("Authorization") or f"api-key {self.headers.get('api-key')}")
                 found = _PATH.match(self.path)
                 if not found:
                     return None, None
