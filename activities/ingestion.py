@@ -5,7 +5,8 @@ skipped unless its record is still `in_progress`, chunks go to a new segment
 version (never appended to an old one), and the record is switched to that
 version only while still `in_progress` — a file cancelled or removed meanwhile
 gets its new segment deleted instead. A file that cannot be read ends `failed`
-with OpenAI's last_error code; the store stays usable.
+with OpenAI's last_error code; the store stays usable. So does a file the search
+backend cannot take (an Azure AI Search index not provisioned): its last_error says why.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import azure.durable_functions as df
 import openai
 
-from core.errors import NotFound
+from core.errors import NotFound, ServerError
 from core.file_search import chunking, embeddings, parsing
 from core.file_search.backends import backend
 from core.file_search.segments import Segment
@@ -64,7 +65,12 @@ def ingest_vector_store_file(request: dict) -> dict:
         return _fail(principal, store_id, file_id, "server_error", "The embeddings model could not be reached.")
     segment = Segment(pieces, vectors)
     version = repository.segments.write(store_id, file_id, segment)
-    backend(repository.segments).add(store_id, file_id, version, segment)
+    try:
+        backend(repository.segments).add(store_id, file_id, version, segment)
+    except ServerError as error:  # the search index is missing or of another vector size: provisioning's to fix
+        logger.error("indexing %s for %s failed: %s", file_id, store_id, error.message)
+        repository.segments.delete_version(store_id, file_id, version)
+        return _fail(principal, store_id, file_id, "server_error", error.message)
     if vector_stores().settle_file(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
         repository.segments.delete(store_id, file_id, keep=version)  # versions of crashed or earlier attempts
         return IngestOutcome("completed", chunks=len(pieces)).wire()

@@ -214,7 +214,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "AZURE_SEARCH_INDEX",
         "file-search-chunks",
-        "Name of the Azure AI Search index holding every vector store's chunks (created on first use).",
+        "Name of the Azure AI Search index holding every vector store's chunks (created by the postprovision "
+        "step, never by the app).",
         azure="optional",
     ),
     Setting(

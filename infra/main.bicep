@@ -90,6 +90,10 @@ param embeddingsModelName string = 'text-embedding-3-small'
 @description('Version of the embeddings model.')
 param embeddingsModelVersion string = '1'
 
+@minValue(1)
+@description('Length of the embeddings model\'s vectors (text-embedding-3-small: 1536): the postprovision hook creates the Azure AI Search index with it (fileSearchBackend azure_ai_search).')
+param embeddingsDimensions int = 1536
+
 @allowed([
   'GlobalStandard'
   'DataZoneStandard'
@@ -313,6 +317,8 @@ module search 'app/search.bicep' = if (fileSearchBackend == 'azure_ai_search') {
     tags: tags
     logAnalyticsWorkspaceId: monitoring.outputs.workspaceId
     appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 
@@ -369,6 +375,9 @@ output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
 output AZURE_OPENAI_API_VERSION string = openAiApiVersion
 output AZURE_OPENAI_CHAT_DEPLOYMENT string = openAi.outputs.chatDeploymentName
 output AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT string = openAi.outputs.embeddingsDeploymentName
+// The postprovision hook creates the search index from these (an empty endpoint: no search service).
+output AZURE_OPENAI_EMBEDDINGS_DIMENSIONS int = embeddingsDimensions
+output AZURE_SEARCH_ENDPOINT string = fileSearchBackend == 'azure_ai_search' ? search.outputs.endpoint : ''
 output ACA_SESSION_POOL_ENDPOINT string = sessions.outputs.poolManagementEndpoint
 output AZURE_KEYVAULT_NAME string = keyVault.outputs.name
 output SEND_EMAIL_URL_VAULT_ENTRY string = sendEmailUrlSecretName

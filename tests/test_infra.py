@@ -346,6 +346,96 @@ def test_postprovision_hook_issues_the_first_key_once_into_key_vault_and_never_p
         assert key not in output and key[4:20] not in output  # not printed, not on any command line
 
 
+# A stand-in Azure CLI signed in as the deployer: an access token for any resource, a vault holding the key.
+STAND_IN_SIGNED_IN = r"""#!/bin/sh
+echo "$*" >> "$AZ_CALLS"
+case "$1 $2" in
+    "account get-access-token") echo '{"accessToken": "deployer-token", "expires_on": 4102444800, "tokenType": "Bearer"}';;
+    "keyvault secret") echo "stored";;
+esac
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the sh hook")
+def test_postprovision_hook_creates_the_search_index_as_the_deployer(tmp_path):
+    from core.file_search.azure_search import AzureSearchBackend
+    from tests.file_search.search_standin import SearchStandIn
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(INFRA / "hooks", checkout / "infra" / "hooks")
+    (checkout / "core").symlink_to(ROOT / "core")  # what `python -m core.file_search.azure_search` needs
+    (checkout / ".venv").symlink_to(sys.prefix)  # the environment running these tests, wherever it is
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "az").write_text(STAND_IN_SIGNED_IN)
+    (bin_dir / "az").chmod(0o755)
+    service = SearchStandIn()
+    env = {"PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin", "HOME": str(tmp_path),
+           "AZ_CALLS": str(tmp_path / "calls"), "REQUESTS_CA_BUNDLE": str(service.ca_path), **AZD_VALUES,
+           "AZURE_SEARCH_ENDPOINT": service.url, "AZURE_OPENAI_EMBEDDINGS_DIMENSIONS": "1536"}
+
+    def hook(**extra: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(["sh", str(checkout / "infra" / "hooks" / "postprovision.sh")],
+                              capture_output=True, text=True, timeout=120, env={**env, **extra})
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    try:
+        first = hook()
+        assert f"Created the search index 'file-search-chunks' (1536-dimension vectors) at {service.url}" \
+            in first.stdout, first.stdout + first.stderr
+        fields = {field["name"]: field for field in service.indexes["file-search-chunks"]["fields"]}
+        assert fields["vector"]["dimensions"] == 1536 and fields["id"]["key"] is True
+        assert "account get-access-token --output json --resource https://search.azure.com" \
+            in (tmp_path / "calls").read_text()
+        assert set(service.credentials) == {"Bearer deployer-token"}  # as the deployer, not with a key
+
+        assert "The search index 'file-search-chunks' is ready (1536-dimension vectors, already there)" \
+            in hook().stdout
+        other = hook(AZURE_OPENAI_EMBEDDINGS_DIMENSIONS="3072")  # the index's size cannot change
+        assert "The search index was not created: The index 'file-search-chunks'" in other.stdout
+        assert "exists with 1536-dimension vectors, not 3072" in other.stdout
+        assert fields == {field["name"]: field for field in service.indexes["file-search-chunks"]["fields"]}
+
+        # The app uses what the hook made: the one schema, written and searched by the backend.
+        import numpy as np
+
+        from core.file_search.segments import Segment
+
+        backend = AzureSearchBackend(service.url, "file-search-chunks", _StandInToken())
+        vectors = np.eye(2, 1536, dtype=np.float32)
+        with _trusting(service.ca_path):
+            backend.add("vs_1", "file_1", "v1", Segment(["walruses haul out", "owls hunt"], vectors))
+            hits = backend.hits({"vs_1": {"file_1": "v1"}}, "walruses", vectors[0], 5)
+        assert [hit.text for hit in hits][0] == "walruses haul out"
+    finally:
+        service.close()
+
+
+class _StandInToken:
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("app-token", 4102444800)
+
+
+class _trusting:
+    """REQUESTS_CA_BUNDLE set to the stand-in's CA while the block runs."""
+
+    def __init__(self, ca_path: Path):
+        self.ca_path = str(ca_path)
+
+    def __enter__(self):
+        self.saved = os.environ.get("REQUESTS_CA_BUNDLE")
+        os.environ["REQUESTS_CA_BUNDLE"] = self.ca_path
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = self.saved
+
+
 # --- one deploy package, lean ---------------------------------------------------------
 
 SANDBOX_LIBRARIES = {"numpy", "pandas", "matplotlib", "scipy", "sympy", "openpyxl", "ipython"}
@@ -680,19 +770,61 @@ def test_the_session_pool_role_is_session_executor_alone():
     assert "[for" not in assignment, "one role on the pool, not a list"
 
 
-def test_search_service_contributor_stays_only_while_the_app_creates_its_index():
-    """The app's identity holds Search Service Contributor for one reason: core/file_search creates the
-    index at run time. Once provisioning creates it instead, this test fails until the role goes."""
+def role_assignment_blocks(path: Path) -> list[str]:
+    """The text of every role assignment resource in a Bicep file."""
+    text = path.read_text()
+    return [text[found.start():text.index("\n}\n", found.start())] for found in ROLE_ASSIGNMENT.finditer(text)]
+
+
+def test_the_app_identity_holds_no_search_service_contributor():
+    """The app only uses the search index (Search Index Data Contributor); creating it is the deployer's."""
     holders = [relative(path) for path in BICEP_FILES if SEARCH_SERVICE_CONTRIBUTOR in path.read_text()]
-    creates_index = "create_or_update_index" in (ROOT / "core" / "file_search" / "azure_search.py").read_text()
-    if not creates_index:
-        assert holders == [], "the index is no longer created at run time: drop Search Service Contributor"
-        return
     assert holders == ["infra/app/search.bicep"]
-    search = (INFRA / "app" / "search.bicep").read_text()
-    reason = search[:search.index("resource serviceRole")].rsplit("\n\n", 1)[-1]
-    assert "_ensure_index" in reason and "core/file_search/azure_search.py" in reason
-    assert "scope: search\n" in search[search.index("resource serviceRole"):]
+    search = INFRA / "app" / "search.bicep"
+    assert f"var serviceContributor = '{SEARCH_SERVICE_CONTRIBUTOR}'" in search.read_text()
+    granting = [block for block in role_assignment_blocks(search) if "serviceContributor" in block]
+    assert len(granting) == 1
+    [deployer] = granting
+    assert "principalId: userPrincipalId\n" in deployer and "appPrincipalId" not in deployer
+    assert "= if (!empty(userPrincipalId))" in deployer and "scope: search\n" in deployer
+    app_roles = [block for block in role_assignment_blocks(search) if "appPrincipalId" in block]
+    assert len(app_roles) == 1 and "indexDataContributor)" in app_roles[0]  # the app's one search role
+    main = (INFRA / "main.bicep").read_text()
+    module = main[main.index("module search "):]
+    module = module[:module.index("\n}\n")]
+    assert "userPrincipalId: principalId\n" in module and "appPrincipalId: identity.outputs.principalId" in module
+
+
+def test_the_app_never_creates_its_search_index():
+    import inspect
+
+    from core.file_search import azure_search
+
+    backend = inspect.getsource(azure_search.AzureSearchBackend)
+    assert "SearchIndexClient" not in backend and "create_or_update_index" not in backend
+    assert "create_or_update_index" in inspect.getsource(azure_search.create_index)
+
+
+# The vector sizes of Azure OpenAI's embeddings models, for the check that infra's default fits its model.
+EMBEDDING_SIZES = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+
+
+def test_infra_gives_the_hook_the_search_endpoint_and_the_embeddings_vector_size():
+    assert param_default(MAIN, "embeddingsDimensions") == EMBEDDING_SIZES[param_default(MAIN, "embeddingsModelName")]
+    outputs = parse(MAIN)["outputs"]
+    assert outputs["AZURE_OPENAI_EMBEDDINGS_DIMENSIONS"]["value"] == "embeddingsDimensions"
+    assert "AZURE_SEARCH_ENDPOINT" in outputs
+
+
+def test_both_postprovision_hooks_create_the_search_index():
+    sh = (INFRA / "hooks" / "postprovision.sh").read_text()
+    ps1 = (INFRA / "hooks" / "postprovision.ps1").read_text()
+    for hook in (sh, ps1):
+        assert "-m core.file_search.azure_search create-index" in hook
+    assert '--endpoint "$AZURE_SEARCH_ENDPOINT" --dimensions "${AZURE_OPENAI_EMBEDDINGS_DIMENSIONS:-1536}"' in sh
+    assert "\nsearch_index\n" in sh
+    assert "--endpoint $env:AZURE_SEARCH_ENDPOINT --dimensions $dimensions" in ps1
+    assert "$env:AZURE_OPENAI_EMBEDDINGS_DIMENSIONS" in ps1 and "New-SearchIndex }" in ps1
 
 
 @pytest.mark.parametrize("path", BICEP_FILES, ids=relative)

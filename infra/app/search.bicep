@@ -1,8 +1,9 @@
 // Azure AI Search for file_search's optional backend (FILE_SEARCH_BACKEND=azure_ai_search), for vector
 // stores that outgrow ranking inside the function app's instances. Keys are disabled: the app's
-// managed identity gets Search Index Data Contributor (read and write chunks) and, for now, Search
-// Service Contributor (create the index on first use; see serviceRole). Deployed only when
-// main.bicep's fileSearchBackend parameter is 'azure_ai_search'; the app then gets
+// managed identity gets Search Index Data Contributor alone (read and write chunks; it never creates
+// or changes the index). The index is created at provision time by the postprovision hook, as the
+// deploying user, from the schema in core/file_search/azure_search.py (see deployerRole). Deployed
+// only when main.bicep's fileSearchBackend parameter is 'azure_ai_search'; the app then gets
 // FILE_SEARCH_BACKEND and AZURE_SEARCH_ENDPOINT.
 
 @description('Search service name (globally unique, lowercase letters, digits and dashes).')
@@ -16,6 +17,12 @@ param tags object
 
 @description('Principal id of the function app\'s user-assigned identity.')
 param appPrincipalId string
+
+@description('Object id of the deploying user (or pipeline principal) whose postprovision hook creates the index; empty: none.')
+param userPrincipalId string
+
+@description('Kind of userPrincipalId.')
+param userPrincipalType string
 
 @description('Log Analytics workspace that receives this module\'s resource logs and platform metrics.')
 param logAnalyticsWorkspaceId string
@@ -65,17 +72,17 @@ resource dataRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Service Contributor: the app creates its index itself, on first use, sized to the first embeddings it
-// stores (core/file_search/azure_search.py, _ensure_index), which needs this control-plane role. It
-// goes once the index is created at provision time instead (a postprovision hook step); that is a
-// change to the Python code as well, so it is not made here. Scoped to this one service.
-resource serviceRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(search.id, appPrincipalId, serviceContributor)
+// Service Contributor, for the deploying user only: the postprovision hook creates the chunk index
+// (python -m core.file_search.azure_search create-index) with the embeddings deployment's vector size.
+// An Owner of the subscription could already; the assignment makes the hook work for any principal
+// allowed to deploy. The app's identity does not get it: it only uses the index. Scoped to this service.
+resource deployerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
+  name: guid(search.id, userPrincipalId, serviceContributor)
   scope: search
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceContributor)
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
+    principalId: userPrincipalId
+    principalType: userPrincipalType
   }
 }
 

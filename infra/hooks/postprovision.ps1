@@ -1,7 +1,8 @@
 # azd postprovision hook (Windows): the same as postprovision.sh. azd passes its
 # environment values (the outputs of infra/main.bicep) as environment variables.
 #
-# It issues the deployment's first API key into Key Vault (once; never printed).
+# It issues the deployment's first API key into Key Vault (once; never printed) and, with the
+# Azure AI Search backend, creates the search index.
 # local.settings.json gets the model, the code interpreter pool and the Logic App URLs.
 # Storage stays as it was (Azurite by default): a local host sharing the deployed
 # app's task hub would steal its orchestration work items.
@@ -138,7 +139,27 @@ function Set-FirstKey {
     Write-Host "  $readKey"
 }
 
-try { Set-FirstKey } finally { Remove-Item $errors -ErrorAction SilentlyContinue }
+# The Azure AI Search index (fileSearchBackend azure_ai_search), as postprovision.sh: created here as
+# you (DefaultAzureCredential: az or azd sign-in) from the one schema in core/file_search/azure_search.py,
+# with the embeddings deployment's vector size; the app's identity only reads and writes its documents.
+function Invoke-IndexCommand {
+    $dimensions = if ($env:AZURE_OPENAI_EMBEDDINGS_DIMENSIONS) { $env:AZURE_OPENAI_EMBEDDINGS_DIMENSIONS } else { '1536' }
+    Push-Location $root
+    try { & $python -m core.file_search.azure_search create-index --endpoint $env:AZURE_SEARCH_ENDPOINT --dimensions $dimensions } finally { Pop-Location }
+}
+
+function New-SearchIndex {
+    if (-not $env:AZURE_SEARCH_ENDPOINT) { return }  # the local file_search backend: no search service
+    $done = Invoke-WithRoleRetries { Invoke-IndexCommand }
+    if ($null -eq $done) {
+        Write-Host "The search index was not created: $((Get-Content $errors | Select-Object -Last 1))"
+        Write-Host "file_search fails until it is: run 'az login' (or 'azd auth login'), then 'azd hooks run postprovision'."
+        return
+    }
+    Write-Host "$done"
+}
+
+try { Set-FirstKey; New-SearchIndex } finally { Remove-Item $errors -ErrorAction SilentlyContinue }
 if ($env:AZURE_AUTH_CLIENT_ID) {
     Write-Host "Access: App Service Authentication is on, so every call needs an Entra ID token for app $($env:AZURE_AUTH_CLIENT_ID);"
     Write-Host 'the platform refuses other calls, API keys included. See docs/deploy-to-azure.md.'

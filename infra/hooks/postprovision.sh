@@ -1,7 +1,7 @@
 #!/bin/sh
 # azd postprovision hook: point local development at the resources just provisioned,
-# issue the deployment's first API key into Key Vault, then print the one step ARM
-# cannot do. azd passes its environment values (the outputs of infra/main.bicep) to
+# issue the deployment's first API key into Key Vault, create the Azure AI Search index
+# (with that backend), then print the one step ARM cannot do. azd passes its environment values (the outputs of infra/main.bicep) to
 # this script as environment variables.
 #
 # local.settings.json gets the model, the code interpreter pool and the Logic App URLs.
@@ -146,7 +146,29 @@ print(key_hash(sys.stdin.readline().strip())[:KEY_ID_LENGTH])')) || true
     echo "  $read_key"
 }
 
+# --- The Azure AI Search index ----------------------------------------------------------------
+# With fileSearchBackend azure_ai_search, file_search keeps its chunks in one search index. The app's
+# identity may only read and write its documents, so the index is created here, as you (az or azd
+# sign-in, through DefaultAzureCredential; Search Service Contributor on the service), from the one
+# schema in core/file_search/azure_search.py, with the embeddings deployment's vector size. A rerun
+# leaves an existing index of that size as it is, and refuses to change the size of one.
+index_command() {
+    (cd "$root" && "$python" -m core.file_search.azure_search create-index \
+        --endpoint "$AZURE_SEARCH_ENDPOINT" --dimensions "${AZURE_OPENAI_EMBEDDINGS_DIMENSIONS:-1536}")
+}
+
+search_index() {
+    if [ -z "${AZURE_SEARCH_ENDPOINT:-}" ]; then
+        return 0  # the local file_search backend: no search service
+    fi
+    if ! with_role_retries index_command; then
+        echo "The search index was not created: $(tail -n 1 "$errors")"
+        echo "file_search fails until it is: run 'az login' (or 'azd auth login'), then 'azd hooks run postprovision'."
+    fi
+}
+
 first_key
+search_index
 if [ -n "${AZURE_AUTH_CLIENT_ID:-}" ]; then
     echo "Access: App Service Authentication is on, so every call needs an Entra ID token for app $AZURE_AUTH_CLIENT_ID;"
     echo "the platform refuses other calls, API keys included. See docs/deploy-to-azure.md."

@@ -1,5 +1,6 @@
 """A local stand-in for the Azure AI Search REST API: the few calls the azure-search-documents SDK makes
-for file_search (index get/create, document upload/delete, search with filter and vector query).
+for file_search (index get/create, document upload/delete, search with filter and vector query),
+refusing vectors of another length than the index's vector field, as the service does.
 
 Ranking is deliberately simple — word overlap for text, cosine for vectors,
 reciprocal-rank fusion (k = 60) for hybrid, as the service documents — enough to
@@ -46,6 +47,7 @@ class SearchStandIn:
         self.indexes: dict[str, dict] = {}
         self.documents: dict[str, dict[str, dict]] = {}
         self.searches: list[dict] = []
+        self.credentials: list[str] = []  # each request's Authorization (or api-key) header
         stand_in = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -58,6 +60,7 @@ class SearchStandIn:
                 self.wfile.write(data)
 
             def _route(self):
+                stand_in.credentials.append(self.headers.get("Authorization") or f"api-key {self.headers.get('api-key')}")
                 found = _PATH.match(self.path)
                 if not found:
                     return None, None
@@ -84,6 +87,9 @@ class SearchStandIn:
                 if name not in stand_in.indexes:
                     return self._reply(404, {"error": {"code": "ResourceNameNotFound", "message": "No index."}})
                 body = self._body()
+                refusal = stand_in.wrong_vector_length(name, body)
+                if refusal:  # the service rejects the whole request, in its own words about dimensions
+                    return self._reply(400, {"error": {"code": "", "message": refusal}})
                 if op == "/docs/search.index":
                     return self._reply(200, {"value": stand_in.index_documents(name, body["value"])})
                 self._reply(200, {"value": stand_in.search(name, body)})
@@ -101,6 +107,23 @@ class SearchStandIn:
         authority.cert_pem.write_to_path(str(self.ca_path))
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def vector_dimensions(self, name: str) -> dict[str, int]:
+        return {field["name"]: field["dimensions"] for field in self.indexes[name].get("fields", [])
+                if field.get("dimensions")}
+
+    def wrong_vector_length(self, name: str, body: dict) -> str | None:
+        """What the service answers a document or vector query of another length than the field's."""
+        dimensions = self.vector_dimensions(name)
+        given = [(field, value) for action in body.get("value") or [] for field, value in action.items()
+                 if field in dimensions and value is not None]
+        given += [(query["fields"], query["vector"]) for query in body.get("vectorQueries") or []]
+        for field, vector in given:
+            if len(vector) != dimensions[field]:
+                return (f"The request is invalid. Details: The vector field '{field}', with dimension of "
+                        f"'{dimensions[field]}', expects a length of '{dimensions[field]}'. However, the provided "
+                        f"length is '{len(vector)}'.")
+        return None
 
     def index_documents(self, name: str, actions: list[dict]) -> list[dict]:
         store = self.documents[name]

@@ -3,8 +3,12 @@ search, which says so) and one killed in the middle of an ingestion."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
+import openai
 import pytest
 
 import scripted_model
@@ -67,7 +71,16 @@ def test_a_crash_mid_ingestion_resumes_without_duplicates(azurite, own_model, tm
         host.stop()
 
 
-def test_the_azure_ai_search_backend_indexes_searches_and_deletes(azurite, own_model, tmp_path):
+def create_index(service, dimensions: int) -> subprocess.CompletedProcess:
+    """The postprovision step's command, against the stand-in (a key instead of the deployer's sign-in)."""
+    env = {**os.environ, "AZURE_SEARCH_API_KEY": "stand-in-key", "REQUESTS_CA_BUNDLE": str(service.ca_path)}
+    return subprocess.run([sys.executable, "-m", "core.file_search.azure_search", "create-index", "--endpoint",
+                           service.url, "--dimensions", str(dimensions), "--index", "chunks"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_the_azure_ai_search_backend_uses_the_index_provisioning_made_and_never_makes_one(azurite, own_model,
+                                                                                         tmp_path):
     from tests.file_search.search_standin import SearchStandIn
 
     service = SearchStandIn()
@@ -77,13 +90,38 @@ def test_the_azure_ai_search_backend_indexes_searches_and_deletes(azurite, own_m
     host = DevhostProcess(ROOT, env, tmp_path / "devhost.log").start()
     try:
         client = strict_client(host.base_url)
+        # No index yet: the file fails, saying what creates the index; the app has not made one.
+        early = upload(client, "early.txt", "Nothing can index this yet.")
+        early_store = client.vector_stores.create(file_ids=[early.id])
+        failed = wait_file(client, early_store.id, early.id)
+        assert failed.status == "failed" and failed.last_error.code == "server_error"
+        assert "index 'chunks' does not exist" in failed.last_error.message
+        assert "postprovision" in failed.last_error.message and "create-index" in failed.last_error.message
+        assert service.indexes == {}
+
+        # An index of another vector size than the embeddings (512): refused, with the size it needs.
+        wrong = create_index(service, 256)
+        assert wrong.returncode == 0, wrong.stderr
+        second_store = client.vector_stores.create(file_ids=[early.id])
+        failed = wait_file(client, second_store.id, early.id)
+        assert failed.status == "failed"
+        assert "does not take the embeddings' 512-dimension vectors" in failed.last_error.message
+        assert "AZURE_OPENAI_EMBEDDINGS_DIMENSIONS=512" in failed.last_error.message
+        refused = create_index(service, 512)
+        assert refused.returncode == 3 and "exists with 256-dimension vectors" in refused.stderr
+        del service.indexes["chunks"]  # as an operator deleting it would
+
+        created = create_index(service, 512)
+        assert created.returncode == 0 and "Created the search index 'chunks'" in created.stdout, created.stderr
+        assert service.indexes["chunks"]["fields"][-1]["dimensions"] == 512  # the scripted embeddings' size
+        assert "already there" in create_index(service, 512).stdout  # a rerun of the hook changes nothing
+
         walrus = upload(client, "walrus.txt", "The walrus uses its tusks to haul itself onto the ice.")
         owl = upload(client, "owl.txt", "Snowy owls hunt lemmings across the tundra in daylight.")
         store = client.vector_stores.create(file_ids=[walrus.id, owl.id])
         for file in (walrus, owl):
             assert wait_file(client, store.id, file.id).status == "completed"
         assert len(service.documents["chunks"]) == 2
-        assert service.indexes["chunks"]["fields"][-1]["dimensions"] == 512  # the scripted embeddings' size
         hits = client.vector_stores.search(store.id, query="walrus tusks").data
         assert hits[0].filename == "walrus.txt" and hits[0].score == 1.0  # first in both rankings
         assert service.searches[-1]["vectorQueries"][0]["fields"] == "vector"
@@ -92,8 +130,17 @@ def test_the_azure_ai_search_backend_indexes_searches_and_deletes(azurite, own_m
         assert [hit.filename for hit in client.vector_stores.search(store.id, query="walrus tusks owls").data] \
             == ["owl.txt"]
         assert len(service.documents["chunks"]) == 1
+
+        # The index deleted under a store: its search fails with the same clear error, not empty results.
+        definition = service.indexes.pop("chunks")
+        with pytest.raises(openai.InternalServerError) as failure:
+            client.with_options(max_retries=0).vector_stores.search(store.id, query="owls")
+        assert "index 'chunks' does not exist" in failure.value.message and "postprovision" in failure.value.message
+        service.indexes["chunks"] = definition
+
         client.vector_stores.delete(store.id)
         assert service.documents["chunks"] == {}
+        assert list(service.indexes) == ["chunks"]
     finally:
         host.stop()
         service.close()
