@@ -61,9 +61,10 @@ def main() -> dict:
         for limit in (20, 100):
             for order in ("desc", "asc"):
                 figures[f"first page  limit={limit} order={order}"] = _timed(
-                    lambda: messages.list(thread.id, limit=limit, order=order))
+                    lambda limit=limit, order=order: messages.list(thread.id, limit=limit, order=order))
                 figures[f"middle page limit={limit} order={order}"] = _timed(
-                    lambda: messages.list(thread.id, limit=limit, order=order, after=middle))
+                    lambda limit=limit, order=order: messages.list(thread.id, limit=limit, order=order,
+                                                                   after=middle))
         figures["middle page limit=20 before="] = _timed(lambda: messages.list(thread.id, limit=20, before=middle))
         print(f"created {MESSAGES} messages with 4 concurrent writers in {insert_seconds:.1f} s")
         print(f"{MESSAGES} messages on one thread; median / p95 of {REPEATS} calls (ms)")

@@ -61,7 +61,7 @@ class Copier:
             self._each(files, self._file)
             self._each(stores, self._vector_store)
             for assistant in assistants:
-                self._guarded("assistant", assistant["id"], lambda: self._object("assistant", assistant))
+                self._guarded("assistant", assistant["id"], lambda assistant=assistant: self._object("assistant", assistant))
             self._each(thread_ids, self._thread)
         finally:
             self.bar.close()

@@ -377,7 +377,7 @@ class TurnStream:
                 self._log.discard(blobs)
                 self._head = self._log.head(self._thread_id, self._run_id)
                 if self._head.claim.get("attempt") != self._attempt:
-                    raise Superseded(f"turn {self._turn} of {self._run_id} was claimed by a newer attempt")
+                    raise Superseded(f"turn {self._turn} of {self._run_id} was claimed by a newer attempt") from None
                 pause_before_retry(attempt)
                 continue
             except BaseException:

@@ -171,5 +171,5 @@ def test_the_cpu_time_limit_stops_a_process_that_used_it_up(make_sandbox):
     for isolation, sandbox in _each_isolation(make_sandbox, cpu_seconds=1, timeout_seconds=20):
         session = new_session()
         result = sandbox.execute(session, "while True:\n    pass", [])
-        assert result.error.startswith("killed: the Python process used up its CPU-time limit of 1 s"), result.error
+        assert result.error.startswith("killed: the Python process used up its CPU-time limit of 1 s"), (isolation, result.error)
         assert sandbox.execute(session, "print('back')", []).logs == "back\n"

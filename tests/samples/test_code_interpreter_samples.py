@@ -146,7 +146,7 @@ def test_sales_assistant_serves_several_users_at_once_each_in_their_own_thread(r
     threads = re.findall(r"^--- (.+)'s thread \((thread_\w+)\)$", out, re.MULTILINE)
     assert [name for name, _ in threads] == [name for name, _ in sales_assistant.USERS.values()]
     assert len({thread for _, thread in threads}) == len(threads)  # one thread per user
-    for customer_id, (name, prompts) in sales_assistant.USERS.items():
+    for customer_id, (_name, prompts) in sales_assistant.USERS.items():
         mine = orders_of(customer_id)
         total = sum(int(row["Qty"]) * float(row["Price"]) for row in mine)
         assert f"    > {len(mine)} orders, {total:.2f} dollars\n" in out

@@ -76,7 +76,7 @@ def test_a_restart_mid_stream_keeps_the_run_and_a_resumed_stream_shows_no_text_t
     host.restart()  # SIGKILL, then start again: the orchestration resumes from storage
     names = []
     with open_events(api, thread.id, run.id, last_event_id=last_id) as response:
-        for seq, event, data in sse_events(response):
+        for _seq, event, data in sse_events(response):
             names.append(event)
             if event == "thread.message.delta":
                 pieces.append(data["delta"]["content"][0]["text"]["value"])

@@ -207,12 +207,12 @@ def test_cancel_mid_answer_closes_the_shown_message_and_ends_the_stream(api, scr
     names, pieces, closed = [], [], None
     for event in api.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, stream=True):
         names.append(event.event)
-        if event.event == "thread.message.delta":
+        if event.event == "thread.run.created":
+            run_id = event.data.id
+        elif event.event == "thread.message.delta":
             pieces.append(event.data.delta.content[0].text.value)
             if len(pieces) == 2:
                 api.beta.threads.runs.cancel(run_id=run_id, thread_id=thread.id)
-        elif event.event == "thread.run.created":
-            run_id = event.data.id
         elif event.event == "thread.message.incomplete":
             closed = event.data
     assert names[-1] == "thread.run.cancelled" and "thread.run.cancelling" in names
