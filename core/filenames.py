@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import overload
 
 MAX_BYTES = 255
 _MAX_EXTENSION_BYTES = 16
@@ -26,6 +27,10 @@ _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*]')
 _WINDOWS_DEVICES = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?", re.IGNORECASE)
 
 
+@overload
+def sanitize(name: str, default: str) -> str: ...
+@overload
+def sanitize(name: str, default: None = None) -> str | None: ...
 def sanitize(name: str, default: str | None = None) -> str | None:
     """A safe base name for `name`, or `default` when nothing usable is left of it."""
     name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -421,11 +422,11 @@ def get(name: str) -> str | None:
     return value if value not in (None, "") else setting.default
 
 
-def load_local_file(app_dir: Path, environ: dict | None = None) -> dict[str, str]:
+def load_local_file(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
     """`local.settings.json`'s `Values` into `environ` (default os.environ), as Core Tools does: the
     process environment wins, and a missing file is created from the sample so that a fresh clone
     runs without a manual copy step. Returns what was applied."""
-    environ = os.environ if environ is None else environ
+    target: MutableMapping[str, str] = os.environ if environ is None else environ
     settings_file = app_dir / "local.settings.json"
     sample = app_dir / "local.settings.sample.json"
     if not settings_file.exists() and sample.exists():
@@ -435,8 +436,8 @@ def load_local_file(app_dir: Path, environ: dict | None = None) -> dict[str, str
     values = json.loads(settings_file.read_text(encoding="utf-8")).get("Values", {}) or {}
     applied = {}
     for name, value in values.items():
-        if name not in environ:
-            environ[name] = str(value)
+        if name not in target:
+            target[name] = str(value)
             applied[name] = str(value)
     return applied
 

@@ -107,7 +107,7 @@ class AcaSandbox:
             credential = DefaultAzureCredential(managed_identity_client_id=settings.get("AZURE_CLIENT_ID"))
         self.timeout_seconds = float(timeout_seconds or Limits.from_settings().timeout_seconds)
         self.max_file_bytes = int(max_file_bytes or settings.get_int("MAX_UPLOAD_BYTES"))
-        self._client = PipelineClient(self.endpoint, policies=[
+        self._client: PipelineClient = PipelineClient(self.endpoint, policies=[
             UserAgentPolicy(sdk_moniker="assistants-in-a-box-code-interpreter"),
             NoRepeatedExecution(retry_total=3, retry_backoff_factor=0.5, retry_backoff_max=8),
             BearerTokenCredentialPolicy(credential, SCOPE),
@@ -217,9 +217,9 @@ class AcaSandbox:
         for name, item in held.missing(inputs, before):
             try:
                 self._upload(session_id, item, name)
-            except InputUnavailable as error:
+            except InputUnavailable as unavailable:
                 held.forget(name)
-                notes.append(f"[input {name!r} not written: {error}]")
+                notes.append(f"[input {name!r} not written: {unavailable}]")
                 continue
             wrote.append((name, item.key))
         if wrote:
@@ -238,11 +238,11 @@ class AcaSandbox:
                 error=(f"timed out after {self.timeout_seconds:g} s: the code was stopped and the session "
                        "restarted, so its variables and files are lost"),
             )
-        logs, error, images = _read_reply(reply)
+        logs, error, pngs = _read_reply(reply)
 
         if _USES_PLOTS.search(code) or session_id in self._plots:
             self._plots.add(session_id)
-            images += self._open_figures(session_id)
+            pngs += self._open_figures(session_id)
 
         files = []
         after = self._list(session_id)
@@ -253,7 +253,7 @@ class AcaSandbox:
                 continue
             files.append(SandboxFile(name, partial(self._download, session_id, name)))
         logs = workspace.with_notes(logs, notes)
-        images = [SandboxFile.of_bytes(f"image-{i + 1}.png", png) for i, png in enumerate(images)]
+        images = [SandboxFile.of_bytes(f"image-{i + 1}.png", png) for i, png in enumerate(pngs)]
         return Execution(logs=logs, error=error, images=images, files=files)
 
     def _open_figures(self, session_id: str) -> list[bytes]:
@@ -279,7 +279,7 @@ def _framed(head: bytes, chunks: Iterable[bytes], tail: bytes) -> Iterator[bytes
 
 def _streams(reply: dict) -> tuple[str, str, Any, dict]:
     """(stdout, stderr, value of the last expression, properties) from either response shape."""
-    props = reply.get("properties") if isinstance(reply.get("properties"), dict) else reply
+    props: dict = reply["properties"] if isinstance(reply.get("properties"), dict) else reply
     inner = props.get("result")
     if isinstance(inner, dict) and ("stdout" in inner or "executionResult" in inner):
         return inner.get("stdout") or "", inner.get("stderr") or "", inner.get("executionResult"), props

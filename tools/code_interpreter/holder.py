@@ -145,7 +145,7 @@ class HeldProcess:
             if time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("kernel", timeout)
             time.sleep(EXITED_WAIT_SECONDS)
-        return self.returncode
+        return self.returncode if self.returncode is not None else -9
 
     def kill_tree(self) -> None:
         try:

@@ -93,10 +93,10 @@ def site_dirs() -> list[str]:
 
 def python_dirs() -> list[str]:
     """Directories the kernel's interpreter needs: its installation, venv and site-packages."""
-    dirs = {sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
-    dirs |= set(site_dirs())
-    dirs = {os.path.realpath(d) for d in dirs} | {os.path.abspath(d) for d in dirs}
-    dirs = sorted(d for d in dirs if os.path.isdir(d) and d != "/")
+    found = {sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    found |= set(site_dirs())
+    found = {os.path.realpath(d) for d in found} | {os.path.abspath(d) for d in found}
+    dirs = sorted(d for d in found if os.path.isdir(d) and d != "/")
     # drop what a shorter entry (or /usr, bound anyway) already covers
     kept: list[str] = []
     for d in dirs:

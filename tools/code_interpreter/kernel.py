@@ -73,9 +73,9 @@ class OutputCapture:
         self._cell_done = threading.Event()
         self._reset()
         threading.Thread(target=self._drain, name="output-drain", daemon=True).start()
-        encoding = dict(encoding="utf-8", errors="backslashreplace", line_buffering=True)
-        sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), **encoding)
-        sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), **encoding)
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            setattr(sys, name, io.TextIOWrapper(io.BufferedWriter(io.FileIO(fd, "w", closefd=False)), encoding="utf-8",
+                                                errors="backslashreplace", line_buffering=True))
 
     def _reset(self) -> None:
         self._head = bytearray()
@@ -122,6 +122,8 @@ class OutputCapture:
     def collect(self) -> str:
         """The cell's output so far (waits until everything written before this call is drained)."""
         for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            if stream is None:
+                continue
             try:
                 stream.flush()
             except Exception:

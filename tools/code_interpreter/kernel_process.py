@@ -87,6 +87,9 @@ class KernelProcess:
     def __init__(self, process: PlainProcess | HeldProcess, log_path: Path):
         self._log_path = log_path
         self.process = process
+        if process.stdin is None or process.stdout is None:
+            raise SandboxUnavailable("the Python kernel was started without its pipes")
+        self._stdin, self._stdout = process.stdin, process.stdout
         try:
             ready = self._receive(time.monotonic() + STARTUP_TIMEOUT_SECONDS)
         except (KernelTimeout, KernelDied):
@@ -103,7 +106,7 @@ class KernelProcess:
             return "(no output)"
 
     def _receive(self, deadline: float) -> dict:
-        fd = self.process.stdout.fileno()
+        fd = self._stdout.fileno()
         size = struct.unpack(">I", _read_exact(fd, 4, deadline))[0]
         if size > MAX_REPLY_BYTES:
             raise KernelDied()
@@ -115,8 +118,8 @@ class KernelProcess:
     def run(self, code: str, timeout: float) -> dict:
         """Run one cell; its reply, or KernelTimeout / KernelDied."""
         try:
-            self.process.stdin.write(frame({"code": code}))
-            self.process.stdin.flush()
+            self._stdin.write(frame({"code": code}))
+            self._stdin.flush()
         except (BrokenPipeError, OSError):
             raise KernelDied() from None
         return self._receive(time.monotonic() + timeout)
@@ -156,7 +159,7 @@ class KernelProcess:
     def kill(self) -> None:
         """Stop the kernel and everything it started, and release its pipes."""
         self.stop_now()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self._stdin, self._stdout):
             try:
                 stream.close()
             except OSError:

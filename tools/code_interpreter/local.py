@@ -150,7 +150,7 @@ class LocalSandbox:
         if session.kernel is None or not session.kernel.alive():
             session.stop_kernel()
             session.kernel = self._start_kernel(session)
-        reply, error = self._run(session, code)
+        reply, error = self._run(session, session.kernel, code)
         images = [SandboxFile.of_bytes(f"image-{i + 1}.png", base64.b64decode(png))
                   for i, png in enumerate(reply.get("images", []))]
         files = []
@@ -162,9 +162,8 @@ class LocalSandbox:
         logs = workspace.with_notes(reply.get("logs", ""), notes)
         return Execution(logs=logs, error=error or reply.get("error"), images=images, files=files)
 
-    def _run(self, session: Session, code: str) -> tuple[dict, str | None]:
+    def _run(self, session: Session, kernel: KernelProcess, code: str) -> tuple[dict, str | None]:
         """The kernel's reply to the cell, or an empty one and why the kernel was stopped."""
-        kernel = session.kernel
         over: list[str] = []  # what the watcher stopped the kernel for
         done = threading.Event()
         watcher = threading.Thread(target=self._watch, args=(session, kernel, done, over), name="ci-watch",
