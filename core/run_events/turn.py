@@ -22,8 +22,9 @@ from openai.types.chat import ChatCompletionChunk
 
 from core import ids
 from core.run_events import payloads
-from core.run_events.log import EventLog, Head, Superseded, TurnStream
+from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
+from core.run_events.turn_stream import Superseded, TurnStream
 from core.tool_plugins import Route, Tools
 
 

@@ -9,11 +9,12 @@ import pytest
 
 from core import ids
 from core.errors import InvalidRequest
-from core.run_bookkeeping import RunBookkeeping
 from core.repositories.runs import RunChange, RunRepository
 from core.repositories.threads import ThreadRepository
+from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads
-from core.run_events.log import EventLog, Superseded, TurnStream, claim_for, unseen_part
+from core.run_events.log import EventLog
+from core.run_events.turn_stream import Superseded, TurnStream, claim_for, unseen_part
 
 
 @pytest.fixture
