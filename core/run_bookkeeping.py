@@ -64,6 +64,8 @@ class RunBookkeeping(Record):
     usage: Usage | None = None
     code_files: list[SandboxFile] = Field(default_factory=list)
     server_tools: list[str] = Field(default_factory=list)  # opted in by the assistant at run creation
+    # The run starts with steps of its own (a response answering earlier function calls): turn 0 reads them.
+    seeded_steps: bool = False
 
 
 class Produced(Record):
