@@ -8,7 +8,7 @@ import time
 import openai
 import pytest
 
-from scripted_model import reply_text, reply_tool_calls
+from scripted_model import reply_error, reply_text, reply_tool_calls
 from tests.runs.conftest import MODEL, fresh, requests_for, token  # noqa: F401 (fixture)
 
 WEATHER = {"type": "function", "name": "get_weather", "description": "Weather for a city",
@@ -156,3 +156,37 @@ def test_bad_input_is_a_400_in_the_error_envelope(fresh, body, param):
     with pytest.raises(openai.BadRequestError) as raised:
         fresh.post("/responses", cast_to=object, body=body)
     assert raised.value.body["param"] == param and raised.value.body["type"] == "invalid_request_error"
+
+
+def test_a_refused_prompt_fails_the_response_with_its_error(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_error(400, message="bad prompt", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Refuse {tok}")
+    assert response.status == "failed" and response.error.code == "server_error" and response.output == []
+
+
+def test_a_cut_off_answer_is_incomplete(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Cut", finish_reason="length", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Long {tok}", max_output_tokens=16)
+    assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
+    assert response.output[0].status == "incomplete" and response.output_text == "Cut"
+
+
+def test_an_unstored_response_answers_but_cannot_be_read_back(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Ephemeral.", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Forget {tok}", store=False)
+    assert response.output_text == "Ephemeral." and response.store is False
+    with pytest.raises(openai.NotFoundError):
+        fresh.responses.retrieve(response.id)
+    with pytest.raises(openai.BadRequestError, match="Previous response"):
+        fresh.responses.create(model=MODEL, input="x", previous_response_id=response.id)
+
+
+def test_unknown_and_malformed_ids_are_404s(fresh):
+    for response_id in ("resp_nope", "not-an-id", "resp_" + "A" * 24):
+        with pytest.raises(openai.NotFoundError):
+            fresh.responses.retrieve(response_id)
+    with pytest.raises(openai.NotFoundError):
+        fresh.responses.create(model=MODEL, input="x", conversation="conv_nope")
