@@ -88,7 +88,7 @@ def run_model_turn(request: dict) -> dict:
     run, books = stored.record, stored.books
     history = reading.result()
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
-        if turn.turn else []  # no step precedes turn 0
+        if turn.turn or stored.books.seeded_steps else []  # no step precedes turn 0 unless seeded
     enabled = TOOLS.enabled(run)
     context = TurnContext(turn.principal, run, books, history, steps)
     resources = {tool.kind: tool.resources(context) for tool in enabled}  # files, server tools' schemas

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 OPENAI_PREFIX = "v1"
 AZURE_PREFIX = "openai"
 AZURE_SUFFIX = "_azure"
+AZURE_V1_SUFFIX = "_azure_v1"
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,14 @@ class Operation:
     azure_route: str = ""
     public: bool = False
     streams_response: bool = False
+    openai_v1: bool = False  # also at /openai/v1/<route>: Azure OpenAI's v1 API (no api-version)
 
     def shapes(self) -> tuple[tuple[str, str, bool], ...]:
         """(function name, full route, is the Azure shape) for each URL shape this operation is served at."""
+        v1 = ((self.name + AZURE_V1_SUFFIX, f"{AZURE_PREFIX}/{OPENAI_PREFIX}/{self.route}", False),) \
+            if self.openai_v1 else ()
         return ((self.name, f"{OPENAI_PREFIX}/{self.route}", False),
-                (self.name + AZURE_SUFFIX, f"{AZURE_PREFIX}/{self.azure_route or self.route}", True))
+                (self.name + AZURE_SUFFIX, f"{AZURE_PREFIX}/{self.azure_route or self.route}", True), *v1)
 
 
 OPERATIONS: list[Operation] = []
@@ -84,7 +88,7 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
              list_of: type[BaseModel] | None = None, binary_response: bool = False, event_stream: bool = False,
              query: tuple[QueryParam, ...] = (), durable_client: bool = False,
              streaming: bool = False, azure_route: str = "", public: bool = False,
-             streams_response: bool = False) -> Callable[[Handler], Handler]:
+             streams_response: bool = False, openai_v1: bool = False) -> Callable[[Handler], Handler]:
     """Register `handler` as the HTTP trigger for `method route` under /v1 and under /openai.
 
     `route` is relative to the prefix; `azure_route` names the Azure shape when it
@@ -105,7 +109,7 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
             name=handler.__name__, method=method, route=route, summary=summary, body=body, multipart=multipart,
             response=response, list_of=list_of, binary_response=binary_response, event_stream=event_stream,
             query=tuple(query), tag=tag,
-            azure_route=azure_route, public=public, streams_response=streams_response)
+            azure_route=azure_route, public=public, streams_response=streams_response, openai_v1=openai_v1)
 
         def serve(azure: bool):
             async def run(req: Request, call: Callable[[], Awaitable]) -> Response:

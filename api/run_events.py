@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
 from typing import AsyncIterator
 
 import azure.durable_functions as df
@@ -78,17 +79,19 @@ def check_after(head: Head, after: int) -> None:
                              param="after", code="invalid_value")
 
 
-async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIterator[bytes]:
-    """The run's events after `after`, until one ends the stream; keep-alives while idle.
+class EventsUnreadable(Exception):
+    """The run's log could not be read, past READ_FAILURES_TOLERATED attempts in a row."""
+
+
+async def follow(thread_id: str, run_id: str, after: int, ends=ends_stream) -> AsyncIterator[StoredEvent | None]:
+    """The run's stored events after `after`, through the first that `ends` the stream; None whenever
+    a keep-alive is due while idle. Raises EventsUnreadable when storage keeps failing.
 
     Once a writer in this process has woken the stream, it is trusted to announce its events and
     storage is polled only as a safety net (SAFETY_POLL_SECONDS); events that turn up unannounced
     mean a writer elsewhere, and polling is brisk again. So a busy devhost does not spend its
     CPU on polls, and a stream fed by another instance still sees events within the poll interval.
     """
-    if finished_before(head, after):
-        yield DONE
-        return
     poll = settings.get_int("RUN_EVENTS_POLL_MS") / 1000
     keep_alive = settings.get_int("RUN_EVENTS_KEEPALIVE_SECONDS")
     fast = settings.get("RUN_EVENTS_FAST_PATH") != "0"
@@ -106,21 +109,18 @@ async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIter
                 failures += 1
                 logger.exception("reading the events of %s failed", run_id)
                 if failures > READ_FAILURES_TOLERATED:
-                    yield b'event: error\ndata: {"error":{"message":"The run\'s events could not be read.",' \
-                          b'"type":"server_error","param":null,"code":"server_error"}}\n\n'
-                    return
+                    raise EventsUnreadable(run_id) from None
                 found = []
             trusted = trusted and (woken or not found)
             for event in found:
-                yield encode(event)
+                yield event
                 after, last_sent = event.seq, time.monotonic()
-                if ends_stream(event.name):
-                    yield DONE
+                if ends(event.name):
                     return
             if found:
                 continue
             if time.monotonic() - last_sent >= keep_alive:
-                yield KEEP_ALIVE
+                yield None
                 last_sent = time.monotonic()
             wait = min(SAFETY_POLL_SECONDS if trusted else poll,
                        max(0.0, keep_alive - (time.monotonic() - last_sent)))
@@ -132,6 +132,26 @@ async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIter
     finally:
         if subscription:
             subscription.close()
+
+
+async def tail(thread_id: str, run_id: str, after: int, head: Head) -> AsyncIterator[bytes]:
+    """The run's events after `after` as SSE, until one ends the stream; keep-alives while idle."""
+    if finished_before(head, after):
+        yield DONE
+        return
+    try:
+        async with aclosing(follow(thread_id, run_id, after)) as stored:
+            async for event in stored:
+                if event is None:
+                    yield KEEP_ALIVE
+                    continue
+                yield encode(event)
+                if ends_stream(event.name):
+                    yield DONE
+                    return
+    except EventsUnreadable:
+        yield b'event: error\ndata: {"error":{"message":"The run\'s events could not be read.",' \
+              b'"type":"server_error","param":null,"code":"server_error"}}\n\n'
 
 
 def sse_response(thread_id: str, run_id: str, after: int, head: Head) -> StreamingResponse:

@@ -31,7 +31,12 @@ PREFIXES = {
     "file": "file-",
     "vector_store": "vs_",
     "vector_store_file_batch": "vsfb_",
+    "response": "resp_",
+    "conversation": "conv_",
 }
+# Kinds an id of another prefix also names: a conversation is a thread (one stored history), so a
+# thread id may carry the prefix of the API that created it (`thread_` or `conv_`).
+ALSO = {"thread": ("conversation",)}
 
 _lock = threading.Lock()
 _last_micros = 0
@@ -60,10 +65,17 @@ def new_id(kind: str) -> str:
 
 
 def is_id(kind: str, value: str) -> bool:
-    """True when `value` is shaped like an id this service issues for `kind`."""
+    """True when `value` is shaped like an id this service issues for `kind` (or a kind it also names)."""
+    if any(is_id(other, value) for other in ALSO.get(kind, ())):
+        return True
     prefix = PREFIXES[kind]
     body = value[len(prefix):]
     return value.startswith(prefix) and len(body) == BODY_LENGTH and set(body) <= _ALPHABET_SET
+
+
+def as_kind(kind: str, value: str) -> str:
+    """The id of `kind` with the same body as `value` (a response's run: `resp_X` ↔ `run_X`)."""
+    return PREFIXES[kind] + body(value)
 
 
 def body(value: str) -> str:

@@ -66,6 +66,8 @@ class RunBookkeeping(Record):
     server_tools: list[str] = Field(default_factory=list)  # opted in by the assistant at run creation
     # The identity of the create request (api.runs.request_key): its retry finds this run, not a conflict.
     request_key: str | None = None
+    # The run starts with steps of its own (a response answering earlier function calls): turn 0 reads them.
+    seeded_steps: bool = False
 
 
 class Produced(Record):

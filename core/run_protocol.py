@@ -34,11 +34,13 @@ class Payload:
 
 @dataclass(frozen=True)
 class RunRef(Payload):
-    """The orchestration's input: whose run, in which thread."""
+    """The orchestration's input: whose run, in which thread. A response's run (the Responses API)
+    hands the client's function calls back by ending, instead of waiting in requires_action."""
 
     principal: str
     thread_id: str
     run_id: str
+    hands_calls_back: bool = False
 
 
 @dataclass(frozen=True)

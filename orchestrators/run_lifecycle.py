@@ -124,6 +124,12 @@ def after_model_turn(outcome: dict[str, Any], state: TurnState, budget: FaultBud
     raise ValueError(f"unknown model turn outcome {kind!r}")
 
 
+def on_client_calls(hands_calls_back: bool) -> Finish | None:
+    """The model called functions the client runs: a run waits for their outputs (None); a response
+    ends `completed` with the calls as its output, and the client answers in its next response."""
+    return Finish(COMPLETED) if hands_calls_back else None
+
+
 def backoff_seconds(attempt: int, budget: FaultBudget) -> float:
     """Exponential backoff for server errors: 1 s, 2 s, 4 s … capped (deterministic: no jitter)."""
     return min(budget.backoff_first_seconds * (2 ** (attempt - 1)), budget.backoff_max_seconds)

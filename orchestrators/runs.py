@@ -22,7 +22,7 @@ from core import run_protocol as protocol
 from core.run_machine import CANCEL_EVENT, CANCELLED, EXPIRED, FAILED, tool_outputs_event
 from orchestrators.run_lifecycle import (
     FaultBudget, Finish, NextTurn, RequireAction, RunServerTools, TurnState, Wait, after_model_turn, after_poll,
-    after_tool_outputs_wait, due, next_poll_at, start_polling)
+    after_tool_outputs_wait, due, next_poll_at, on_client_calls, start_polling)
 
 bp = df.Blueprint()
 ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
@@ -98,6 +98,9 @@ def _run_turns(context, ref: protocol.RunRef, state: TurnState, cancel):
                 continue
             decision = RequireAction(decision.step_id)
         if isinstance(decision, RequireAction):
+            handed_back = on_client_calls(ref.hands_calls_back)
+            if handed_back is not None:
+                return handed_back
             finish = yield from _require_action(context, ref, state, outcome, cancel)
             if finish is not None:
                 return finish

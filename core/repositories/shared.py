@@ -11,6 +11,7 @@ from functools import lru_cache
 from core.repositories.assistants import AssistantRepository
 from core.repositories.files import FileRepository
 from core.repositories.messages import MessageRepository
+from core.repositories.responses import ResponseRepository
 from core.repositories.runs import RunRepository
 from core.repositories.threads import ThreadRepository
 from core.repositories.vector_stores import VectorStoreRepository
@@ -51,3 +52,8 @@ def events() -> EventLog:
 @lru_cache(maxsize=1)
 def vector_stores() -> VectorStoreRepository:
     return VectorStoreRepository(default_store())
+
+
+@lru_cache(maxsize=1)
+def responses() -> ResponseRepository:
+    return ResponseRepository(default_store())

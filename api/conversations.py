@@ -1,0 +1,136 @@
+"""/v1/conversations: a conversation is a thread, its items are the thread's messages.
+
+Ids: a conversation created here is a thread whose id has the `conv_` prefix; a thread created by
+the Assistants API keeps `thread_`. Both APIs take either id (core.ids: a `conv_` id is also a
+thread id), and reach the same stored history: messages added here are thread messages, a run's
+or a response's messages are conversation items. Handlers parse, authorize, call the repositories
+the Assistants endpoints use, and render the Conversations wire (core.wire.response_objects).
+"""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import requests, services
+from api.routing import endpoint, pagination_params
+from core import ids
+from core.errors import InvalidRequest, NotFound
+from core.wire import response_objects
+from core.wire.messages import MessageCreate, new_message
+from core.wire.responses import ConversationCreate, ConversationItemsCreate, ConversationUpdate, InputMessage
+from core.wire.threads import ThreadCreate, new_thread
+
+bp = df.Blueprint()
+TAG = "Conversations"
+CONVERSATION = "conversations/{conversation_id}"
+ITEM = CONVERSATION + "/items/{item_id}"
+
+
+def _messages(items: list, param: str) -> list[MessageCreate]:
+    """Items to store as thread messages (this slice stores user and assistant messages)."""
+    made = []
+    for index, item in enumerate(items):
+        if not isinstance(item, InputMessage) or item.role not in ("user", "assistant"):
+            kind = item.type if not isinstance(item, InputMessage) else f"{item.role} message"
+            raise InvalidRequest(f"Invalid '{param}[{index}]': {kind} items cannot be added to a conversation by "
+                                 "this service yet; add user or assistant messages.", param=f"{param}[{index}]",
+                                 code="unsupported_value")
+        if not item.text():
+            raise InvalidRequest(f"Invalid '{param}[{index}].content': empty text.", param=f"{param}[{index}].content",
+                                 code="empty_string")
+        made.append(MessageCreate(role=item.role, content=item.text()))
+    return made
+
+
+def _thread(principal: str, conversation_id: str) -> dict:
+    try:
+        return services.threads().get(principal, conversation_id)
+    except NotFound:
+        raise NotFound("conversation", conversation_id) from None
+
+
+@endpoint(bp, "POST", "conversations", summary="Create a conversation", tag=TAG, body=ConversationCreate,
+          openai_v1=True)
+def conversations_create(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    body = requests.body(req, ConversationCreate)
+    bodies = _messages(body.items or [], "items")
+    created_at = services.now()
+    thread = new_thread(ids.new_id("conversation"), created_at, ThreadCreate(metadata=body.metadata))
+    messages = [new_message(ids.new_id("message"), thread["id"], created_at, message) for message in bodies]
+    with services.messages().staged() as staged:
+        services.threads().create(principal, thread, services.messages().insert_all_ops(principal, messages, staged))
+    return requests.json_response(response_objects.conversation_object(thread))
+
+
+@endpoint(bp, "GET", CONVERSATION, summary="Retrieve a conversation", tag=TAG, openai_v1=True)
+def conversations_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    thread = _thread(requests.principal(req), req.route_params["conversation_id"])
+    return requests.json_response(response_objects.conversation_object(thread))
+
+
+@endpoint(bp, "POST", CONVERSATION, summary="Update a conversation's metadata", tag=TAG, body=ConversationUpdate,
+          openai_v1=True)
+def conversations_update(req: func.HttpRequest) -> func.HttpResponse:
+    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+    body = requests.body(req, ConversationUpdate)
+    _thread(principal, conversation_id)
+    updated = services.threads().update(principal, conversation_id, lambda current: {**current, "metadata": body.metadata})
+    return requests.json_response(response_objects.conversation_object(updated))
+
+
+@endpoint(bp, "DELETE", CONVERSATION, summary="Delete a conversation (its thread, with every item)", tag=TAG,
+          openai_v1=True)
+def conversations_delete(req: func.HttpRequest) -> func.HttpResponse:
+    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+    _thread(principal, conversation_id)
+    services.threads().delete(principal, conversation_id)
+    return requests.json_response(response_objects.conversation_deleted(conversation_id))
+
+
+@endpoint(bp, "POST", CONVERSATION + "/items", summary="Add items to a conversation", tag=TAG,
+          body=ConversationItemsCreate, openai_v1=True)
+def conversation_items_create(req: func.HttpRequest) -> func.HttpResponse:
+    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+    body = requests.body(req, ConversationItemsCreate)
+    bodies = _messages(body.items, "items")
+    _thread(principal, conversation_id)
+    created_at = services.now()
+    stored = [services.messages().create(principal, new_message(ids.new_id("message"), conversation_id, created_at,
+                                                                message)) for message in bodies]
+    return requests.json_response(response_objects.item_list([response_objects.message_item(m) for m in stored], False))
+
+
+@endpoint(bp, "GET", CONVERSATION + "/items", summary="List a conversation's items", tag=TAG, openai_v1=True,
+          query=pagination_params(before=False))
+def conversation_items_list(req: func.HttpRequest) -> func.HttpResponse:
+    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+    page_request = requests.page_request(req, "message")
+    _thread(principal, conversation_id)
+    page = services.messages().list(principal, conversation_id, page_request)
+    return requests.json_response(response_objects.item_list(
+        [response_objects.message_item(message) for message in page.data], page.has_more))
+
+
+def _item(principal: str, conversation_id: str, item_id: str) -> dict:
+    _thread(principal, conversation_id)
+    try:
+        return services.messages().get(principal, conversation_id, item_id)
+    except NotFound:
+        raise NotFound("item", item_id) from None
+
+
+@endpoint(bp, "GET", ITEM, summary="Retrieve a conversation item", tag=TAG, openai_v1=True)
+def conversation_items_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+    route = req.route_params
+    message = _item(requests.principal(req), route["conversation_id"], route["item_id"])
+    return requests.json_response(response_objects.message_item(message))
+
+
+@endpoint(bp, "DELETE", ITEM, summary="Delete a conversation item", tag=TAG, openai_v1=True)
+def conversation_items_delete(req: func.HttpRequest) -> func.HttpResponse:
+    principal, route = requests.principal(req), req.route_params
+    _item(principal, route["conversation_id"], route["item_id"])
+    services.messages().delete(principal, route["conversation_id"], route["item_id"])
+    return requests.json_response(response_objects.conversation_object(_thread(principal, route["conversation_id"])))

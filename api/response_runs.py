@@ -1,0 +1,308 @@
+"""Responses as runs: the use cases behind /v1/responses, on the run engine and the threads it runs in.
+
+A response is a durable execution like a run, because it *is* one: creating a response stores a
+queued run (id `run_X` for response `resp_X`, core.ids.as_kind) and starts the same orchestration,
+with one difference — the client's function calls end it (`hands_calls_back`) instead of holding it
+in requires_action; the client answers with `function_call_output` items in its next response.
+Where the run lives:
+  - `conversation`: that thread (a conversation is a thread); the input becomes its messages.
+  - `previous_response_id`: the previous response's thread when that response is still its latest
+    run (a chain appends to one history); otherwise (a branch, or a conversation's response) a new
+    thread holding a copy of the history up to the previous response.
+  - neither: a new thread of its own.
+Function call outputs are matched to the calls they answer and seeded as the run's first step
+(a completed tool_calls step), so the model reads call and output as it does within a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from api import services
+from api.runs import _apply, _fail_unstarted, _signal
+from core import ids, run_machine, settings
+from core.chat_turns import new_step
+from core.errors import ApiError, InvalidRequest, NotFound
+from core.pagination import PageRequest
+from core.repositories.runs import RunChange
+from core.repositories.shared import responses
+from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
+from core.run_events import payloads, wakeups
+from core.run_protocol import ORCHESTRATOR, RunRef
+from core.wire import response_objects
+from core.wire.messages import MessageCreate, new_message
+from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
+from core.wire.runs import RunSettings, new_run
+from core.wire.threads import new_thread
+
+HOLD_SECONDS = 600.0  # the longest a non-background create waits for its answer before returning it unfinished
+RECHECK_SECONDS = 0.25
+
+
+@dataclass
+class Placement:
+    """Where a new response's run goes and what it starts from."""
+
+    thread_id: str | None = None  # an existing thread; None: a new one
+    conversation_id: str | None = None
+    copied: list[dict] = field(default_factory=list)  # the history a new thread starts with (a branch)
+    earlier_calls: dict[str, dict] = field(default_factory=dict)  # call id → the function call it names
+    must_answer: tuple[str, ...] = ()  # the previous response's calls, which the input must answer
+
+
+def _latest_run(principal: str, thread_id: str) -> dict | None:
+    page = services.runs().list(principal, thread_id, PageRequest(limit=1, order="desc"))
+    return page.data[0] if page.data else None
+
+
+def _function_calls(thread_id: str, run_id: str) -> dict[str, dict]:
+    return {call["id"]: call for step in services.runs().all_steps(thread_id, run_id)
+            for call in response_objects.function_calls(step.record)}
+
+
+def stored_response(principal: str, response_id: str) -> dict:
+    """The response's record; 404 when absent, foreign, or not stored (`store: false`)."""
+    record = responses().get(principal, response_id)
+    if not record.get("store", True):
+        raise NotFound("response", response_id)
+    return record
+
+
+def _previous(principal: str, response_id: str) -> dict:
+    try:
+        return stored_response(principal, response_id)
+    except NotFound:
+        raise InvalidRequest(f"Previous response with id '{response_id}' not found.", param="previous_response_id",
+                             code="previous_response_not_found") from None
+
+
+def _history_until(principal: str, thread_id: str, last_id: str) -> list[dict]:
+    """The thread's messages up to `last_id`, oldest first."""
+    kept = [message for message in services.runs().messages.newest_first(thread_id) if message["id"] <= last_id]
+    return kept[::-1]
+
+
+def place(principal: str, body: ResponseCreate) -> Placement:
+    conversation_id = body.conversation_id
+    if conversation_id is not None:
+        try:
+            services.threads().state(principal, conversation_id)
+        except NotFound:
+            raise NotFound("conversation", conversation_id, param="conversation") from None
+        latest = _latest_run(principal, conversation_id)
+        calls = _function_calls(conversation_id, latest["id"]) if latest else {}
+        return Placement(conversation_id, conversation_id, earlier_calls=calls)
+    if body.previous_response_id is None:
+        return Placement()
+    previous = _previous(principal, body.previous_response_id)
+    thread_id, run_id = previous["thread_id"], previous["run_id"]
+    try:
+        run = services.runs().get(principal, thread_id, run_id)
+    except NotFound:  # its conversation was deleted
+        raise InvalidRequest(f"Previous response with id '{previous['id']}' not found.", param="previous_response_id",
+                             code="previous_response_not_found") from None
+    if run["status"] in run_machine.ACTIVE_STATUSES:
+        raise InvalidRequest(f"Previous response with id '{previous['id']}' is still in progress.",
+                             param="previous_response_id", code="previous_response_in_progress")
+    calls = _function_calls(thread_id, run_id)
+    answered = tuple(call_id for call_id, call in calls.items() if call["function"].get("output") is None)
+    latest = _latest_run(principal, thread_id)
+    if not previous.get("conversation_id") and latest is not None and latest["id"] == run_id:
+        return Placement(thread_id, earlier_calls=calls, must_answer=answered)
+    outputs = services.runs().messages.page_of_owned_thread(thread_id, PageRequest(limit=1, order="desc"),
+                                                            run_id=run_id).data
+    last = max([*(message["id"] for message in outputs), *previous.get("input_message_ids", [])], default="")
+    copied = _history_until(principal, thread_id, last) if last else []
+    return Placement(copied=copied, earlier_calls=calls, must_answer=answered)
+
+
+@dataclass
+class Input:
+    messages: list[MessageCreate] = field(default_factory=list)
+    instructions: list[str] = field(default_factory=list)  # system / developer messages
+    seeded_calls: list[dict] = field(default_factory=list)  # function calls with their outputs
+    items: list[tuple[str, dict]] = field(default_factory=list)  # (kind, item as given) for input_items
+
+
+def read_input(body: ResponseCreate, placement: Placement) -> Input:
+    read = Input()
+    given_calls = {item.call_id: item for item in body.items() if isinstance(item, FunctionCall)}
+    answered = set()
+    for index, item in enumerate(body.items()):
+        if isinstance(item, InputMessage):
+            text = item.text()
+            if not text:
+                raise InvalidRequest(f"Invalid 'input[{index}].content': empty text.", param=f"input[{index}].content",
+                                     code="empty_string")
+            if item.role in ("system", "developer"):
+                read.instructions.append(text)
+                read.items.append(("instruction", {"role": item.role, "text": text}))
+            else:
+                read.messages.append(MessageCreate(role=item.role, content=text))
+                read.items.append(("message", {"role": item.role, "text": text}))
+        elif isinstance(item, FunctionCallOutput):
+            call = given_calls.get(item.call_id)
+            name, arguments = (call.name, call.arguments) if call else (None, None)
+            if call is None and item.call_id in placement.earlier_calls:
+                function = placement.earlier_calls[item.call_id]["function"]
+                name, arguments = function["name"], function["arguments"]
+            if name is None:
+                raise InvalidRequest(f"No tool call found for function call output with call_id {item.call_id}.",
+                                     param="input", code="invalid_value")
+            answered.add(item.call_id)
+            read.seeded_calls.append({"id": item.call_id, "type": "function", "function": {
+                "name": name, "arguments": arguments, "output": item.output}})
+            read.items.append(("function_call_output", {"call_id": item.call_id, "output": item.output}))
+        else:
+            read.items.append(("function_call", {"call_id": item.call_id, "name": item.name,
+                                                 "arguments": item.arguments}))
+    for call_id in placement.must_answer:
+        if call_id not in answered:
+            raise InvalidRequest(f"No tool output found for function call {call_id}.", param="input",
+                                 code="invalid_value")
+    if not read.messages and not read.seeded_calls and placement.thread_id is None and not placement.copied:
+        raise InvalidRequest("Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+    return read
+
+
+def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
+    instructions = "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
+    settings_body = {"assistant_id": "", "model": body.model, "instructions": instructions,
+                     "tools": [tool.run_tool() for tool in body.tools or []], "metadata": body.metadata,
+                     "temperature": body.temperature, "top_p": body.top_p,
+                     "max_completion_tokens": body.max_output_tokens, "tool_choice": body.run_tool_choice(),
+                     "parallel_tool_calls": body.parallel_tool_calls, "response_format": body.response_format()}
+    try:
+        run_settings = RunSettings.model_validate({key: value for key, value in settings_body.items()
+                                                   if value is not None})
+    except ValidationError as error:
+        raise InvalidRequest(f"Invalid request: {error.errors(include_url=False)[0]['msg']}") from None
+    nobody = {"id": "", "model": body.model, "instructions": "", "tools": [], "response_format": "auto"}
+    return new_run(run_id, thread_id, created_at, created_at + int(settings.get("RUN_EXPIRY_SECONDS")), nobody,
+                   run_settings)
+
+
+def _input_items(given: Input, message_ids: list[str]) -> list[dict]:
+    """The response's input as items (input_items), in the order given."""
+    items, ids_left = [], iter(message_ids)
+    for kind, item in given.items:
+        if kind == "message":
+            item_id = next(ids_left)
+            part = {"type": "input_text", "text": item["text"]} if item["role"] == "user" else \
+                response_objects.output_text_part(item["text"])
+            items.append({"id": item_id, "type": "message", "role": item["role"], "status": "completed",
+                          "content": [part]})
+        elif kind == "instruction":
+            items.append({"id": ids.new_id("message"), "type": "message",
+                          "role": item["role"], "status": "completed",
+                          "content": [{"type": "input_text", "text": item["text"]}]})
+        elif kind == "function_call_output":
+            items.append({"id": "fco_" + ids.body(ids.new_id("call")), "type": "function_call_output",
+                          "status": "completed", **item})
+        else:
+            items.append({"id": response_objects.call_item_id(item["call_id"]), "type": "function_call",
+                          "status": "completed", **item})
+    return items
+
+
+def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
+    """Store a queued response: its run (in its thread, with its input), seeded calls, and its record."""
+    placement = place(principal, body)
+    given = read_input(body, placement)
+    created_at = services.now()
+    response_id = ids.new_id("response")
+    run_id = ids.as_kind("run", response_id)
+    thread = new_thread(ids.new_id("thread"), created_at, None) if placement.thread_id is None else None
+    thread_id = placement.thread_id or thread["id"]
+    run = _run_record(run_id, thread_id, created_at, body, given)
+    copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
+    messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
+    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls))
+    shown = [payloads.run_created(run), payloads.run_status(run)]
+    if thread is None:
+        services.runs().create(principal, run, books, messages, shown)
+    else:
+        services.runs().create_with_thread(principal, thread, copies + messages, run, books, shown)
+    seeded_step = None
+    try:
+        if given.seeded_calls:
+            seeded_step = new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
+                                   {"type": "tool_calls", "tool_calls": given.seeded_calls}, None)
+            services.runs().update(principal, thread_id, run_id, lambda current: RunChange(
+                current.record, new_steps=[(seeded_step, StepBookkeeping())]))
+        record = {
+            "id": response_id, "created_at": created_at, "thread_id": thread_id, "run_id": run_id,
+            "conversation_id": placement.conversation_id, "previous_response_id": body.previous_response_id,
+            "model": body.model, "instructions": body.instructions,
+            "tools": [tool.wire() for tool in body.tools or []],
+            "tool_choice": body.tool_choice.model_dump() if hasattr(body.tool_choice, "model_dump")
+            else body.tool_choice or "auto",
+            "parallel_tool_calls": body.parallel_tool_calls if body.parallel_tool_calls is not None else True,
+            "store": body.store if body.store is not None else True, "background": bool(body.background),
+            "max_output_tokens": body.max_output_tokens, "temperature": body.temperature, "top_p": body.top_p,
+            "text": {"format": body.text_format(), "verbosity": (body.text.verbosity if body.text else None) or "medium"},
+            "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
+            "input_message_ids": [message["id"] for message in messages],
+            "input_items": _input_items(given, [message["id"] for message in messages]),
+            "seeded_step_id": seeded_step["id"] if seeded_step else None,
+        }
+        responses().insert(principal, record)
+    except BaseException:
+        _fail_unstarted(principal, run)
+        raise
+    return record, run
+
+
+async def start(client, principal: str, record: dict, run: dict) -> None:
+    """Start the response's orchestration (the run engine's, handing function calls back)."""
+    try:
+        await client.start_new(ORCHESTRATOR, record["run_id"],
+                               RunRef(principal, record["thread_id"], record["run_id"], hands_calls_back=True).wire())
+    except Exception:
+        await asyncio.to_thread(_fail_unstarted, principal, run)
+        raise
+
+
+def render(principal: str, record: dict, run: dict | None = None) -> dict:
+    """The response object as it is now (its run, steps and messages read from the thread)."""
+    thread_id, run_id = record["thread_id"], record["run_id"]
+    try:
+        run = run or services.runs().get(principal, thread_id, run_id)
+        steps = [step.record for step in services.runs().all_steps(thread_id, run_id)]
+        messages = services.runs().messages.page_of_owned_thread(thread_id, PageRequest(limit=100, order="asc"),
+                                                                 run_id=run_id).data
+    except ApiError:
+        raise NotFound("response", record["id"]) from None
+    output = response_objects.output_items(steps, {message["id"]: message for message in messages},
+                                           record.get("seeded_step_id"))
+    return response_objects.response_object(record, run, output)
+
+
+async def answered(principal: str, record: dict) -> dict:
+    """The response once its run has ended (a non-background create holds its request this long)."""
+    woken = wakeups.Subscription((record["thread_id"], record["run_id"]))
+    deadline = time.monotonic() + HOLD_SECONDS
+    try:
+        while True:
+            woken.reset()
+            run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
+            if run["status"] in run_machine.TERMINAL_STATUSES or time.monotonic() > deadline:
+                return await asyncio.to_thread(render, principal, record, run)
+            await woken.wait(RECHECK_SECONDS)
+    finally:
+        woken.close()
+
+
+async def cancel(client, principal: str, record: dict) -> dict:
+    if not record["background"]:
+        raise InvalidRequest("Cannot cancel a synchronous response.", code="invalid_request")
+    run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
+    if run["status"] in run_machine.CANCELLABLE_STATUSES:
+        moved = await asyncio.to_thread(_apply, principal, record["thread_id"], record["run_id"], run_machine.Cancel())
+        await _signal(client, principal, record["thread_id"], record["run_id"], moved.signal, moved.signal_data,
+                      lost_as=run_machine.CANCELLED)
+    return await asyncio.to_thread(render, principal, record)

@@ -1,0 +1,140 @@
+"""The Responses/Conversations wire as projections of the domain: runs, steps, messages and threads.
+
+Pure functions, no I/O. A response object is its request record (core.repositories.responses)
+joined with its run: the run's status, timestamps, error and usage; its output items are the run's
+steps in order — a message_creation step is a `message` item (the thread message, as `output_text`
+parts), a tool_calls step's function calls are `function_call` items. A conversation is its thread;
+its items are the thread's messages.
+"""
+
+from __future__ import annotations
+
+from core import ids, run_machine
+
+STATUS = {run_machine.QUEUED: "queued", run_machine.IN_PROGRESS: "in_progress",
+          run_machine.REQUIRES_ACTION: "in_progress", run_machine.CANCELLING: "in_progress",
+          run_machine.COMPLETED: "completed", run_machine.INCOMPLETE: "incomplete", run_machine.FAILED: "failed",
+          run_machine.CANCELLED: "cancelled", run_machine.EXPIRED: "failed"}
+TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled"})
+
+
+def call_item_id(call_id: str) -> str:
+    """A function_call item's id, derived from its call id (so every view names it alike)."""
+    return "fc_" + (call_id[len("call_"):] if call_id.startswith("call_") else call_id)
+
+
+def output_text_part(text: str) -> dict:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def message_item(message: dict) -> dict:
+    """A thread message as a Responses `message` item (assistant text as output_text, else input_text)."""
+    if message["role"] == "assistant":
+        content = [output_text_part(part["text"]["value"]) for part in message.get("content") or []
+                   if part.get("type") == "text"]
+    else:
+        content = [{"type": "input_text", "text": part["text"]["value"]} for part in message.get("content") or []
+                   if part.get("type") == "text"]
+    return {"id": message["id"], "type": "message", "role": message["role"], "status": message["status"],
+            "content": content}
+
+
+def function_call_item(call: dict, status: str) -> dict:
+    function = call["function"]
+    return {"id": call_item_id(call["id"]), "type": "function_call", "call_id": call["id"], "name": function["name"],
+            "arguments": function["arguments"], "status": status}
+
+
+def function_calls(step: dict) -> list[dict]:
+    details = step["step_details"]
+    return [call for call in details.get("tool_calls") or [] if call.get("type") == "function"] \
+        if details["type"] == "tool_calls" else []
+
+
+def output_items(steps: list[dict], messages: dict[str, dict], skip_step: str | None = None) -> list[dict]:
+    """The output of a response's run: its steps in order (`skip_step`: the step seeded with its input)."""
+    items = []
+    for step in steps:
+        if step["id"] == skip_step:
+            continue
+        details = step["step_details"]
+        if details["type"] == "message_creation":
+            message = messages.get(details["message_creation"]["message_id"])
+            if message is not None:
+                items.append(message_item(message))
+        else:
+            status = "in_progress" if step["status"] == run_machine.IN_PROGRESS else "completed"
+            items += [function_call_item(call, status) for call in function_calls(step)]
+    return items
+
+
+def usage(run_usage: dict | None) -> dict | None:
+    if not run_usage:
+        return None
+    return {"input_tokens": run_usage.get("prompt_tokens", 0),
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": run_usage.get("completion_tokens", 0),
+            "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": run_usage.get("total_tokens", 0)}
+
+
+def _error(run: dict) -> dict | None:
+    if run["status"] == run_machine.EXPIRED:
+        return {"code": "server_error", "message": "The response expired before it finished."}
+    error = run.get("last_error")
+    if run["status"] != run_machine.FAILED or not error:
+        return None
+    code = error.get("code") if error.get("code") in ("rate_limit_exceeded", "invalid_prompt") else "server_error"
+    return {"code": code, "message": error.get("message") or ""}
+
+
+def response_object(record: dict, run: dict, output: list[dict]) -> dict:
+    """The `response` object: what was asked (`record`) joined with how its run went."""
+    status = STATUS[run["status"]]
+    incomplete = {"reason": "max_output_tokens"} if status == "incomplete" else None
+    conversation = {"id": record["conversation_id"]} if record.get("conversation_id") else None
+    return {
+        "id": record["id"], "object": "response", "created_at": record["created_at"], "status": status,
+        "background": record["background"], "completed_at": run.get("completed_at"),
+        "conversation": conversation, "error": _error(run), "incomplete_details": incomplete,
+        "instructions": record.get("instructions"), "max_output_tokens": record.get("max_output_tokens"),
+        "max_tool_calls": None, "metadata": record.get("metadata") or {}, "model": record["model"],
+        "output": output, "parallel_tool_calls": record["parallel_tool_calls"],
+        "previous_response_id": record.get("previous_response_id"), "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default", "store": record["store"],
+        "temperature": record["temperature"] if record.get("temperature") is not None else 1.0,
+        "text": record["text"], "tool_choice": record["tool_choice"], "tools": record["tools"],
+        "top_p": record["top_p"] if record.get("top_p") is not None else 1.0,
+        "truncation": record.get("truncation") or "disabled",
+        "usage": usage(run.get("usage")) if status in TERMINAL else None, "user": record.get("user"),
+    }
+
+
+def response_deleted(response_id: str) -> dict:
+    return {"id": response_id, "object": "response.deleted", "deleted": True}
+
+
+# -- conversations -------------------------------------------------------------------
+
+
+def conversation_object(thread: dict) -> dict:
+    return {"id": thread["id"], "object": "conversation", "created_at": thread["created_at"],
+            "metadata": thread.get("metadata") or {}}
+
+
+def conversation_deleted(conversation_id: str) -> dict:
+    return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+
+
+def item_list(items: list[dict], has_more: bool) -> dict:
+    return {"object": "list", "data": items, "first_id": items[0]["id"] if items else None,
+            "last_id": items[-1]["id"] if items else None, "has_more": has_more}
+
+
+def is_item_id(value: str) -> bool:
+    """Conversation items are thread messages in this slice: their ids are message ids."""
+    return ids.is_id("message", value)
+
+
+__all__ = ["STATUS", "TERMINAL", "call_item_id", "conversation_deleted", "conversation_object", "function_call_item",
+           "function_calls", "is_item_id", "item_list", "message_item", "output_items", "output_text_part",
+           "response_deleted", "response_object", "usage"]

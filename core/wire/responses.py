@@ -1,0 +1,272 @@
+"""Responses API request bodies (POST /v1/responses), validated as OpenAI validates them.
+
+Only what this slice runs is accepted: text input (messages with input_text / output_text parts),
+function tools and their call outputs. Everything else OpenAI accepts but this service does not run
+yet (images, files, built-in tools) is refused with a 400 that says so, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from core.wire.common import FUNCTION_NAME, FunctionDefinition, JsonSchemaSpec, Metadata, RequestModel, openai_error
+from core.wire.messages import MAX_CONTENT_CHARS
+
+Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
+UNSUPPORTED = "unsupported"
+
+
+class Unsupported(BaseModel):
+    """What OpenAI accepts and this service does not run yet: refused with a 400 that names it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse(cls, value: Any) -> Any:
+        kind = value.get("type") if isinstance(value, dict) else None
+        raise openai_error(f"Items, content parts and tools of type '{kind}' are not supported by this service "
+                           "yet (this release runs text input and function tools).", "unsupported_value")
+
+
+class InputText(RequestModel):
+    type: Literal["input_text"]
+    text: Text
+
+
+class OutputText(RequestModel):
+    """An earlier assistant turn given back as input."""
+
+    type: Literal["output_text"]
+    text: Text
+    annotations: list[dict[str, Any]] | None = None
+    logprobs: list[dict[str, Any]] | None = None
+
+
+def _part_tag(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if kind in ("input_text", "output_text"):
+        return kind
+    return UNSUPPORTED if kind in ("input_image", "input_file", "input_audio", "refusal") else None
+
+
+Part = Annotated[Union[Annotated[InputText, Tag("input_text")], Annotated[OutputText, Tag("output_text")],
+                       Annotated[Unsupported, Tag(UNSUPPORTED)]],
+                 Discriminator(_part_tag, custom_error_type="invalid_value",
+                               custom_error_message="expected a content part of type 'input_text' or 'output_text'")]
+
+
+def _input_tag(value: Any) -> str | None:
+    return "text" if isinstance(value, str) else "items" if isinstance(value, list) else None
+
+
+class InputMessage(RequestModel):
+    type: Literal["message"] = "message"
+    role: Literal["user", "assistant", "system", "developer"]
+    content: Annotated[Union[Annotated[Text, Tag("text")], Annotated[list[Part], Field(min_length=1), Tag("items")]],
+                       Discriminator(lambda value: _input_tag(value), custom_error_type="invalid_type",
+                                     custom_error_message="expected a string or an array of content parts")]
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+    phase: Literal["commentary", "final_answer"] | None = None
+
+    def text(self) -> str:
+        return self.content if isinstance(self.content, str) else "".join(part.text for part in self.content)
+
+
+class FunctionCallOutput(RequestModel):
+    type: Literal["function_call_output"]
+    call_id: Annotated[str, Field(min_length=1, max_length=64)]
+    output: Annotated[str, Field(max_length=512_000)]
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+
+
+class FunctionCall(RequestModel):
+    """An earlier output item given back as input (a client keeping its own history)."""
+
+    type: Literal["function_call"]
+    call_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(pattern=FUNCTION_NAME)]
+    arguments: str
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+
+
+def _item_tag(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("type", "message" if "role" in value else None)
+    if kind in ("message", "function_call_output", "function_call"):
+        return kind
+    return UNSUPPORTED if isinstance(kind, str) else None
+
+
+Item = Annotated[Union[Annotated[InputMessage, Tag("message")],
+                       Annotated[FunctionCallOutput, Tag("function_call_output")],
+                       Annotated[FunctionCall, Tag("function_call")], Annotated[Unsupported, Tag(UNSUPPORTED)]],
+                 Discriminator(_item_tag, custom_error_type="invalid_value",
+                               custom_error_message="expected an input item (a message, function_call or "
+                                                    "function_call_output)")]
+
+
+Input = Annotated[Union[Annotated[Text, Tag("text")], Annotated[list[Item], Field(max_length=2048), Tag("items")]],
+                  Discriminator(_input_tag, custom_error_type="invalid_type",
+                                custom_error_message="expected a string or an array of input items")]
+
+
+class ResponseFunctionTool(RequestModel):
+    type: Literal["function"]
+    name: Annotated[str, Field(pattern=FUNCTION_NAME)]
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+    @model_validator(mode="after")
+    def _schema_is_usable(self) -> "ResponseFunctionTool":
+        FunctionDefinition(name=self.name, parameters=self.parameters, strict=self.strict)
+        return self
+
+    def wire(self) -> dict:
+        """As the response shows it (OpenAI fills strict and parameters)."""
+        return {"type": "function", "name": self.name, "description": self.description,
+                "parameters": self.parameters, "strict": True if self.strict is None else self.strict}
+
+    def run_tool(self) -> dict:
+        """As a run declares it (the Assistants shape the engine reads)."""
+        function = {"name": self.name, "description": self.description, "parameters": self.parameters,
+                    "strict": self.strict}
+        return {"type": "function", "function": {key: value for key, value in function.items() if value is not None}}
+
+
+def _tool_tag(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "function":
+        return kind
+    return UNSUPPORTED if isinstance(kind, str) else None
+
+
+ResponseTool = Annotated[Union[Annotated[ResponseFunctionTool, Tag("function")], Annotated[Unsupported, Tag(UNSUPPORTED)]],
+                         Discriminator(_tool_tag, custom_error_type="invalid_value",
+                                       custom_error_message="expected a tool object with a 'type'")]
+
+
+class ToolChoiceFunction(RequestModel):
+    type: Literal["function"]
+    name: Annotated[str, Field(pattern=FUNCTION_NAME)]
+
+
+class FormatText(RequestModel):
+    type: Literal["text"]
+
+
+class FormatJsonObject(RequestModel):
+    type: Literal["json_object"]
+
+
+class FormatJsonSchema(RequestModel):
+    type: Literal["json_schema"]
+    name: Annotated[str, Field(pattern=FUNCTION_NAME)]
+    schema_: dict[str, Any] = Field(alias="schema")
+    description: str | None = None
+    strict: bool | None = None
+
+    @model_validator(mode="after")
+    def _schema_is_usable(self) -> "FormatJsonSchema":
+        JsonSchemaSpec.model_validate({"name": self.name, "schema": self.schema_, "strict": self.strict})
+        return self
+
+
+TextFormat = Annotated[Union[FormatText, FormatJsonObject, FormatJsonSchema], Field(discriminator="type")]
+
+
+class TextConfig(RequestModel):
+    format: TextFormat | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+
+
+class ConversationRef(RequestModel):
+    id: str
+
+
+class ResponseCreate(RequestModel):
+    model: str = Field(min_length=1, max_length=256)
+    input: Input | None = None
+    instructions: str | None = Field(default=None, max_length=256_000)
+    tools: list[ResponseTool] | None = Field(default=None, max_length=128)
+    tool_choice: Union[Literal["none", "auto", "required"], ToolChoiceFunction] | None = None
+    parallel_tool_calls: bool | None = None
+    previous_response_id: str | None = None
+    conversation: Union[str, ConversationRef] | None = None
+    store: bool | None = None
+    background: bool | None = None
+    stream: bool | None = None
+    max_output_tokens: int | None = Field(default=None, ge=16)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    text: TextConfig | None = None
+    metadata: Metadata | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+    user: str | None = Field(default=None, max_length=512)
+    include: list[str] | None = None
+    stream_options: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ResponseCreate":
+        if self.previous_response_id is not None and self.conversation is not None:
+            raise openai_error("Mutually exclusive parameters: Ensure you are only providing one of: "
+                               "'previous_response_id' or 'conversation'.", "mutually_exclusive_parameters")
+        if self.background and self.store is False:
+            raise openai_error("Background responses must be stored: 'store' cannot be false with 'background'.",
+                               "invalid_value")
+        if self.include:
+            raise openai_error(f"Invalid value: '{self.include[0]}'. 'include' is not supported by this "
+                               "service yet.", "unsupported_value")
+        return self
+
+    @property
+    def conversation_id(self) -> str | None:
+        return self.conversation.id if isinstance(self.conversation, ConversationRef) else self.conversation
+
+    def items(self) -> list:
+        if self.input is None:
+            return []
+        if isinstance(self.input, str):
+            return [InputMessage(role="user", content=self.input)]
+        return list(self.input)
+
+    def text_format(self) -> dict:
+        chosen = self.text.format if self.text and self.text.format else FormatText(type="text")
+        return chosen.model_dump(by_alias=True, exclude_none=True)
+
+    def response_format(self) -> dict | None:
+        """text.format as a run's response_format (the Assistants shape the engine passes to the model)."""
+        chosen = self.text.format if self.text else None
+        if isinstance(chosen, FormatJsonObject):
+            return {"type": "json_object"}
+        if isinstance(chosen, FormatJsonSchema):
+            spec = {"name": chosen.name, "schema": chosen.schema_, "description": chosen.description,
+                    "strict": chosen.strict}
+            return {"type": "json_schema", "json_schema": {key: value for key, value in spec.items() if value is not None}}
+        return None
+
+    def run_tool_choice(self) -> Any:
+        if isinstance(self.tool_choice, ToolChoiceFunction):
+            return {"type": "function", "function": {"name": self.tool_choice.name}}
+        return self.tool_choice
+
+
+class ConversationItemsCreate(RequestModel):
+    items: list[Item] = Field(max_length=20)
+    include: list[str] | None = None
+
+
+class ConversationCreate(RequestModel):
+    items: list[Item] | None = Field(default=None, max_length=20)
+    metadata: Metadata | None = None
+
+
+class ConversationUpdate(RequestModel):
+    metadata: Metadata

@@ -1,0 +1,192 @@
+"""The Responses API through the official SDK (strict validation): responses are runs on the same engine."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import openai
+import pytest
+
+from scripted_model import reply_error, reply_text, reply_tool_calls
+from tests.runs.conftest import MODEL, fresh, requests_for, token  # noqa: F401 (fixture)
+
+WEATHER = {"type": "function", "name": "get_weather", "description": "Weather for a city",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+                          "additionalProperties": False}, "strict": True}
+
+
+def poll(client: openai.OpenAI, response_id: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    response = client.responses.retrieve(response_id)
+    while response.status in ("queued", "in_progress"):
+        assert time.monotonic() < deadline, f"response stayed {response.status}"
+        time.sleep(0.05)
+        response = client.responses.retrieve(response_id)
+    return response
+
+
+def test_create_answers_with_the_model_text_and_usage(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Hello from the engine.", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Say hello {tok}", instructions="Be brief.",
+                                      metadata={"k": "v"}, temperature=0.5, max_output_tokens=200)
+    assert response.id.startswith("resp_") and response.object == "response"
+    assert response.status == "completed" and response.output_text == "Hello from the engine."
+    assert [item.type for item in response.output] == ["message"]
+    assert response.output[0].role == "assistant" and response.output[0].content[0].type == "output_text"
+    assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens > 0
+    assert response.metadata == {"k": "v"} and response.temperature == 0.5 and response.max_output_tokens == 200
+    assert response.instructions == "Be brief." and response.background is False and response.store is True
+    asked = requests_for(scripted, tok)[-1]
+    assert asked["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert asked["temperature"] == 0.5 and asked["max_completion_tokens"] == 200
+    again = fresh.responses.retrieve(response.id)
+    assert again.model_dump() == response.model_dump()
+
+
+def test_message_items_and_text_format_reach_the_model(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text('{"ok": true}', match=tok))
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+              "additionalProperties": False}
+    response = fresh.responses.create(model=MODEL, input=[
+        {"role": "developer", "content": "Answer in JSON."},
+        {"role": "user", "content": [{"type": "input_text", "text": f"Is it fine? {tok}"}]}],
+        text={"format": {"type": "json_schema", "name": "verdict", "schema": schema, "strict": True}})
+    assert response.output_text == '{"ok": true}' and response.text.format.type == "json_schema"
+    asked = requests_for(scripted, tok)[-1]
+    assert asked["response_format"]["type"] == "json_schema"
+    assert asked["response_format"]["json_schema"]["name"] == "verdict"
+    assert asked["messages"][0]["content"] == "Answer in JSON."
+    items = fresh.responses.input_items.list(response.id, order="asc")
+    assert [(item.type, item.role) for item in items.data] == [("message", "developer"), ("message", "user")]
+
+
+def test_previous_response_id_chains_the_history(fresh, scripted):
+    first_tok, second_tok = token(), token()
+    scripted.client.enqueue(reply_text("My name is Ada.", match=first_tok))
+    first = fresh.responses.create(model=MODEL, input=f"Who are you? {first_tok}")
+    scripted.client.enqueue(reply_text("I said Ada.", match=second_tok))
+    second = fresh.responses.create(model=MODEL, input=f"What did you say? {second_tok}",
+                                    previous_response_id=first.id)
+    assert second.previous_response_id == first.id and second.output_text == "I said Ada."
+    seen = [message["content"] for message in requests_for(scripted, second_tok)[-1]["messages"]]
+    assert seen == [f"Who are you? {first_tok}", "My name is Ada.", f"What did you say? {second_tok}"]
+    # a branch from the first response does not see the second
+    branch_tok = token()
+    scripted.client.enqueue(reply_text("A branch.", match=branch_tok))
+    fresh.responses.create(model=MODEL, input=f"Other question {branch_tok}", previous_response_id=first.id)
+    seen = [message["content"] for message in requests_for(scripted, branch_tok)[-1]["messages"]]
+    assert seen == [f"Who are you? {first_tok}", "My name is Ada.", f"Other question {branch_tok}"]
+
+
+def test_function_calling_round_trip(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
+    first = fresh.responses.create(model=MODEL, input=f"Weather in Oslo? {tok}", tools=[WEATHER],
+                                   tool_choice="auto", parallel_tool_calls=False)
+    assert first.status == "completed" and first.output_text == ""
+    (call,) = first.output
+    assert call.type == "function_call" and call.name == "get_weather" and json.loads(call.arguments) == {"city": "Oslo"}
+    assert call.id.startswith("fc_") and call.call_id
+    assert requests_for(scripted, tok)[-1]["parallel_tool_calls"] is False
+    scripted.client.enqueue(reply_text("It is sunny in Oslo.", match=tok))
+    second = fresh.responses.create(model=MODEL, previous_response_id=first.id, tools=[WEATHER], input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny"}'}])
+    assert second.output_text == "It is sunny in Oslo."
+    asked = requests_for(scripted, tok)[-1]["messages"]
+    assert asked[-2]["tool_calls"][0]["id"] == call.call_id and asked[-1] == {
+        "role": "tool", "tool_call_id": call.call_id, "content": '{"sky": "sunny"}'}
+    with pytest.raises(openai.BadRequestError, match="No tool call found"):
+        fresh.responses.create(model=MODEL, previous_response_id=first.id, input=[
+            {"type": "function_call_output", "call_id": "call_unknown", "output": "x"}])
+
+
+def test_background_response_is_polled_to_completion(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Done in the background.", match=tok, latency_ms=300))
+    response = fresh.responses.create(model=MODEL, input=f"Work {tok}", background=True)
+    assert response.status in ("queued", "in_progress") and response.background is True
+    done = poll(fresh, response.id)
+    assert done.status == "completed" and done.output_text == "Done in the background."
+
+
+def test_cancel_a_background_response(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Too slow to finish.", match=tok, latency_ms=5000))
+    response = fresh.responses.create(model=MODEL, input=f"Slow {tok}", background=True)
+    cancelled = fresh.responses.cancel(response.id)
+    assert cancelled.status in ("in_progress", "cancelled")
+    assert poll(fresh, response.id).status == "cancelled"
+    tok = token()
+    scripted.client.enqueue(reply_text("Quick.", match=tok))
+    held = fresh.responses.create(model=MODEL, input=f"Quick {tok}")
+    with pytest.raises(openai.BadRequestError, match="synchronous"):
+        fresh.responses.cancel(held.id)
+
+
+def test_delete_and_another_principal_gets_404(fresh, other_client, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Mine.", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Mine {tok}")
+    for call in (lambda: other_client.responses.retrieve(response.id), lambda: other_client.responses.delete(response.id),
+                 lambda: other_client.responses.cancel(response.id),
+                 lambda: other_client.responses.input_items.list(response.id)):
+        with pytest.raises(openai.NotFoundError):
+            call()
+    with pytest.raises(openai.BadRequestError, match="Previous response"):
+        other_client.responses.create(model=MODEL, input="x", previous_response_id=response.id)
+    fresh.responses.delete(response.id)
+    with pytest.raises(openai.NotFoundError):
+        fresh.responses.retrieve(response.id)
+
+
+@pytest.mark.parametrize("body, param", [
+    ({"input": "x"}, "model"),
+    ({"model": MODEL, "input": "x", "temperature": 9}, "temperature"),
+    ({"model": MODEL, "input": "x", "tools": [{"type": "web_search"}]}, "tools[0]"),
+    ({"model": MODEL, "input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
+     "input[0].content[0]"),
+    ({"model": MODEL, "input": "x", "unknown_thing": 1}, "unknown_thing"),
+    ({"model": MODEL, "input": "x", "conversation": "conv_x", "previous_response_id": "resp_x"}, None),
+    ({"model": MODEL}, "input"),
+])
+def test_bad_input_is_a_400_in_the_error_envelope(fresh, body, param):
+    with pytest.raises(openai.BadRequestError) as raised:
+        fresh.post("/responses", cast_to=object, body=body)
+    assert raised.value.body["param"] == param and raised.value.body["type"] == "invalid_request_error"
+
+
+def test_a_refused_prompt_fails_the_response_with_its_error(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_error(400, message="bad prompt", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Refuse {tok}")
+    assert response.status == "failed" and response.error.code == "server_error" and response.output == []
+
+
+def test_a_cut_off_answer_is_incomplete(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Cut", finish_reason="length", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Long {tok}", max_output_tokens=16)
+    assert response.status == "incomplete" and response.incomplete_details.reason == "max_output_tokens"
+    assert response.output[0].status == "incomplete" and response.output_text == "Cut"
+
+
+def test_an_unstored_response_answers_but_cannot_be_read_back(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_text("Ephemeral.", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Forget {tok}", store=False)
+    assert response.output_text == "Ephemeral." and response.store is False
+    with pytest.raises(openai.NotFoundError):
+        fresh.responses.retrieve(response.id)
+    with pytest.raises(openai.BadRequestError, match="Previous response"):
+        fresh.responses.create(model=MODEL, input="x", previous_response_id=response.id)
+
+
+def test_unknown_and_malformed_ids_are_404s(fresh):
+    for response_id in ("resp_nope", "not-an-id", "resp_" + "A" * 24):
+        with pytest.raises(openai.NotFoundError):
+            fresh.responses.retrieve(response_id)
+    with pytest.raises(openai.NotFoundError):
+        fresh.responses.create(model=MODEL, input="x", conversation="conv_nope")
