@@ -37,6 +37,8 @@ def get_bounded(url: str, headers: dict[str, str], timeout_seconds: float, engin
                                                       "Accept-Encoding": "identity", **headers},
                                  timeout=urllib3.Timeout(connect=min(timeout_seconds, 5.0), read=timeout_seconds),
                                  redirect=False, preload_content=False)
+    except urllib3.exceptions.NewConnectionError:  # (a TimeoutError subclass in urllib3 2: refused comes first)
+        raise SearchFailed(f"the search engine ({engine}) could not be reached (connection refused)") from None
     except urllib3.exceptions.TimeoutError:
         raise SearchFailed(f"the search engine ({engine}) did not answer in time") from None
     except urllib3.exceptions.HTTPError as error:
