@@ -42,7 +42,7 @@ def run_tool_call(request: dict) -> dict:
         return ToolCallResult(ask.call_id).wire()
     step = runs().load_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id)
     context = _context(ask, run, step)
-    tool = TOOLS.of(context.call)
+    tool = TOOLS.of(context.call, step.books)
     if tool.model_output(context.call, step.books) is not None:
         return ToolCallResult(ask.call_id).wire()  # a repeated delivery of a call already run
     outcome = tool.execute(context)
@@ -62,7 +62,7 @@ def run_tool_poll(request: dict) -> dict:
         return ToolPollResult(done=True).wire()  # cancelled meanwhile: stop following it
     step = runs().load_step(poll.principal, poll.thread_id, poll.run_id, poll.step_id)
     context = _context(poll, run, step)
-    tool = TOOLS.of(context.call)
+    tool = TOOLS.of(context.call, step.books)
     outcome = tool.poll(context, poll.location, poll.give_up)
     if isinstance(outcome, Waiting):
         return ToolPollResult(done=False, location=outcome.location or None,

@@ -130,7 +130,7 @@ def model_output(call: dict, books: StepBookkeeping) -> str | None:
 
 
 def _as_chat_call(call: dict, books: StepBookkeeping, tools: Tools) -> dict:
-    name, arguments = tools.of(call).chat_call(call, books)
+    name, arguments = tools.of(call, books).chat_call(call, books)
     return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
 
 

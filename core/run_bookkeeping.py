@@ -90,3 +90,6 @@ class StepBookkeeping(Record):
     produced: list[Produced] = Field(default_factory=list)
     queries: dict[str, str] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
+    # The plug-in (its kind) of a call stored in another kind's shape: web search is recorded as a
+    # `function` call (the SDK's step types know no other), and is still run by its own plug-in.
+    owners: dict[str, str] = Field(default_factory=dict)

@@ -386,6 +386,59 @@ SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "WEB_SEARCH_BACKEND",
+        None,
+        "The search engine behind the web search tool (the 'browser' tool): 'searxng' (the SearXNG at "
+        "WEB_SEARCH_SEARXNG_URL) or 'brave' (Brave Search API, WEB_SEARCH_BRAVE_API_KEY). Unset: the tool is "
+        "accepted and its calls answer the model that web search is not configured.",
+    ),
+    Setting(
+        "WEB_SEARCH_SEARXNG_URL",
+        None,
+        "Base URL of a SearXNG instance the operator runs (its JSON API /search?format=json enabled); "
+        "reached as configured, private addresses included, bounded in time and bytes.",
+    ),
+    Setting(
+        "WEB_SEARCH_BRAVE_API_KEY",
+        None,
+        "Brave Search API subscription token (WEB_SEARCH_BACKEND 'brave'); a Key Vault reference in Azure.",
+        azure="optional",
+        secret=True,
+    ),
+    Setting(
+        "WEB_SEARCH_MAX_RESULTS",
+        "5",
+        "Most search results (title, URL, snippet) one web search call shows the model (at most 20).",
+        azure="optional",
+    ),
+    Setting(
+        "WEB_SEARCH_READ_PAGES",
+        "2",
+        "How many of the top results' pages a web search call also reads (their readable text, through the "
+        "public-only fetcher of fetch_article); 0 shows snippets only.",
+        azure="optional",
+    ),
+    Setting(
+        "WEB_SEARCH_PAGE_CHARS",
+        "3000",
+        "Most characters of one page's readable text a web search call shows the model.",
+        azure="optional",
+    ),
+    Setting(
+        "WEB_SEARCH_TIMEOUT_SECONDS",
+        "20",
+        "Wall-clock budget of one web search call: the search engine's answer, then the pages read in "
+        "parallel; a page not read in time is left out.",
+        azure="optional",
+    ),
+    Setting(
+        "WEB_SEARCH_ALLOWED_DOMAINS",
+        None,
+        "Comma-separated domains (example.com also allows its subdomains) web search results may come from; "
+        "others are dropped. Unset: any domain.",
+        azure="optional",
+    ),
+    Setting(
         "SEND_EMAIL_LOGIC_APP_URL",
         None,
         "HTTP trigger URL of the send-email Logic App (a Key Vault reference in Azure). "

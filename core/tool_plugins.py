@@ -115,7 +115,12 @@ class Finished:
 
 class ToolPlugin(ABC):
     """One kind of tool call. `kind` is the call's `type` in a run step (for a built-in, also its
-    Assistants tool type and the function name the model calls)."""
+    Assistants tool type and the function name the model calls).
+
+    A plug-in whose calls have no run-step shape of their own (web search: the SDK's step types
+    know only function, code_interpreter and file_search) records them in another kind's shape and
+    names itself in the step's bookkeeping (`owners`, from `step_call`'s books): `Tools.of` then
+    hands it the call to execute, while the shape's own rendering (deltas, model output) applies."""
 
     kind: str
 
@@ -219,9 +224,10 @@ class Tools:
     def enabled(self, run: dict) -> list[ToolPlugin]:
         return [tool for tool in self.all if tool.enabled(run)]
 
-    def of(self, call: dict) -> ToolPlugin:
-        """The plug-in of a stored call (by its `type`)."""
-        return self._by_kind[call["type"]]
+    def of(self, call: dict, books: StepBookkeeping | None = None) -> ToolPlugin:
+        """The plug-in of a stored call: the owner its step's bookkeeping names, else by its `type`."""
+        owner = books.owners.get(call["id"]) if books is not None else None
+        return self._by_kind[owner or call["type"]]
 
     def route(self, name: str, offer: Offer) -> Route:
         for tool in (*self.builtins, self.functions):
@@ -231,7 +237,7 @@ class Tools:
         raise LookupError(f"no tool plug-in routes {name!r}")  # the functions plug-in routes every name
 
     def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
-        return self.of(call).model_output(call, books)
+        return self.of(call, books).model_output(call, books)
 
     def call_deltas(self, step_id: str, calls: list[dict]) -> list[Event]:
         """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
@@ -253,7 +259,7 @@ class Tools:
         """The step once `result` is recorded for the call `call_id`, completed if every call is answered;
         a call already answered (a repeated delivery) is left as it is."""
         stored = _call_in(step, call_id)
-        if self.of(stored).model_output(stored, books) is not None:
+        if self.of(stored, books).model_output(stored, books) is not None:
             return step, books
         updated = copy.deepcopy(step)
         result.fill(_call_in(updated, call_id))

@@ -130,6 +130,14 @@ param durableTaskSchedulerSku string = 'Consumption'
 @description('Where file_search ranks chunks: local (the app\'s own index over chunks in its storage account, no extra resource) or azure_ai_search (an Azure AI Search service, for vector stores that outgrow it; see docs/deploy-to-azure.md).')
 param fileSearchBackend string = 'local'
 
+@allowed([
+  ''
+  'searxng'
+  'brave'
+])
+@description('Web search engine of the browser tool: empty (not configured: calls say so), searxng (deploys SearXNG as a Container App only the Function App reaches) or brave (Brave Search API; put its key in Key Vault and set WEB_SEARCH_BRAVE_API_KEY as a Key Vault reference).')
+param webSearchBackend string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var useScheduler = durableBackend == 'durableTaskScheduler'
 var tags = {
@@ -322,6 +330,17 @@ module search 'app/search.bicep' = if (fileSearchBackend == 'azure_ai_search') {
   }
 }
 
+module searxng 'app/searxng.bicep' = if (webSearchBackend == 'searxng') {
+  name: 'searxng'
+  scope: rg
+  params: {
+    name: resourceToken
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceName: last(split(monitoring.outputs.workspaceId, '/'))
+  }
+}
+
 module api 'app/function.bicep' = {
   name: 'api'
   scope: rg
@@ -347,6 +366,9 @@ module api 'app/function.bicep' = {
     taskHubName: taskHubName
     schedulerEndpoint: useScheduler ? scheduler.outputs.endpoint : ''
     fileSearchBackend: fileSearchBackend
+    webSearchBackend: webSearchBackend
+    searxngUrl: webSearchBackend == 'searxng' ? searxng.outputs.url : ''
+    virtualNetworkSubnetId: webSearchBackend == 'searxng' ? searxng.outputs.functionSubnetId : ''
     searchEndpoint: fileSearchBackend == 'azure_ai_search' ? search.outputs.endpoint : ''
     openAiEndpoint: openAi.outputs.endpoint
     openAiApiVersion: openAiApiVersion

@@ -673,6 +673,12 @@ NO_DIAGNOSTICS = {
     "Microsoft.KeyVault/vaults/secrets": "covered by the vault's setting",
     "Microsoft.CognitiveServices/accounts/deployments": "covered by the account's setting",
     "Microsoft.DurableTask/schedulers": "no documented diagnostic setting categories",
+    "Microsoft.App/managedEnvironments": "its apps' console and system logs reach the workspace through appLogsConfiguration",
+    "Microsoft.App/containerApps": "logs through its environment's appLogsConfiguration (SearXNG)",
+    "Microsoft.Network/virtualNetworks": "flow logs are a Network Watcher choice left to the operator",
+    "Microsoft.Network/privateDnsZones": "no resource logs; changes are in the activity log",
+    "Microsoft.Network/privateDnsZones/A": "part of the zone",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "part of the zone",
     "Microsoft.DurableTask/schedulers/taskHubs": "part of the scheduler",
 }
 STORAGE_SERVICES = ("blobServices", "queueServices", "tableServices")
@@ -892,3 +898,20 @@ def test_docs_quote_the_azd_version_azure_yaml_requires():
     required = yaml.safe_load((ROOT / "azure.yaml").read_text())["requiredVersions"]["azd"]
     minimum = required.split(">=")[1].strip()
     assert f"(`azd`) {minimum} or later" in DOCS_PROSE
+
+
+# --- web search: SearXNG behind a parameter ------------------------------------------
+
+
+def test_searxng_is_deployed_only_when_chosen_and_reachable_only_inside_its_network():
+    main = parse(INFRA / "main.bicep")
+    assert main["parameters"]["webSearchBackend"]["default"] == ""
+    text = (INFRA / "main.bicep").read_text()
+    assert "module searxng 'app/searxng.bicep' = if (webSearchBackend == 'searxng')" in text
+    searxng = parse(INFRA / "app" / "searxng.bicep")
+    [environment] = [r for r in searxng["resources"].values() if r["type"] == "Microsoft.App/managedEnvironments"]
+    assert environment["config"]["properties"]["vnetConfiguration"]["internal"] is True
+    [app] = [r for r in searxng["resources"].values() if r["type"] == "Microsoft.App/containerApps"]
+    assert app["config"]["properties"]["configuration"]["ingress"]["external"] is False
+    function = (INFRA / "app" / "function.bicep").read_text()
+    assert "virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId" in function

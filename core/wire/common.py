@@ -85,11 +85,27 @@ class FunctionTool(RequestModel):
     function: FunctionDefinition
 
 
-Tool = Annotated[Union[CodeInterpreterTool, FileSearchTool, FunctionTool], Field(discriminator="type")]
+class BrowserOptions(RequestModel):
+    """Azure OpenAI's Assistants preview kept the Bing resource here; this service searches with its own
+    backend (WEB_SEARCH_BACKEND), so the id is only kept, as given, for the client that sent it."""
+
+    bing_resource_id: str | None = Field(default=None, max_length=1024)
 
 
-def tool_wire(tool: CodeInterpreterTool | FileSearchTool | FunctionTool) -> dict:
-    """A tool as OpenAI echoes it back, with OpenAI's defaults filled in."""
+class BrowserTool(RequestModel):
+    """Web search, as Azure OpenAI's Assistants preview named it (tools/plugins/web_search.py)."""
+
+    type: Literal["browser"]
+    browser: BrowserOptions | None = None
+
+
+Tool = Annotated[Union[CodeInterpreterTool, FileSearchTool, FunctionTool, BrowserTool], Field(discriminator="type")]
+
+
+def tool_wire(tool: CodeInterpreterTool | FileSearchTool | FunctionTool | BrowserTool) -> dict:
+    """A tool as OpenAI echoes it back, with OpenAI's defaults filled in (a browser tool as it was given)."""
+    if isinstance(tool, BrowserTool):
+        return tool.model_dump(exclude_unset=True)
     if isinstance(tool, FunctionTool):
         function = tool.function.model_dump(exclude_none=True)
         function["strict"] = bool(tool.function.strict)

@@ -68,6 +68,15 @@ param fileSearchBackend string
 @description('Azure AI Search endpoint; empty with the local file_search backend.')
 param searchEndpoint string
 
+@description('Web search engine of the browser tool (WEB_SEARCH_BACKEND): empty, searxng or brave.')
+param webSearchBackend string
+
+@description('URL of the SearXNG Container App (WEB_SEARCH_SEARXNG_URL); empty unless webSearchBackend is searxng.')
+param searxngUrl string
+
+@description('Subnet for outbound virtual network integration (to reach SearXNG); empty: none.')
+param virtualNetworkSubnetId string = ''
+
 @description('Client id of the Entra app registration that protects the API; empty leaves the API anonymous.')
 param authClientId string
 
@@ -108,6 +117,8 @@ var appSettings = {
   AZURE_OPENAI_EMBEDDINGS_DEPLOYMENT: embeddingsDeploymentName
   FILE_SEARCH_BACKEND: fileSearchBackend
   AZURE_SEARCH_ENDPOINT: searchEndpoint
+  WEB_SEARCH_BACKEND: webSearchBackend
+  WEB_SEARCH_SEARXNG_URL: searxngUrl
   CODE_INTERPRETER_SANDBOX: 'aca'
   ACA_SESSION_POOL_ENDPOINT: sessionPoolEndpoint
   SEND_EMAIL_LOGIC_APP_URL: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${sendEmailUrlSecretName})'
@@ -158,6 +169,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'

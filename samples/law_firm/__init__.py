@@ -2,12 +2,15 @@
 
 The seed's streaming app: file_search over the firm's internal case summaries, and the
 answer printed token by token through the SDK's `runs.stream` with an
-`AssistantEventHandler`. (The seed also gave it a Bing browser tool, which exists only
-in Azure's hosted service; this sample keeps to the firm's own files.)
+`AssistantEventHandler`. As in the seed, it also has the `browser` tool with the seed's
+`{"bing_resource_id": ...}` (BING_RESOURCE_ID from the .env, kept as given): the service searches
+the web with the engine its operator configured (WEB_SEARCH_BACKEND), or tells the model that
+web search is not configured; the answer carries the web sources as links in its text.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -19,11 +22,13 @@ from samples.session import Session, about_user
 
 NAME = "Law Firm Copilot"
 CASE_FILES = sorted((Path(__file__).parent / "data").glob("*.txt"))
-INSTRUCTIONS = ("You are a law firm's assistant for questions about its court cases. Search the firm's internal "
-                "case files and answer from them, citing them. Decline questions that are not about court cases.")
+INSTRUCTIONS = ("You are a law firm's assistant for questions about its court cases. You may only use the file "
+                "search tool to search the firm's internal court cases, citing them, and the browser tool to look "
+                "for court cases on the web. Decline questions that are not about court cases.")
 PROMPTS = [
     "What is the current status of the Contoso v. Fabrikam case, and what are the next dates?",
     "What damages does our client claim, and how is Fabrikam defending itself?",
+    "Are there published court cases on the web about liability caps like Fabrikam's?",
 ]
 
 
@@ -68,7 +73,9 @@ def ask_streaming(client: openai.OpenAI, assistant_id: str, thread_id: str, prom
 def run(session: Session) -> list[Turn]:
     store_id = session.create_vector_store("Court cases", CASE_FILES)
     assistant_id = session.create_assistant(
-        name=NAME, instructions=INSTRUCTIONS, tools=[{"type": "file_search"}],
+        name=NAME, instructions=INSTRUCTIONS,
+        tools=[{"type": "file_search"},
+               {"type": "browser", "browser": {"bing_resource_id": os.environ.get("BING_RESOURCE_ID", "unused")}}],
         tool_resources={"file_search": {"vector_store_ids": [store_id]}})
     thread_id = session.new_thread()
 

@@ -119,7 +119,7 @@ def test_list_is_stable_under_concurrent_inserts(fresh_client):
     ({"model": "m", "metadata": {"k" * 65: "v"}}, "metadata", "string_above_max_length"),
     ({"model": "m", "metadata": {"k": "v" * 513}}, "metadata.k", "string_above_max_length"),
     ({"model": "m", "metadata": {"k": 1}}, "metadata.k", "invalid_type"),
-    ({"model": "m", "tools": [{"type": "browser"}]}, "tools[0].type", "invalid_value"),
+    ({"model": "m", "tools": [{"type": "bing_grounding"}]}, "tools[0].type", "invalid_value"),
     ({"model": "m", "tools": [{"kind": "function"}]}, "tools[0].type", "missing_required_parameter"),
     ({"model": "m", "tools": [{"type": "function", "function": {"name": "bad name"}}]},
      "tools[0].function.name", "invalid_value"),

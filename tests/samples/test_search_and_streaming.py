@@ -50,16 +50,21 @@ def test_file_search_answers_from_the_benefits_pdf_with_a_citation(run_sample, s
 @pytest.mark.needs_streaming
 @pytest.mark.needs_file_search
 def test_law_firm_streams_its_answer_from_the_case_files(run_sample, scripted, service):
-    status, damages = law_firm.PROMPTS
+    status, damages, web = law_firm.PROMPTS
     streamed = f"The motion is heard on January 16, 2026 and trial starts on April 6, 2026【0†{CASE}】."
     script(scripted, status, file_search_call("Contoso Fabrikam status next dates"), answer(streamed))
     script(scripted, damages, file_search_call("damages claimed defence"),
            answer(f"Contoso claims 1.86 million dollars; Fabrikam relies on its liability cap【0†{CASE}】."))
+    script(scripted, web, reply_tool_calls([{"name": "web_search", "arguments": {"query": "liability cap case law"}}]),
+           answer("Web search is not available on this deployment."))
 
     code, out = run_sample("law_firm")
 
     assert code == 0, out
     assert "Trial is scheduled to begin on April 6, 2026" in searched(scripted, status)
     assert f"user: {status}\n[file_search] assistant: {streamed}\n" in out  # printed as the deltas came
+    # the browser tool, as the seed declares it: this host has no search engine, so the model hears that
+    assert "web search is not configured on this deployment" in " ".join(tool_messages(scripted, web))
+    assert f"user: {web}\n[function] assistant: Web search is not available on this deployment.\n" in out
     assert leftovers(service) == {"assistants": 0, "files": 0}
     assert service.vector_stores.list().data == []

@@ -9,11 +9,12 @@ this package whose `TOOL` implements core.tool_plugins.ToolPlugin, plus its line
 from __future__ import annotations
 
 from core.tool_plugins import Tools
-from tools.plugins import code_interpreter, file_search, functions
+from tools.plugins import code_interpreter, file_search, functions, web_search
 
 TOOLS = Tools(functions.TOOL, builtins=[
     code_interpreter.TOOL,
     file_search.TOOL,
+    web_search.TOOL,
 ])
 
 __all__ = ["TOOLS"]
