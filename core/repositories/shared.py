@@ -11,6 +11,7 @@ from functools import lru_cache
 from core.repositories.assistants import AssistantRepository
 from core.repositories.files import FileRepository
 from core.repositories.messages import MessageRepository
+from core.repositories.run_requests import RunRequests
 from core.repositories.runs import RunRepository
 from core.repositories.threads import ThreadRepository
 from core.repositories.vector_stores import VectorStoreRepository
@@ -41,6 +42,11 @@ def files() -> FileRepository:
 @lru_cache(maxsize=1)
 def runs() -> RunRepository:
     return RunRepository(default_store(), threads())
+
+
+@lru_cache(maxsize=1)
+def run_requests() -> RunRequests:
+    return RunRequests(default_store())
 
 
 @lru_cache(maxsize=1)
