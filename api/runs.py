@@ -25,13 +25,15 @@ from api.run_events import sse_response
 from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
 from core import ids, run_ending, run_machine, settings
 from core.chat_turns import model_output
-from core.errors import InvalidRequest, NotFound
+from core.errors import Conflict, InvalidRequest, NotFound
 from core.file_search import in_runs
+from core.repositories.run_requests import Claimed
 from core.repositories.runs import RunChange, StoredRun
 from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_events.log import Head
 from core.run_protocol import ORCHESTRATOR, RunRef
+from core.transactions import PreconditionFailed
 from core.wire.messages import new_message
 from core.wire.runs import (
     Run, RunCreate, RunSettings, RunStep, RunUpdate, SubmitToolOutputs, ThreadAndRunCreate, new_run)
@@ -104,10 +106,10 @@ def _earlier_attempt(principal: str, thread_id: str, key: str) -> dict | None:
 
 
 def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: list, thread: dict | None = None,
-             key: str | None = None) -> tuple[dict, RunBookkeeping, list[dict], list]:
+             key: str | None = None, run_id: str | None = None) -> tuple[dict, RunBookkeeping, list[dict], list]:
     """A queued run's record, bookkeeping, additional messages and first events (`thread`: made with it)."""
     created_at = services.now()
-    run = new_run(ids.new_id("run"), thread_id, created_at,
+    run = new_run(run_id or ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
     books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))), request_key=key)
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
@@ -118,17 +120,34 @@ def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: lis
 
 
 def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
-               thread: dict | None = None, key: str | None = None) -> dict:
-    run, books, messages, shown = _new_run(thread_id, assistant, body, additional, thread, key)
+               thread: dict | None = None, key: str | None = None, run_id: str | None = None) -> dict:
+    run, books, messages, shown = _new_run(thread_id, assistant, body, additional, thread, key, run_id)
     return services.runs().create(principal, run, books, messages, shown)
 
 
-def _store_thread_and_run(principal: str, assistant: dict, body: ThreadAndRunCreate, thread_body: ThreadCreate
-                          ) -> dict:
-    """A new thread and a queued run on it, written together (see RunRepository.create_with_thread)."""
-    thread, thread_messages = new_thread_records(principal, thread_body)
-    run, books, _, shown = _new_run(thread["id"], assistant, body, [], thread)
-    return services.runs().create_with_thread(principal, thread, thread_messages, run, books, shown)
+def _store_thread_and_run(principal: str, assistant: dict, body: ThreadAndRunCreate, thread_body: ThreadCreate,
+                          chosen: Claimed, key: str) -> dict:
+    """A new thread and a queued run on it, written together (see RunRepository.create_with_thread), with
+    the ids `chosen` beforehand; if those rows exist already (an earlier attempt of this request wrote
+    them, perhaps at this very moment), that attempt's run."""
+    thread, thread_messages = new_thread_records(principal, thread_body, chosen.thread_id)
+    run, books, _, shown = _new_run(thread["id"], assistant, body, [], thread, key, chosen.run_id)
+    try:
+        return services.runs().create_with_thread(principal, thread, thread_messages, run, books, shown)
+    except PreconditionFailed:
+        earlier = _claimed_run(principal, chosen, key)
+        if earlier is None:
+            raise Conflict(f"Thread {chosen.thread_id} was created concurrently; retry the request.") from None
+        return earlier
+
+
+def _claimed_run(principal: str, chosen: Claimed, key: str) -> dict | None:
+    """The run stored under the ids an earlier attempt of this request chose, if it stored it."""
+    try:
+        stored = services.runs().load(principal, chosen.thread_id, chosen.run_id)
+    except NotFound:
+        return None
+    return stored.record if stored.books.request_key == key else None
 
 
 async def _orchestration_exists(client, instance_id: str) -> bool:
@@ -147,10 +166,21 @@ async def _start(client, principal: str, run: dict, stream: bool | None, resumed
             return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
         await client.start_new(ORCHESTRATOR, run["id"], RunRef(principal, run["thread_id"], run["id"]).wire())
     except Exception:
+        # Another attempt of this request (a retry, or the first one still under way) may have started it
+        # meanwhile: then the start was refused as a duplicate and the run is in good hands.
+        if await _started_after_all(client, run["id"]):
+            return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
         logger.exception("starting the orchestration of %s failed", run["id"])
         await asyncio.to_thread(_fail_unstarted, principal, run)
         raise
     return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
+
+
+async def _started_after_all(client, instance_id: str) -> bool:
+    try:
+        return await _orchestration_exists(client, instance_id)
+    except Exception:  # noqa: BLE001 - the engine unreachable: not known to be started
+        return False
 
 
 def _fail_unstarted(principal: str, run: dict) -> None:
@@ -229,18 +259,57 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
 async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     body = requests.body(req, ThreadAndRunCreate)
+    key = request_key(req, principal)
 
     assistant = await asyncio.to_thread(_assistant, principal, body)
+    chosen, retried = await asyncio.to_thread(_choose_ids, principal, key, is_retry(req))
+    earlier = await asyncio.to_thread(_claimed_run, principal, chosen, key) if retried else None
+    if earlier is not None:  # an earlier attempt of this request stored its run; its answer was lost
+        return await _start(client, principal, earlier, body.stream, resumed=True)
     thread_body = body.thread or ThreadCreate()
     if body.tool_resources is not None and thread_body.tool_resources is None:
         thread_body = thread_body.model_copy(update={"tool_resources": body.tool_resources})
     if needs_attachments_indexed(thread_body):  # the thread must exist before its attachments are indexed
-        thread = await create_thread_with_files(client, principal, thread_body)
-        run = await asyncio.to_thread(_store_run, principal, thread["id"], assistant, body, [], thread)
+        thread = await asyncio.to_thread(_existing_thread, principal, chosen.thread_id)
+        if thread is None:
+            thread = await create_thread_with_files(client, principal, thread_body, chosen.thread_id)
+        run = await asyncio.to_thread(_store_claimed_run, principal, thread, assistant, body, chosen, key)
     else:
         thread_body = await ready_for_thread(client, principal, thread_body)
-        run = await asyncio.to_thread(_store_thread_and_run, principal, assistant, body, thread_body)
-    return await _start(client, principal, run, body.stream)
+        run = await asyncio.to_thread(_store_thread_and_run, principal, assistant, body, thread_body, chosen, key)
+    return await _start(client, principal, run, body.stream, resumed=retried)
+
+
+def _choose_ids(principal: str, key: str, retried: bool) -> tuple[Claimed, bool]:
+    """The thread and run ids this create_and_run writes, and whether an earlier attempt chose them: a
+    retry's are those its first attempt chose (recorded before it wrote anything); any other request's
+    are new, and recorded."""
+    if retried:
+        earlier = services.run_requests().claimed(principal, key, services.now() - RETRY_WINDOW_SECONDS)
+        if earlier is not None:
+            return earlier, True
+    chosen = Claimed(ids.new_id("thread"), ids.new_id("run"), services.now())
+    services.run_requests().claim(principal, key, chosen.thread_id, chosen.run_id, chosen.created_at)
+    return chosen, False
+
+
+def _existing_thread(principal: str, thread_id: str) -> dict | None:
+    try:
+        return services.threads().get(principal, thread_id)
+    except NotFound:
+        return None
+
+
+def _store_claimed_run(principal: str, thread: dict, assistant: dict, body: ThreadAndRunCreate, chosen: Claimed,
+                       key: str) -> dict:
+    """The run on a thread made for it beforehand; if the thread holds it already, the earlier attempt's."""
+    try:
+        return _store_run(principal, thread["id"], assistant, body, [], thread, key=key, run_id=chosen.run_id)
+    except InvalidRequest:
+        earlier = _claimed_run(principal, chosen, key)
+        if earlier is None:
+            raise
+        return earlier
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,

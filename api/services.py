@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from core.errors import InvalidRequest, NotFound
-from core.repositories.shared import assistants, files, messages, runs, threads
+from core.repositories.shared import assistants, files, messages, run_requests, runs, threads
 
-__all__ = ["assistants", "files", "messages", "runs", "threads", "now", "require_files"]
+__all__ = ["assistants", "files", "messages", "run_requests", "runs", "threads", "now", "require_files"]
 
 
 def now() -> int:

@@ -17,16 +17,33 @@ DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024
 POOL_CONNECTIONS = 64
 # Retries of a busy or unreachable storage account. The Blob SDK's default waits 15 s, then 60 s, after
 # a single 503 or reset connection (a run's write stalls for over a minute); these wait fractions of a
-# second first and grow, about 20 s in all before the error surfaces.
+# second first and grow, about 11 s in all before the error surfaces.
+# azure-core's retry policies stop at whichever count runs out first: besides retry_total they keep
+# separate counts of connection errors, read errors and retryable statuses, each 3 unless given, so
+# retry_total alone never allowed more than 3 retries of a 503 or a reset. Every count is set here.
 RETRY_TOTAL = 6
-TABLE_RETRY = {"retry_total": RETRY_TOTAL, "retry_backoff_factor": 0.2, "retry_backoff_max": 5}
+RETRY_COUNTS = {"retry_total": RETRY_TOTAL, "retry_connect": RETRY_TOTAL, "retry_read": RETRY_TOTAL,
+                "retry_status": RETRY_TOTAL}
+TABLE_RETRY = {**RETRY_COUNTS, "retry_backoff_factor": 0.2, "retry_backoff_max": 5}  # 0, 0.4, 0.8, ... 5 s
+
+
+BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS = 0.2, 5.0
 
 
 def _blob_retry():
+    """The Blob SDK's ExponentialRetry waits `initial + base ** n` with no cap (n from 1), so six retries at
+    any base that starts small grow to a minute; this doubles from BACKOFF_FIRST_SECONDS up to the cap,
+    with the library's jitter, as the table clients' policy does (about 11 s over six retries)."""
+    import random
+
     from azure.storage.blob import ExponentialRetry
 
-    return ExponentialRetry(initial_backoff=0.2, increment_base=1.7, retry_total=RETRY_TOTAL,
-                            random_jitter_range=0.3)
+    class CappedExponentialRetry(ExponentialRetry):
+        def get_backoff_time(self, settings):
+            backoff = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, settings["count"] - 1))
+            return random.uniform(backoff * 0.8, backoff * 1.2)
+
+    return CappedExponentialRetry(initial_backoff=BACKOFF_FIRST_SECONDS, random_jitter_range=0.0, **RETRY_COUNTS)
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 

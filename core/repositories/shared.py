@@ -12,6 +12,7 @@ from core.repositories.assistants import AssistantRepository
 from core.repositories.files import FileRepository
 from core.repositories.messages import MessageRepository
 from core.repositories.responses import ResponseRepository
+from core.repositories.run_requests import RunRequests
 from core.repositories.runs import RunRepository
 from core.repositories.threads import ThreadRepository
 from core.repositories.vector_stores import VectorStoreRepository
@@ -42,6 +43,11 @@ def files() -> FileRepository:
 @lru_cache(maxsize=1)
 def runs() -> RunRepository:
     return RunRepository(default_store(), threads())
+
+
+@lru_cache(maxsize=1)
+def run_requests() -> RunRequests:
+    return RunRequests(default_store())
 
 
 @lru_cache(maxsize=1)

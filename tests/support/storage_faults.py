@@ -147,6 +147,7 @@ class StorageFaultProxy:
         self.requests = 0
         self.enabled = True
         self._random = random.Random(seed)
+        self._planned: list[list] = []  # [kind, match, times left]: faults for chosen requests (`plan`)
         self._lock = threading.Lock()
         self._log = open(log_path, "a", encoding="utf-8") if log_path else None
         self._listeners: dict[str, socket.socket] = {}
@@ -174,11 +175,36 @@ class StorageFaultProxy:
     def summary(self) -> dict[str, int]:
         return {kind: self.faults.get(kind, 0) for kind in KINDS}
 
+    def plan(self, kind: str, match, times: int = 1) -> None:
+        """Inject `kind` into the next `times` requests for which `match(service, method, path)` holds,
+        whatever the rates and even while `enabled` is off: a test's deterministic fault on one write."""
+        if kind not in KINDS:
+            raise ValueError(kind)
+        with self._lock:
+            self._planned.append([kind, match, times])
+
+    def planned_left(self) -> int:
+        with self._lock:
+            return sum(times for _, _, times in self._planned)
+
     # -- the schedule ----------------------------------------------------------
+
+    def _note(self, service: str, kind: str, request: _Request) -> None:
+        self.faults[kind] += 1
+        if self._log:
+            self._log.write(f"{time.time():.3f} {service} {kind} {request.method} {request.path[:160]}\n")
+            self._log.flush()
 
     def _decide(self, service: str, request: _Request) -> tuple[str | None, float]:
         with self._lock:
             self.requests += 1
+            for planned in self._planned:
+                kind, match, times = planned
+                if times > 0 and not (kind == "drop" and request.method in _READS) \
+                        and match(service, request.method, request.path):
+                    planned[2] -= 1
+                    self._note(service, kind, request)
+                    return kind, sum(self.rates.delay_seconds) / 2
             if not self.enabled:
                 return None, 0.0
             roll = self._random.random()
@@ -190,11 +216,7 @@ class StorageFaultProxy:
                     continue
                 edge += rate
                 if roll < edge:
-                    self.faults[kind] += 1
-                    if self._log:
-                        self._log.write(f"{time.time():.3f} {service} {kind} {request.method} "
-                                        f"{request.path[:160]}\n")
-                        self._log.flush()
+                    self._note(service, kind, request)
                     return kind, pause
         return None, 0.0
 
