@@ -21,13 +21,13 @@ import random
 import tempfile
 import threading
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import urllib.error
 import urllib.request
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import openai
 
@@ -268,7 +268,8 @@ def soak(runs: int = 24, workers: int = 4, storage_rate: float = 0.03, kill_ever
     workdir = Path(workdir or tempfile.mkdtemp(prefix="chaos-"))
     report, lock = Report(), threading.Lock()
     azurite = start_azurite()
-    keys.bind(azurite.connection_string)
+    session_keys = ExitStack()  # the keys of this soak's Azurite, then the session's again (pytest)
+    session_keys.enter_context(keys.bound_to(azurite.connection_string))
     scripted = scripted_model.start_in_thread()
     proxy = StorageFaultProxy(azurite.ports, FaultRates.each(storage_rate), seed=seed,
                               log_path=workdir / "storage-faults.log")
@@ -297,8 +298,10 @@ def soak(runs: int = 24, workers: int = 4, storage_rate: float = 0.03, kill_ever
                    for n in range(workers)]
         for thread in threads:
             thread.start()
+        first = True  # the first kill comes while the first runs are in flight, however fast they are
         while any(thread.is_alive() for thread in threads):
-            pause = rng.uniform(0.5, 1.5) * kill_every if kill_every else 1.0
+            pause = rng.uniform(0.5, 1.5) * (min(kill_every, 2.0) if first else kill_every) if kill_every else 1.0
+            first = False
             end = time.monotonic() + pause
             while time.monotonic() < end and any(thread.is_alive() for thread in threads):
                 time.sleep(0.2)
@@ -316,6 +319,7 @@ def soak(runs: int = 24, workers: int = 4, storage_rate: float = 0.03, kill_ever
         proxy.stop()
         scripted.stop()
         azurite.stop()
+        session_keys.close()
     return report
 
 

@@ -7,6 +7,8 @@ of a deployed service do; nothing trusts a header a caller sets.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from core.api_keys import KeyStore
 from core.storage_connection import StorageConnection
@@ -23,6 +25,23 @@ def bind(connection_string: str) -> None:
     with _lock:
         _keys = KeyStore(Store(StorageConnection(connection_string, None, None)))
         _issued.clear()
+
+
+@contextmanager
+def bound_to(connection_string: str) -> Iterator[None]:
+    """Issue keys in this storage for a while (a harness with an Azurite of its own), then go back
+    to the session's: the keys issued meanwhile live and die with that Azurite."""
+    global _keys
+    with _lock:
+        previous, previous_issued = _keys, dict(_issued)
+    bind(connection_string)
+    try:
+        yield
+    finally:
+        with _lock:
+            _keys = previous
+            _issued.clear()
+            _issued.update(previous_issued)
 
 
 def store() -> KeyStore:
