@@ -24,8 +24,7 @@ from core.model_context import PromptTooLarge, build_prompt, message_text
 from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
 from core.run_bookkeeping import TurnOutcome, Usage
-from core.run_events.turn import (
-    Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion)
+from core.run_events.turn import Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from core.tool_plugins import TurnContext
 from tools.plugins import TOOLS

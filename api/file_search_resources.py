@@ -17,7 +17,7 @@ from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
 from core.wire.common import ToolResources, referenced_file_ids
-from core.wire.vector_stores import BatchFile, StaticChunking, AutoChunking
+from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
 

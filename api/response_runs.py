@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from api import services
-from api.runs import _apply, _fail_unstarted, _signal
+from api import run_orchestration, services
 from core import ids, run_machine, settings
 from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound
@@ -252,7 +251,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
         }
         responses().insert(principal, record)
     except BaseException:
-        _fail_unstarted(principal, run)
+        run_orchestration.fail_unstarted(principal, run)
         raise
     return record, run
 
@@ -263,7 +262,7 @@ async def start(client, principal: str, record: dict, run: dict) -> None:
         await client.start_new(ORCHESTRATOR, record["run_id"],
                                RunRef(principal, record["thread_id"], record["run_id"], hands_calls_back=True).wire())
     except Exception:
-        await asyncio.to_thread(_fail_unstarted, principal, run)
+        await asyncio.to_thread(run_orchestration.fail_unstarted, principal, run)
         raise
 
 
@@ -302,7 +301,7 @@ async def cancel(client, principal: str, record: dict) -> dict:
         raise InvalidRequest("Cannot cancel a synchronous response.", code="invalid_request")
     run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
     if run["status"] in run_machine.CANCELLABLE_STATUSES:
-        moved = await asyncio.to_thread(_apply, principal, record["thread_id"], record["run_id"], run_machine.Cancel())
-        await _signal(client, principal, record["thread_id"], record["run_id"], moved.signal, moved.signal_data,
+        moved = await asyncio.to_thread(run_orchestration.apply, principal, record["thread_id"], record["run_id"], run_machine.Cancel())
+        await run_orchestration.signal(client, principal, record["thread_id"], record["run_id"], moved.signal, moved.signal_data,
                       lost_as=run_machine.CANCELLED)
     return await asyncio.to_thread(render, principal, record)

@@ -14,19 +14,17 @@ import copy
 import hashlib
 import logging
 import time
-import urllib.parse
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
-from api.routing import QueryParam, endpoint, pagination_params
+from api import requests, run_orchestration, services
+from api.routing import endpoint, pagination_params
 from api.run_events import sse_response
 from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
-from core import ids, run_ending, run_machine, settings
+from core import ids, run_machine, settings
 from core.chat_turns import model_output
 from core.errors import Conflict, InvalidRequest, NotFound
-from core.file_search import in_runs
 from core.repositories.run_requests import Claimed
 from core.repositories.runs import RunChange, StoredRun
 from core.run_bookkeeping import RunBookkeeping
@@ -36,7 +34,14 @@ from core.run_protocol import ORCHESTRATOR, RunRef
 from core.transactions import PreconditionFailed
 from core.wire.messages import new_message
 from core.wire.runs import (
-    Run, RunCreate, RunSettings, RunStep, RunUpdate, SubmitToolOutputs, ThreadAndRunCreate, new_run)
+    Run,
+    RunCreate,
+    RunSettings,
+    RunUpdate,
+    SubmitToolOutputs,
+    ThreadAndRunCreate,
+    new_run,
+)
 from core.wire.threads import ThreadCreate
 from tools import registry
 
@@ -150,77 +155,22 @@ def _claimed_run(principal: str, chosen: Claimed, key: str) -> dict | None:
     return stored.record if stored.books.request_key == key else None
 
 
-async def _orchestration_exists(client, instance_id: str) -> bool:
-    try:
-        status = await client.get_status(instance_id)
-    except TypeError:  # the SDK cannot read the empty body of a 404: no such instance
-        return False
-    return bool(status and status.runtime_status)
-
-
 async def _start(client, principal: str, run: dict, stream: bool | None, resumed: bool = False):
     """Start the run's orchestration; answer with the run, or (stream) with a view of its events.
     `resumed`: the run was stored by an earlier attempt of this request, which may have started it."""
     try:
-        if resumed and await _orchestration_exists(client, run["id"]):
+        if resumed and await run_orchestration.orchestration_exists(client, run["id"]):
             return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
         await client.start_new(ORCHESTRATOR, run["id"], RunRef(principal, run["thread_id"], run["id"]).wire())
     except Exception:
         # Another attempt of this request (a retry, or the first one still under way) may have started it
         # meanwhile: then the start was refused as a duplicate and the run is in good hands.
-        if await _started_after_all(client, run["id"]):
+        if await run_orchestration.started_after_all(client, run["id"]):
             return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
         logger.exception("starting the orchestration of %s failed", run["id"])
-        await asyncio.to_thread(_fail_unstarted, principal, run)
+        await asyncio.to_thread(run_orchestration.fail_unstarted, principal, run)
         raise
     return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
-
-
-async def _started_after_all(client, instance_id: str) -> bool:
-    try:
-        return await _orchestration_exists(client, instance_id)
-    except Exception:  # noqa: BLE001 - the engine unreachable: not known to be started
-        return False
-
-
-def _fail_unstarted(principal: str, run: dict) -> None:
-    """The run could not be started: it must not hold the thread or look queued forever."""
-    _apply(principal, run["thread_id"], run["id"], run_machine.Finish(run_machine.FAILED, last_error={
-        "code": "server_error", "message": "The run could not be started."}))
-
-
-SIGNAL_ATTEMPTS = 3
-
-
-async def _signal(client, principal: str, thread_id: str, run_id: str, event: str, data: dict, *,
-                  lost_as: str) -> dict | None:
-    """Deliver a status change HTTP stored to the run's orchestration. If it cannot be delivered (the
-    orchestration is gone, or unreachable past a few attempts), no orchestration will act on the
-    change, so the run is ended as `lost_as` instead of being left active forever; returns it then."""
-    for attempt in range(SIGNAL_ATTEMPTS):
-        try:
-            await client.raise_event(run_id, event, data)
-            return None
-        except Exception as error:  # the SDK raises bare Exceptions, worded by status
-            gone = "No instance with ID" in str(error) or "is gone" in str(error)
-            logger.warning("signalling %s to run %s failed (attempt %d): %s", event, run_id, attempt + 1, error)
-            if gone:
-                break
-            await asyncio.sleep(0.2 * (attempt + 1))
-    return await asyncio.to_thread(run_ending.end_orphaned_run, principal, thread_id, run_id, lost_as)
-
-
-def _apply(principal: str, thread_id: str, run_id: str, event: run_machine.Event) -> run_machine.Transition:
-    """A status change HTTP may request, through the run's state machine; returns what it did."""
-    done: list[run_machine.Transition] = []
-
-    def change(current: StoredRun) -> RunChange:
-        moved = run_machine.transition(current.record, event, services.now())
-        done[:] = [moved]
-        return RunChange(moved.run, release_thread=moved.release_thread)
-
-    services.runs().update(principal, thread_id, run_id, change)
-    return done[0]
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs", summary="Create a run", tag=TAG, body=RunCreate, response=Run,
@@ -374,8 +324,8 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
 async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
-    moved = await asyncio.to_thread(_apply, principal, thread_id, run_id, run_machine.Cancel())
-    ended = await _signal(client, principal, thread_id, run_id, moved.signal, moved.signal_data,
+    moved = await asyncio.to_thread(run_orchestration.apply, principal, thread_id, run_id, run_machine.Cancel())
+    ended = await run_orchestration.signal(client, principal, thread_id, run_id, moved.signal, moved.signal_data,
                           lost_as=run_machine.CANCELLED)
     return run_response(ended or moved.run)
 
@@ -392,7 +342,7 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
     if replayed is not None:  # an earlier attempt stored these outputs and its answer was lost
         run, round_ = replayed
         if run["status"] == run_machine.QUEUED:  # its signal may never have reached the orchestration
-            await _signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(round_),
+            await run_orchestration.signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(round_),
                           {"round": round_}, lost_as=run_machine.FAILED)
             run = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
         if body.stream:
@@ -419,7 +369,7 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
 
     run = (await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)).record
     head = accepted["head"]
-    if await _signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(accepted["round"]),
+    if await run_orchestration.signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(accepted["round"]),
                      {"round": accepted["round"]}, lost_as=run_machine.FAILED):
         raise InvalidRequest(f"Run {run_id} can no longer take tool outputs: its orchestration no longer exists, "
                              f"so the run has been ended as failed. Start a new run.", code="run_orchestration_lost")
@@ -442,37 +392,3 @@ def _stored_submission(principal: str, thread_id: str, run_id: str, outputs: dic
         if call is None or call.get("type") != "function" or call["function"].get("output") != output:
             return None
     return stored.record, stored.books.round
-
-
-INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": [
-    in_runs.CONTENT_INCLUDE]}}, "Extra fields: file_search results' content.")
-
-
-@endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
-          list_of=RunStep, query=pagination_params() + (INCLUDE_PARAM,))
-def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
-    include = _include(req)
-    page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
-                                      requests.page_request(req, "step"))
-    page.data = [in_runs.public_step(step, include) for step in page.data]
-    return requests.json_response(page.wire())
-
-
-@endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps/{step_id}", summary="Retrieve a run step", tag=TAG,
-          response=RunStep, query=(INCLUDE_PARAM,))
-def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    include = _include(req)
-    step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
-                                     req.route_params["step_id"])
-    return requests.json_response(in_runs.public_step(step.record, include))
-
-
-def _include(req: func.HttpRequest) -> list[str]:
-    """`include[]` of a steps request (the only value OpenAI accepts: file_search results' content)."""
-    values = [value for key, value in urllib.parse.parse_qsl(urllib.parse.urlsplit(req.url).query)
-              if key in ("include[]", "include")]
-    for value in values:
-        if value != in_runs.CONTENT_INCLUDE:
-            raise InvalidRequest(f"Invalid value: '{value}'. Supported values are: '{in_runs.CONTENT_INCLUDE}'.",
-                                 param="include", code="invalid_value")
-    return values

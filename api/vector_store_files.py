@@ -25,7 +25,13 @@ from core.repositories.shared import files, vector_stores
 from core.repositories.vector_stores import STATUSES, public_file
 from core.wire.common import DeletedObject
 from core.wire.vector_stores import (
-    BatchFile, FileBatchCreate, StoreFileCreate, StoreFileUpdate, VectorStoreFile, VectorStoreFileBatch)
+    BatchFile,
+    FileBatchCreate,
+    StoreFileCreate,
+    StoreFileUpdate,
+    VectorStoreFile,
+    VectorStoreFileBatch,
+)
 
 bp = df.Blueprint()
 TAG = "Vector stores"

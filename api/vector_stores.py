@@ -20,7 +20,13 @@ from core.file_search import search as file_search
 from core.repositories.shared import vector_stores
 from core.wire.common import DeletedObject
 from core.wire.vector_stores import (
-    BatchFile, SearchRequest, SearchResultsPage, VectorStore, VectorStoreCreate, VectorStoreUpdate)
+    BatchFile,
+    SearchRequest,
+    SearchResultsPage,
+    VectorStore,
+    VectorStoreCreate,
+    VectorStoreUpdate,
+)
 
 bp = df.Blueprint()
 TAG = "Vector stores"

@@ -29,7 +29,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from azure.core.exceptions import (
-    HttpResponseError, ResourceExistsError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError)
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 
 from core.store import Store
 

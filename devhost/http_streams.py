@@ -18,7 +18,6 @@ from starlette.requests import ClientDisconnect
 from starlette.requests import Request as StreamingRequest
 from starlette.responses import Response as StreamingResponseBase
 
-
 logger = logging.getLogger("devhost")
 
 

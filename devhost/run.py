@@ -12,13 +12,13 @@ from pathlib import Path
 
 import uvicorn
 
+from core.settings import load_local_file
+from core.storage_connection import from_settings
 from devhost.app_index import AppIndexError, HostConfig, load_function_app
 from devhost.durable import webhooks
 from devhost.durable.engine import DurableEngine
 from devhost.durable.state import InstanceStore
-from core.settings import load_local_file
 from devhost.server import build_app
-from core.storage_connection import from_settings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -21,8 +21,21 @@ from azure.durable_functions.models.Task import TaskState
 from core import run_protocol as protocol
 from core.run_machine import CANCEL_EVENT, CANCELLED, EXPIRED, FAILED, tool_outputs_event
 from orchestrators.run_lifecycle import (
-    FaultBudget, Finish, NextTurn, RequireAction, RunServerTools, TurnState, Wait, after_model_turn, after_poll,
-    after_tool_outputs_wait, due, next_poll_at, on_client_calls, start_polling)
+    FaultBudget,
+    Finish,
+    NextTurn,
+    RequireAction,
+    RunServerTools,
+    TurnState,
+    Wait,
+    after_model_turn,
+    after_poll,
+    after_tool_outputs_wait,
+    due,
+    next_poll_at,
+    on_client_calls,
+    start_polling,
+)
 
 bp = df.Blueprint()
 ACTIVITY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)

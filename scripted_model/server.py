@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from . import embeddings, wire
 from .client import ScriptedModelClient
 from .script import Script
-from . import embeddings, wire
 
 
 def create_app(script: Script) -> Starlette:

@@ -40,13 +40,12 @@ from azure.data.tables import UpdateMode
 
 from core import ids
 from core.codec import Codec, Staging
+from core.errors import Conflict
 from core.repositories.threads import TABLE, blob_scope
 from core.run_events import wakeups
 from core.run_events.payloads import Event
 from core.store import Store
-from core.errors import Conflict
-from core.transactions import (
-    MAX_OPERATIONS, retry_on_conflict, submit)
+from core.transactions import MAX_OPERATIONS, retry_on_conflict, submit
 
 SEQ_DIGITS = 10
 # One transaction holds at most 100 operations: the head plus this many events.

@@ -9,7 +9,6 @@ concatenated, list entries are merged by their `index`.
 
 from __future__ import annotations
 
-
 Event = tuple[str, dict]
 
 # The events after which a stream has nothing more to say until the client acts (or ever).

@@ -7,8 +7,16 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.wire.common import (
-    Metadata, ReasoningEffort, RequestModel, ResponseFormat, Tool, ToolResources, WireModel,
-    response_format_wire, tool_resources_wire, tool_wire,
+    Metadata,
+    ReasoningEffort,
+    RequestModel,
+    ResponseFormat,
+    Tool,
+    ToolResources,
+    WireModel,
+    response_format_wire,
+    tool_resources_wire,
+    tool_wire,
 )
 
 

@@ -9,11 +9,19 @@ from pydantic import Field, model_validator
 from core import run_machine
 from core.model_context import instructions_for
 from core.wire.common import (
-    FUNCTION_NAME, Metadata, RequestModel, ResponseFormat, Tool, ToolResources, WireModel, openai_error,
-    response_format_wire, tool_wire)
+    FUNCTION_NAME,
+    Metadata,
+    RequestModel,
+    ResponseFormat,
+    Tool,
+    ToolResources,
+    WireModel,
+    openai_error,
+    response_format_wire,
+    tool_wire,
+)
 from core.wire.messages import MessageCreate
 from core.wire.threads import ThreadCreate
-
 
 # The statuses are core.run_machine's (the one place they are defined), spelled out for the schema.
 RunStatus = Literal.__getitem__(run_machine.RUN_STATUSES)

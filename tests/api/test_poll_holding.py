@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from api.runs import (
-    POLL_HELPER_HEADER, RECHECK_SECONDS, RECHECK_YOUNG_SECONDS, YOUNG_RUN_SECONDS, holds_poll, recheck_seconds)
+    POLL_HELPER_HEADER,
+    RECHECK_SECONDS,
+    RECHECK_YOUNG_SECONDS,
+    YOUNG_RUN_SECONDS,
+    holds_poll,
+    recheck_seconds,
+)
 from core import run_machine
 
 

@@ -8,11 +8,11 @@ import tracemalloc
 
 import pytest
 
-from tools.plugins import code_interpreter
 from core import store as store_module
 from core.repositories import files as files_module
 from core.repositories import shared
 from tools.code_interpreter import configured as sandbox_module
+from tools.plugins import code_interpreter
 
 CHUNK = files_module.BLOCK_BYTES  # also the download chunk size (core/storage_connection.py)
 

@@ -8,14 +8,14 @@ import pytest
 from azure.data.tables import UpdateMode
 
 from core import ids
+from core.collection import Collection
 from core.errors import InvalidRequest, NotFound
 from core.pagination import PageRequest
 from core.repositories.assistants import AssistantRepository
 from core.repositories.messages import MessageRepository
 from core.repositories.runs import RunChange, RunRepository
-from core.run_bookkeeping import RunBookkeeping
 from core.repositories.threads import ThreadRepository
-from core.collection import Collection
+from core.run_bookkeeping import RunBookkeeping
 
 
 def _assistant(name: str) -> dict:

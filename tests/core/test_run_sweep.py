@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core import run_machine as rm
-from core.run_sweep import LIVE_ORCHESTRATION, PAST_EXPIRY, ending_for
 from core.run_ending import LOST_ORCHESTRATION
+from core.run_sweep import LIVE_ORCHESTRATION, PAST_EXPIRY, ending_for
 
 NOW, GRACE = 10_000, 60
 OLD, EXPIRES = NOW - 300, NOW + 300  # created five minutes ago, expiring in five

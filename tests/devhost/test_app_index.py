@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from devhost.app_index import AppIndexError, HostConfig, load_function_app
 from core.settings import load_local_file
+from devhost.app_index import AppIndexError, HostConfig, load_function_app
 from tests.support.devhost_proc import ROOT
 
 

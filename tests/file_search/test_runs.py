@@ -7,9 +7,9 @@ import json
 import pytest
 
 from scripted_model import reply_text, reply_tool_calls
+from tests.file_search.conftest import auth_headers
 from tests.file_search.documents import pdf_bytes
 from tests.runs.conftest import MODEL, requests_for, token
-from tests.file_search.conftest import auth_headers
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 

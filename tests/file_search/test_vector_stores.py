@@ -14,7 +14,12 @@ from core.storage_connection import StorageConnection
 from core.store import Store
 from tests.file_search.conftest import auth_headers, strict_client, upload, wait_file
 from tests.file_search.documents import (
-    docx_bomb, docx_bytes, docx_of_elements, pdf_bytes, pdf_with_stream_of, zip_of_many_parts,
+    docx_bomb,
+    docx_bytes,
+    docx_of_elements,
+    pdf_bytes,
+    pdf_with_stream_of,
+    zip_of_many_parts,
 )
 
 OTTERS = "Sea otters hold hands while sleeping so they do not drift apart. They use rocks to open shellfish."

@@ -2,10 +2,18 @@
 
 import pytest
 
-from orchestrators.run_lifecycle import (
-    FaultBudget, Finish, RequireAction, RunServerTools, TurnState, Wait, after_model_turn,
-    after_tool_outputs_wait, backoff_seconds)
 from core.run_machine import tool_outputs_event
+from orchestrators.run_lifecycle import (
+    FaultBudget,
+    Finish,
+    RequireAction,
+    RunServerTools,
+    TurnState,
+    Wait,
+    after_model_turn,
+    after_tool_outputs_wait,
+    backoff_seconds,
+)
 
 BUDGET = FaultBudget(max_server_error_attempts=3, max_rate_limit_waits=2, backoff_first_seconds=1,
                      backoff_max_seconds=3, rate_limit_default_wait_seconds=5, rate_limit_max_wait_seconds=60,

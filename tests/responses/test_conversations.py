@@ -6,7 +6,7 @@ import openai
 import pytest
 
 from scripted_model import reply_text
-from tests.runs.conftest import MODEL, fresh, requests_for, texts, token  # noqa: F401 (fixture)
+from tests.runs.conftest import MODEL, requests_for, texts, token
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 

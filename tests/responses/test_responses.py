@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from scripted_model import reply_error, reply_text, reply_tool_calls
-from tests.runs.conftest import MODEL, fresh, requests_for, token  # noqa: F401 (fixture)
+from tests.runs.conftest import MODEL, requests_for, token
 
 WEATHER = {"type": "function", "name": "get_weather", "description": "Weather for a city",
            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],

@@ -6,13 +6,12 @@ import json
 
 import httpx2 as httpx
 import openai
-import pytest
 from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from scripted_model import reply_text, reply_tool_calls
 from tests.responses.test_responses import WEATHER, poll
-from tests.runs.conftest import MODEL, fresh, token  # noqa: F401 (fixture)
+from tests.runs.conftest import MODEL, token
 
 EVENTS = TypeAdapter(ResponseStreamEvent)
 ANSWER = "The quick brown fox jumps over the lazy dog."

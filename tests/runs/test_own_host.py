@@ -13,8 +13,17 @@ import pytest
 from scripted_model import reply_text, reply_tool_calls
 from tests.conftest import devhost_env, sdk_client
 from tests.runs.conftest import (
-    SEND_EMAIL, WEATHER, LogicAppStandIn, make_assistant, requests_for, texts, thread_with, token, wait_for,
-    wait_until)
+    SEND_EMAIL,
+    WEATHER,
+    LogicAppStandIn,
+    make_assistant,
+    requests_for,
+    texts,
+    thread_with,
+    token,
+    wait_for,
+    wait_until,
+)
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated

@@ -9,8 +9,7 @@ import pytest
 
 from scripted_model import reply_error, reply_text, reply_tool_calls
 from tests.conftest import devhost_env, sdk_client
-from tests.runs.conftest import (
-    make_assistant, requests_for, texts, thread_with, token, wait_for, wait_until)
+from tests.runs.conftest import make_assistant, requests_for, texts, thread_with, token, wait_for, wait_until
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated

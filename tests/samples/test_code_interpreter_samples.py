@@ -14,8 +14,16 @@ from PIL import Image
 
 from samples import failed_banks, sales_assistant, wind_farm
 from scripted_model import reply_tool_calls
-from tests.samples.conftest import (CLIENT_MAIL_PATH, SERVER_MAIL_PATH, answer, code_call, leftovers,
-                                    requests_about, script, tool_messages)
+from tests.samples.conftest import (
+    CLIENT_MAIL_PATH,
+    SERVER_MAIL_PATH,
+    answer,
+    code_call,
+    leftovers,
+    requests_about,
+    script,
+    tool_messages,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from samples import functions, math_tutor, personal_finance
 from scripted_model import reply_tool_calls
-from tests.samples.conftest import (CLIENT_MAIL_PATH, MODEL, answer, code_call, leftovers, script, tool_messages)
+from tests.samples.conftest import CLIENT_MAIL_PATH, MODEL, answer, code_call, leftovers, script, tool_messages
 from tests.support.devhost_proc import ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated

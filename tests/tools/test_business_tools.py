@@ -8,10 +8,10 @@ import logging
 
 import pytest
 
+from tests.tools.conftest import Reply
 from tools import business, registry
 from tools.business import Done, Failed, outcome_text, poll_decision, poll_once
 from tools.registry import Pending, ToolError
-from tests.tools.conftest import Reply
 
 EMAIL = {"to": "ana@example.com", "subject": "Hi", "body": "Hello"}
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tools import countries, registry
 from tests.tools.conftest import Reply
+from tools import countries, registry
 
 FRANCE = {"name": {"common": "France", "official": "French Republic"}, "cca2": "FR", "cca3": "FRA",
           "capital": ["Paris"], "population": 66351959, "region": "Europe", "subregion": "Western Europe",

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
+from tests.tools.conftest import Reply
 from tools import article, registry, safe_http
 from tools.registry import ToolError
-from tests.tools.conftest import Reply
 
 PAGE = b"""<!doctype html><html><head><title>Wind farms in 2026</title>
 <style>body { color: red }</style><script>var tracking = "do-not-show";</script></head>

@@ -13,11 +13,11 @@ from functools import partial
 
 import pytest
 
+from tests.tools.conftest import Reply
 from tools import article, web_search
 from tools.plugins import web_search as plugin
 from tools.web_search import Brave, Limits, SearXNG, results
 from tools.web_search.results import WebResult
-from tests.tools.conftest import Reply
 
 JSON = {"Content-Type": "application/json"}
 LIMITS = Limits(max_results=3, read_pages=0, page_chars=200, timeout_seconds=2.0, allowed_domains=())

@@ -26,7 +26,8 @@ from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import Event
 from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, Where, builtin_run_tool
 from tools import web_search
-from tools.plugins.functions import KIND as FUNCTION_KIND, call_delta
+from tools.plugins.functions import KIND as FUNCTION_KIND
+from tools.plugins.functions import call_delta
 from tools.web_search import results
 
 KIND = "browser"

@@ -24,7 +24,14 @@ from core import settings
 from tools.registry import ToolError
 from tools.web_search.backends import Backend, Brave, SearXNG
 from tools.web_search.results import (
-    NOT_CONFIGURED, SearchFailed, SearchOutcome, WebResult, domains_of, filtered, with_page)
+    NOT_CONFIGURED,
+    SearchFailed,
+    SearchOutcome,
+    WebResult,
+    domains_of,
+    filtered,
+    with_page,
+)
 
 MAX_RESULTS_CAP = 20
 MAX_QUERY_CHARS = 400
