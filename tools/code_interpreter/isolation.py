@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 KERNEL_SOURCE = Path(__file__).with_name("kernel.py")
 KERNEL_IN_SANDBOX = "/opt/sandbox/kernel.py"
+KERNEL_DISPLAY = Path(__file__).with_name("kernel_display.py")  # imported by the kernel, from beside it
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Only what programs need to run: the dynamic linker's cache, time zone, user names, fonts.
 ETC_FILES = (
@@ -159,6 +160,7 @@ def bwrap_argv(bwrap: str, disk_bytes: int, switch_user: bool) -> list[str]:
         args += ["--ro-bind", path, path]
     args += [
         "--ro-bind", str(KERNEL_SOURCE), KERNEL_IN_SANDBOX,
+        "--ro-bind", str(KERNEL_DISPLAY), str(Path(KERNEL_IN_SANDBOX).with_name(KERNEL_DISPLAY.name)),
         "--ro-bind", str(LAUNCHER_SOURCE), LAUNCHER_IN_SANDBOX,
         "--chdir", DATA_DIR,
         # bubblewrap's root and /dev are tmpfs in the host's RAM, outside the quota: read-only.
