@@ -39,21 +39,26 @@ def pptx_bytes(slides: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-def docx_bomb(xml_megabytes: int = 40) -> bytes:
-    """A real .docx whose document.xml is `xml_megabytes` of repeated runs: tiny compressed, huge unpacked."""
+def _docx_with_body(body: bytes) -> bytes:
+    """A real .docx whose document body starts with `body` (compressed as tightly as zip can)."""
     import zipfile
 
-    normal = docx_bytes(["placeholder"])
-    run = b"<w:p><w:r><w:t>bomb bomb bomb bomb bomb bomb bomb bomb</w:t></w:r></w:p>"
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(normal)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+    with zipfile.ZipFile(io.BytesIO(docx_bytes(["placeholder"]))) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for member in source.infolist():
             data = source.read(member)
             if member.filename == "word/document.xml":
                 head, tail = data.split(b"<w:body>", 1)
-                data = head + b"<w:body>" + run * (xml_megabytes * 1024 * 1024 // len(run)) + tail
-            bomb.writestr(member, data, compresslevel=9)
+                data = head + b"<w:body>" + body + tail
+            package.writestr(member, data, compresslevel=9)
     return out.getvalue()
+
+
+def docx_bomb(xml_megabytes: int = 40) -> bytes:
+    """A real .docx whose document.xml is `xml_megabytes` of repeated runs: tiny compressed, huge unpacked."""
+    run = b"<w:p><w:r><w:t>bomb bomb bomb bomb bomb bomb bomb bomb</w:t></w:r></w:p>"
+    return _docx_with_body(run * (xml_megabytes * 1024 * 1024 // len(run)))
 
 
 def zip_of_many_parts(parts: int) -> bytes:
@@ -69,18 +74,7 @@ def zip_of_many_parts(parts: int) -> bytes:
 
 def docx_of_elements(count: int) -> bytes:
     """A real .docx whose body holds `count` empty paragraphs: few bytes per element, many elements."""
-    import zipfile
-
-    normal = docx_bytes(["placeholder"])
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(normal)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        for member in source.infolist():
-            data = source.read(member)
-            if member.filename == "word/document.xml":
-                head, tail = data.split(b"<w:body>", 1)
-                data = head + b"<w:body>" + b"<w:p/>" * count + tail
-            package.writestr(member, data)
-    return out.getvalue()
+    return _docx_with_body(b"<w:p/>" * count)
 
 
 def pdf_with_stream_of(megabytes: int) -> bytes:
