@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
+from typing import Callable
 
 from core.storage_connection import azurite_connection_string
 
@@ -62,39 +63,32 @@ class _Closed(Exception):
     pass
 
 
-def _read_head(sock: socket.socket, buffer: bytearray) -> bytes:
-    while b"\r\n\r\n" not in buffer:
+def _take(sock: socket.socket, buffer: bytearray, size_of: Callable[[bytearray], int | None]) -> bytes:
+    """Read until `size_of(buffer)` names how many leading bytes make the piece, then take them off."""
+    while (size := size_of(buffer)) is None:
         data = sock.recv(65536)
         if not data:
             raise _Closed
         buffer += data
-    end = buffer.index(b"\r\n\r\n") + 4
-    head = bytes(buffer[:end])
-    del buffer[:end]
-    return head
+    piece = bytes(buffer[:size])
+    del buffer[:size]
+    return piece
+
+
+def _through(marker: bytes) -> Callable[[bytearray], int | None]:
+    return lambda buffer: buffer.index(marker) + len(marker) if marker in buffer else None
+
+
+def _read_head(sock: socket.socket, buffer: bytearray) -> bytes:
+    return _take(sock, buffer, _through(b"\r\n\r\n"))
 
 
 def _read_exact(sock: socket.socket, buffer: bytearray, size: int) -> bytes:
-    while len(buffer) < size:
-        data = sock.recv(65536)
-        if not data:
-            raise _Closed
-        buffer += data
-    out = bytes(buffer[:size])
-    del buffer[:size]
-    return out
+    return _take(sock, buffer, lambda pending: size if len(pending) >= size else None)
 
 
 def _read_line(sock: socket.socket, buffer: bytearray) -> bytes:
-    while b"\r\n" not in buffer:
-        data = sock.recv(65536)
-        if not data:
-            raise _Closed
-        buffer += data
-    end = buffer.index(b"\r\n") + 2
-    line = bytes(buffer[:end])
-    del buffer[:end]
-    return line
+    return _take(sock, buffer, _through(b"\r\n"))
 
 
 def _headers(head: bytes) -> dict[str, str]:

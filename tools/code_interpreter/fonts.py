@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,13 +37,13 @@ def start_building() -> None:
 
 
 def seed(mpl_dir: Path) -> None:
-    """Copy the built font list into a session's matplotlib config directory."""
-    source = _built.get("dir")
-    if source is None:
-        return
-    mpl_dir.mkdir(parents=True, exist_ok=True)
-    for item in source.glob("fontlist-*.json"):
-        shutil.copyfile(item, mpl_dir / item.name)
+    """Copy the built font list into a session's matplotlib config directory (on this machine's disk)."""
+    mpl_dir.parent.mkdir(parents=True, exist_ok=True)
+    parent = os.open(mpl_dir.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        seed_into(parent, mpl_dir.name)
+    finally:
+        os.close(parent)
 
 
 def seed_into(parent_fd: int, name: str) -> None:

@@ -341,36 +341,37 @@ def _read_chunks(session: Session, name: str, max_bytes: int) -> Iterator[bytes]
 
 def _write_inputs(session: Session, inputs: list[InputFile]) -> list[str]:
     """Stream the inputs the session lacks into /mnt/data; notes on those that could not be written."""
-    notes = []
-    listing = _listing(session)
-    for name, item in session.workspace.missing(inputs, listing):
-        try:
-            directory = session.open_data()
-        except OSError as error:
-            notes.append(f"[input {name!r} not written: {DATA_DIR} cannot be opened ({error.strerror})]")
-            continue
-        try:
-            try:
-                if stat.S_ISDIR(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode):
-                    notes.append(f"[input {name!r} not written: {DATA_DIR}/{name} is a directory]")
-                    continue
-            except FileNotFoundError:
-                pass
-            try:
-                _stream_to(directory, name, item)
-            except InputUnavailable as error:
-                session.workspace.forget(name)
-                notes.append(f"[input {name!r} not written: {error}]")
-                continue
-            except OSError as error:  # the session's disk is full
-                session.workspace.forget(name)
-                notes.append(f"[input {name!r} not written: {error.strerror}]")
-                continue
-            info = os.stat(name, dir_fd=directory, follow_symlinks=False)
-            session.workspace.wrote(name, item.key, (info.st_size, info.st_mtime_ns, info.st_ino))
-        finally:
-            os.close(directory)
-    return notes
+    missing = session.workspace.missing(inputs, _listing(session))
+    if not missing:
+        return []
+    try:
+        directory = session.open_data()
+    except OSError as error:
+        return [f"[input {name!r} not written: {DATA_DIR} cannot be opened ({error.strerror})]" for name, _ in missing]
+    try:
+        return [note for name, item in missing if (note := _write_input(session, directory, name, item))]
+    finally:
+        os.close(directory)
+
+
+def _write_input(session: Session, directory: int, name: str, item: InputFile) -> str | None:
+    """One input into the open /mnt/data; a note when it could not be written."""
+    try:
+        if stat.S_ISDIR(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode):
+            return f"[input {name!r} not written: {DATA_DIR}/{name} is a directory]"
+    except FileNotFoundError:
+        pass
+    try:
+        _stream_to(directory, name, item)
+    except InputUnavailable as error:
+        session.workspace.forget(name)
+        return f"[input {name!r} not written: {error}]"
+    except OSError as error:  # the session's disk is full
+        session.workspace.forget(name)
+        return f"[input {name!r} not written: {error.strerror}]"
+    info = os.stat(name, dir_fd=directory, follow_symlinks=False)
+    session.workspace.wrote(name, item.key, (info.st_size, info.st_mtime_ns, info.st_ino))
+    return None
 
 
 def _stream_to(directory: int, name: str, item: InputFile) -> None:
