@@ -31,7 +31,7 @@ from core.repositories.runs import RunChange
 from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import payloads, wakeups
-from core.run_protocol import ORCHESTRATOR, RunRef
+from core.run_protocol import RunRef
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
@@ -258,12 +258,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
 
 async def start(client, principal: str, record: dict, run: dict) -> None:
     """Start the response's orchestration (the run engine's, handing function calls back)."""
-    try:
-        await client.start_new(ORCHESTRATOR, record["run_id"],
-                               RunRef(principal, record["thread_id"], record["run_id"], hands_calls_back=True).wire())
-    except Exception:
-        await asyncio.to_thread(run_orchestration.fail_unstarted, principal, run)
-        raise
+    await run_orchestration.start(client, principal, run,
+                                  RunRef(principal, record["thread_id"], record["run_id"], hands_calls_back=True))
 
 
 def render(principal: str, record: dict, run: dict | None = None) -> dict:
@@ -301,7 +297,5 @@ async def cancel(client, principal: str, record: dict) -> dict:
         raise InvalidRequest("Cannot cancel a synchronous response.", code="invalid_request")
     run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
     if run["status"] in run_machine.CANCELLABLE_STATUSES:
-        moved = await asyncio.to_thread(run_orchestration.apply, principal, record["thread_id"], record["run_id"], run_machine.Cancel())
-        await run_orchestration.signal(client, principal, record["thread_id"], record["run_id"], moved.signal, moved.signal_data,
-                      lost_as=run_machine.CANCELLED)
+        await run_orchestration.cancel(client, principal, record["thread_id"], record["run_id"])
     return await asyncio.to_thread(render, principal, record)

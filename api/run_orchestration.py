@@ -10,6 +10,7 @@ import logging
 from api import services
 from core import run_ending, run_machine
 from core.repositories.runs import RunChange, StoredRun
+from core.run_protocol import ORCHESTRATOR, RunRef
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +68,29 @@ def apply(principal: str, thread_id: str, run_id: str, event: run_machine.Event)
 
     services.runs().update(principal, thread_id, run_id, change)
     return done[0]
+
+
+async def start(client, principal: str, run: dict, ref: RunRef, *, resumed: bool = False) -> None:
+    """Start the run's orchestration (instance id = run id). `resumed`: an earlier attempt of this request
+    stored the run and may have started it. A refused start whose orchestration exists after all (another
+    attempt started it meanwhile) is fine; otherwise the run is failed, never left queued, and this raises."""
+    try:
+        if resumed and await orchestration_exists(client, run["id"]):
+            return
+        await client.start_new(ORCHESTRATOR, run["id"], ref.wire())
+    except Exception:
+        if await started_after_all(client, run["id"]):
+            return
+        logger.exception("starting the orchestration of %s failed", run["id"])
+        await asyncio.to_thread(fail_unstarted, principal, run)
+        raise
+
+
+async def cancel(client, principal: str, thread_id: str, run_id: str) -> dict:
+    """Request the run's cancellation and tell its orchestration; the run as it is now (ended, if no
+    orchestration was there to hear it)."""
+    moved = await asyncio.to_thread(apply, principal, thread_id, run_id, run_machine.Cancel())
+    assert moved.signal is not None  # a cancel the machine allows always signals (it raises otherwise)
+    ended = await signal(client, principal, thread_id, run_id, moved.signal, moved.signal_data,
+                         lost_as=run_machine.CANCELLED)
+    return ended or moved.run

@@ -30,7 +30,7 @@ from core.repositories.runs import RunChange, StoredRun
 from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_events.log import Head
-from core.run_protocol import ORCHESTRATOR, RunRef
+from core.run_protocol import RunRef
 from core.transactions import PreconditionFailed
 from core.wire.messages import new_message
 from core.wire.runs import (
@@ -158,18 +158,8 @@ def _claimed_run(principal: str, chosen: Claimed, key: str) -> dict | None:
 async def _start(client, principal: str, run: dict, stream: bool | None, resumed: bool = False):
     """Start the run's orchestration; answer with the run, or (stream) with a view of its events.
     `resumed`: the run was stored by an earlier attempt of this request, which may have started it."""
-    try:
-        if resumed and await run_orchestration.orchestration_exists(client, run["id"]):
-            return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
-        await client.start_new(ORCHESTRATOR, run["id"], RunRef(principal, run["thread_id"], run["id"]).wire())
-    except Exception:
-        # Another attempt of this request (a retry, or the first one still under way) may have started it
-        # meanwhile: then the start was refused as a duplicate and the run is in good hands.
-        if await run_orchestration.started_after_all(client, run["id"]):
-            return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
-        logger.exception("starting the orchestration of %s failed", run["id"])
-        await asyncio.to_thread(run_orchestration.fail_unstarted, principal, run)
-        raise
+    await run_orchestration.start(client, principal, run, RunRef(principal, run["thread_id"], run["id"]),
+                                  resumed=resumed)
     return sse_response(run["thread_id"], run["id"], 0, Head()) if stream else run_response(run)
 
 
@@ -324,10 +314,7 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
 async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
     principal = requests.principal(req)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
-    moved = await asyncio.to_thread(run_orchestration.apply, principal, thread_id, run_id, run_machine.Cancel())
-    ended = await run_orchestration.signal(client, principal, thread_id, run_id, moved.signal, moved.signal_data,
-                          lost_as=run_machine.CANCELLED)
-    return run_response(ended or moved.run)
+    return run_response(await run_orchestration.cancel(client, principal, thread_id, run_id))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/submit_tool_outputs", summary="Submit tool outputs",
