@@ -28,15 +28,17 @@ from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound
 from core.pagination import PageRequest
 from core.repositories.runs import RunChange
-from core.repositories.shared import responses
+from core.repositories.shared import responses, vector_stores
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_protocol import RunRef
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
+from core.wire.response_tools import run_options
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
 from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
+from tools.plugins import TOOLS
 
 HOLD_SECONDS = 600.0  # the longest a non-background create waits for its answer before returning it unfinished
 RECHECK_SECONDS = 0.25
@@ -168,6 +170,17 @@ def read_input(body: ResponseCreate, placement: Placement) -> Input:
     return read
 
 
+def _check_stores(principal: str, body: ResponseCreate) -> None:
+    """Every vector store a file_search tool names is the caller's (a 400 naming it, as for a run's resources)."""
+    for position, tool in enumerate(body.tools or []):
+        for index, store_id in enumerate(getattr(tool, "vector_store_ids", None) or []):
+            try:
+                vector_stores().load_store(principal, store_id)
+            except NotFound:
+                raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
+                                     param=f"tools[{position}].vector_store_ids[{index}]") from None
+
+
 def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
     instructions = "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
     settings_body = {"assistant_id": "", "model": body.model, "instructions": instructions,
@@ -212,6 +225,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     """Store a queued response: its run (in its thread, with its input), seeded calls, and its record."""
     placement = place(principal, body)
     given = read_input(body, placement)
+    _check_stores(principal, body)
     created_at = services.now()
     response_id = ids.new_id("response")
     run_id = ids.as_kind("run", response_id)
@@ -220,7 +234,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     run = _run_record(run_id, thread_id, created_at, body, given)
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
-    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls))
+    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=run_options(body.tools or []))
     shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
         services.runs().create(principal, run, books, messages, shown)
@@ -245,6 +259,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
             "max_output_tokens": body.max_output_tokens, "temperature": body.temperature, "top_p": body.top_p,
             "text": {"format": body.text_format(), "verbosity": (body.text.verbosity if body.text else None) or "medium"},
             "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
+            "include": sorted(set(body.include or ())),
             "input_message_ids": [message["id"] for message in messages],
             "input_items": _input_items(given, [message["id"] for message in messages]),
             "seeded_step_id": seeded_step["id"] if seeded_step else None,
@@ -262,19 +277,29 @@ async def start(client, principal: str, record: dict, run: dict) -> None:
                                   RunRef(principal, record["thread_id"], record["run_id"], hands_calls_back=True))
 
 
-def render(principal: str, record: dict, run: dict | None = None) -> dict:
+def render(principal: str, record: dict, run: dict | None = None, include: frozenset[str] | None = None) -> dict:
     """The response object as it is now (its run, steps and messages read from the thread)."""
     thread_id, run_id = record["thread_id"], record["run_id"]
     try:
         run = run or services.runs().get(principal, thread_id, run_id)
-        steps = [step.record for step in services.runs().all_steps(thread_id, run_id)]
+        steps = [(step.record, step.books) for step in services.runs().all_steps(thread_id, run_id)]
         messages = services.runs().messages.page_of_owned_thread(thread_id, PageRequest(limit=100, order="asc"),
                                                                  run_id=run_id).data
     except ApiError:
         raise NotFound("response", record["id"]) from None
-    output = response_objects.output_items(steps, {message["id"]: message for message in messages},
-                                           record.get("seeded_step_id"))
+    output = response_objects.output_items(steps, {message["id"]: message for message in messages}, TOOLS,
+                                           included(record, include), record.get("seeded_step_id"))
     return response_objects.response_object(record, run, output)
+
+
+def included(record: dict, asked: frozenset[str] | None = None) -> frozenset[str]:
+    """What the response's items include: what its create asked for, or what this read asks for."""
+    return asked if asked is not None else frozenset(record.get("include") or ())
+
+
+def step_books(principal: str, record: dict, step_id: str) -> StepBookkeeping:
+    """What a step of the response's run keeps beside its calls (the stream's view reads it once a step ends)."""
+    return services.runs().load_step(principal, record["thread_id"], record["run_id"], step_id).books
 
 
 async def answered(principal: str, record: dict) -> dict:

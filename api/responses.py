@@ -27,6 +27,7 @@ from core.repositories.shared import responses
 from core.run_events import response_stream
 from core.wire import response_objects
 from core.wire.responses import ResponseCreate
+from tools.plugins import TOOLS
 
 bp = df.Blueprint()
 TAG = "Responses"
@@ -40,7 +41,10 @@ def _sse(event: dict) -> bytes:
 
 async def events_after(principal: str, record: dict, starting_after: int) -> AsyncIterator[bytes]:
     """The response's events numbered after `starting_after`, until its run has ended."""
-    view = response_stream.ResponseStream(lambda run, output: response_objects.response_object(record, run, output))
+    view = response_stream.ResponseStream(
+        lambda run, output: response_objects.response_object(record, run, output), TOOLS,
+        lambda step_id: response_runs.step_books(principal, record, step_id), response_runs.included(record),
+        record.get("seeded_step_id"))
     try:
         async with aclosing(follow(record["thread_id"], record["run_id"], 0, ends=response_stream.ends)) as stored:
             async for event in stored:

@@ -68,6 +68,9 @@ class RunBookkeeping(Record):
     request_key: str | None = None
     # The run starts with steps of its own (a response answering earlier function calls): turn 0 reads them.
     seeded_steps: bool = False
+    # A response's tool options the Assistants tool shape has no place for (file_search's vector stores
+    # and filters, web search's domains), by plug-in kind (core.wire.response_tools).
+    response_tools: dict[str, dict] = Field(default_factory=dict)
 
 
 class Produced(Record):

@@ -204,6 +204,29 @@ class ToolPlugin(ABC):
         """Annotations of the answer's text that cite what this tool produced or found."""
         return []
 
+    # -- the Responses wire (core.wire.response_objects, core.run_events.response_stream) ----------
+
+    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
+                      include: frozenset[str]) -> dict | None:
+        """The call as a Responses output item (None: a kind the Responses wire does not show). `call`
+        is the stored call, or while the model writes it only its first stream delta (`books` None)."""
+        return None
+
+    def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
+        """The tool's own stream events around its item: after `response.output_item.added` ("opened")
+        and before `response.output_item.done` ("done"), unnumbered."""
+        return []
+
+    def response_delta_events(self, item: dict, output_index: int, delta: dict) -> list[dict]:
+        """Stream events for a later piece of the call (a step delta of the log); may extend `item`."""
+        return []
+
+    def response_citations(self, text: str, annotations: list[dict],
+                           calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        """Responses annotations of an answer's `text` citing what this tool found or made in the
+        response (`calls`: every tool call of its run so far), given the answer's Assistants `annotations`."""
+        return []
+
 
 class Tools:
     """The plug-ins a deployment runs. The functions plug-in owns every name no built-in claims, and is
@@ -238,6 +261,22 @@ class Tools:
 
     def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
         return self.of(call, books).model_output(call, books)
+
+    def of_delta(self, piece: dict, run: dict) -> ToolPlugin:
+        """The plug-in of a call seen first as a stream delta (its owner is not in the log): a built-in
+        that claims the piece's name in `run`, else the plug-in of its `type`."""
+        if piece.get("type") == self.functions.kind:
+            name = (piece.get(self.functions.kind) or {}).get("name") or ""
+            return self.route(name, Offer(run, frozenset(), frozenset())).tool
+        return self._by_kind[piece["type"]]
+
+    def citing(self, calls: list[tuple[dict, StepBookkeeping]]) -> Callable[[str, list[dict]], list[dict]]:
+        """How a response's answer cites what its calls (`calls`, in order) found: (text, the answer's
+        Assistants annotations) → its Responses annotations, every plug-in's, in text order."""
+        def cite(text: str, annotations: list[dict]) -> list[dict]:
+            found = [annotation for tool in self.all for annotation in tool.response_citations(text, annotations, calls)]
+            return sorted(found, key=lambda annotation: annotation.get("start_index", annotation.get("index", 0)))
+        return cite
 
     def call_deltas(self, step_id: str, calls: list[dict]) -> list[Event]:
         """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""

@@ -8,8 +8,10 @@ the events after N — the view translates the log from its start and sends only
     thread.message.created   → response.output_item.added (message) + response.content_part.added
     thread.message.delta     → response.output_text.delta
     thread.message.completed → response.output_text.done + content_part.done + output_item.done
-    a function call's deltas → response.output_item.added (function_call) + function_call_arguments.delta
-    its step's end           → response.function_call_arguments.done + response.output_item.done
+    a tool call's deltas     → response.output_item.added + what its plug-in shows as it comes
+                               (function_call_arguments.delta; file_search_call.in_progress, searching …)
+    its step's end           → its plug-in's closing events (function_call_arguments.done, *.completed)
+                               + response.output_item.done; an answer's citations as annotation.added
     thread.run.completed / incomplete / failed → response.completed / incomplete / failed
 A cancelled run's stream simply ends (the Responses API has no cancelled event).
 """
@@ -18,10 +20,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import RUN_TERMINAL_EVENTS
-from core.wire.response_objects import call_item_id, function_call_item, function_calls, message_item, output_text_part
+from core.tool_plugins import ToolPlugin, Tools
+from core.wire.response_objects import message_item, output_text_part, tool_calls
 
 Render = Callable[[dict, list[dict]], dict]  # (run snapshot, output so far) → the response object
+BooksOf = Callable[[str], StepBookkeeping]  # a step id → what its step keeps beside its calls (stored)
 RUN_EVENTS = {"thread.run.created": "response.created", "thread.run.queued": "response.queued",
               "thread.run.in_progress": "response.in_progress", "thread.run.completed": "response.completed",
               "thread.run.incomplete": "response.incomplete", "thread.run.failed": "response.failed",
@@ -36,17 +41,24 @@ def ends(name: str) -> bool:
 
 
 class ResponseStream:
-    def __init__(self, render: Render):
+    def __init__(self, render: Render, tools: Tools, books_of: BooksOf, include: frozenset[str] = frozenset(),
+                 skip_step: str | None = None):
+        """`books_of` is read once per ended tool step (a step's bookkeeping is final when it ends, so a
+        replay reads the same); `skip_step`: the step seeded with the response's input."""
         self._render = render
+        self._tools, self._books_of, self._include, self._skip = tools, books_of, include, skip_step
         self.sequence = -1
         self.output: list[dict] = []
+        self._run: dict = {}
         self._messages: dict[str, list] = {}  # message id → [output index, text so far]
-        self._calls: dict[tuple[str, int], int] = {}  # (step id, call index) → output index
+        self._calls: dict[tuple[str, int], tuple[ToolPlugin, int | None]] = {}  # (step, call index) → tool, output
+        self._ended: list[tuple[dict, StepBookkeeping]] = []  # the calls so far, which answers cite
         self._done: set[int] = set()
 
     def feed(self, name: str, data: dict) -> list[dict]:
         """The response events one log event becomes, numbered."""
         if name in RUN_EVENTS:
+            self._run = data if name == "thread.run.created" else self._run
             made = [{"type": RUN_EVENTS[name], "response": self._render(data, list(self.output))}]
         elif name == "thread.message.created" and data.get("role") == "assistant":
             made = self._message_added(data)
@@ -56,7 +68,7 @@ class ResponseStream:
             made = self._message_done(data)
         elif name == "thread.run.step.delta":
             made = self._call_deltas(data)
-        elif name in STEP_ENDS:
+        elif name in STEP_ENDS and data["id"] != self._skip:
             made = self._calls_done(data)
         elif name == "error":
             error = data.get("error") or {}
@@ -98,55 +110,59 @@ class ResponseStream:
         if index in self._done:
             return made
         self._done.add(index)
-        item = message_item(message)
+        item = message_item(message, self._tools.citing(list(self._ended)))
         self.output[index] = item
-        text = "".join(part["text"] for part in item["content"])
+        part = item["content"][0] if item["content"] else output_text_part("")
+        where = {"item_id": message["id"], "output_index": index, "content_index": 0}
+        made += [{"type": "response.output_text.annotation.added", **where, "annotation_index": position,
+                  "annotation": annotation} for position, annotation in enumerate(part["annotations"])]
         return made + [
-            {"type": "response.output_text.done", "item_id": message["id"], "output_index": index, "content_index": 0,
-             "text": text, "logprobs": []},
-            {"type": "response.content_part.done", "item_id": message["id"], "output_index": index,
-             "content_index": 0, "part": output_text_part(text)},
+            {"type": "response.output_text.done", **where, "text": part["text"], "logprobs": []},
+            {"type": "response.content_part.done", **where, "part": part},
             {"type": "response.output_item.done", "output_index": index, "item": item}]
 
-    def _call_added(self, key: tuple[str, int], call_id: str, name: str) -> list[dict]:
+    def _item_added(self, key: tuple[str, int], tool: ToolPlugin, item: dict | None) -> list[dict]:
+        if item is None:  # a kind the Responses wire does not show
+            self._calls[key] = (tool, None)
+            return []
         index = len(self.output)
-        self._calls[key] = index
-        item = {"id": call_item_id(call_id), "type": "function_call", "call_id": call_id, "name": name,
-                "arguments": "", "status": "in_progress"}
+        self._calls[key] = (tool, index)
         self.output.append(item)
-        return [{"type": "response.output_item.added", "output_index": index, "item": dict(item)}]
+        return [{"type": "response.output_item.added", "output_index": index, "item": dict(item)},
+                *tool.response_events("opened", item, index)]
 
     def _call_deltas(self, data: dict) -> list[dict]:
         made = []
-        for call in (data["delta"].get("step_details") or {}).get("tool_calls") or []:
-            if call.get("type") != "function":
-                continue
-            key, function = (data["id"], call["index"]), call["function"]
+        for piece in (data["delta"].get("step_details") or {}).get("tool_calls") or []:
+            key = (data["id"], piece["index"])
             if key not in self._calls:
-                if "id" not in call:
+                if "id" not in piece:
                     continue
-                made += self._call_added(key, call["id"], function.get("name") or "")
-            index = self._calls[key]
-            piece = function.get("arguments") or ""
-            if piece and index not in self._done:
-                self.output[index]["arguments"] += piece
-                made.append({"type": "response.function_call_arguments.delta", "item_id": self.output[index]["id"],
-                             "output_index": index, "delta": piece})
+                tool = self._tools.of_delta(piece, self._run)
+                made += self._item_added(key, tool, tool.response_item(piece, None, False, self._include))
+            tool, index = self._calls[key]
+            if index is not None and index not in self._done:
+                made += tool.response_delta_events(self.output[index], index, piece)
         return made
 
     def _calls_done(self, step: dict) -> list[dict]:
+        calls = tool_calls(step)
+        if not calls:
+            return []
+        books = self._books_of(step["id"])
         made = []
-        for position, call in enumerate(function_calls(step)):
+        for position, call in enumerate(calls):
+            self._ended.append((call, books))
             key = (step["id"], position)
+            tool = self._tools.of(call, books)
             if key not in self._calls:
-                made += self._call_added(key, call["id"], call["function"]["name"])
-            index = self._calls[key]
-            if index in self._done:
+                made += self._item_added(key, tool, tool.response_item(call, None, False, self._include))
+            index = self._calls[key][1]
+            if index is None or index in self._done:
                 continue
             self._done.add(index)
-            item = function_call_item(call, "completed")
+            item = tool.response_item(call, books, True, self._include)
             self.output[index] = item
-            made += [{"type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": index,
-                      "name": item["name"], "arguments": item["arguments"]},
+            made += [*tool.response_events("done", item, index),
                      {"type": "response.output_item.done", "output_index": index, "item": item}]
         return made

@@ -3,13 +3,18 @@
 Pure functions, no I/O. A response object is its request record (core.repositories.responses)
 joined with its run: the run's status, timestamps, error and usage; its output items are the run's
 steps in order — a message_creation step is a `message` item (the thread message, as `output_text`
-parts), a tool_calls step's function calls are `function_call` items. A conversation is its thread;
-its items are the thread's messages.
+parts), each call of a tool_calls step the item its tool plug-in shows (`function_call`,
+`file_search_call`, `web_search_call`, …; core.tool_plugins). A conversation is its thread; its
+items are the thread's messages.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 from core import ids, run_machine
+from core.run_bookkeeping import StepBookkeeping
+from core.tool_plugins import Tools
 
 STATUS = {run_machine.QUEUED: "queued", run_machine.IN_PROGRESS: "in_progress",
           run_machine.REQUIRES_ACTION: "in_progress", run_machine.CANCELLING: "in_progress",
@@ -18,20 +23,35 @@ STATUS = {run_machine.QUEUED: "queued", run_machine.IN_PROGRESS: "in_progress",
 TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
+Cite = Callable[[str, list[dict]], list[dict]]  # (text, its Assistants annotations) → Responses annotations
+
+
+def item_id(prefix: str, call_id: str) -> str:
+    """An output item's id derived from its call's id (so every view names it alike): `fc_…` for
+    call `call_…`."""
+    return prefix + "_" + (call_id[len("call_"):] if call_id.startswith("call_") else call_id)
+
+
 def call_item_id(call_id: str) -> str:
-    """A function_call item's id, derived from its call id (so every view names it alike)."""
-    return "fc_" + (call_id[len("call_"):] if call_id.startswith("call_") else call_id)
+    """A function_call item's id."""
+    return item_id("fc", call_id)
 
 
-def output_text_part(text: str) -> dict:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+def output_text_part(text: str, annotations: list[dict] | None = None) -> dict:
+    return {"type": "output_text", "text": text, "annotations": annotations or [], "logprobs": []}
 
 
-def message_item(message: dict) -> dict:
-    """A thread message as a Responses `message` item (assistant text as output_text, else input_text)."""
+def no_citations(text: str, annotations: list[dict]) -> list[dict]:
+    return []
+
+
+def message_item(message: dict, cite: Cite = no_citations) -> dict:
+    """A thread message as a Responses `message` item (assistant text as output_text, else input_text);
+    `cite` turns an answer's annotations into the Responses wire's."""
     if message["role"] == "assistant":
-        content = [output_text_part(part["text"]["value"]) for part in message.get("content") or []
-                   if part.get("type") == "text"]
+        content = [output_text_part(part["text"]["value"], cite(part["text"]["value"], part["text"].get("annotations")
+                                                                or []))
+                   for part in message.get("content") or [] if part.get("type") == "text"]
     else:
         content = [{"type": "input_text", "text": part["text"]["value"]} for part in message.get("content") or []
                    if part.get("type") == "text"]
@@ -51,20 +71,32 @@ def function_calls(step: dict) -> list[dict]:
         if details["type"] == "tool_calls" else []
 
 
-def output_items(steps: list[dict], messages: dict[str, dict], skip_step: str | None = None) -> list[dict]:
-    """The output of a response's run: its steps in order (`skip_step`: the step seeded with its input)."""
-    items = []
-    for step in steps:
+def tool_calls(step: dict) -> list[dict]:
+    details = step["step_details"]
+    return list(details.get("tool_calls") or []) if details["type"] == "tool_calls" else []
+
+
+def output_items(steps: list[tuple[dict, StepBookkeeping]], messages: dict[str, dict], tools: Tools,
+                 include: frozenset[str], skip_step: str | None = None) -> list[dict]:
+    """The output of a response's run: its steps in order, each call as its plug-in shows it, each
+    answer citing what the calls before it found (`skip_step`: the step seeded with its input)."""
+    items: list[dict] = []
+    calls: list[tuple[dict, StepBookkeeping]] = []
+    for step, books in steps:
         if step["id"] == skip_step:
             continue
         details = step["step_details"]
         if details["type"] == "message_creation":
             message = messages.get(details["message_creation"]["message_id"])
             if message is not None:
-                items.append(message_item(message))
-        else:
-            status = "in_progress" if step["status"] == run_machine.IN_PROGRESS else "completed"
-            items += [function_call_item(call, status) for call in function_calls(step)]
+                items.append(message_item(message, tools.citing(list(calls))))
+            continue
+        done = step["status"] != run_machine.IN_PROGRESS
+        for call in tool_calls(step):
+            calls.append((call, books))
+            item = tools.of(call, books).response_item(call, books, done, include)
+            if item is not None:
+                items.append(item)
     return items
 
 
@@ -135,6 +167,6 @@ def is_item_id(value: str) -> bool:
     return ids.is_id("message", value)
 
 
-__all__ = ["STATUS", "TERMINAL", "call_item_id", "conversation_deleted", "conversation_object", "function_call_item",
+__all__ = ["STATUS", "TERMINAL", "Cite", "call_item_id", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object", "function_call_item",
            "function_calls", "is_item_id", "item_list", "message_item", "output_items", "output_text_part",
            "response_deleted", "response_object", "usage"]

@@ -1,18 +1,19 @@
 """Responses API request bodies (POST /v1/responses), validated as OpenAI validates them.
 
-Only what this slice runs is accepted: text input (messages with input_text / output_text parts),
-function tools and their call outputs. Everything else OpenAI accepts but this service does not run
-yet (images, files, built-in tools) is refused with a 400 that says so, never silently ignored.
+Only what the service runs is accepted: text input (messages with input_text / output_text parts),
+function calls and their outputs, and the tools of core.wire.response_tools. Everything else OpenAI
+accepts but this service does not run yet is refused with a 400 that says so, never silently ignored.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from core.wire.common import FUNCTION_NAME, FunctionDefinition, JsonSchemaSpec, Metadata, RequestModel, openai_error
+from core.wire.common import FUNCTION_NAME, JsonSchemaSpec, Metadata, RequestModel, openai_error
 from core.wire.messages import MAX_CONTENT_CHARS
+from core.wire.response_tools import ResponseTool, run_options
 
 Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
 UNSUPPORTED = "unsupported"
@@ -117,40 +118,12 @@ Input = Annotated[Union[Annotated[Text, Tag("text")], Annotated[list[Item], Fiel
                                 custom_error_message="expected a string or an array of input items")]
 
 
-class ResponseFunctionTool(RequestModel):
-    type: Literal["function"]
-    name: Annotated[str, Field(pattern=FUNCTION_NAME)]
-    description: str | None = None
-    parameters: dict[str, Any] | None = None
-    strict: bool | None = None
-
-    @model_validator(mode="after")
-    def _schema_is_usable(self) -> "ResponseFunctionTool":
-        FunctionDefinition(name=self.name, parameters=self.parameters, strict=self.strict)
-        return self
-
-    def wire(self) -> dict:
-        """As the response shows it (OpenAI fills strict and parameters)."""
-        return {"type": "function", "name": self.name, "description": self.description,
-                "parameters": self.parameters, "strict": True if self.strict is None else self.strict}
-
-    def run_tool(self) -> dict:
-        """As a run declares it (the Assistants shape the engine reads)."""
-        function = {"name": self.name, "description": self.description, "parameters": self.parameters,
-                    "strict": self.strict}
-        return {"type": "function", "function": {key: value for key, value in function.items() if value is not None}}
-
-
-def _tool_tag(value: Any) -> str | None:
-    kind = value.get("type") if isinstance(value, dict) else None
-    if kind == "function":
-        return kind
-    return UNSUPPORTED if isinstance(kind, str) else None
-
-
-ResponseTool = Annotated[Union[Annotated[ResponseFunctionTool, Tag("function")], Annotated[Unsupported, Tag(UNSUPPORTED)]],
-                         Discriminator(_tool_tag, custom_error_type="invalid_value",
-                                       custom_error_message="expected a tool object with a 'type'")]
+# What `include` may name (OpenAI's list). Each adds detail to the items this service shows; one that
+# names items it never makes (computer calls, encrypted reasoning) is accepted and adds nothing.
+Includable = Literal["file_search_call.results", "web_search_call.results", "web_search_call.action.sources",
+                     "message.input_image.image_url", "computer_call_output.output.image_url",
+                     "code_interpreter_call.outputs", "reasoning.encrypted_content", "message.output_text.logprobs"]
+INCLUDABLE = get_args(Includable)
 
 
 class ToolChoiceFunction(RequestModel):
@@ -210,7 +183,7 @@ class ResponseCreate(RequestModel):
     metadata: Metadata | None = None
     truncation: Literal["auto", "disabled"] | None = None
     user: str | None = Field(default=None, max_length=512)
-    include: list[str] | None = None
+    include: list[Includable] | None = Field(default=None, max_length=len(INCLUDABLE))
     stream_options: dict[str, Any] | None = None
 
     @model_validator(mode="after")
@@ -221,9 +194,7 @@ class ResponseCreate(RequestModel):
         if self.background and self.store is False:
             raise openai_error("Background responses must be stored: 'store' cannot be false with 'background'.",
                                "invalid_value")
-        if self.include:
-            raise openai_error(f"Invalid value: '{self.include[0]}'. 'include' is not supported by this "
-                               "service yet.", "unsupported_value")
+        run_options(self.tools or [])  # one declaration per built-in kind
         return self
 
     @property
@@ -260,7 +231,7 @@ class ResponseCreate(RequestModel):
 
 class ConversationItemsCreate(RequestModel):
     items: list[Item] = Field(max_length=20)
-    include: list[str] | None = None
+    include: list[Includable] | None = Field(default=None, max_length=len(INCLUDABLE))
 
 
 class ConversationCreate(RequestModel):

@@ -145,7 +145,11 @@ def test_delete_and_another_principal_gets_404(fresh, other_client, scripted):
 @pytest.mark.parametrize("body, param", [
     ({"input": "x"}, "model"),
     ({"model": MODEL, "input": "x", "temperature": 9}, "temperature"),
-    ({"model": MODEL, "input": "x", "tools": [{"type": "web_search"}]}, "tools[0]"),
+    ({"model": MODEL, "input": "x", "tools": [{"type": "computer_use_preview"}]}, "tools[0]"),
+    ({"model": MODEL, "input": "x", "tools": [{"type": "file_search"}]}, "tools[0].vector_store_ids"),
+    ({"model": MODEL, "input": "x", "tools": [{"type": "web_search_preview", "filters": {}}]}, "tools[0]"),
+    ({"model": MODEL, "input": "x", "tools": [{"type": "web_search"}, {"type": "web_search_preview"}]}, None),
+    ({"model": MODEL, "input": "x", "include": ["everything"]}, "include[0]"),
     ({"model": MODEL, "input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
      "input[0].content[0]"),
     ({"model": MODEL, "input": "x", "unknown_thing": 1}, "unknown_thing"),

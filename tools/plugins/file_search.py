@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Literal
 
 from core import tool_arguments
 from core.errors import ApiError, NotFound
 from core.file_search.in_runs import TOOL_NAME
 from core.file_search.search import DEFAULT_MAX_RESULTS, search
 from core.repositories import shared
-from core.run_bookkeeping import Source, StepBookkeeping
+from core.run_bookkeeping import RunBookkeeping, Source, StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
 from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, Waiting, Where, builtin_run_tool
+from core.wire.response_objects import item_id
 
 # A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
 # the search waits for it this long at most, looking again this often (on the orchestrator's durable timers).
@@ -33,6 +35,7 @@ HELPER_WAIT_SECONDS = 60.0
 HELPER_POLL_SECONDS = 1.0
 DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
 _MARKER = re.compile(r"【[^†】]*†([^】]+)】")
+RESULTS_INCLUDE = "file_search_call.results"
 
 
 # -- pure: the offer, the call, the citations ----------------------------------------------
@@ -79,6 +82,33 @@ def citations(text: str, sources: list[dict]) -> list[dict]:
             for match in _MARKER.finditer(text) if match.group(1).strip() in by_name]
 
 
+def response_item(call: dict, books: StepBookkeeping | None, done: bool, include: frozenset[str]) -> dict:
+    """The call as a Responses `file_search_call` item; its results (with their text) only when
+    `include` asks for `file_search_call.results`, as at OpenAI."""
+    query = books.queries.get(call["id"]) if books is not None else None
+    results = None
+    if done and RESULTS_INCLUDE in include:
+        results = [{"file_id": hit["file_id"], "filename": hit["file_name"], "score": hit["score"],
+                    "text": "".join(part.get("text", "") for part in hit.get("content") or []), "attributes": None}
+                   for hit in (call.get(TOOL_NAME) or {}).get("results") or []]
+    return {"id": item_id("fs", call["id"]), "type": "file_search_call", "queries": [query] if query else [],
+            "status": "completed" if done else "in_progress", "results": results}
+
+
+def _cited_name(marker: str) -> str:
+    match = _MARKER.fullmatch(marker)
+    return match.group(1).strip() if match else ""
+
+
+def response_citations(annotations: list[dict]) -> list[dict]:
+    """An answer's file citations on the Responses wire: the file and where in the text it is cited
+    (the marker 【n†name】 stays in the text, which both APIs show alike)."""
+    return [{"type": "file_citation", "file_id": annotation["file_citation"]["file_id"],
+             "filename": _cited_name(annotation["text"]),
+             "index": annotation["start_index"]}
+            for annotation in annotations if annotation.get("type") == "file_citation"]
+
+
 def call_delta(step_id: str, index: int, call_id: str) -> Event:
     """A search shows no arguments, as at OpenAI: its results come with the step."""
     return payloads.step_delta(step_id, {"index": index, "type": TOOL_NAME, "id": call_id, TOOL_NAME: {}})
@@ -92,8 +122,11 @@ def _store_ids(record: dict | None) -> list[str]:
     return list((resources.get(TOOL_NAME) or {}).get("vector_store_ids") or [])
 
 
-def vector_store_ids(principal: str, run: dict) -> list[str]:
-    """The stores a run searches: its assistant's and its thread's."""
+def vector_store_ids(principal: str, run: dict, books: RunBookkeeping) -> list[str]:
+    """The stores a run searches: its assistant's and its thread's, or those its response declares."""
+    declared = books.response_tools.get(TOOL_NAME)
+    if declared is not None:
+        return list(declared["vector_store_ids"])
     try:
         assistant = shared.assistants().get(principal, run["assistant_id"])
     except NotFound:
@@ -115,13 +148,14 @@ def helper_stores_ingesting(principal: str, store_ids: list[str]) -> bool:
     return False
 
 
-def execute(principal: str, run: dict, query: str) -> dict:
+def execute(principal: str, run: dict, books: RunBookkeeping, query: str) -> dict:
     """Search; returns the step's results, the text the model reads and the sources it was shown."""
     chosen = options(run)
-    store_ids = vector_store_ids(principal, run)
+    store_ids = vector_store_ids(principal, run, books)
+    filters = (books.response_tools.get(TOOL_NAME) or {}).get("filters")
     try:
         found = search(principal, store_ids, query, chosen["max_num_results"],
-                       chosen["ranking_options"]["score_threshold"])
+                       chosen["ranking_options"]["score_threshold"], filters)
     except ApiError as error:  # a store deleted or expired since the run began: the model reads why
         return {"results": [], "model_output": json.dumps({"error": error.message}), "sources": []}
     results = [{"file_id": hit.file_id, "file_name": hit.file_name, "score": hit.score,
@@ -132,7 +166,8 @@ def execute(principal: str, run: dict, query: str) -> dict:
 
 
 def _searched(context: CallContext) -> Finished:
-    result = execute(context.principal, context.run, context.step_books.queries.get(context.call_id, ""))
+    result = execute(context.principal, context.run, context.run_books,
+                     context.step_books.queries.get(context.call_id, ""))
     return Finished(fill=lambda call: call[TOOL_NAME].update(results=result["results"]),
                     model_text=result["model_output"], kept={"sources": [Source(**item) for item in result["sources"]]})
 
@@ -159,12 +194,12 @@ class FileSearch(ToolPlugin):
         return TOOL_NAME, json.dumps({"query": books.queries.get(call["id"], "")})
 
     def execute(self, context: CallContext) -> Finished | Waiting:
-        if helper_stores_ingesting(context.principal, vector_store_ids(context.principal, context.run)):
+        if helper_stores_ingesting(context.principal, vector_store_ids(context.principal, context.run, context.run_books)):
             return Waiting("", HELPER_POLL_SECONDS, HELPER_WAIT_SECONDS)  # searched once they are ready (poll)
         return _searched(context)
 
     def poll(self, context: CallContext, location: str, give_up: bool) -> Finished | Waiting:
-        if not give_up and helper_stores_ingesting(context.principal, vector_store_ids(context.principal, context.run)):
+        if not give_up and helper_stores_ingesting(context.principal, vector_store_ids(context.principal, context.run, context.run_books)):
             return Waiting("", HELPER_POLL_SECONDS, HELPER_WAIT_SECONDS)
         return _searched(context)  # ready, or past the wait: what is there
 
@@ -176,6 +211,19 @@ class FileSearch(ToolPlugin):
 
     def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
         return citations(text, [source.model_dump() for _, books in steps for source in books.sources])
+
+    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
+                      include: frozenset[str]) -> dict:
+        return response_item(call, books, done, include)
+
+    def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
+        kinds = ("in_progress", "searching") if phase == "opened" else ("completed",)
+        return [{"type": f"response.file_search_call.{kind}", "item_id": item["id"], "output_index": output_index}
+                for kind in kinds]
+
+    def response_citations(self, text: str, annotations: list[dict],
+                           calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        return response_citations(annotations)
 
 
 TOOL = FileSearch()

@@ -11,13 +11,14 @@ output is what the model reads back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from core import chat_turns
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
 from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, TurnContext, Waiting, Where
+from core.wire.response_objects import call_item_id
 from tools import business, registry
 from tools.registry import Pending, ToolError
 
@@ -104,6 +105,29 @@ class Functions(ToolPlugin):
         if output is not None and (before is None or before[KIND].get("output") is None):
             return [call_delta(step_id, index, output=output)]
         return []
+
+    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
+                      include: frozenset[str]) -> dict:
+        function = call[KIND]
+        shown_whole = books is not None or done  # else the call's first stream delta: its pieces show the arguments
+        arguments = (function.get("arguments") or "") if shown_whole else ""
+        return {"id": call_item_id(call["id"]), "type": "function_call", "call_id": call["id"],
+                "name": function.get("name") or "", "arguments": arguments,
+                "status": "completed" if done else "in_progress"}
+
+    def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
+        if phase == "opened":
+            return []
+        return [{"type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": output_index,
+                 "name": item["name"], "arguments": item["arguments"]}]
+
+    def response_delta_events(self, item: dict, output_index: int, delta: dict) -> list[dict]:
+        piece = (delta.get(KIND) or {}).get("arguments") or ""
+        if not piece:
+            return []
+        item["arguments"] += piece
+        return [{"type": "response.function_call_arguments.delta", "item_id": item["id"], "output_index": output_index,
+                 "delta": piece}]
 
 
 TOOL = Functions()

@@ -17,14 +17,19 @@ How it shows on the Assistants wire, which has no web search step and no url_cit
   - the answer carries its sources as markdown links [title](url) in the message text, as the
     model is told to cite them; no annotation is invented (a url_citation would fail the SDK's
     strict validation of messages, and file_citation needs a file).
+On the Responses wire the same call is a `web_search_call` item, and each link to a page the
+search showed is a `url_citation` annotation of the answer.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from core import tool_arguments
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import Event
 from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, Where, builtin_run_tool
+from core.wire.response_objects import item_id
 from tools import web_search
 from tools.plugins.functions import KIND as FUNCTION_KIND
 from tools.plugins.functions import call_delta
@@ -32,6 +37,7 @@ from tools.web_search import results
 
 KIND = "browser"
 FUNCTION_NAME = "web_search"
+SOURCES_INCLUDE = "web_search_call.action.sources"
 
 
 def chat_tool() -> dict:
@@ -85,7 +91,8 @@ class WebSearch(ToolPlugin):
         return FUNCTION_NAME, call[FUNCTION_KIND]["arguments"]
 
     def execute(self, context: CallContext) -> Finished:
-        text = results.model_text(searched(query_of(context.call[FUNCTION_KIND]["arguments"])))
+        domains = (context.run_books.response_tools.get(KIND) or {}).get("allowed_domains") or ()
+        text = results.model_text(searched(query_of(context.call[FUNCTION_KIND]["arguments"]), allowed_domains=domains))
         return Finished(fill=lambda call: call[FUNCTION_KIND].update(output=text))
 
     def stream_start(self, step_id: str, index: int, call_id: str | None, name: str, arguments: str) -> Event:
@@ -103,6 +110,44 @@ class WebSearch(ToolPlugin):
         if output is not None and (before is None or before[FUNCTION_KIND].get("output") is None):
             return [call_delta(step_id, index, output=output)]
         return []
+
+    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
+                      include: frozenset[str]) -> dict:
+        return response_item(call, done, include)
+
+    def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
+        kinds = ("in_progress", "searching") if phase == "opened" else ("completed",)
+        return [{"type": f"response.web_search_call.{kind}", "item_id": item["id"], "output_index": output_index}
+                for kind in kinds]
+
+    def response_citations(self, text: str, annotations: list[dict],
+                           calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        shown = [source for call, books in calls if books.owners.get(call["id"]) == KIND
+                 for source in shown_sources(call)]
+        return [{"type": "url_citation", **span} for span in results.cited_spans(text, shown)]
+
+
+def shown_sources(call: dict) -> list[dict[str, str]]:
+    """The results a recorded search showed the model, as {url, title} (from its output, what it read)."""
+    shown = tool_arguments.parsed(call[FUNCTION_KIND].get("output") or "")
+    found = shown.get("results") if isinstance(shown, dict) else None
+    return [{"url": entry["url"], "title": str(entry.get("title") or entry["url"])}
+            for entry in found or [] if isinstance(entry, dict) and isinstance(entry.get("url"), str)]
+
+
+def response_item(call: dict, done: bool, include: frozenset[str]) -> dict:
+    """The call as a Responses `web_search_call` item: a search action with its query, and the pages it
+    showed under `include=["web_search_call.action.sources"]`; `failed` when the search answered the
+    model with an error (no engine configured, the engine down)."""
+    action: dict = {"type": "search"}
+    status = "in_progress"
+    if done:
+        shown = tool_arguments.parsed(call[FUNCTION_KIND].get("output") or "")
+        status = "failed" if isinstance(shown, dict) and "error" in shown else "completed"
+        action["query"] = query_of(call[FUNCTION_KIND].get("arguments") or "")
+        if SOURCES_INCLUDE in include:
+            action["sources"] = [{"type": "url", "url": source["url"]} for source in shown_sources(call)]
+    return {"id": item_id("ws", call["id"]), "type": "web_search_call", "status": status, "action": action}
 
 
 TOOL = WebSearch()
