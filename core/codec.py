@@ -15,7 +15,7 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -56,7 +56,7 @@ class Codec:
             return json.loads(self._store.container(CONTAINER).download_blob(blob_name).readall())
         return json.loads(b"".join(bytes(entity[name]) for name in _CHUNK_NAMES if name in entity))
 
-    def decode_all(self, entities: list[dict]) -> list[dict]:
+    def decode_all(self, entities: Sequence[dict]) -> list[dict]:
         """Decode a page of entities, fetching spilled records in parallel."""
         spilled = sum(1 for entity in entities if entity.get("blob"))
         if spilled < 2:

@@ -70,7 +70,8 @@ def index_definition(name: str, dimensions: int):
         SimpleField(name="file_id", type=SearchFieldDataType.STRING, filterable=True),
         SimpleField(name="segment", type=SearchFieldDataType.STRING, filterable=True),
         SearchField(name="text", type=SearchFieldDataType.STRING, searchable=True),
-        SearchField(name=VECTOR_FIELD, type=SearchFieldDataType.Collection(SearchFieldDataType.SINGLE),
+        # Collection is monkey-patched onto the enum at runtime (the package's indexes/models/_patch.py)
+        SearchField(name=VECTOR_FIELD, type=SearchFieldDataType.Collection(SearchFieldDataType.SINGLE),  # type: ignore[operator]
                     searchable=True, vector_search_dimensions=dimensions, vector_search_profile_name=_PROFILE),
     ]
     vector_search = VectorSearch(algorithms=[HnswAlgorithmConfiguration(name="hnsw")],
@@ -115,7 +116,7 @@ class AzureSearchBackend:
         endpoint = settings.get("AZURE_SEARCH_ENDPOINT")
         if not endpoint:
             raise RuntimeError("FILE_SEARCH_BACKEND is azure_ai_search but AZURE_SEARCH_ENDPOINT is not set.")
-        return cls(endpoint, settings.get("AZURE_SEARCH_INDEX"), credential())
+        return cls(endpoint, settings.get_str("AZURE_SEARCH_INDEX"), credential())
 
     def _missing(self) -> IndexNotReady:
         return IndexNotReady(f"The Azure AI Search index '{self._index_name}' does not exist at {self._endpoint}: "
@@ -182,13 +183,13 @@ class AzureSearchBackend:
         self._delete_where(f"store_id eq '{store_id}'")
 
     def hits(self, wanted: Wanted, query: str, vector: np.ndarray | None, limit: int) -> list[Hit]:
-        from azure.search.documents.models import VectorizedQuery
+        from azure.search.documents.models import VectorizedQuery, VectorQuery
 
         segments = [_segment_key(store_id, file_id, version)
                     for store_id, files in wanted.items() for file_id, version in files.items()]
         if not segments:
             return []
-        vector_queries = [VectorizedQuery(vector=vector.tolist(), k_nearest_neighbors=max(50, 3 * limit),
+        vector_queries: list[VectorQuery] | None = [VectorizedQuery(vector=vector.tolist(), k_nearest_neighbors=max(50, 3 * limit),
                                           fields=VECTOR_FIELD)] if vector is not None else None
 
         def search() -> list[dict]:  # the pages are fetched while iterating: inside _call

@@ -75,7 +75,7 @@ class ChunkIndex:
 
     def _evict(self, keep: str) -> None:
         """Drop least recently searched stores (never `keep`) until the cache is within its bound."""
-        for store_id in sorted(self._last_used, key=self._last_used.get):
+        for store_id in sorted(self._last_used, key=lambda store_id: self._last_used[store_id]):
             if self._count <= self._max_chunks:
                 return
             if store_id != keep:

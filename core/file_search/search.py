@@ -61,11 +61,11 @@ def search(principal: str, vector_store_ids: list[str], query: str, max_num_resu
     hits = backend(repository.segments).hits(wanted, query, _embed_query(query), max_num_results)
     results = []
     for hit in hits:
-        record = records.get((hit.store_id, hit.file_id))
-        if record is None or hit.score < score_threshold:
+        found = records.get((hit.store_id, hit.file_id))
+        if found is None or hit.score < score_threshold:
             continue
-        results.append(Result(file_id=hit.file_id, file_name=record["_filename"], score=hit.score, content=hit.text,
-                              attributes=record.get("attributes") or {}, vector_store_id=hit.store_id))
+        results.append(Result(file_id=hit.file_id, file_name=found["_filename"], score=hit.score, content=hit.text,
+                              attributes=found.get("attributes") or {}, vector_store_id=hit.store_id))
     return results
 
 

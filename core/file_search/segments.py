@@ -42,10 +42,10 @@ def encode(segment: Segment) -> bytes:
 
     buffer = io.BytesIO()
     texts = np.frombuffer(json.dumps(segment.texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-    arrays = {"texts": texts}
     if segment.vectors is not None:
-        arrays["vectors"] = segment.vectors.astype(np.float32)
-    np.savez(buffer, **arrays)
+        np.savez(buffer, texts=texts, vectors=segment.vectors.astype(np.float32))
+    else:
+        np.savez(buffer, texts=texts)
     return buffer.getvalue()
 
 

@@ -19,7 +19,7 @@ from core.errors import NotFound
 from core.pagination import Page, PageRequest
 from core.repositories.owned import OwnedRecords
 from core.store import Store
-from core.wire.files import FileObject
+from core.wire.files import FileObject, FilePurpose
 
 CONTAINER = "files"
 BLOCK_BYTES = 4 * 1024 * 1024
@@ -32,7 +32,7 @@ class FileRepository(OwnedRecords):
     def _blob(self, file_id: str):
         return self._store.container(CONTAINER).get_blob_client(file_id)
 
-    def create(self, principal: str, *, filename: str, purpose: str, chunks: Iterable[bytes | memoryview],
+    def create(self, principal: str, *, filename: str, purpose: FilePurpose, chunks: Iterable[bytes | memoryview],
                created_at: int, expires_at: int | None = None, content_type: str | None = None) -> dict:
         """Store the bytes (streamed as blocks), then the record; returns the file object."""
         file_id = ids.new_id("file")
@@ -59,7 +59,7 @@ class FileRepository(OwnedRecords):
     def list(self, principal: str, request: PageRequest, purpose: str | None = None) -> Page:
         if purpose is None:
             return super().list(principal, request)
-        return super().list(principal, request, "purpose eq @purpose", {"purpose": purpose})
+        return self.list_where(principal, request, "purpose eq @purpose", {"purpose": purpose})
 
     def delete(self, principal: str, object_id: str) -> dict:
         entity = super().delete(principal, object_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from azure.data.tables import TableEntity
+
 from core import ids
 from core.codec import Codec, Staging
 from core.collection import Collection
@@ -59,7 +61,7 @@ class MessageRepository:
             self.threads.transact(principal, thread_id, build)
         return record
 
-    def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict, dict]:
+    def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict, TableEntity]:
         self.threads.state(principal, thread_id)
         entity = MESSAGES.get(self.table, thread_id, message_id) if ids.is_id("message", message_id) else None
         if entity is None or entity.get("owner") != principal:
@@ -98,8 +100,10 @@ class MessageRepository:
             updated = change(record)
             with self._codec.staged() as staged:
                 properties = self._properties(principal, updated, staged)
+                etag = entity.metadata["etag"]
+                assert etag is not None  # an entity as read has its ETag
                 try:
-                    submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, entity.metadata["etag"]))
+                    submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, etag))
                 except EntityMissing as error:
                     raise NotFound("message", message_id) from error
             self._codec.discard(entity.get("blob"))

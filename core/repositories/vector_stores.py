@@ -166,7 +166,7 @@ class VectorStoreRepository:
         if batch_id:
             clauses.append("batch_id eq @batch")
             parameters["batch"] = batch_id
-        page = self.files(store_id).list(principal, request, " and ".join(clauses) or None, parameters)
+        page = self.files(store_id).list_where(principal, request, " and ".join(clauses) or None, parameters)
         return Page([public_file(record) for record in page.data], page.has_more)
 
     def detach(self, principal: str, store_id: str, file_id: str) -> None:
@@ -186,7 +186,7 @@ class VectorStoreRepository:
     def completed_files(self, principal: str, store_id: str) -> list[dict]:
         """Every completed file's record (segment version, name, attributes): what search reads."""
         request = PageRequest(limit=MAX_SEARCHED_FILES, order="asc")
-        return self.files(store_id).list(principal, request, "status eq @status", {"status": "completed"}).data
+        return self.files(store_id).list_where(principal, request, "status eq @status", {"status": "completed"}).data
 
     # ---- batches ----------------------------------------------------------------------------
 

@@ -136,6 +136,7 @@ class EventLog:
                         claim=head.claim if claim is None else claim)
         row = {"PartitionKey": thread_id, "RowKey": head_key(run_id), "next": new_head.next, "last": new_head.last,
                "claim": json.dumps(new_head.claim, separators=(",", ":"))}
+        head_operation: tuple[object, ...]
         if head.etag is None:
             head_operation = ("create", row)
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
@@ -63,7 +63,7 @@ class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
     def __init__(self, stream: TurnStream, run: dict, route: Callable[[str], Route], tools: Tools,
-                 leading_parts: list[dict] = ()):
+                 leading_parts: Sequence[dict] = ()):
         """`stream`: the turn's stream of the run's log (claimed by what `start` is given).
         `route(name)`: where a call of that name goes (its plug-in shows its pieces); `tools`: the
         plug-ins, for the stored calls. `leading_parts`: the content parts (figures) the message will
