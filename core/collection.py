@@ -15,6 +15,7 @@ from itertools import islice
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
+from azure.core.paging import ItemPaged
 from azure.data.tables import TableClient, TableEntity, UpdateMode
 
 from core import ids
@@ -87,7 +88,8 @@ class Collection:
             rows.reverse()
         return rows, has_more
 
-    def scan(self, table: TableClient, partition: str, order: str = "asc", page_size: int = 1000):
+    def scan(self, table: TableClient, partition: str, order: str = "asc",
+             page_size: int = 1000) -> ItemPaged[TableEntity]:
         """Every entity of this kind in `order`, fetched `page_size` at a time, lazily: the run engine
         reads history and steps in as few round trips as the service allows."""
         direction = "a" if order == "asc" else "d"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from core.errors import InvalidRequest
 
@@ -173,7 +173,7 @@ def _finish(run: dict, event: Finish, at: int) -> Transition:
     return Transition(ended, changed=True, release_thread=True, close_open_steps_as=STEP_STATUS_AT_RUN_END[target])
 
 
-def _changed(run: dict, **fields) -> Transition:
+def _changed(run: dict, **fields: Any) -> Transition:
     updated = copy.deepcopy(run)
     updated.update(fields)
     return Transition(updated, changed=True)

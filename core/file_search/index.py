@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from core.file_search.segments import Segment
 
@@ -146,7 +146,7 @@ class ChunkIndex:
 
     def size(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            return cast(int, self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
 
 _index: ChunkIndex | None = None

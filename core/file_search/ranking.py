@@ -63,16 +63,16 @@ def matches(condition: dict | None, attributes: dict | None) -> bool:
         return found if kind == "in" else not found
     if not _comparable(actual, wanted):
         return False
-    return {"gt": actual > wanted, "gte": actual >= wanted, "lt": actual < wanted, "lte": actual <= wanted}[kind]
+    return bool({"gt": actual > wanted, "gte": actual >= wanted, "lt": actual < wanted, "lte": actual <= wanted}[kind])
 
 
-def _same(actual, wanted) -> bool:
+def _same(actual: object, wanted: object) -> bool:
     if isinstance(actual, bool) or isinstance(wanted, bool):
         return type(actual) is type(wanted) and actual == wanted
     return actual == wanted
 
 
-def _comparable(actual, wanted) -> bool:
+def _comparable(actual: object, wanted: object) -> bool:
     numbers = (int, float)
     if isinstance(actual, bool) or isinstance(wanted, bool):
         return False

@@ -17,12 +17,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import openai
 
 from core.file_search import embeddings, ranking
 from core.file_search.backends import backend
 from core.repositories.shared import vector_stores
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 DEFAULT_MAX_RESULTS = 20
 logger = logging.getLogger(__name__)
@@ -69,7 +73,7 @@ def search(principal: str, vector_store_ids: list[str], query: str, max_num_resu
     return results
 
 
-def _embed_query(query: str):
+def _embed_query(query: str) -> np.ndarray | None:
     try:
         vectors = embeddings.embed([query])
     except openai.OpenAIError as error:  # the provider is down: keyword results are better than none

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import ContainerClient
 
 from core.store import Store
 
@@ -67,7 +68,7 @@ class SegmentStore:
         self._store = store
 
     @property
-    def _container(self):
+    def _container(self) -> ContainerClient:
         return self._store.container(CONTAINER)
 
     def write(self, vector_store_id: str, file_id: str, segment: Segment) -> str:

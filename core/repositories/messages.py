@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import AbstractContextManager
+from typing import Callable, Iterator
 
-from azure.data.tables import TableEntity
+from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec, Staging
@@ -25,7 +26,7 @@ class MessageRepository:
         self.threads = threads or ThreadRepository(store)
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self.threads.table
 
     def _properties(self, principal: str, record: dict, staged: Staging) -> dict:
@@ -34,7 +35,7 @@ class MessageRepository:
                           run_id=record.get("run_id") or "")
         return properties
 
-    def staged(self):
+    def staged(self) -> AbstractContextManager[Staging]:
         """A write's spill staging (see Codec.staged), for callers that batch message inserts."""
         return self._codec.staged()
 
@@ -82,7 +83,7 @@ class MessageRepository:
         rows, has_more = MESSAGES.page(self.table, thread_id, request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def newest_first(self, thread_id: str):
+    def newest_first(self, thread_id: str) -> Iterator[dict]:
         """Every message of a thread the caller already holds, newest first, read lazily in large
         pages (the run engine stops reading once its token budget is met)."""
         page: list[dict] = []

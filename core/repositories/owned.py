@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from azure.data.tables import TableEntity
+from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec
@@ -28,7 +28,7 @@ class OwnedRecords:
         self.noun = noun  # also the id kind: "assistant", "file"
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self._store.table(self._table_name)
 
     def _scope(self, partition: str) -> str:

@@ -24,7 +24,7 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from azure.data.tables import TableEntity
+from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec, Staging
@@ -106,7 +106,7 @@ class RunRepository:
         self.events = EventLog(store)
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self.threads.table
 
     # -- runs ------------------------------------------------------------------
