@@ -19,7 +19,7 @@ from core.errors import NotFound
 from core.pagination import Page, PageRequest
 from core.repositories.owned import OwnedRecords
 from core.store import Store
-from core.wire.files import FileObject, FilePurpose
+from core.wire.files import FileObject
 
 CONTAINER = "files"
 BLOCK_BYTES = 4 * 1024 * 1024
@@ -32,7 +32,7 @@ class FileRepository(OwnedRecords):
     def _blob(self, file_id: str) -> BlobClient:
         return self._store.container(CONTAINER).get_blob_client(file_id)
 
-    def create(self, principal: str, *, filename: str, purpose: FilePurpose, chunks: Iterable[bytes | memoryview],
+    def create(self, principal: str, *, filename: str, purpose: str, chunks: Iterable[bytes | memoryview],
                created_at: int, expires_at: int | None = None, content_type: str | None = None) -> dict:
         """Store the bytes (streamed as blocks), then the record; returns the file object."""
         file_id = ids.new_id("file")
@@ -50,8 +50,10 @@ class FileRepository(OwnedRecords):
                 [BlobBlock(block_id) for block_id in block_ids],
                 content_settings=ContentSettings(content_type=content_type or "application/octet-stream"),
             )
-            record = FileObject(id=file_id, bytes=size, created_at=created_at, expires_at=expires_at,
-                                filename=filename, purpose=purpose).model_dump(mode="json")
+            # validated from a dict, as the constructor would: `purpose` is checked against FilePurpose here
+            record = FileObject.model_validate({"id": file_id, "bytes": size, "created_at": created_at,
+                                                "expires_at": expires_at, "filename": filename,
+                                                "purpose": purpose}).model_dump(mode="json")
             return self.insert(principal, record, {"purpose": purpose})
         except BaseException:
             _delete_quietly(blob)

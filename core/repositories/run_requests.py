@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import UpdateMode
 
 from core.ownership import owner_partition
 from core.store import Store
@@ -33,7 +33,7 @@ class RunRequests:
         self._store = store
 
     @property
-    def table(self) -> TableClient:
+    def table(self):
         return self._store.table(TABLE)
 
     def claim(self, principal: str, key: str, thread_id: str, run_id: str, created_at: int) -> None:
