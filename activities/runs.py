@@ -227,6 +227,7 @@ def _start(turn: TurnRequest, loaded: StoredRun, heading: Future, stream: TurnSt
                          claim=lambda previous: stream.claim_for(previous, fresh_turn_ids))
 
     started = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded, head=heading.result())
+    assert started.head is not None  # the write claimed the log: it left a head
     stream.adopt(started.head)
     return started
 

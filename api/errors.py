@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import azure.functions as func
+from pydantic_core import ErrorDetails
 
 from core.errors import ApiError, InvalidRequest
 
@@ -62,11 +63,11 @@ def param_path(loc: tuple, data: Any, names_key: bool = False) -> tuple[str | No
     return (text or None), is_key
 
 
-def from_validation(error: dict, data: Any) -> InvalidRequest:
+def from_validation(error: ErrorDetails, data: Any) -> InvalidRequest:
     """The first pydantic error of a request body as OpenAI would word it."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
-    value = error.get("input")
+    value: Any = error.get("input")  # whatever the caller sent
     param, is_key = param_path(error["loc"], data, names_key=kind in ("missing", "extra_forbidden"))
     name = param or "body"
     if kind == "openai":

@@ -10,6 +10,7 @@ ingested, which it does not do for stores the user made (tools/plugins/file_sear
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from api import services
 from api.vector_store_files import attach_and_ingest
@@ -24,7 +25,7 @@ THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after
 
 def _new_store(principal: str, metadata: dict | None = None, expires_days: int | None = None) -> str:
     now = services.now()
-    record = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
+    record: dict[str, Any] = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
               "description": None, "last_active_at": now, "metadata": metadata or {},
               "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None,
               "_helper": True}  # a run waits for such a store's ingestion before searching it
@@ -35,7 +36,8 @@ def _new_store(principal: str, metadata: dict | None = None, expires_days: int |
 def _chunking(strategy: dict | None, param: str):
     if strategy is None:
         return None
-    model = {"auto": AutoChunking, "static": StaticChunking}.get(strategy.get("type"))
+    models: dict[object, type[AutoChunking | StaticChunking]] = {"auto": AutoChunking, "static": StaticChunking}
+    model = models.get(strategy.get("type"))
     if model is None:
         raise InvalidRequest(f"Invalid value for '{param}.type': expected 'auto' or 'static'.",
                              param=f"{param}.type", code="invalid_value")

@@ -119,6 +119,7 @@ async def _store_upload(principal: str, form) -> Response:
     upload = form["file"]
     if not isinstance(upload, UploadFile):
         raise InvalidRequest("Invalid 'file': expected a file upload.", param="file", code="invalid_type")
+    assert upload.size is not None  # starlette's multipart parser counts every file's size
     if upload.size > _max_bytes():
         raise _too_large(upload.size)
     if upload.size == 0:

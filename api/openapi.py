@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from api import api_versions
 from api.requests import json_response
@@ -22,10 +24,10 @@ _REF = "#/components/schemas/{model}"
 
 def document() -> dict:
     """The whole HTTP surface as OpenAPI 3.1 (schemas from the pydantic wire models)."""
-    models = {ErrorEnvelope, ListObject}
+    models: set[type[BaseModel]] = {ErrorEnvelope, ListObject}
     for operation in OPERATIONS:
         models.update(m for m in (operation.body, operation.multipart, operation.response, operation.list_of) if m)
-    modes = [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)]
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)]
     _, top = models_json_schema(modes, ref_template=_REF)
     paths: dict = {}
     for operation in OPERATIONS:
@@ -71,6 +73,7 @@ def _operation(operation: Operation, name: str, route: str, azure: bool) -> dict
         {"name": param.name, "in": "query", "required": False, "schema": param.schema, "description": param.description}
         for param in operation.query
     ]
+    success: dict[str, dict[str, Any]]
     if operation.event_stream:
         success = {"text/event-stream": {"schema": {"type": "string", "description": (
             "Server-sent events: `id: <n>`, `event: <thread.* name>`, `data: <JSON>`; ends with `event: done`.")}}}

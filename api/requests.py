@@ -6,7 +6,7 @@ import json
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator, TypeVar
+from typing import Iterator, Literal, TypeVar
 
 import azure.functions as func
 import pydantic_core
@@ -29,6 +29,7 @@ INVALID_JSON = (
 
 Model = TypeVar("Model", bound=BaseModel)
 _INTEGER = re.compile(r"^[+-]?\d{1,12}$")
+_ORDERS: tuple[Literal["asc", "desc"], ...] = ("asc", "desc")
 
 
 _PRINCIPAL: ContextVar[str] = ContextVar("principal")
@@ -100,8 +101,8 @@ def page_request(req: func.HttpRequest, cursor_kind: str, *, default_limit: int 
         if limit > max_limit:
             raise InvalidRequest(f"Invalid 'limit': integer above maximum value. Expected a value <= {max_limit}, "
                                  f"but got {limit} instead.", param="limit", code="integer_above_max_value")
-    order = params.get("order") or "desc"
-    if order not in ("asc", "desc"):
+    order: str = params.get("order") or "desc"
+    if order not in _ORDERS:
         raise InvalidRequest(f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
                              param="order", code="invalid_value")
     cursors = {}

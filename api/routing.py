@@ -25,7 +25,7 @@ import asyncio
 import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
@@ -80,7 +80,9 @@ class Operation:
 
 OPERATIONS: list[Operation] = []
 
-Handler = Callable[[func.HttpRequest], func.HttpResponse]
+# A handler in one of the shapes `endpoint` documents (sync, async, with the durable client, streaming);
+# it is registered as it is and returned unchanged.
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body: type[BaseModel] | None = None,
@@ -111,7 +113,7 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
             query=tuple(query), tag=tag,
             azure_route=azure_route, public=public, streams_response=streams_response, openai_v1=openai_v1)
 
-        def serve(azure: bool):
+        def serve(azure: bool) -> Callable[..., Awaitable[Response]]:
             async def run(req: Request, call: Callable[[], Awaitable]) -> Response:
                 try:
                     if azure:
@@ -130,25 +132,29 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
                     result = errors.response(ServerError("The server had an error while processing your request."))
                 return result if isinstance(result, Response) else to_fastapi(result)
 
+            # The parameters' names and annotations are what the Functions worker binds (`client` has none).
             if streaming:
-                async def http_function(req: Request) -> Response:
+                async def streamed(req: Request) -> Response:
                     return await run(req, lambda: handler(req))
+                return streamed
             elif durable_client:
-                async def http_function(req: Request, client) -> Response:
+                async def with_client(req: Request, client) -> Response:
                     async def call():
                         return await handler(await to_http_request(req), client)
                     return await run(req, call)
+                return with_client
             elif inspect.iscoroutinefunction(handler):  # waits without holding a thread (e.g. a held poll)
-                async def http_function(req: Request) -> Response:
+                async def awaiting(req: Request) -> Response:
                     async def call():
                         return await handler(await to_http_request(req))
                     return await run(req, call)
+                return awaiting
             else:
-                async def http_function(req: Request) -> Response:
+                async def in_thread(req: Request) -> Response:
                     async def call():
                         return await asyncio.to_thread(handler, await to_http_request(req))
                     return await run(req, call)
-            return http_function
+                return in_thread
 
         for name, full_route, azure in operation.shapes():
             http_function = serve(azure)

@@ -24,7 +24,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
-from typing import AsyncIterator
+from typing import AsyncGenerator, AsyncIterator
 
 import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response, StreamingResponse
@@ -83,7 +83,7 @@ class EventsUnreadable(Exception):
     """The run's log could not be read, past READ_FAILURES_TOLERATED attempts in a row."""
 
 
-async def follow(thread_id: str, run_id: str, after: int, ends=ends_stream) -> AsyncIterator[StoredEvent | None]:
+async def follow(thread_id: str, run_id: str, after: int, ends=ends_stream) -> AsyncGenerator[StoredEvent | None, None]:
     """The run's stored events after `after`, through the first that `ends` the stream; None whenever
     a keep-alive is due while idle. Raises EventsUnreadable when storage keeps failing.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -162,8 +163,8 @@ async def vector_store_file_batches_create(req: func.HttpRequest, client) -> fun
     principal = requests.principal(req)
     body = requests.body(req, FileBatchCreate)
     store_id = await asyncio.to_thread(_store_id, req, principal)
-    record = {"id": ids.new_id("vector_store_file_batch"), "object": "vector_store.files_batch",
-              "created_at": services.now(), "vector_store_id": store_id, "cancelled": False}
+    record: dict[str, Any] = {"id": ids.new_id("vector_store_file_batch"), "object": "vector_store.files_batch",
+                              "created_at": services.now(), "vector_store_id": store_id, "cancelled": False}
     await asyncio.to_thread(vector_stores().batches(store_id).insert, principal, record)
     param = "file_ids[{index}]" if body.file_ids is not None else "files[{index}].file_id"
     await attach_and_ingest(client, principal, store_id, body.entries(), record["id"], param)

@@ -8,6 +8,7 @@ work (orchestrators/ingestion.py), never done inside the request.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -44,7 +45,8 @@ async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpRespon
     await asyncio.to_thread(services.require_files, principal,
                             [(file_id, f"file_ids[{index}]") for index, file_id in enumerate(body.file_ids)])
     now = services.now()
-    record = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": body.name or "",
+    record: dict[str, Any] = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now,
+                              "name": body.name or "",
               "description": body.description,
               "expires_after": body.expires_after.model_dump() if body.expires_after else None,
               "last_active_at": now, "metadata": body.metadata or {}}
@@ -110,10 +112,10 @@ def vector_stores_search(req: func.HttpRequest) -> func.HttpResponse:
         principal, [req.route_params["vector_store_id"]], " ".join(body.queries()),
         max_num_results=body.max_num_results, score_threshold=threshold,
         filters=body.filters.model_dump() if body.filters else None)
-    page = SearchResultsPage(search_query=body.queries(), data=[
+    page = SearchResultsPage.model_validate({"search_query": body.queries(), "data": [
         {"file_id": result.file_id, "filename": result.file_name, "score": result.score,
          "attributes": result.attributes, "content": [{"type": "text", "text": result.content}]}
-        for result in results])
+        for result in results]})
     response = requests.json_response(page.model_dump(mode="json"))
     response.headers["x-file-search-mode"] = file_search.mode()
     return response

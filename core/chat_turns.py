@@ -206,7 +206,10 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
     answered at once) — with the text the model wrote before its calls kept as a message when a
     client was shown it (`text_shown`) — or the assistant's message with its message_creation step."""
     if answer.tool_calls and answer.finish_reason != "length":
-        calls, server, client, kept = [], [], [], {}
+        calls: list[dict] = []
+        server: list[str] = []
+        client: list[str] = []
+        kept: dict[str, dict] = {}
         for call_id, name, arguments in answer.tool_calls:
             routed = route(name)
             made = routed.tool.step_call(call_id, name, arguments, routed.where, run)
@@ -219,7 +222,7 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
         if not server and not client:  # every call was undeclared: answered already, the model goes on
             step = dict(step, status=COMPLETED, completed_at=ids.at)
         outcome = TurnOutcome(kind="tool_calls", step_id=ids.tool_step_id, server_calls=server, client_calls=client)
-        books = StepBookkeeping(**kept)
+        books = StepBookkeeping.model_validate(kept)
         if not (text_shown and answer.content):
             return TurnRecords(outcome, step, books)
         text = [{"type": "text", "text": {"value": answer.content, "annotations": []}}]

@@ -15,7 +15,7 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence, cast
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -53,10 +53,10 @@ class Codec:
     def decode(self, entity: dict) -> dict:
         blob_name = entity.get("blob")
         if blob_name:
-            return json.loads(self._store.container(CONTAINER).download_blob(blob_name).readall())
-        return json.loads(b"".join(bytes(entity[name]) for name in _CHUNK_NAMES if name in entity))
+            return cast(dict, json.loads(self._store.container(CONTAINER).download_blob(blob_name).readall()))
+        return cast(dict, json.loads(b"".join(bytes(entity[name]) for name in _CHUNK_NAMES if name in entity)))
 
-    def decode_all(self, entities: list[dict]) -> list[dict]:
+    def decode_all(self, entities: Sequence[dict]) -> list[dict]:
         """Decode a page of entities, fetching spilled records in parallel."""
         spilled = sum(1 for entity in entities if entity.get("blob"))
         if spilled < 2:

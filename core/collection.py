@@ -15,7 +15,8 @@ from itertools import islice
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.core.paging import ItemPaged
+from azure.data.tables import TableClient, TableEntity, UpdateMode
 
 from core import ids
 from core.pagination import PageRequest
@@ -32,10 +33,11 @@ class Collection:
         return f"{self.kind}-{direction}-{body if direction == 'a' else ids.descending(body)}"
 
     def _rows(self, partition: str, object_id: str, properties: dict) -> tuple[dict, dict]:
-        return tuple(
+        ascending, descending = (
             {**properties, "PartitionKey": partition, "RowKey": self.key(direction, object_id), "id": object_id}
             for direction in ("a", "d")
         )
+        return ascending, descending
 
     def create_ops(self, partition: str, object_id: str, properties: dict) -> list[Operation]:
         return [("create", row) for row in self._rows(partition, object_id, properties)]
@@ -55,14 +57,14 @@ class Collection:
         return [("delete", {"PartitionKey": partition, "RowKey": self.key(direction, object_id)})
                 for direction in ("a", "d")]
 
-    def get(self, table: TableClient, partition: str, object_id: str) -> dict | None:
+    def get(self, table: TableClient, partition: str, object_id: str) -> TableEntity | None:
         try:
             return table.get_entity(partition, self.key("a", object_id))
         except ResourceNotFoundError:
             return None
 
     def page(self, table: TableClient, partition: str, request: PageRequest,
-             where: str | None = None, parameters: dict | None = None) -> tuple[list[dict], bool]:
+             where: str | None = None, parameters: dict | None = None) -> tuple[list[TableEntity], bool]:
         """Up to `request.limit` entities in the requested order, and whether more follow."""
         backwards = request.before is not None and request.after is None
         forward_order = request.order if not backwards else ("desc" if request.order == "asc" else "asc")
@@ -86,7 +88,8 @@ class Collection:
             rows.reverse()
         return rows, has_more
 
-    def scan(self, table: TableClient, partition: str, order: str = "asc", page_size: int = 1000):
+    def scan(self, table: TableClient, partition: str, order: str = "asc",
+             page_size: int = 1000) -> ItemPaged[TableEntity]:
         """Every entity of this kind in `order`, fetched `page_size` at a time, lazily: the run engine
         reads history and steps in as few round trips as the service allows."""
         direction = "a" if order == "asc" else "d"

@@ -33,16 +33,18 @@ def chat_client() -> openai.OpenAI:
 def _build() -> openai.OpenAI:
     endpoint = settings.get("AZURE_OPENAI_ENDPOINT")
     if endpoint:
-        common = {"azure_endpoint": endpoint, "api_version": settings.get("AZURE_OPENAI_API_VERSION"),
-                  "max_retries": 0, "timeout": MODEL_TIMEOUT_SECONDS}
+        api_version = settings.get("AZURE_OPENAI_API_VERSION")
         key = settings.get("AZURE_OPENAI_API_KEY")
         if key:
-            return openai.AzureOpenAI(api_key=key, **common)
+            return openai.AzureOpenAI(azure_endpoint=endpoint, api_version=api_version, api_key=key,
+                                      max_retries=0, timeout=MODEL_TIMEOUT_SECONDS)
         from azure.identity import DefaultAzureCredential, get_bearer_token_provider
 
         credential = DefaultAzureCredential(managed_identity_client_id=settings.get("AZURE_CLIENT_ID"))
         return openai.AzureOpenAI(
-            azure_ad_token_provider=get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE), **common)
+            azure_endpoint=endpoint, api_version=api_version,
+            azure_ad_token_provider=get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE),
+            max_retries=0, timeout=MODEL_TIMEOUT_SECONDS)
     base_url = settings.get("OPENAI_BASE_URL")
     if not base_url:
         raise RuntimeError("No model is configured: set AZURE_OPENAI_ENDPOINT or OPENAI_BASE_URL.")

@@ -11,7 +11,7 @@ they change atomically with it and are never sent to a client.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ class Record(BaseModel):
         return self.model_dump_json(exclude_defaults=True).encode("utf-8")
 
     @classmethod
-    def load(cls, data: bytes | None):
+    def load(cls, data: bytes | None) -> Self:
         return cls.model_validate_json(data) if data else cls()
 
 

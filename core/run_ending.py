@@ -8,6 +8,7 @@ run sweeper, which finalizes runs no orchestration will ever move again.
 from __future__ import annotations
 
 import time
+from typing import cast
 
 from core import run_machine
 from core.errors import ApiError
@@ -63,7 +64,7 @@ def end_run(finish: FinishRequest) -> str | None:
         return RunChange(moved.run, replace_steps=closing, release_thread=moved.release_thread, events=shown)
 
     try:
-        return runs().update(finish.principal, finish.thread_id, finish.run_id, change).record["status"]
+        return cast(str, runs().update(finish.principal, finish.thread_id, finish.run_id, change).record["status"])
     except ApiError:
         return None
 

@@ -22,11 +22,20 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 from core.errors import InvalidRequest
 
-QUEUED, IN_PROGRESS, REQUIRES_ACTION, CANCELLING = "queued", "in_progress", "requires_action", "cancelling"
-COMPLETED, FAILED, INCOMPLETE, CANCELLED, EXPIRED = "completed", "failed", "incomplete", "cancelled", "expired"
+# Final: each is its literal type, as core.wire.runs' RunStatus and StepStatus spell them.
+QUEUED: Final = "queued"
+IN_PROGRESS: Final = "in_progress"
+REQUIRES_ACTION: Final = "requires_action"
+CANCELLING: Final = "cancelling"
+COMPLETED: Final = "completed"
+FAILED: Final = "failed"
+INCOMPLETE: Final = "incomplete"
+CANCELLED: Final = "cancelled"
+EXPIRED: Final = "expired"
 
 ACTIVE_STATUSES = frozenset({QUEUED, IN_PROGRESS, REQUIRES_ACTION, CANCELLING})
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, INCOMPLETE, CANCELLED, EXPIRED})
@@ -164,7 +173,7 @@ def _finish(run: dict, event: Finish, at: int) -> Transition:
     return Transition(ended, changed=True, release_thread=True, close_open_steps_as=STEP_STATUS_AT_RUN_END[target])
 
 
-def _changed(run: dict, **fields) -> Transition:
+def _changed(run: dict, **fields: Any) -> Transition:
     updated = copy.deepcopy(run)
     updated.update(fields)
     return Transition(updated, changed=True)

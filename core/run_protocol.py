@@ -9,7 +9,7 @@ history stays the same size however long its thread grows.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 ORCHESTRATOR = "run_orchestrator"
 MODEL_TURN = "run_model_turn"
@@ -23,6 +23,9 @@ P = TypeVar("P", bound="Payload")
 
 
 class Payload:
+    # Every payload is a dataclass: declared so that asdict() and fields() accept it.
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
     def wire(self) -> dict:
         return asdict(self)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from core.settings_catalog import APP_SETTINGS, Setting
 from core.settings_tools import TOOL_SETTINGS
 
-__all__ = ["SETTINGS", "Setting", "default_for_library", "get", "get_bool", "get_int", "load_local_file"]
+__all__ = ["SETTINGS", "Setting", "default_for_library", "get", "get_bool", "get_int", "get_str", "load_local_file"]
 
 
 SETTINGS: tuple[Setting, ...] = APP_SETTINGS + TOOL_SETTINGS
@@ -60,6 +60,14 @@ def default_for_library(name: str, value: str) -> None:
 def get_bool(name: str) -> bool:
     """A yes/no setting: "true", "1", "yes" or "on" (any case) mean yes."""
     return (get(name) or "").strip().lower() in ("true", "1", "yes", "on")
+
+
+def get_str(name: str) -> str:
+    """A setting that has a value (its own or its default), as read by `get`."""
+    value = get(name)
+    if value is None:
+        raise KeyError(f"setting {name} has no value and no default")
+    return value
 
 
 def get_int(name: str) -> int:

@@ -8,8 +8,15 @@ user-assigned identity), and the service clients authenticate with managed ident
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core import settings
+
+if TYPE_CHECKING:  # the SDKs are imported where they are used: they cost start-up time
+    from azure.core.credentials import TokenCredential
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.data.tables import TableServiceClient
+    from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
 # Azurite's documented, public development account (not a secret).
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -22,15 +29,15 @@ POOL_CONNECTIONS = 64
 # separate counts of connection errors, read errors and retryable statuses, each 3 unless given, so
 # retry_total alone never allowed more than 3 retries of a 503 or a reset. Every count is set here.
 RETRY_TOTAL = 6
-RETRY_COUNTS = {"retry_total": RETRY_TOTAL, "retry_connect": RETRY_TOTAL, "retry_read": RETRY_TOTAL,
+RETRY_COUNTS: dict[str, Any] = {"retry_total": RETRY_TOTAL, "retry_connect": RETRY_TOTAL, "retry_read": RETRY_TOTAL,
                 "retry_status": RETRY_TOTAL}
-TABLE_RETRY = {**RETRY_COUNTS, "retry_backoff_factor": 0.2, "retry_backoff_max": 5}  # 0, 0.4, 0.8, ... 5 s
+TABLE_RETRY: dict[str, Any] = {**RETRY_COUNTS, "retry_backoff_factor": 0.2, "retry_backoff_max": 5}  # 0, 0.4, 0.8, ... 5 s
 
 
 BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS = 0.2, 5.0
 
 
-def _blob_retry():
+def _blob_retry() -> ExponentialRetry:
     """The Blob SDK's ExponentialRetry waits `initial + base ** n` with no cap (n from 1), so six retries at
     any base that starts small grow to a minute; this doubles from BACKOFF_FIRST_SECONDS up to the cap,
     with the library's jitter, as the table clients' policy does (about 11 s over six retries)."""
@@ -39,11 +46,13 @@ def _blob_retry():
     from azure.storage.blob import ExponentialRetry
 
     class CappedExponentialRetry(ExponentialRetry):
-        def get_backoff_time(self, settings):
+        def get_backoff_time(self, settings: dict[str, Any]) -> float:
             backoff = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, settings["count"] - 1))
             return random.uniform(backoff * 0.8, backoff * 1.2)
 
-    return CappedExponentialRetry(initial_backoff=BACKOFF_FIRST_SECONDS, random_jitter_range=0.0, **RETRY_COUNTS)
+    # (the stub types both as int; they are seconds, and get_backoff_time above makes its own waits anyway)
+    return CappedExponentialRetry(initial_backoff=BACKOFF_FIRST_SECONDS, random_jitter_range=0.0,  # type: ignore[arg-type]
+                                  **RETRY_COUNTS)
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
@@ -65,7 +74,7 @@ class StorageConnection:
     account_name: str | None
     client_id: str | None
 
-    def table_service(self):
+    def table_service(self) -> TableServiceClient:
         from azure.data.tables import TableServiceClient
 
         transport = _pooled_transport()
@@ -77,14 +86,14 @@ class StorageConnection:
                                         credential=self._credential(), transport=transport, **TABLE_RETRY)
         return _environment_read_once(client, transport)
 
-    def blob_service(self):
+    def blob_service(self) -> BlobServiceClient:
         from azure.storage.blob import BlobServiceClient
 
         # Downloads come in 4 MiB pieces (the SDK's first GET would otherwise be 32 MiB),
         # so streaming a file to a client holds one piece at a time.
         transport = _pooled_transport()
-        sizes = {"max_single_get_size": DOWNLOAD_CHUNK_BYTES, "max_chunk_get_size": DOWNLOAD_CHUNK_BYTES,
-                 "transport": transport, "retry_policy": _blob_retry()}
+        sizes: dict[str, Any] = {"max_single_get_size": DOWNLOAD_CHUNK_BYTES, "max_chunk_get_size": DOWNLOAD_CHUNK_BYTES,
+                                 "transport": transport, "retry_policy": _blob_retry()}
         if self.connection_string:
             client = BlobServiceClient.from_connection_string(self.connection_string, **sizes)
         else:
@@ -92,7 +101,7 @@ class StorageConnection:
                                        credential=self._credential(), **sizes)
         return _environment_read_once(client, transport)
 
-    def _credential(self):
+    def _credential(self) -> TokenCredential:
         from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 
         if self.client_id:
@@ -100,7 +109,7 @@ class StorageConnection:
         return DefaultAzureCredential()
 
 
-def _pooled_transport():
+def _pooled_transport() -> RequestsTransport:
     """An HTTP transport whose connection pool matches the worker's concurrency.
 
     The SDK's default keeps 10 connections; with dozens of activity and HTTP threads the
@@ -117,7 +126,10 @@ def _pooled_transport():
     return RequestsTransport(session=session, session_owner=False)
 
 
-def _environment_read_once(client, transport):
+Client = TypeVar("Client", "TableServiceClient", "BlobServiceClient")
+
+
+def _environment_read_once(client: Client, transport: RequestsTransport) -> Client:
     """`client` (built on `transport`), with the environment's proxy and CA settings read once.
 
     `requests` reads them again on every request (proxies, no_proxy, CA bundle, ~/.netrc):

@@ -17,9 +17,12 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from core import settings
+
+if TYPE_CHECKING:  # tiktoken is imported where it is used: it costs start-up time
+    from tiktoken import Encoding
 
 CHARS_PER_TOKEN = 3
 UTF8_BYTES_PER_TOKEN = 2
@@ -30,7 +33,7 @@ settings.default_for_library("TIKTOKEN_CACHE_DIR", str(SHIPPED_ENCODINGS))
 
 Counter = Callable[[str], int]
 logger = logging.getLogger(__name__)
-_encodings: dict[str, Any] = {}  # encoding name → tiktoken Encoding, or None once loading failed
+_encodings: dict[str, Encoding | None] = {}  # encoding name → tiktoken Encoding, or None once loading failed
 _loading: dict[str, threading.Event] = {}
 _lock = threading.Lock()
 
@@ -59,7 +62,7 @@ def counter_for(model: str) -> Counter:
     return lambda text: len(encoding.encode(text, disallowed_special=()))
 
 
-def _encoding(name: str):
+def _encoding(name: str) -> Encoding | None:
     with _lock:
         if name in _encodings:
             return _encodings[name]

@@ -17,6 +17,7 @@ def parsed(arguments: str) -> Any:
 def text_argument(arguments: str, key: str) -> str:
     """The string under `key`, or the raw arguments when the model sent no such JSON field."""
     value = parsed(arguments)
-    if isinstance(value, dict) and isinstance(value.get(key), str):
-        return value[key]
+    text = value.get(key) if isinstance(value, dict) else None
+    if isinstance(text, str):
+        return text
     return arguments or ""

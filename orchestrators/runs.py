@@ -157,6 +157,7 @@ def _require_action(context, ref: protocol.RunRef, state: TurnState, outcome: di
         round=state.action_rounds))))
     if not asked.asked:
         return Finish(CANCELLED)
+    assert asked.expires_at is not None  # a run that asked has its expiry
     expires_at = datetime.fromtimestamp(asked.expires_at, tz=timezone.utc)
     outputs = context.wait_for_external_event(tool_outputs_event(state.action_rounds))
     expiry = context.create_timer(expires_at)

@@ -97,7 +97,7 @@ def outcome_text(decision: Done | Failed) -> str:
 def error_message(body: bytes | str) -> str:
     """The Logic App's own error text ({"error": {"message"}} or a plain string), URLs removed."""
     answer = _json(body)
-    text = ""
+    text: object = ""
     if isinstance(answer, dict):
         error = answer.get("error")
         text = error.get("message") if isinstance(error, dict) else error if isinstance(error, str) else \

@@ -68,7 +68,7 @@ def summary(country: dict, others: list[dict]) -> dict[str, Any]:
 
 def get_country_info(arguments: dict[str, Any]) -> dict[str, Any]:
     name = country_name(arguments.get("country"))
-    url = lookup_url(settings.get("COUNTRY_INFO_BASE_URL"), name)
+    url = lookup_url(settings.get_str("COUNTRY_INFO_BASE_URL"), name)
     try:
         response = requests.get(url, timeout=TIMEOUT_SECONDS, headers={"Accept": "application/json"},
                                 allow_redirects=False)

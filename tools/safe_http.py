@@ -165,7 +165,7 @@ def system_resolver(host: str, port: int) -> list[str]:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise ToolError(f"the host {host} could not be resolved: {error}") from None
-    return [answer[4][0] for answer in answers]
+    return [str(answer[4][0]) for answer in answers]  # an IPv4/IPv6 sockaddr: (host str, port, ...)
 
 
 def checked_address(target: Target, resolver: Resolver,
@@ -222,6 +222,7 @@ def _remaining(deadline: float) -> float:
 def _request(target: Target, address: str, accept: str, deadline: float) -> urllib3.BaseHTTPResponse:
     left = _remaining(deadline)
     timeout = urllib3.Timeout(connect=min(left, 10.0), read=left)
+    pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(address, target.port, timeout=timeout, retries=False,
                                            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),

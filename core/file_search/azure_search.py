@@ -25,8 +25,9 @@ step. Authentication: managed identity, or AZURE_SEARCH_API_KEY.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from core import settings
 from core.errors import ServerError
@@ -34,8 +35,14 @@ from core.file_search.hits import Hit, Wanted
 from core.file_search.ranking import RRF_K
 from core.file_search.segments import Segment
 
-if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+if TYPE_CHECKING:  # numpy and the SDKs are imported where they are used: they cost start-up time
     import numpy as np
+    from azure.core.credentials import AzureKeyCredential, TokenCredential
+    from azure.search.documents.indexes.models import SearchIndex
+
+    Credential = AzureKeyCredential | TokenCredential
+
+T = TypeVar("T")
 
 UPLOAD_BATCH = 500
 VECTOR_FIELD = "vector"
@@ -52,7 +59,7 @@ class IndexNotReady(ServerError):
         super().__init__(message, code="search_index_not_ready")
 
 
-def index_definition(name: str, dimensions: int):
+def index_definition(name: str, dimensions: int) -> SearchIndex:
     """The one schema of the chunk index (a SearchIndex), with `dimensions`-long vectors."""
     from azure.search.documents.indexes.models import (
         HnswAlgorithmConfiguration,
@@ -70,7 +77,8 @@ def index_definition(name: str, dimensions: int):
         SimpleField(name="file_id", type=SearchFieldDataType.STRING, filterable=True),
         SimpleField(name="segment", type=SearchFieldDataType.STRING, filterable=True),
         SearchField(name="text", type=SearchFieldDataType.STRING, searchable=True),
-        SearchField(name=VECTOR_FIELD, type=SearchFieldDataType.Collection(SearchFieldDataType.SINGLE),
+        # Collection is monkey-patched onto the enum at runtime (the package's indexes/models/_patch.py)
+        SearchField(name=VECTOR_FIELD, type=SearchFieldDataType.Collection(SearchFieldDataType.SINGLE),  # type: ignore[operator]
                     searchable=True, vector_search_dimensions=dimensions, vector_search_profile_name=_PROFILE),
     ]
     vector_search = VectorSearch(algorithms=[HnswAlgorithmConfiguration(name="hnsw")],
@@ -78,7 +86,7 @@ def index_definition(name: str, dimensions: int):
     return SearchIndex(name=name, fields=fields, vector_search=vector_search)
 
 
-def vector_dimensions(index) -> int | None:
+def vector_dimensions(index: SearchIndex) -> int | None:
     """The vector size an existing index takes (None when it has no vector field)."""
     for field in index.fields:
         if field.name == VECTOR_FIELD:
@@ -86,7 +94,7 @@ def vector_dimensions(index) -> int | None:
     return None
 
 
-def credential():
+def credential() -> Credential:
     """AZURE_SEARCH_API_KEY when set, else Entra ID: the app's managed identity (AZURE_CLIENT_ID) in Azure."""
     key = settings.get("AZURE_SEARCH_API_KEY")
     if key:
@@ -103,7 +111,7 @@ def _segment_key(store_id: str, file_id: str, version: str) -> str:
 
 
 class AzureSearchBackend:
-    def __init__(self, endpoint: str, index_name: str, credential):
+    def __init__(self, endpoint: str, index_name: str, credential: Credential):
         from azure.search.documents import SearchClient
 
         self._endpoint = endpoint
@@ -115,7 +123,7 @@ class AzureSearchBackend:
         endpoint = settings.get("AZURE_SEARCH_ENDPOINT")
         if not endpoint:
             raise RuntimeError("FILE_SEARCH_BACKEND is azure_ai_search but AZURE_SEARCH_ENDPOINT is not set.")
-        return cls(endpoint, settings.get("AZURE_SEARCH_INDEX"), credential())
+        return cls(endpoint, settings.get_str("AZURE_SEARCH_INDEX"), credential())
 
     def _missing(self) -> IndexNotReady:
         return IndexNotReady(f"The Azure AI Search index '{self._index_name}' does not exist at {self._endpoint}: "
@@ -129,7 +137,7 @@ class AzureSearchBackend:
             f"is created: if the embeddings model changed, delete the index and run the postprovision step again "
             f"with AZURE_OPENAI_EMBEDDINGS_DIMENSIONS={dimensions}; {CREATE_STEP}.")
 
-    def _call(self, action, dimensions: int | None):
+    def _call(self, action: Callable[[], T], dimensions: int | None) -> T:
         """Runs a document call, turning the service's refusals that mean a wrong index into IndexNotReady."""
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -154,7 +162,7 @@ class AzureSearchBackend:
             documents.append(document)
         for start in range(0, len(documents), UPLOAD_BATCH):
             batch = documents[start:start + UPLOAD_BATCH]
-            results = self._call(lambda batch=batch: self._client.upload_documents(batch), dimensions)
+            results = self._call(functools.partial(self._client.upload_documents, batch), dimensions)
             refused = [result for result in results if not result.succeeded]
             if refused:
                 message = refused[0].error_message or f"status {refused[0].status_code}"
@@ -182,13 +190,13 @@ class AzureSearchBackend:
         self._delete_where(f"store_id eq '{store_id}'")
 
     def hits(self, wanted: Wanted, query: str, vector: np.ndarray | None, limit: int) -> list[Hit]:
-        from azure.search.documents.models import VectorizedQuery
+        from azure.search.documents.models import VectorizedQuery, VectorQuery
 
         segments = [_segment_key(store_id, file_id, version)
                     for store_id, files in wanted.items() for file_id, version in files.items()]
         if not segments:
             return []
-        vector_queries = [VectorizedQuery(vector=vector.tolist(), k_nearest_neighbors=max(50, 3 * limit),
+        vector_queries: list[VectorQuery] | None = [VectorizedQuery(vector=vector.tolist(), k_nearest_neighbors=max(50, 3 * limit),
                                           fields=VECTOR_FIELD)] if vector is not None else None
 
         def search() -> list[dict]:  # the pages are fetched while iterating: inside _call
@@ -212,7 +220,7 @@ class IndexMismatch(Exception):
     """An index of that name exists with another vector size: recreating it would drop every chunk."""
 
 
-def create_index(endpoint: str, name: str, dimensions: int, credential) -> str:
+def create_index(endpoint: str, name: str, dimensions: int, credential: Credential) -> str:
     """Creates the chunk index, or brings an existing one of the same vector size up to the schema; says which."""
     from azure.core.exceptions import ResourceNotFoundError
     from azure.search.documents.indexes import SearchIndexClient
@@ -235,7 +243,7 @@ def create_index(endpoint: str, name: str, dimensions: int, credential) -> str:
     return f"Created the search index '{name}' ({dimensions}-dimension vectors) at {endpoint}."
 
 
-def deployer_credential():
+def deployer_credential() -> Credential:
     """AZURE_SEARCH_API_KEY when set, else whoever runs the command (az / azd sign-in, or a pipeline's
     service principal from the environment), never a managed identity of the machine it runs on."""
     if settings.get("AZURE_SEARCH_API_KEY"):

@@ -10,6 +10,7 @@ Either way a hit is (store id, file id, chunk text, score in [0, 1]).
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import TYPE_CHECKING, Protocol
 
@@ -55,8 +56,7 @@ class LocalBackend:
         index = shared_index()
         keys = []
         for store_id, files in wanted.items():
-            index.sync(store_id, files,
-                       lambda file_id, version, store_id=store_id: self._segments.read(store_id, file_id, version))
+            index.sync(store_id, files, functools.partial(self._segments.read, store_id))
             keys += [f"{store_id}/{file_id}" for file_id in files]
         if not keys:
             return []

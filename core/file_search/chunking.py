@@ -14,7 +14,8 @@ from typing import Callable
 
 from core import tokens
 
-AUTO = {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}}
+_AUTO_STATIC = {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}
+AUTO = {"type": "static", "static": _AUTO_STATIC}
 EMBEDDINGS_TOKENIZER_MODEL = "text-embedding-3-small"
 # A word with the whitespace that follows it: the unit chunks are made of.
 _PIECE = re.compile(r"\S+\s*|\s+")
@@ -23,7 +24,7 @@ _PIECE = re.compile(r"\S+\s*|\s+")
 def resolved(strategy: dict | None) -> dict:
     """The strategy as a file reports it: `auto` (or none) becomes the static 800/400 it stands for."""
     if not strategy or strategy.get("type") == "auto":
-        return {"type": "static", "static": dict(AUTO["static"])}
+        return {"type": "static", "static": dict(_AUTO_STATIC)}
     return {"type": "static", "static": dict(strategy["static"])}
 
 

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from core.file_search.segments import Segment
 
@@ -75,7 +75,7 @@ class ChunkIndex:
 
     def _evict(self, keep: str) -> None:
         """Drop least recently searched stores (never `keep`) until the cache is within its bound."""
-        for store_id in sorted(self._last_used, key=self._last_used.get):
+        for store_id in sorted(self._last_used, key=lambda store_id: self._last_used[store_id]):
             if self._count <= self._max_chunks:
                 return
             if store_id != keep:
@@ -146,7 +146,7 @@ class ChunkIndex:
 
     def size(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            return cast(int, self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
 
 _index: ChunkIndex | None = None

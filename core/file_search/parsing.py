@@ -110,7 +110,7 @@ def _count_elements(package: zipfile.ZipFile, parts: list[zipfile.ZipInfo], most
 
     counted = 0
 
-    def start(name, attributes) -> None:
+    def start(name: str, attributes: dict[str, str]) -> None:
         nonlocal counted
         counted += 1
         if counted > most:

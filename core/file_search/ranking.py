@@ -12,7 +12,7 @@ rankings used, so it lies in [0, 1] and 1.0 means "first in every ranking".
 from __future__ import annotations
 
 import re
-from typing import Hashable, Sequence
+from typing import Hashable, Sequence, TypeVar
 
 RRF_K = 60
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -24,13 +24,16 @@ def keyword_query(text: str) -> str | None:
     return " OR ".join(f'"{word}"' for word in words) if words else None
 
 
-def fuse(rankings: Sequence[Sequence[Hashable]], limit: int) -> list[tuple[Hashable, float]]:
+K = TypeVar("K", bound=Hashable)
+
+
+def fuse(rankings: Sequence[Sequence[K] | None], limit: int) -> list[tuple[K, float]]:
     """Reciprocal-rank fusion of best-first rankings → (key, score in [0, 1]) best first."""
     used = [ranking for ranking in rankings if ranking is not None]
     if not used:
         return []
     best = len(used) / (RRF_K + 1)
-    totals: dict[Hashable, float] = {}
+    totals: dict[K, float] = {}
     for ranking in used:
         for rank, key in enumerate(ranking, start=1):
             totals[key] = totals.get(key, 0.0) + 1.0 / (RRF_K + rank)
@@ -60,16 +63,16 @@ def matches(condition: dict | None, attributes: dict | None) -> bool:
         return found if kind == "in" else not found
     if not _comparable(actual, wanted):
         return False
-    return {"gt": actual > wanted, "gte": actual >= wanted, "lt": actual < wanted, "lte": actual <= wanted}[kind]
+    return bool({"gt": actual > wanted, "gte": actual >= wanted, "lt": actual < wanted, "lte": actual <= wanted}[kind])
 
 
-def _same(actual, wanted) -> bool:
+def _same(actual: object, wanted: object) -> bool:
     if isinstance(actual, bool) or isinstance(wanted, bool):
         return type(actual) is type(wanted) and actual == wanted
     return actual == wanted
 
 
-def _comparable(actual, wanted) -> bool:
+def _comparable(actual: object, wanted: object) -> bool:
     numbers = (int, float)
     if isinstance(actual, bool) or isinstance(wanted, bool):
         return False

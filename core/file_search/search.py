@@ -17,12 +17,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import openai
 
 from core.file_search import embeddings, ranking
 from core.file_search.backends import backend
 from core.repositories.shared import vector_stores
+
+if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
+    import numpy as np
 
 DEFAULT_MAX_RESULTS = 20
 logger = logging.getLogger(__name__)
@@ -61,15 +65,15 @@ def search(principal: str, vector_store_ids: list[str], query: str, max_num_resu
     hits = backend(repository.segments).hits(wanted, query, _embed_query(query), max_num_results)
     results = []
     for hit in hits:
-        record = records.get((hit.store_id, hit.file_id))
-        if record is None or hit.score < score_threshold:
+        found = records.get((hit.store_id, hit.file_id))
+        if found is None or hit.score < score_threshold:
             continue
-        results.append(Result(file_id=hit.file_id, file_name=record["_filename"], score=hit.score, content=hit.text,
-                              attributes=record.get("attributes") or {}, vector_store_id=hit.store_id))
+        results.append(Result(file_id=hit.file_id, file_name=found["_filename"], score=hit.score, content=hit.text,
+                              attributes=found.get("attributes") or {}, vector_store_id=hit.store_id))
     return results
 
 
-def _embed_query(query: str):
+def _embed_query(query: str) -> np.ndarray | None:
     try:
         vectors = embeddings.embed([query])
     except openai.OpenAIError as error:  # the provider is down: keyword results are better than none

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import ContainerClient
 
 from core.store import Store
 
@@ -42,10 +43,10 @@ def encode(segment: Segment) -> bytes:
 
     buffer = io.BytesIO()
     texts = np.frombuffer(json.dumps(segment.texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-    arrays = {"texts": texts}
     if segment.vectors is not None:
-        arrays["vectors"] = segment.vectors.astype(np.float32)
-    np.savez(buffer, **arrays)
+        np.savez(buffer, texts=texts, vectors=segment.vectors.astype(np.float32))
+    else:
+        np.savez(buffer, texts=texts)
     return buffer.getvalue()
 
 
@@ -67,7 +68,7 @@ class SegmentStore:
         self._store = store
 
     @property
-    def _container(self):
+    def _container(self) -> ContainerClient:
         return self._store.container(CONTAINER)
 
     def write(self, vector_store_id: str, file_id: str, segment: Segment) -> str:

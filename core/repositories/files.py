@@ -12,7 +12,7 @@ import base64
 from typing import Iterable, Iterator
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.blob import BlobBlock, ContentSettings
+from azure.storage.blob import BlobBlock, BlobClient, ContentSettings
 
 from core import ids
 from core.errors import NotFound
@@ -29,7 +29,7 @@ class FileRepository(OwnedRecords):
     def __init__(self, store: Store):
         super().__init__(store, "files", "file", "file")
 
-    def _blob(self, file_id: str):
+    def _blob(self, file_id: str) -> BlobClient:
         return self._store.container(CONTAINER).get_blob_client(file_id)
 
     def create(self, principal: str, *, filename: str, purpose: str, chunks: Iterable[bytes | memoryview],
@@ -42,15 +42,18 @@ class FileRepository(OwnedRecords):
         try:
             for chunk in _blocks(chunks):
                 block_id = base64.b64encode(f"{len(block_ids):08d}".encode()).decode()
-                blob.stage_block(block_id, chunk, length=len(chunk))
+                # (the stub omits memoryview; the SDK sends any bytes-like body, and a view avoids a copy)
+                blob.stage_block(block_id, chunk, length=len(chunk))  # type: ignore[arg-type]
                 block_ids.append(block_id)
                 size += len(chunk)
             blob.commit_block_list(
                 [BlobBlock(block_id) for block_id in block_ids],
                 content_settings=ContentSettings(content_type=content_type or "application/octet-stream"),
             )
-            record = FileObject(id=file_id, bytes=size, created_at=created_at, expires_at=expires_at,
-                                filename=filename, purpose=purpose).model_dump(mode="json")
+            # validated from a dict, as the constructor would: `purpose` is checked against FilePurpose here
+            record = FileObject.model_validate({"id": file_id, "bytes": size, "created_at": created_at,
+                                                "expires_at": expires_at, "filename": filename,
+                                                "purpose": purpose}).model_dump(mode="json")
             return self.insert(principal, record, {"purpose": purpose})
         except BaseException:
             _delete_quietly(blob)
@@ -59,7 +62,7 @@ class FileRepository(OwnedRecords):
     def list(self, principal: str, request: PageRequest, purpose: str | None = None) -> Page:
         if purpose is None:
             return super().list(principal, request)
-        return super().list(principal, request, "purpose eq @purpose", {"purpose": purpose})
+        return self.list_where(principal, request, "purpose eq @purpose", {"purpose": purpose})
 
     def delete(self, principal: str, object_id: str) -> dict:
         entity = super().delete(principal, object_id)
@@ -94,7 +97,7 @@ def _blocks(chunks: Iterable[bytes | memoryview]) -> Iterator[memoryview]:
         yield memoryview(bytes(pending))
 
 
-def _delete_quietly(blob) -> None:
+def _delete_quietly(blob: BlobClient) -> None:
     try:
         blob.delete_blob(delete_snapshots="include")
     except ResourceNotFoundError:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import AbstractContextManager
+from typing import Callable, Iterator
+
+from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec, Staging
@@ -23,7 +26,7 @@ class MessageRepository:
         self.threads = threads or ThreadRepository(store)
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self.threads.table
 
     def _properties(self, principal: str, record: dict, staged: Staging) -> dict:
@@ -32,7 +35,7 @@ class MessageRepository:
                           run_id=record.get("run_id") or "")
         return properties
 
-    def staged(self):
+    def staged(self) -> AbstractContextManager[Staging]:
         """A write's spill staging (see Codec.staged), for callers that batch message inserts."""
         return self._codec.staged()
 
@@ -59,7 +62,7 @@ class MessageRepository:
             self.threads.transact(principal, thread_id, build)
         return record
 
-    def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict, dict]:
+    def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict, TableEntity]:
         self.threads.state(principal, thread_id)
         entity = MESSAGES.get(self.table, thread_id, message_id) if ids.is_id("message", message_id) else None
         if entity is None or entity.get("owner") != principal:
@@ -80,7 +83,7 @@ class MessageRepository:
         rows, has_more = MESSAGES.page(self.table, thread_id, request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def newest_first(self, thread_id: str):
+    def newest_first(self, thread_id: str) -> Iterator[dict]:
         """Every message of a thread the caller already holds, newest first, read lazily in large
         pages (the run engine stops reading once its token budget is met)."""
         page: list[dict] = []
@@ -98,8 +101,10 @@ class MessageRepository:
             updated = change(record)
             with self._codec.staged() as staged:
                 properties = self._properties(principal, updated, staged)
+                etag = entity.metadata["etag"]
+                assert etag is not None  # an entity as read has its ETag
                 try:
-                    submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, entity.metadata["etag"]))
+                    submit(self.table, MESSAGES.replace_ops(thread_id, message_id, properties, etag))
                 except EntityMissing as error:
                     raise NotFound("message", message_id) from error
             self._codec.discard(entity.get("blob"))

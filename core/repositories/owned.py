@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from azure.data.tables import TableClient, TableEntity
+
 from core import ids
 from core.codec import Codec
 from core.collection import Collection
@@ -26,7 +28,7 @@ class OwnedRecords:
         self.noun = noun  # also the id kind: "assistant", "file"
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self._store.table(self._table_name)
 
     def _scope(self, partition: str) -> str:
@@ -40,7 +42,7 @@ class OwnedRecords:
             submit(self.table, self._collection.create_ops(partition, record["id"], properties))
         return record
 
-    def load(self, principal: str, object_id: str) -> tuple[dict, dict]:
+    def load(self, principal: str, object_id: str) -> tuple[dict, TableEntity]:
         """The record and its entity (for ETag and columns); NotFound when absent or foreign."""
         entity = None
         if ids.is_id(self.noun, object_id):
@@ -63,10 +65,11 @@ class OwnedRecords:
                 properties = staged.encode(updated, self._scope(partition))
                 columns = {key: value for key, value in entity.items()
                            if key not in ("PartitionKey", "RowKey", "blob") and not _is_chunk(key)}
+                etag = entity.metadata["etag"]
+                assert etag is not None  # an entity as read has its ETag
                 try:
                     submit(self.table, self._collection.replace_ops(
-                        partition, object_id, {**columns, **self._columns(updated), **properties},
-                        entity.metadata["etag"]))
+                        partition, object_id, {**columns, **self._columns(updated), **properties}, etag))
                 except EntityMissing as error:  # deleted concurrently
                     raise NotFound(self.noun, object_id) from error
             self._codec.discard(entity.get("blob"))
@@ -96,8 +99,12 @@ class OwnedRecords:
         for blob in blobs:
             self._codec.discard(blob)
 
-    def list(self, principal: str, request: PageRequest, where: str | None = None,
-             parameters: dict | None = None) -> Page:
+    def list(self, principal: str, request: PageRequest) -> Page:
+        return self.list_where(principal, request)
+
+    def list_where(self, principal: str, request: PageRequest, where: str | None = None,
+                    parameters: dict | None = None) -> Page:
+        """A page of the principal's records, filtered by `where` (over the records' columns) when given."""
         rows, has_more = self._collection.page(self.table, owner_partition(principal), request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
 

@@ -20,8 +20,11 @@ process's readers of the run are woken (core.run_events.wakeups).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
+
+from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec, Staging
@@ -103,7 +106,7 @@ class RunRepository:
         self.events = EventLog(store)
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self.threads.table
 
     # -- runs ------------------------------------------------------------------
@@ -115,7 +118,7 @@ class RunRepository:
         return properties
 
     def create(self, principal: str, record: dict, books: RunBookkeeping, additional_messages: list[dict],
-               events: list[Event] = ()) -> dict:
+               events: Sequence[Event] = ()) -> dict:
         """Insert a queued run (and its additional messages) and claim the thread for it; `events` start its log."""
         thread_id, run_id = record["thread_id"], record["id"]
 
@@ -196,6 +199,7 @@ class RunRepository:
                 operations = [self.threads.touch(thread_id, {"active_run_id": ""} if outcome.release_thread else {})] \
                     if outcome.touches_thread else []
                 run_at = len(operations)
+                assert current.etag is not None  # a run as read (or as `update` wrote it) has its ETag
                 operations += RUNS.replace_ops(thread_id, run_id, properties, current.etag)
                 operations += self._row_operations(principal, outcome, staged)
                 events, head_at, new_head = shown(current.record, outcome), len(operations), None
@@ -219,12 +223,14 @@ class RunRepository:
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
 
-    def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> list:
+    # (`builtins.list` below: inside the class, `list` is the method above)
+    def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> builtins.list:
         operations = self.messages.insert_all_ops(principal, change.new_messages, staged)
         for step, books in change.new_steps:
             operations += steps_of(step["run_id"]).create_ops(
                 step["thread_id"], step["id"], self._step_properties(principal, step, books, staged))
         for read, step, books in change.replace_steps:
+            assert read.etag is not None  # replaced steps are as read, with their ETag
             operations += steps_of(step["run_id"]).replace_ops(
                 step["thread_id"], step["id"], self._step_properties(principal, step, books, staged), read.etag)
         return operations
@@ -238,13 +244,14 @@ class RunRepository:
 
     def update_step(self, principal: str, thread_id: str, run_id: str, step_id: str,
                     change: Callable[[StoredStep], tuple[dict, StepBookkeeping]],
-                    events: Callable[[dict, dict], list[Event]] | None = None) -> StoredStep:
+                    events: Callable[[dict, dict], builtins.list[Event]] | None = None) -> StoredStep:
         """Apply `change` to a step under its ETag (parallel tool calls each add their output);
         `events(before, after)` names the run events the change shows, appended in the same transaction."""
         def attempt() -> StoredStep:
             current = self.load_step(principal, thread_id, run_id, step_id)
             record, books = change(current)
             made = events(current.record, record) if events else []
+            assert current.etag is not None  # as read
             with self._codec.staged() as staged:
                 operations = steps_of(run_id).replace_ops(
                     thread_id, step_id, self._step_properties(principal, record, books, staged), current.etag)
@@ -273,7 +280,7 @@ class RunRepository:
             raise NotFound("run step", step_id)
         return self._stored_step(entity)
 
-    def _stored_step(self, entity: dict) -> StoredStep:
+    def _stored_step(self, entity: TableEntity) -> StoredStep:
         return StoredStep(self._codec.decode(entity), StepBookkeeping.load(entity.get(BOOKS)),
                           entity.metadata["etag"], entity.get("blob"))
 
@@ -282,7 +289,7 @@ class RunRepository:
         rows, has_more = steps_of(run_id).page(self.table, thread_id, request)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def all_steps(self, thread_id: str, run_id: str) -> list[StoredStep]:
+    def all_steps(self, thread_id: str, run_id: str) -> builtins.list[StoredStep]:
         """Every step of a run the caller already holds, oldest first, with bookkeeping (the run
         engine rebuilds a turn's context from them)."""
         rows = steps_of(run_id).scan(self.table, thread_id)

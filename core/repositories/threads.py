@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
 from core import ids
 from core.codec import Codec
@@ -39,7 +39,7 @@ class ThreadState:
 
     @property
     def id(self) -> str:
-        return self.record["id"]
+        return cast(str, self.record["id"])
 
 
 Build = Callable[[ThreadState], tuple[dict, list]]
@@ -56,7 +56,7 @@ class ThreadRepository:
         self._codec = Codec(store)
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self._store.table(TABLE)
 
     def state(self, principal: str, thread_id: str) -> ThreadState:
@@ -69,8 +69,9 @@ class ThreadRepository:
                 entity = None
         if entity is None or entity.get("owner") != principal:
             raise NotFound("thread", thread_id)
-        return ThreadState(json.loads(entity["record"]), entity["owner"], entity.metadata["etag"],
-                           entity.get("active_run_id") or None)
+        etag = entity.metadata["etag"]
+        assert etag is not None  # an entity as read has its ETag
+        return ThreadState(json.loads(entity["record"]), entity["owner"], etag, entity.get("active_run_id") or None)
 
     def get(self, principal: str, thread_id: str) -> dict:
         return self.state(principal, thread_id).record

@@ -10,6 +10,8 @@ A store file's id is its file's id; attaching a file again re-ingests it.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.file_search.backends import backend
@@ -74,7 +76,7 @@ class VectorStoreRepository:
     def files(self, store_id: str) -> OwnedRecords:
         return OwnedRecords(self._store, TABLE, f"f{ids.body(store_id)}", "file", columns=_file_columns)
 
-    def settle_file(self, principal: str, store_id: str, file_id: str, **changes) -> bool:
+    def settle_file(self, principal: str, store_id: str, file_id: str, **changes: Any) -> bool:
         """Apply `changes` to a store file still in progress; False when it is not (cancelled,
         re-attached or finished elsewhere) or gone, so a late result is void."""
         def change(record: dict) -> dict:
@@ -116,7 +118,7 @@ class VectorStoreRepository:
 
     def ingesting(self, principal: str, store_id: str) -> int:
         """How many of the store's files are still being ingested."""
-        return counts(self.file_rows(principal, store_id))[0]["in_progress"]
+        return cast(int, counts(self.file_rows(principal, store_id))[0]["in_progress"])
 
     def file_rows(self, principal: str, store_id: str) -> list[dict]:
         return scan_columns(self.files(store_id), principal, ["status", "usage_bytes", "batch_id"])
@@ -166,7 +168,7 @@ class VectorStoreRepository:
         if batch_id:
             clauses.append("batch_id eq @batch")
             parameters["batch"] = batch_id
-        page = self.files(store_id).list(principal, request, " and ".join(clauses) or None, parameters)
+        page = self.files(store_id).list_where(principal, request, " and ".join(clauses) or None, parameters)
         return Page([public_file(record) for record in page.data], page.has_more)
 
     def detach(self, principal: str, store_id: str, file_id: str) -> None:
@@ -186,7 +188,7 @@ class VectorStoreRepository:
     def completed_files(self, principal: str, store_id: str) -> list[dict]:
         """Every completed file's record (segment version, name, attributes): what search reads."""
         request = PageRequest(limit=MAX_SEARCHED_FILES, order="asc")
-        return self.files(store_id).list(principal, request, "status eq @status", {"status": "completed"}).data
+        return self.files(store_id).list_where(principal, request, "status eq @status", {"status": "completed"}).data
 
     # ---- batches ----------------------------------------------------------------------------
 

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
 from core import ids
 from core.codec import Codec, Staging
@@ -86,12 +87,12 @@ class Head:
         return self.next - 1
 
 
-def submit_for_etag(table, operations: list) -> str:
+def submit_for_etag(table: TableClient, operations: list) -> str:
     """Commit a transaction whose first operation writes the head; returns the head's new ETag.
 
     A head another writer created or changed first is a PreconditionFailed either way.
     """
-    return submit(table, operations)[0]["etag"]
+    return cast(str, submit(table, operations)[0]["etag"])
 
 
 class EventLog:
@@ -100,7 +101,7 @@ class EventLog:
         self._codec = Codec(store)
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self._store.table(TABLE)
 
     def head(self, thread_id: str, run_id: str) -> Head:
@@ -136,6 +137,7 @@ class EventLog:
                         claim=head.claim if claim is None else claim)
         row = {"PartitionKey": thread_id, "RowKey": head_key(run_id), "next": new_head.next, "last": new_head.last,
                "claim": json.dumps(new_head.claim, separators=(",", ":"))}
+        head_operation: tuple[object, ...]
         if head.etag is None:
             head_operation = ("create", row)
         else:

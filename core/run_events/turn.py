@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, cast
 
 import openai
-from openai.lib.streaming.chat import ChatCompletionStreamState
+from openai.lib.streaming.chat import ChatCompletionStreamState, ParsedChatCompletionSnapshot
 from openai.types.chat import ChatCompletionChunk
 
 from core import ids
@@ -28,8 +28,8 @@ from core.run_events.turn_stream import Superseded, TurnStream
 from core.tool_plugins import Route, Tools
 
 
-def stream_completion(client, request: dict[str, Any], on_text: Callable[[str], None],
-                      on_tool: Callable[[int, str | None, str | None, str], None]):
+def stream_completion(client: openai.OpenAI, request: dict[str, Any], on_text: Callable[[str], None],
+                      on_tool: Callable[[int, str | None, str | None, str], None]) -> ParsedChatCompletionSnapshot:
     """Call Chat Completions with stream=True; returns the accumulated completion (with usage)."""
     state = ChatCompletionStreamState()
     # Posted as built, not through chat.completions.create: the SDK's parameter transform walks every
@@ -63,7 +63,7 @@ class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
     def __init__(self, stream: TurnStream, run: dict, route: Callable[[str], Route], tools: Tools,
-                 leading_parts: list[dict] = ()):
+                 leading_parts: Sequence[dict] = ()):
         """`stream`: the turn's stream of the run's log (claimed by what `start` is given).
         `route(name)`: where a call of that name goes (its plug-in shows its pieces); `tools`: the
         plug-ins, for the stored calls. `leading_parts`: the content parts (figures) the message will
@@ -102,15 +102,15 @@ class TurnOutput:
 
     @property
     def message_id(self) -> str:
-        return self.claim["message_id"]
+        return cast(str, self.claim["message_id"])
 
     @property
     def message_step_id(self) -> str:
-        return self.claim["message_step_id"]
+        return cast(str, self.claim["message_step_id"])
 
     @property
     def tool_step_id(self) -> str:
-        return self.claim["tool_step_id"]
+        return cast(str, self.claim["tool_step_id"])
 
     @property
     def message_open(self) -> bool:

@@ -81,7 +81,8 @@ class TurnStream:
         known = [head]
 
         def attempt() -> dict:
-            read = known.pop() if known and known[0] is not None else self._log.head(self._thread_id, self._run_id)
+            first = known.pop() if known else None
+            read = first if first is not None else self._log.head(self._thread_id, self._run_id)
             known.clear()
             claim = self.claim_for(read.claim, fresh_ids)
             operations, _, new_head = self._log.operations(self._thread_id, self._run_id, read, [], claim)

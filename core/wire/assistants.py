@@ -37,11 +37,12 @@ class AssistantCreate(RequestModel):
 class AssistantUpdate(RequestModel):
     """Every field optional; a field that is sent replaces the stored value."""
 
-    model: str = Field(default=None)  # sent as null is a type error, as at OpenAI
+    # sent as null is a type error, as at OpenAI: None only marks "not sent" (read via model_fields_set)
+    model: str = Field(default=None)  # type: ignore[assignment]
     name: str | None = Field(default=None, max_length=256)
     description: str | None = Field(default=None, max_length=512)
     instructions: str | None = Field(default=None, max_length=256_000)
-    tools: list[Tool] = Field(default=None, max_length=128)
+    tools: list[Tool] = Field(default=None, max_length=128)  # type: ignore[arg-type]  # None: not sent, as model
     tool_resources: ToolResources | None = None
     metadata: Metadata | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)

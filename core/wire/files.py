@@ -6,12 +6,13 @@ from typing import Literal
 
 from core.wire.common import WireModel
 
-# What OpenAI accepts on upload, plus `assistants_output` (which code interpreter
-# produces and which this server also accepts from callers).
-UPLOAD_PURPOSES = ("assistants", "assistants_output", "vision", "user_data", "batch", "fine-tune", "evals")
-
 FilePurpose = Literal["assistants", "assistants_output", "vision", "user_data", "batch", "batch_output",
                       "fine-tune", "fine-tune-results", "evals"]
+
+# What OpenAI accepts on upload, plus `assistants_output` (which code interpreter
+# produces and which this server also accepts from callers).
+UPLOAD_PURPOSES: tuple[FilePurpose, ...] = ("assistants", "assistants_output", "vision", "user_data", "batch",
+                                            "fine-tune", "evals")
 
 
 class FileObject(WireModel):

@@ -23,9 +23,11 @@ from core.wire.common import (
 from core.wire.messages import MessageCreate
 from core.wire.threads import ThreadCreate
 
-# The statuses are core.run_machine's (the one place they are defined), spelled out for the schema.
-RunStatus = Literal.__getitem__(run_machine.RUN_STATUSES)
-StepStatus = Literal.__getitem__(run_machine.STEP_STATUSES)
+# The statuses are core.run_machine's (the one place they are defined), spelled out for the schema and
+# for the type checker (tests/core/test_run_machine.py checks they are the same, in the same order).
+RunStatus = Literal["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed",
+                    "incomplete", "expired"]
+StepStatus = Literal["in_progress", "cancelled", "failed", "completed", "expired"]
 
 
 class TruncationStrategy(RequestModel):

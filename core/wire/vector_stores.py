@@ -124,6 +124,7 @@ class FileBatchCreate(RequestModel):
         """Each file with its own attributes and chunking (batch-wide ones apply to `file_ids`)."""
         if self.files is not None:
             return list(self.files)
+        assert self.file_ids is not None  # _one_list: exactly one of the two is given
         return [BatchFile(file_id=file_id, attributes=self.attributes, chunking_strategy=self.chunking_strategy)
                 for file_id in self.file_ids]
 

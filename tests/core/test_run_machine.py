@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from typing import get_args
 
 import pytest
 
 from core import run_machine as m
 from core.errors import InvalidRequest
+from core.wire.runs import RunStatus, StepStatus
 
 AT = 1_700_000_000
 ALL_STATUSES = sorted(m.ACTIVE_STATUSES | m.TERMINAL_STATUSES)
@@ -161,3 +163,8 @@ def test_a_step_completes_only_when_every_call_is_answered():
     assert done["status"] == m.COMPLETED and done["completed_at"] == AT
     cancelled = step_in(m.CANCELLED)  # a late tool output never reopens or completes a closed step
     assert m.complete_step_if_answered(cancelled, {"call_1", "call_2"}, AT)["status"] == m.CANCELLED
+
+
+def test_the_wire_spells_out_the_machine_statuses():
+    assert get_args(RunStatus) == m.RUN_STATUSES
+    assert get_args(StepStatus) == m.STEP_STATUSES

@@ -54,7 +54,7 @@ class Limits:
         return cls(max_results=max(1, min(settings.get_int("WEB_SEARCH_MAX_RESULTS"), MAX_RESULTS_CAP)),
                    read_pages=max(0, settings.get_int("WEB_SEARCH_READ_PAGES")),
                    page_chars=max(0, settings.get_int("WEB_SEARCH_PAGE_CHARS")),
-                   timeout_seconds=max(1.0, float(settings.get("WEB_SEARCH_TIMEOUT_SECONDS"))),
+                   timeout_seconds=max(1.0, float(settings.get_str("WEB_SEARCH_TIMEOUT_SECONDS"))),
                    allowed_domains=domains_of(settings.get("WEB_SEARCH_ALLOWED_DOMAINS")))
 
 
@@ -77,8 +77,8 @@ def backend_from_settings() -> Backend | None:
     if configuration_problem() is not None:
         return None
     if (settings.get("WEB_SEARCH_BACKEND") or "").strip().lower() == "searxng":
-        return SearXNG(settings.get("WEB_SEARCH_SEARXNG_URL").strip())
-    return Brave(settings.get("WEB_SEARCH_BRAVE_API_KEY").strip())
+        return SearXNG(settings.get_str("WEB_SEARCH_SEARXNG_URL").strip())
+    return Brave(settings.get_str("WEB_SEARCH_BRAVE_API_KEY").strip())
 
 
 _logged = False
@@ -92,7 +92,9 @@ def log_configuration_once() -> None:
     _logged = True
     problem = configuration_problem()
     if problem is None:
-        _LOG.info("web search: %s", backend_from_settings().name)
+        backend = backend_from_settings()
+        assert backend is not None  # configuration_problem() found none
+        _LOG.info("web search: %s", backend.name)
     else:
         _LOG.warning("web search is not configured on this deployment (%s): browser tool calls answer the model so",
                      problem)

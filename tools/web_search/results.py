@@ -127,7 +127,9 @@ def domain_allowed(url: str, allowed: Iterable[str]) -> bool:
 def filtered(results: Iterable[WebResult], allowed: Iterable[str], limit: int) -> tuple[list[WebResult], int]:
     """The first `limit` results from allowed domains (one per URL), and how many were dropped as disallowed."""
     allowed = tuple(allowed)
-    kept, seen, dropped = [], set(), 0
+    kept: list[WebResult] = []
+    seen: set[str] = set()
+    dropped = 0
     for result in results:
         if not domain_allowed(result.url, allowed):
             dropped += 1
@@ -163,7 +165,7 @@ def cited_spans(text: str, shown: Iterable[dict[str, str]]) -> list[dict[str, An
     markdown link or bare), as {start_index, end_index, url, title}, in text order. A URL the search
     never showed is not a citation (the model may not invent sources)."""
     by_url = {source["url"]: source["title"] for source in shown}
-    spans = []
+    spans: list[dict[str, Any]] = []
     for url in sorted(by_url, key=len, reverse=True):  # longest first: a URL that extends another wins
         for match in re.finditer(re.escape(url), text):
             start, end = match.span()
