@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import openai
@@ -70,7 +71,7 @@ def _model_span(scripted, tag: str) -> tuple[float, float]:
 
 # -- 1. time to answer -------------------------------------------------------------
 
-def time_to_answer(client: openai.OpenAI, direct: openai.OpenAI, scripted) -> dict:
+def time_to_answer(client: openai.OpenAI, direct: openai.OpenAI, scripted, assistant_id: str) -> dict:
     def call_direct(i: int) -> float:
         started = time.perf_counter()
         direct.chat.completions.create(model=MODEL, messages=[_user(f"direct question {i}")])
@@ -91,7 +92,7 @@ def time_to_answer(client: openai.OpenAI, direct: openai.OpenAI, scripted) -> di
     call_direct(-1)  # warm up both paths (connections, imports, table creation)
     call_service(-1)
     spans.clear()
-    direct_times, service_times, chained_times = [], [], []
+    direct_times, service_times, chained_times, run_times = [], [], [], []
     previous = None
     for i in range(REPEATS):  # interleaved
         direct_times.append(call_direct(i))
@@ -103,8 +104,16 @@ def time_to_answer(client: openai.OpenAI, direct: openai.OpenAI, scripted) -> di
         chained_times.append(time.perf_counter() - started)
         _completed(chained)
         previous = chained.id
+        # Diagnostic: the same question as an Assistants run on the same engine (SDK polling at 20 ms, so
+        # the poll interval hardly counts), to tell the engine's overhead from the Responses layer's.
+        started = time.perf_counter()
+        run = client.beta.threads.create_and_run_poll(assistant_id=assistant_id, poll_interval_ms=20,
+                                                      thread={"messages": [{"role": "user", "content": f"run {i}"}]})
+        run_times.append(time.perf_counter() - started)
+        if run.status != "completed":
+            raise RuntimeError(f"run {run.id} ended {run.status}")
     baseline, service = statistics.median(direct_times), statistics.median(service_times)
-    chain = statistics.median(chained_times)
+    chain, assistants_run = statistics.median(chained_times), statistics.median(run_times)
     return {
         "answer_direct_model_median_ms": round(baseline * 1000, 1),
         "answer_create_median_ms": round(service * 1000, 1),
@@ -114,6 +123,8 @@ def time_to_answer(client: openai.OpenAI, direct: openai.OpenAI, scripted) -> di
         "answer_create_after_model_ms_median": round(statistics.median(after for _, after in spans) * 1000, 1),
         "answer_create_chained_median_ms": round(chain * 1000, 1),
         "answer_create_chained_vs_direct_ratio": round(chain / baseline, 3),
+        "answer_assistants_run_poll20ms_median_ms": round(assistants_run * 1000, 1),
+        "answer_assistants_run_poll20ms_vs_direct_ratio": round(assistants_run / baseline, 3),
     }
 
 
@@ -274,7 +285,8 @@ def _measure() -> dict:
         direct = openai.OpenAI(base_url=scripted.base_url, api_key="scripted-model-needs-no-key", max_retries=0,
                                _strict_response_validation=True)
         result: dict = {"model_latency_ms": MODEL_LATENCY_MS}
-        result.update(time_to_answer(client, direct, scripted))
+        assistant = client.beta.assistants.create(model=MODEL, instructions="Answer briefly.")
+        result.update(time_to_answer(client, direct, scripted, assistant.id))
         result.update(background_polled(client, scripted))
         result.update(history_per_turn(client, host))
         scripted.client.set_default(latency_ms=0)  # streamed replies carry their own pacing
@@ -292,7 +304,9 @@ def _measure() -> dict:
 
 
 def main() -> dict:
-    result = _measure()
+    with warnings.catch_warnings():  # the SDK marks every beta.* call deprecated (the Assistants baseline)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        result = _measure()
     print(json.dumps(result, indent=2))
     return result
 
