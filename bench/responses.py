@@ -16,6 +16,11 @@ the same run, so machine load hits both sides alike:
 4. a conversation of 1,000 items vs one of 10: durable history bytes per model turn of a response
    with `conversation=` (its run's orchestration, read from devhost's Durable HTTP API), target ratio
    <= 1.05; and the response's time, for the record.
+
+Beside the figures, diagnostics that say where the overhead lies: the time from the call until the
+model is asked and from its last piece until the answer (the scripted model notes when it sent each
+piece), and the same question as an Assistants run on the same engine. `python -m bench._storage_timeline`
+lists the storage requests behind them.
 """
 
 from __future__ import annotations
