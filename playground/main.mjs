@@ -5,6 +5,7 @@ import { Api, apiBase } from "./api.mjs";
 import { AssistantsPanel } from "./assistants.mjs";
 import { Chat } from "./chat.mjs";
 import { Files } from "./files.mjs";
+import { ResponsesPanel } from "./responses.mjs";
 
 const KEY = "playground.apiKey";
 const $ = (id) => document.getElementById(id);
@@ -22,6 +23,7 @@ const api = new Api(apiBase(window.location), () => sessionStorage.getItem(KEY) 
 const files = new Files(api);
 const assistants = new AssistantsPanel(api, notify);
 const chat = new Chat(api, files, assistants, notify);
+new ResponsesPanel(api, assistants, chat, notify);
 
 async function start() {
   notify("");

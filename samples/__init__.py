@@ -19,6 +19,7 @@ SAMPLES = {
     "sales_assistant": "four related CSVs; several users at once, one thread each",
     "file_search": "a benefits PDF in a vector store, answers with citations",
     "law_firm": "file_search over case files, the answer streamed as it is written",
+    "finance_responses": "a thread begun with the Assistants API, continued with the Responses API (functions)",
 }
 
 

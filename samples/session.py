@@ -75,6 +75,10 @@ class Session:
         return Conversation(self.client, assistant_id, self.new_thread(), self.out_dir, functions, instructions,
                             on_output_file=self.track_file)
 
+    def track_response(self, response_id: str) -> None:
+        """Delete this response at the end too (a stored response stays readable until deleted)."""
+        self._cleanups.append((f"response {response_id}", lambda: self.client.responses.delete(response_id)))
+
     def track_file(self, file_id: str) -> None:
         """Delete this file at the end too (images and files a run made, once saved locally)."""
         self._cleanups.append((f"file {file_id}", lambda: self.client.files.delete(file_id)))
