@@ -68,6 +68,8 @@ class RunBookkeeping(Record):
     request_key: str | None = None
     # The run starts with steps of its own (a response answering earlier function calls): turn 0 reads them.
     seeded_steps: bool = False
+    # Chat Completions' reasoning_effort for every model turn (a response's `reasoning.effort`).
+    reasoning_effort: str | None = None
 
 
 class Produced(Record):
