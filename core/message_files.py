@@ -47,8 +47,8 @@ def bounded_text(text: str, most: int = MAX_FILE_TEXT_CHARS) -> str:
 
 
 def text_of_file(filename: str, data: bytes) -> str:
-    """The file's text for the model, bounded (raises parsing.Unreadable when it has none)."""
-    return bounded_text(parsing.text_of(filename, data))
+    """The file's text for the model, headed by its name, bounded (raises parsing.Unreadable when it has none)."""
+    return f"[file {filename}]\n{bounded_text(parsing.text_of(filename, data))}"
 
 
 def read_bytes(principal: str, file_id: str, most: int) -> tuple[dict, bytes | None]:

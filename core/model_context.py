@@ -34,7 +34,8 @@ class Attachments(Protocol):
         """The URL (a data URL) the model reads an image file from; None when it cannot be had."""
 
     def file_text(self, file_id: str) -> str | None:
-        """The text of an attached file, bounded; None when it has none to give."""
+        """An attached file's text as the model reads it (headed by the file's name, bounded); None when
+        it has none to give."""
 
 
 def content_tokens(content: Any, count: Counter = estimate_tokens) -> int:
@@ -70,15 +71,14 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 def _read_files(message: dict[str, Any], files: Attachments | None) -> list[str]:
-    """The text of the message's attachments without tools, each headed by its file id."""
+    """The text of the message's attachments without tools (each headed by its name, see Attachments)."""
     if files is None or message["role"] == "assistant":
         return []
     read = []
     for attachment in message.get("attachments") or []:
         if not attachment.get("tools"):
             text = files.file_text(attachment["file_id"])
-            read.append(f"[file {attachment['file_id']}]\n{text}" if text is not None
-                        else f"[file {attachment['file_id']} could not be read]")
+            read.append(text if text is not None else f"[file {attachment['file_id']} could not be read]")
     return read
 
 

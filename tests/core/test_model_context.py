@@ -74,7 +74,7 @@ def test_images_are_chat_image_parts_and_count_at_the_image_rate():
             return "data:image/png;base64,AAAA" if file_id == "file-a" else None
 
         def file_text(self, file_id):
-            return "the notes" if file_id == "file-n" else None
+            return "[file notes.md]\nthe notes" if file_id == "file-n" else None
 
     huge = "data:image/png;base64," + "A" * 400_000
     message = {"role": "user", "attachments": [{"file_id": "file-n", "tools": []},
@@ -89,7 +89,7 @@ def test_images_are_chat_image_parts_and_count_at_the_image_rate():
         {"type": "text", "text": "Look"}, {"type": "image_url", "image_url": {"url": huge, "detail": "low"}},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "high"}},
         {"type": "text", "text": "[image file file-b is not available]"},
-        {"type": "text", "text": "[file file-n]\nthe notes"},
+        {"type": "text", "text": "[file notes.md]\nthe notes"},
         {"type": "text", "text": "[file file-gone could not be read]"}]
     text_tokens = message_tokens({"role": "user", "content": [part for part in chat["content"]
                                                               if part["type"] == "text"]})
