@@ -19,20 +19,20 @@ import azure.durable_functions as df
 import openai
 
 from core import chat_turns, run_ending, run_machine, tokens
+from core.message_files import StoredFiles
 from core.model_client import chat_client
-from core.model_context import PromptTooLarge, build_prompt, message_text
+from core.model_context import PromptTooLarge
 from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
 from core.run_bookkeeping import TurnOutcome, Usage
 from core.run_events.turn import Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from core.tool_plugins import TurnContext
+from core.turn_prompt import turn_prompt, turn_tools, visible_history
 from tools.plugins import TOOLS
 
 bp = df.Blueprint()
 
-# Without max_prompt_tokens, history is read back until about this many tokens.
-DEFAULT_HISTORY_TOKENS = 120_000
 # A turn's last streamed events, up to this many, are stored with its result instead of on their own.
 HANDED_OVER_EVENTS = 20
 # Reads a model turn overlaps with its own work (the history and the log's head, while the run loads).
@@ -50,19 +50,8 @@ def now() -> int:
 
 
 def _history(run: dict, count: tokens.Counter) -> list[dict]:
-    """The thread's messages the model may see, newest first until the budget is met, oldest first."""
-    truncation = run.get("truncation_strategy") or {}
-    keep = truncation.get("last_messages") if truncation.get("type") == "last_messages" else None
-    budget = run.get("max_prompt_tokens") or DEFAULT_HISTORY_TOKENS
-    newest_first, used = [], 0
-    for message in runs().messages.newest_first(run["thread_id"]):
-        if message.get("run_id") == run["id"] and message["role"] == "assistant":
-            continue  # this run's own partial output is not context
-        newest_first.append(message)
-        used += count(message_text(message))
-        if (keep is not None and len(newest_first) >= keep) or used > budget:
-            break
-    return newest_first[::-1]
+    """The thread's messages the model may see, oldest first (see core.turn_prompt.visible_history)."""
+    return visible_history(runs().messages.newest_first(run["thread_id"]), run, count)
 
 
 @bp.activity_trigger(input_name="request")
@@ -88,16 +77,10 @@ def run_model_turn(request: dict) -> dict:
     history = reading.result()
     steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
         if turn.turn or stored.books.seeded_steps else []  # no step precedes turn 0 unless seeded
-    enabled = TOOLS.enabled(run)
-    context = TurnContext(turn.principal, run, books, history, steps)
-    resources = {tool.kind: tool.resources(context) for tool in enabled}  # files, server tools' schemas
-    kept = {name: value for tool in enabled for name, value in tool.run_books(resources[tool.kind]).items()}
-    tools = chat_turns.offered_tools(enabled, run, resources)
+    brought = turn_tools(TOOLS, TurnContext(turn.principal, run, books, history, steps))
+    enabled, resources, kept, tools = brought.enabled, brought.resources, brought.kept, brought.offered
     try:
-        prompt = build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
-                              run_turns=chat_turns.run_turns(steps, TOOLS), tools=tools,
-                              truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"),
-                              count=count)
+        prompt = turn_prompt(run, history, steps, tools, TOOLS, count, StoredFiles(turn.principal))
     except PromptTooLarge:
         records = chat_turns.TurnRecords(TurnOutcome(kind="incomplete", reason="max_prompt_tokens"))
         try:
@@ -113,8 +96,8 @@ def run_model_turn(request: dict) -> dict:
                  lambda: stream.claim_turn(fresh_turn_ids, heading.result()))
     try:
         try:
-            completion = stream_completion(chat_client(), chat_turns.completion_request(run, prompt.messages, tools),
-                                           output.text, output.tool)
+            asked = chat_turns.completion_request(run, prompt.messages, tools, books.reasoning_effort)
+            completion = stream_completion(chat_client(), asked, output.text, output.tool)
         except openai.APIError as error:
             output.finish()
             return chat_turns.fault_outcome(error).model_dump()

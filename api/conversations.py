@@ -13,6 +13,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests, services
+from api.response_media import MediaReader
 from api.routing import endpoint, pagination_params
 from core import ids
 from core.errors import InvalidRequest, NotFound
@@ -27,10 +28,17 @@ CONVERSATION = "conversations/{conversation_id}"
 ITEM = CONVERSATION + "/items/{item_id}"
 
 
-def _messages(items: list, param: str) -> list[MessageCreate]:
-    """Items to store as thread messages (this slice stores user and assistant messages)."""
+def _messages(items: list, param: str, media: MediaReader) -> list[MessageCreate]:
+    """Items to store as thread messages (this slice stores user and assistant messages; a user's
+    images and files as api.response_media makes them)."""
     made = []
     for index, item in enumerate(items):
+        if isinstance(item, InputMessage) and item.role == "user" and item.media():
+            made.append(media.message(item, f"{param}[{index}]")[0])
+            continue
+        if isinstance(item, InputMessage) and item.media():
+            raise InvalidRequest(f"Invalid '{param}[{index}].content': image and file parts are accepted in user "
+                                 "messages only.", param=f"{param}[{index}].content", code="invalid_value")
         if not isinstance(item, InputMessage) or item.role not in ("user", "assistant"):
             kind = item.type if not isinstance(item, InputMessage) else f"{item.role} message"
             raise InvalidRequest(f"Invalid '{param}[{index}]': {kind} items cannot be added to a conversation by "
@@ -55,8 +63,10 @@ def _thread(principal: str, conversation_id: str) -> dict:
 def conversations_create(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
     body = requests.body(req, ConversationCreate)
-    bodies = _messages(body.items or [], "items")
+    media = MediaReader(principal)
+    bodies = _messages(body.items or [], "items", media)
     created_at = services.now()
+    media.store(created_at)
     thread = new_thread(ids.new_id("conversation"), created_at, ThreadCreate(metadata=body.metadata))
     messages = [new_message(ids.new_id("message"), thread["id"], created_at, message) for message in bodies]
     with services.messages().staged() as staged:
@@ -94,9 +104,11 @@ def conversations_delete(req: func.HttpRequest) -> func.HttpResponse:
 def conversation_items_create(req: func.HttpRequest) -> func.HttpResponse:
     principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
     body = requests.body(req, ConversationItemsCreate)
-    bodies = _messages(body.items, "items")
     _thread(principal, conversation_id)
+    media = MediaReader(principal)
+    bodies = _messages(body.items, "items", media)
     created_at = services.now()
+    media.store(created_at)
     stored = [services.messages().create(principal, new_message(ids.new_id("message"), conversation_id, created_at,
                                                                 message)) for message in bodies]
     return requests.json_response(response_objects.item_list([response_objects.message_item(m) for m in stored], False))

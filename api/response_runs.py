@@ -17,12 +17,15 @@ Function call outputs are matched to the calls they answer and seeded as the run
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from api import run_orchestration, services
+from api.response_media import MediaReader
 from core import ids, run_machine, settings
 from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound
@@ -40,8 +43,24 @@ from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
 from tools.plugins import TOOLS
 
-HOLD_SECONDS = 600.0  # the longest a non-background create waits for its answer before returning it unfinished
+DEFAULT_HOLD_SECONDS = 200.0  # RESPONSE_HOLD_SECONDS's default: under the 230 s Azure's front end allows a request
 RECHECK_SECONDS = 0.25
+logger = logging.getLogger(__name__)
+
+
+def hold_seconds(configured: str | None) -> float:
+    """How long a non-background create waits for its answer before returning the response unfinished
+    (RESPONSE_HOLD_SECONDS: a positive number of seconds; anything else is the default, logged)."""
+    try:
+        held = float(configured or "")
+    except ValueError:
+        held = 0.0
+    if held > 0 and math.isfinite(held):
+        return held
+    if configured:
+        logger.warning("RESPONSE_HOLD_SECONDS=%r is not a positive number of seconds; holding %s s",
+                       configured[:40], DEFAULT_HOLD_SECONDS)
+    return DEFAULT_HOLD_SECONDS
 
 
 @dataclass
@@ -129,12 +148,19 @@ class Input:
     items: list[tuple[str, dict]] = field(default_factory=list)  # (kind, item as given) for input_items
 
 
-def read_input(body: ResponseCreate, placement: Placement) -> Input:
+def read_input(body: ResponseCreate, placement: Placement, media: MediaReader) -> Input:
     read = Input()
     given_calls = {item.call_id: item for item in body.items() if isinstance(item, FunctionCall)}
     answered = set()
     for index, item in enumerate(body.items()):
-        if isinstance(item, InputMessage):
+        if isinstance(item, InputMessage) and item.media():
+            if item.role != "user":
+                raise InvalidRequest(f"Invalid 'input[{index}].content': image and file parts are accepted in user "
+                                     "messages only.", param=f"input[{index}].content", code="invalid_value")
+            message, shown = media.message(item, f"input[{index}]")
+            read.messages.append(message)
+            read.items.append(("message", {"role": item.role, "parts": shown}))
+        elif isinstance(item, InputMessage):
             text = item.text()
             if not text:
                 raise InvalidRequest(f"Invalid 'input[{index}].content': empty text.", param=f"input[{index}].content",
@@ -204,10 +230,10 @@ def _input_items(given: Input, message_ids: list[str]) -> list[dict]:
     for kind, item in given.items:
         if kind == "message":
             item_id = next(ids_left)
-            part = {"type": "input_text", "text": item["text"]} if item["role"] == "user" else \
-                response_objects.output_text_part(item["text"])
+            parts = item.get("parts") or [{"type": "input_text", "text": item["text"]} if item["role"] == "user" else
+                                          response_objects.output_text_part(item["text"])]
             items.append({"id": item_id, "type": "message", "role": item["role"], "status": "completed",
-                          "content": [part]})
+                          "content": parts})
         elif kind == "instruction":
             items.append({"id": ids.new_id("message"), "type": "message",
                           "role": item["role"], "status": "completed",
@@ -221,12 +247,26 @@ def _input_items(given: Input, message_ids: list[str]) -> list[dict]:
     return items
 
 
+def _effort(body: ResponseCreate) -> str | None:
+    """The reasoning effort the model is asked for (Chat Completions' reasoning_effort)."""
+    return body.reasoning.effort if body.reasoning else None
+
+
+def _echoed(body: ResponseCreate) -> dict:
+    """What the response shows back as asked (service_tier: the one used, always `default` here)."""
+    return {"reasoning": body.reasoning.wire() if body.reasoning else None, "max_tool_calls": body.max_tool_calls,
+            "prompt_cache_key": body.prompt_cache_key, "safety_identifier": body.safety_identifier,
+            "top_logprobs": body.top_logprobs}
+
+
 def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     """Store a queued response: its run (in its thread, with its input), seeded calls, and its record."""
     placement = place(principal, body)
-    given = read_input(body, placement)
+    media = MediaReader(principal)
+    given = read_input(body, placement, media)
     _check_stores(principal, body)
     created_at = services.now()
+    media.store(created_at)
     response_id = ids.new_id("response")
     run_id = ids.as_kind("run", response_id)
     thread = new_thread(ids.new_id("thread"), created_at, None) if placement.thread_id is None else None
@@ -234,7 +274,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     run = _run_record(run_id, thread_id, created_at, body, given)
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
-    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=run_options(body.tools or []))
+    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=run_options(body.tools or []),
+                           reasoning_effort=_effort(body))
     shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
         services.runs().create(principal, run, books, messages, shown)
@@ -262,7 +303,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
             "include": sorted(set(body.include or ())),
             "input_message_ids": [message["id"] for message in messages],
             "input_items": _input_items(given, [message["id"] for message in messages]),
-            "seeded_step_id": seeded_step["id"] if seeded_step else None,
+            "seeded_step_id": seeded_step["id"] if seeded_step else None, **_echoed(body),
         }
         responses().insert(principal, record)
     except BaseException:
@@ -303,9 +344,11 @@ def step_books(principal: str, record: dict, step_id: str) -> StepBookkeeping:
 
 
 async def answered(principal: str, record: dict) -> dict:
-    """The response once its run has ended (a non-background create holds its request this long)."""
+    """The response once its run has ended, or as it is when the hold runs out (RESPONSE_HOLD_SECONDS):
+    then queued or in_progress, still running, for the client to poll with `retrieve`, as OpenAI
+    answers a create its own hold ended."""
     woken = wakeups.Subscription((record["thread_id"], record["run_id"]))
-    deadline = time.monotonic() + HOLD_SECONDS
+    deadline = time.monotonic() + hold_seconds(settings.get("RESPONSE_HOLD_SECONDS"))
     try:
         while True:
             woken.reset()

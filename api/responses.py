@@ -19,14 +19,14 @@ import azure.durable_functions as df
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response, StreamingResponse
 
-from api import requests, response_runs
+from api import requests, response_runs, response_tokens
 from api.routing import QueryParam, endpoint
 from api.run_events import KEEP_ALIVE, EventsUnreadable, follow
 from core.errors import InvalidRequest
 from core.repositories.shared import responses
 from core.run_events import response_stream
 from core.wire import response_objects
-from core.wire.responses import ResponseCreate
+from core.wire.responses import InputTokensCount, ResponseCreate
 from tools.plugins import TOOLS
 
 bp = df.Blueprint()
@@ -76,6 +76,15 @@ async def responses_create(req: func.HttpRequest, client) -> func.HttpResponse:
     if body.background:
         return requests.json_response(await asyncio.to_thread(response_runs.render, principal, record, run))
     return requests.json_response(await response_runs.answered(principal, record))
+
+
+@endpoint(bp, "POST", "responses/input_tokens", summary="Count a response's input tokens", tag=TAG,
+          body=InputTokensCount, openai_v1=True)
+def responses_input_tokens(req: func.HttpRequest) -> func.HttpResponse:
+    principal = requests.principal(req)
+    body = requests.body(req, InputTokensCount)
+    return requests.json_response(response_tokens.input_tokens_object(
+        response_tokens.count_input_tokens(principal, body)))
 
 
 def _flag(value: str | None, name: str) -> bool:

@@ -86,8 +86,11 @@ def tool_choice(run: dict) -> Any:
     return "auto"
 
 
-def completion_request(run: dict, messages: list[dict], tools: list[dict]) -> dict:
+def completion_request(run: dict, messages: list[dict], tools: list[dict], reasoning_effort: str | None = None
+                       ) -> dict:
     request: dict[str, Any] = {"model": run["model"], "messages": messages}
+    if reasoning_effort is not None:
+        request["reasoning_effort"] = reasoning_effort
     if tools:
         request["tools"] = tools
         choice = tool_choice(run)

@@ -71,6 +71,8 @@ class RunBookkeeping(Record):
     # A response's tool options the Assistants tool shape has no place for (file_search's vector stores
     # and filters, web search's domains), by plug-in kind (core.wire.response_tools).
     response_tools: dict[str, dict] = Field(default_factory=dict)
+    # Chat Completions' reasoning_effort for every model turn (a response's `reasoning.effort`).
+    reasoning_effort: str | None = None
 
 
 class Produced(Record):

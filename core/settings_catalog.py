@@ -260,6 +260,12 @@ APP_SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "RESPONSE_HOLD_SECONDS",
+        "200",
+        "How long a non-background POST /v1/responses holds its request waiting for the answer (seconds), kept under the 230 s after which Azure's front end cuts an HTTP request. Past it the response is returned as it is then (queued or in_progress) and goes on running: poll GET /v1/responses/{id} (client.responses.retrieve) until it is completed.",
+        azure="optional",
+    ),
+    Setting(
         "PYTHON_ENABLE_INIT_INDEXING",
         "1",
         "Read by the Python worker, not by our code: required for HTTP streams "

@@ -33,9 +33,11 @@ class FileRepository(OwnedRecords):
         return self._store.container(CONTAINER).get_blob_client(file_id)
 
     def create(self, principal: str, *, filename: str, purpose: str, chunks: Iterable[bytes | memoryview],
-               created_at: int, expires_at: int | None = None, content_type: str | None = None) -> dict:
-        """Store the bytes (streamed as blocks), then the record; returns the file object."""
-        file_id = ids.new_id("file")
+               created_at: int, expires_at: int | None = None, content_type: str | None = None,
+               file_id: str | None = None) -> dict:
+        """Store the bytes (streamed as blocks), then the record; returns the file object (`file_id`: a
+        new id chosen by the caller, which names the file before it is stored)."""
+        file_id = file_id or ids.new_id("file")
         blob = self._blob(file_id)
         block_ids: list[str] = []
         size = 0

@@ -45,16 +45,34 @@ def no_citations(text: str, annotations: list[dict]) -> list[dict]:
     return []
 
 
+
+def _input_part(part: dict) -> dict | None:
+    """A user message's content part as a Responses input part (None: a kind it has no input part for)."""
+    kind = part.get("type")
+    if kind == "text":
+        return {"type": "input_text", "text": part["text"]["value"]}
+    if kind == "image_file":
+        return {"type": "input_image", "detail": part["image_file"].get("detail", "auto"),
+                "file_id": part["image_file"]["file_id"], "image_url": None}
+    if kind == "image_url":
+        return {"type": "input_image", "detail": part["image_url"].get("detail", "auto"), "file_id": None,
+                "image_url": part["image_url"]["url"]}
+    return None
+
+
+
 def message_item(message: dict, cite: Cite = no_citations) -> dict:
-    """A thread message as a Responses `message` item (assistant text as output_text, else input_text);
-    `cite` turns an answer's annotations into the Responses wire's."""
+    """A thread message as a Responses `message` item: assistant text as output_text (`cite` turns its
+    annotations into the Responses wire's); a user's text and images as input_text and input_image, and
+    its attachments without tools (input files) as input_file."""
     if message["role"] == "assistant":
         content = [output_text_part(part["text"]["value"], cite(part["text"]["value"], part["text"].get("annotations")
                                                                 or []))
                    for part in message.get("content") or [] if part.get("type") == "text"]
     else:
-        content = [{"type": "input_text", "text": part["text"]["value"]} for part in message.get("content") or []
-                   if part.get("type") == "text"]
+        content = [shown for shown in map(_input_part, message.get("content") or []) if shown is not None]
+        content += [{"type": "input_file", "file_id": attachment["file_id"], "filename": None}
+                    for attachment in message.get("attachments") or [] if not attachment.get("tools")]
     return {"id": message["id"], "type": "message", "role": message["role"], "status": message["status"],
             "content": content}
 
@@ -129,10 +147,11 @@ def response_object(record: dict, run: dict, output: list[dict]) -> dict:
         "background": record["background"], "completed_at": run.get("completed_at"),
         "conversation": conversation, "error": _error(run), "incomplete_details": incomplete,
         "instructions": record.get("instructions"), "max_output_tokens": record.get("max_output_tokens"),
-        "max_tool_calls": None, "metadata": record.get("metadata") or {}, "model": record["model"],
+        "max_tool_calls": record.get("max_tool_calls"), "metadata": record.get("metadata") or {}, "model": record["model"],
         "output": output, "parallel_tool_calls": record["parallel_tool_calls"],
-        "previous_response_id": record.get("previous_response_id"), "reasoning": {"effort": None, "summary": None},
-        "service_tier": "default", "store": record["store"],
+        "previous_response_id": record.get("previous_response_id"), "reasoning": record.get("reasoning") or {"effort": None, "summary": None},
+        "prompt_cache_key": record.get("prompt_cache_key"), "safety_identifier": record.get("safety_identifier"),
+        "service_tier": "default", "store": record["store"], "top_logprobs": record.get("top_logprobs") or 0,
         "temperature": record["temperature"] if record.get("temperature") is not None else 1.0,
         "text": record["text"], "tool_choice": record["tool_choice"], "tools": record["tools"],
         "top_p": record["top_p"] if record.get("top_p") is not None else 1.0,

@@ -1,19 +1,21 @@
 """Responses API request bodies (POST /v1/responses), validated as OpenAI validates them.
 
-Only what the service runs is accepted: text input (messages with input_text / output_text parts),
-function calls and their outputs, and the tools of core.wire.response_tools. Everything else OpenAI
-accepts but this service does not run yet is refused with a 400 that says so, never silently ignored.
+Only what the service runs is accepted: messages with input_text / output_text parts and image and
+file parts (core.wire.response_parts), function calls and their outputs, and the tools of
+core.wire.response_tools. Everything else OpenAI accepts but this service does not run yet is refused
+with a 400 that says so, never silently ignored.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from core.wire.common import FUNCTION_NAME, JsonSchemaSpec, Metadata, RequestModel, openai_error
 from core.wire.messages import MAX_CONTENT_CHARS
 from core.wire.response_tools import ResponseTool, run_options
+from core.wire.response_parts import InputFile, InputImage
 
 Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
 UNSUPPORTED = "unsupported"
@@ -48,15 +50,17 @@ class OutputText(RequestModel):
 
 def _part_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    if kind in ("input_text", "output_text"):
+    if kind in ("input_text", "output_text", "input_image", "input_file"):
         return kind
-    return UNSUPPORTED if kind in ("input_image", "input_file", "input_audio", "refusal") else None
+    return UNSUPPORTED if kind in ("input_audio", "refusal") else None
 
 
 Part = Annotated[Union[Annotated[InputText, Tag("input_text")], Annotated[OutputText, Tag("output_text")],
+                       Annotated[InputImage, Tag("input_image")], Annotated[InputFile, Tag("input_file")],
                        Annotated[Unsupported, Tag(UNSUPPORTED)]],
                  Discriminator(_part_tag, custom_error_type="invalid_value",
-                               custom_error_message="expected a content part of type 'input_text' or 'output_text'")]
+                               custom_error_message="expected a content part of type 'input_text', 'output_text', "
+                                                    "'input_image' or 'input_file'")]
 
 
 def _input_tag(value: Any) -> str | None:
@@ -74,7 +78,14 @@ class InputMessage(RequestModel):
     phase: Literal["commentary", "final_answer"] | None = None
 
     def text(self) -> str:
-        return self.content if isinstance(self.content, str) else "".join(part.text for part in self.content)
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content if isinstance(part, (InputText, OutputText)))
+
+    def media(self) -> list[InputImage | InputFile]:
+        """Its image and file parts, in order."""
+        return [] if isinstance(self.content, str) else \
+            [part for part in self.content if isinstance(part, (InputImage, InputFile))]
 
 
 class FunctionCallOutput(RequestModel):
@@ -164,6 +175,27 @@ class ConversationRef(RequestModel):
     id: str
 
 
+def refused_option(top_logprobs: int | None, max_tool_calls: int | None, tool_types: list[str]) -> tuple[str, str] | None:
+    """(message, code) when the request asks what this service cannot do and would otherwise do wrong."""
+    if top_logprobs:
+        return ("Invalid 'top_logprobs': log probabilities are not returned by this service; omit it or send 0.",
+                "unsupported_parameter")
+    if max_tool_calls is not None and any(kind != "function" for kind in tool_types):
+        return ("Invalid 'max_tool_calls': this service does not limit built-in tool calls yet; omit it with "
+                "built-in tools.", "unsupported_parameter")
+    return None
+
+
+class ReasoningConfig(RequestModel):
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | None = None  # deprecated: summary
+
+    def wire(self) -> dict:
+        """As the response shows it (OpenAI answers the deprecated generate_summary as summary)."""
+        return {"effort": self.effort, "summary": self.summary or self.generate_summary}
+
+
 class ResponseCreate(RequestModel):
     model: str = Field(min_length=1, max_length=256)
     input: Input | None = None
@@ -185,6 +217,12 @@ class ResponseCreate(RequestModel):
     user: str | None = Field(default=None, max_length=512)
     include: list[Includable] | None = Field(default=None, max_length=len(INCLUDABLE))
     stream_options: dict[str, Any] | None = None
+    reasoning: ReasoningConfig | None = None
+    max_tool_calls: int | None = Field(default=None, ge=1)
+    prompt_cache_key: str | None = Field(default=None, max_length=64)
+    safety_identifier: str | None = Field(default=None, max_length=64)
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ResponseCreate":
@@ -195,6 +233,22 @@ class ResponseCreate(RequestModel):
             raise openai_error("Background responses must be stored: 'store' cannot be false with 'background'.",
                                "invalid_value")
         run_options(self.tools or [])  # one declaration per built-in kind
+        return self
+
+    @field_validator("top_logprobs")
+    @classmethod
+    def _logprobs_servable(cls, value: int | None) -> int | None:
+        refused = refused_option(value, None, [])
+        if refused:
+            raise openai_error(*refused)
+        return value
+
+    @model_validator(mode="after")
+    def _servable(self) -> "ResponseCreate":
+        refused = refused_option(None, self.max_tool_calls,
+                                 [tool.type for tool in self.tools or [] if hasattr(tool, "type")])
+        if refused:
+            raise openai_error(*refused)
         return self
 
     @property
@@ -227,6 +281,27 @@ class ResponseCreate(RequestModel):
         if isinstance(self.tool_choice, ToolChoiceFunction):
             return {"type": "function", "function": {"name": self.tool_choice.name}}
         return self.tool_choice
+
+
+class InputTokensCount(RequestModel):
+    """POST /v1/responses/input_tokens: what a response would be created with, counted, not run."""
+
+    model: str | None = Field(default=None, min_length=1, max_length=256)
+    input: Input | None = None
+    instructions: str | None = Field(default=None, max_length=256_000)
+    tools: list[ResponseTool] | None = Field(default=None, max_length=128)
+    tool_choice: Union[Literal["none", "auto", "required"], ToolChoiceFunction] | None = None
+    parallel_tool_calls: bool | None = None
+    previous_response_id: str | None = None
+    conversation: Union[str, ConversationRef] | None = None
+    reasoning: ReasoningConfig | None = None
+    text: TextConfig | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+
+    def as_create(self) -> ResponseCreate:
+        """The create request it counts (`model` only names the tokenizer: any name stands in for none)."""
+        given = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return ResponseCreate.model_validate({**given, "model": self.model or "unnamed"})
 
 
 class ConversationItemsCreate(RequestModel):

@@ -64,3 +64,35 @@ def test_estimate_does_not_undercount_non_latin_text():
     # Tokenizers spend about a token per CJK character and more on emoji.
     assert estimate_tokens("漢字" * 100) >= 200
     assert estimate_tokens("🙂" * 10) >= 20
+
+
+def test_images_are_chat_image_parts_and_count_at_the_image_rate():
+    from core.model_context import IMAGE_TOKENS, LOW_DETAIL_IMAGE_TOKENS, chat_message, message_tokens
+
+    class Files:
+        def image_url(self, file_id):
+            return "data:image/png;base64,AAAA" if file_id == "file-a" else None
+
+        def file_text(self, file_id):
+            return "[file notes.md]\nthe notes" if file_id == "file-n" else None
+
+    huge = "data:image/png;base64," + "A" * 400_000
+    message = {"role": "user", "attachments": [{"file_id": "file-n", "tools": []},
+                                               {"file_id": "file-s", "tools": [{"type": "file_search"}]},
+                                               {"file_id": "file-gone", "tools": []}],
+               "content": [{"type": "text", "text": {"value": "Look", "annotations": []}},
+                           {"type": "image_url", "image_url": {"url": huge, "detail": "low"}},
+                           {"type": "image_file", "image_file": {"file_id": "file-a", "detail": "high"}},
+                           {"type": "image_file", "image_file": {"file_id": "file-b", "detail": "auto"}}]}
+    chat = chat_message(message, Files())
+    assert chat["content"] == [
+        {"type": "text", "text": "Look"}, {"type": "image_url", "image_url": {"url": huge, "detail": "low"}},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "high"}},
+        {"type": "text", "text": "[image file file-b is not available]"},
+        {"type": "text", "text": "[file notes.md]\nthe notes"},
+        {"type": "text", "text": "[file file-gone could not be read]"}]
+    text_tokens = message_tokens({"role": "user", "content": [part for part in chat["content"]
+                                                              if part["type"] == "text"]})
+    assert message_tokens(chat) == text_tokens + LOW_DETAIL_IMAGE_TOKENS + IMAGE_TOKENS < 1000
+    assert chat_message({"role": "user", "content": message["content"][:1], "attachments": []}) == \
+        {"role": "user", "content": "Look"}
