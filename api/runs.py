@@ -78,7 +78,11 @@ def _assistant(principal: str, body: RunSettings) -> dict:
 
 # A retried request is marked by the SDK (its retry count) or named by the caller (Idempotency-Key).
 RETRY_COUNT_HEADER, IDEMPOTENCY_HEADER = "x-stainless-retry-count", "idempotency-key"
-RETRY_WINDOW_SECONDS = 600
+
+
+def retry_window() -> int:
+    """How long (seconds) a retry gets what its first attempt made (RUN_RETRY_WINDOW_SECONDS)."""
+    return int(settings.get("RUN_RETRY_WINDOW_SECONDS"))
 
 
 def request_key(req: func.HttpRequest, principal: str) -> str:
@@ -105,7 +109,7 @@ def _earlier_attempt(principal: str, thread_id: str, key: str) -> dict | None:
     if not active:
         return None
     stored = services.runs().load(principal, thread_id, active)
-    if stored.books.request_key != key or services.now() - stored.record["created_at"] > RETRY_WINDOW_SECONDS:
+    if stored.books.request_key != key or services.now() - stored.record["created_at"] > retry_window():
         return None
     return stored.record
 
@@ -225,7 +229,7 @@ def _choose_ids(principal: str, key: str, retried: bool) -> tuple[Claimed, bool]
     retry's are those its first attempt chose (recorded before it wrote anything); any other request's
     are new, and recorded."""
     if retried:
-        earlier = services.run_requests().claimed(principal, key, services.now() - RETRY_WINDOW_SECONDS)
+        earlier = services.run_requests().claimed(principal, key, services.now() - retry_window())
         if earlier is not None:
             return earlier, True
     chosen = Claimed(ids.new_id("thread"), ids.new_id("run"), services.now())

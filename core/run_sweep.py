@@ -52,3 +52,9 @@ def ending_for(run: dict, orchestration: str | None, now: int, grace: int) -> tu
     if status == run_machine.REQUIRES_ACTION and expires_at is not None and now > expires_at:
         return run_machine.EXPIRED, None
     return run_machine.FAILED, _why(run, orchestration)
+
+
+def forget_requests_before(now: int, retry_window: int) -> int:
+    """The creation time before which a create_and_run's record for its retries (core.repositories.run_requests)
+    has served its purpose: a retry made now would no longer be led to that request's run anyway."""
+    return now - retry_window

@@ -5,14 +5,16 @@ no thread, so nothing else would lead the retry to what the first attempt began.
 first attempt records here the ids it is about to use; the retry takes the same ids, so it either finds
 the run stored or writes the very rows the first attempt would have (one of the two writes wins, and the
 other finds the winner's run). One row per request identity (a digest of who sent what where), replaced
-by the next identical request that is not a retry; rows older than the retry window are ignored.
+by the next identical request that is not a retry; rows older than the retry window are ignored, and the
+run sweeper deletes them (`forget_before`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from core.ownership import owner_partition
@@ -50,3 +52,17 @@ class RunRequests:
         if int(entity.get("created_at") or 0) < not_before:
             return None
         return Claimed(entity["thread_id"], entity["run_id"], int(entity["created_at"]))
+
+    def forget_before(self, cutoff: int) -> int:
+        """Delete the rows of requests made before `cutoff` (their retry window is over); returns how many.
+        Each delete is conditioned on the row as read: one replaced meanwhile by a new request is kept."""
+        forgotten = 0
+        for entity in self.table.query_entities("created_at lt @cutoff", parameters={"cutoff": cutoff},
+                                                select=["PartitionKey", "RowKey", "created_at"]):
+            try:
+                self.table.delete_entity(entity["PartitionKey"], entity["RowKey"], etag=entity.metadata["etag"],
+                                         match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                continue
+            forgotten += 1
+        return forgotten
