@@ -216,10 +216,11 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
     if needs_attachments_indexed(thread_body):  # the thread must exist before its attachments are indexed
         thread = await asyncio.to_thread(_existing_thread, principal, chosen.thread_id)
         if thread is None:
-            thread = await create_thread_with_files(client, principal, thread_body, chosen.thread_id)
+            thread = await create_thread_with_files(client, principal, thread_body, chosen.thread_id,
+                                                    store_id=chosen.vector_store_id)
         run = await asyncio.to_thread(_store_claimed_run, principal, thread, assistant, body, chosen, key)
     else:
-        thread_body = await ready_for_thread(client, principal, thread_body)
+        thread_body = await ready_for_thread(client, principal, thread_body, store_id=chosen.vector_store_id)
         run = await asyncio.to_thread(_store_thread_and_run, principal, assistant, body, thread_body, chosen, key)
     return await _start(client, principal, run, body.stream, resumed=retried)
 
@@ -232,8 +233,8 @@ def _choose_ids(principal: str, key: str, retried: bool) -> tuple[Claimed, bool]
         earlier = services.run_requests().claimed(principal, key, services.now() - retry_window())
         if earlier is not None:
             return earlier, True
-    chosen = Claimed(ids.new_id("thread"), ids.new_id("run"), services.now())
-    services.run_requests().claim(principal, key, chosen.thread_id, chosen.run_id, chosen.created_at)
+    chosen = Claimed(ids.new_id("thread"), ids.new_id("run"), services.now(), ids.new_id("vector_store"))
+    services.run_requests().claim(principal, key, chosen)
     return chosen, False
 
 
