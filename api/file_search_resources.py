@@ -13,19 +13,22 @@ import asyncio
 from typing import Any
 
 from api import services
+from api.run_orchestration import orchestration_exists
 from api.vector_store_files import attach_and_ingest
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
+from core.transactions import PreconditionFailed
 from core.wire.common import ToolResources, referenced_file_ids
 from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
 
 
-def _new_store(principal: str, metadata: dict | None = None, expires_days: int | None = None) -> str:
+def _new_store(principal: str, metadata: dict | None = None, expires_days: int | None = None,
+               store_id: str | None = None) -> str:
     now = services.now()
-    record: dict[str, Any] = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
+    record: dict[str, Any] = {"id": store_id or ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
               "description": None, "last_active_at": now, "metadata": metadata or {},
               "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None,
               "_helper": True}  # a run waits for such a store's ingestion before searching it
@@ -55,8 +58,11 @@ async def with_resources_ready(client, principal: str, body):
                                                                        "tool_resources")})
 
 
-async def materialize(client, principal: str, resources: ToolResources | None, param: str) -> ToolResources | None:
-    """`resources` with its inline vector store created (and its files ingesting), named by id instead.
+async def materialize(client, principal: str, resources: ToolResources | None, param: str,
+                      store_id: str | None = None) -> ToolResources | None:
+    """`resources` with its inline vector store created (and its files ingesting), named by id instead;
+    `store_id`: the id chosen for that store beforehand, so that a retry of the request finds the store
+    (and the ingestion) its first attempt made instead of making a second one.
 
     Vector store ids given as such must name stores the caller owns (400 naming the param otherwise)."""
     if resources is None or resources.file_search is None:
@@ -74,12 +80,43 @@ async def materialize(client, principal: str, resources: ToolResources | None, p
     strategy = _chunking(inline.chunking_strategy, f"{where}.chunking_strategy")
     await asyncio.to_thread(services.require_files, principal,
                             [(file_id, f"{where}.file_ids[{index}]") for index, file_id in enumerate(inline.file_ids)])
-    store_id = await asyncio.to_thread(_new_store, principal, inline.metadata)
-    if inline.file_ids:
+    if store_id is None:
+        store_id, made_now, ingestion = await asyncio.to_thread(_new_store, principal, inline.metadata), True, None
+    else:  # chosen beforehand: an earlier attempt of this request may have made the store and ingested into it
+        made_now = await asyncio.to_thread(_chosen_store, principal, store_id, inline.metadata)
+        ingestion = ingestion_of(store_id)
+    started = not made_now and ingestion is not None and await orchestration_exists(client, ingestion)
+    if ingests_again(bool(inline.file_ids), made_now, started):
         await attach_and_ingest(client, principal, store_id,
-                                [BatchFile(file_id=file_id, chunking_strategy=strategy) for file_id in inline.file_ids])
+                                [BatchFile(file_id=file_id, chunking_strategy=strategy) for file_id in inline.file_ids],
+                                instance_id=ingestion)
     file_search = resources.file_search.model_copy(update={"vector_store_ids": [store_id], "vector_stores": None})
     return resources.model_copy(update={"file_search": file_search})
+
+
+def ingestion_of(store_id: str) -> str:
+    """The ingestion orchestration of an inline store whose id was chosen beforehand: one per store."""
+    return f"ingest-{store_id}"
+
+
+def ingests_again(has_files: bool, made_now: bool, ingestion_started: bool) -> bool:
+    """Whether to attach an inline store's files and start their ingestion: always for a store made now;
+    for one an earlier attempt made, only if its ingestion never started (the attempt stopped before)."""
+    return has_files and (made_now or not ingestion_started)
+
+
+def _chosen_store(principal: str, store_id: str, metadata: dict | None) -> bool:
+    """Make the store under the id chosen for it, unless an earlier attempt did; True when made now."""
+    try:
+        vector_stores().load_store(principal, store_id)
+        return False
+    except NotFound:
+        pass
+    try:
+        _new_store(principal, metadata, store_id=store_id)
+    except PreconditionFailed:  # the earlier attempt, still at work, made it this very moment
+        return False
+    return True
 
 
 def search_attachments(messages: list[dict]) -> list[str]:

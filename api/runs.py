@@ -78,7 +78,11 @@ def _assistant(principal: str, body: RunSettings) -> dict:
 
 # A retried request is marked by the SDK (its retry count) or named by the caller (Idempotency-Key).
 RETRY_COUNT_HEADER, IDEMPOTENCY_HEADER = "x-stainless-retry-count", "idempotency-key"
-RETRY_WINDOW_SECONDS = 600
+
+
+def retry_window() -> int:
+    """How long (seconds) a retry gets what its first attempt made (RUN_RETRY_WINDOW_SECONDS)."""
+    return int(settings.get("RUN_RETRY_WINDOW_SECONDS"))
 
 
 def request_key(req: func.HttpRequest, principal: str) -> str:
@@ -105,7 +109,7 @@ def _earlier_attempt(principal: str, thread_id: str, key: str) -> dict | None:
     if not active:
         return None
     stored = services.runs().load(principal, thread_id, active)
-    if stored.books.request_key != key or services.now() - stored.record["created_at"] > RETRY_WINDOW_SECONDS:
+    if stored.books.request_key != key or services.now() - stored.record["created_at"] > retry_window():
         return None
     return stored.record
 
@@ -212,10 +216,11 @@ async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResp
     if needs_attachments_indexed(thread_body):  # the thread must exist before its attachments are indexed
         thread = await asyncio.to_thread(_existing_thread, principal, chosen.thread_id)
         if thread is None:
-            thread = await create_thread_with_files(client, principal, thread_body, chosen.thread_id)
+            thread = await create_thread_with_files(client, principal, thread_body, chosen.thread_id,
+                                                    store_id=chosen.vector_store_id)
         run = await asyncio.to_thread(_store_claimed_run, principal, thread, assistant, body, chosen, key)
     else:
-        thread_body = await ready_for_thread(client, principal, thread_body)
+        thread_body = await ready_for_thread(client, principal, thread_body, store_id=chosen.vector_store_id)
         run = await asyncio.to_thread(_store_thread_and_run, principal, assistant, body, thread_body, chosen, key)
     return await _start(client, principal, run, body.stream, resumed=retried)
 
@@ -225,11 +230,11 @@ def _choose_ids(principal: str, key: str, retried: bool) -> tuple[Claimed, bool]
     retry's are those its first attempt chose (recorded before it wrote anything); any other request's
     are new, and recorded."""
     if retried:
-        earlier = services.run_requests().claimed(principal, key, services.now() - RETRY_WINDOW_SECONDS)
+        earlier = services.run_requests().claimed(principal, key, services.now() - retry_window())
         if earlier is not None:
             return earlier, True
-    chosen = Claimed(ids.new_id("thread"), ids.new_id("run"), services.now())
-    services.run_requests().claim(principal, key, chosen.thread_id, chosen.run_id, chosen.created_at)
+    chosen = Claimed(ids.new_id("thread"), ids.new_id("run"), services.now(), ids.new_id("vector_store"))
+    services.run_requests().claim(principal, key, chosen)
     return chosen, False
 
 

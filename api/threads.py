@@ -38,11 +38,13 @@ def create_thread(principal: str, body: ThreadCreate, thread_id: str | None = No
         return services.threads().create(principal, thread, services.messages().insert_all_ops(principal, messages, staged))
 
 
-async def ready_for_thread(client, principal: str, body: ThreadCreate | None) -> ThreadCreate:
-    """`body` with its inline vector store made (named by id instead)."""
+async def ready_for_thread(client, principal: str, body: ThreadCreate | None,
+                           store_id: str | None = None) -> ThreadCreate:
+    """`body` with its inline vector store made (named by id instead); `store_id`: the id chosen for it
+    beforehand (a retried create_and_run finds the store its first attempt made)."""
     body = body or ThreadCreate()
     return body.model_copy(update={"tool_resources": await materialize(client, principal, body.tool_resources,
-                                                                       "tool_resources")})
+                                                                       "tool_resources", store_id)})
 
 
 def needs_attachments_indexed(body: ThreadCreate) -> bool:
@@ -51,9 +53,9 @@ def needs_attachments_indexed(body: ThreadCreate) -> bool:
 
 
 async def create_thread_with_files(client, principal: str, body: ThreadCreate | None,
-                                   thread_id: str | None = None) -> dict:
+                                   thread_id: str | None = None, store_id: str | None = None) -> dict:
     """create_thread, with the thread's inline vector store made and its file_search attachments indexed."""
-    body = await ready_for_thread(client, principal, body)
+    body = await ready_for_thread(client, principal, body, store_id)
     thread = await asyncio.to_thread(create_thread, principal, body, thread_id)
     if not needs_attachments_indexed(body):
         return thread

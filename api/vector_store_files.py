@@ -18,6 +18,7 @@ import azure.functions as func
 
 from api import requests, services
 from api.routing import QueryParam, endpoint, pagination_params
+from api.run_orchestration import started_after_all
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.file_search import chunking
@@ -65,14 +66,19 @@ def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: 
 
 
 async def attach_and_ingest(client, principal: str, store_id: str, entries: list[BatchFile],
-                            batch_id: str | None = None, param: str = "file_ids[{index}]") -> list[dict]:
+                            batch_id: str | None = None, param: str = "file_ids[{index}]",
+                            instance_id: str | None = None) -> list[dict]:
+    """`instance_id`: the ingestion's, chosen by the caller so that a retry can tell it started (a start
+    refused because it did, by another attempt of the same request, is no failure)."""
     records = await asyncio.to_thread(_records, principal, store_id, entries, batch_id, param)
     for record in records:
         await asyncio.to_thread(vector_stores().attach, principal, record)
     job = IngestionJob(principal, store_id, [record["id"] for record in records])
     try:
-        await client.start_new(ORCHESTRATOR, batch_id or f"ingest-{uuid.uuid4().hex}", job.wire())
+        await client.start_new(ORCHESTRATOR, instance_id or batch_id or f"ingest-{uuid.uuid4().hex}", job.wire())
     except Exception:
+        if instance_id and await started_after_all(client, instance_id):
+            return records
         logger.exception("starting the ingestion of %s failed", job.file_ids)
         await asyncio.to_thread(vector_stores().fail_files, principal, store_id, job.file_ids)
         raise

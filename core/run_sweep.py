@@ -16,6 +16,23 @@ from core.run_ending import LOST_ORCHESTRATION
 LIVE_ORCHESTRATION = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
 PAST_EXPIRY = {"code": "server_error", "message": (
     "The run passed its expires_at without finishing, and nothing was moving it forward.")}
+ENDED_ORCHESTRATION = {"code": "server_error", "message": (
+    "The run's orchestration ended without storing the run's end (a fault, such as a storage outage, "
+    "outlasted its retries), so nothing would move the run forward again. Start a new run.")}
+NEVER_STARTED = {"code": "server_error", "message": (
+    "The run's orchestration was never started (the request that created the run failed before starting "
+    "it, and was not retried), so the run cannot continue. Start a new run.")}
+
+
+def _why(run: dict, orchestration: str | None) -> dict:
+    """The last_error of a run failed by the sweeper: what became of its orchestration."""
+    if orchestration in LIVE_ORCHESTRATION:
+        return PAST_EXPIRY
+    if orchestration is not None:  # Completed, Failed, Terminated: it ended and the run did not
+        return ENDED_ORCHESTRATION
+    if run["status"] == run_machine.QUEUED and run.get("started_at") is None:
+        return NEVER_STARTED
+    return LOST_ORCHESTRATION
 
 
 def ending_for(run: dict, orchestration: str | None, now: int, grace: int) -> tuple[str, dict | None] | None:
@@ -34,4 +51,10 @@ def ending_for(run: dict, orchestration: str | None, now: int, grace: int) -> tu
         return run_machine.CANCELLED, None
     if status == run_machine.REQUIRES_ACTION and expires_at is not None and now > expires_at:
         return run_machine.EXPIRED, None
-    return run_machine.FAILED, (PAST_EXPIRY if orchestration in LIVE_ORCHESTRATION else LOST_ORCHESTRATION)
+    return run_machine.FAILED, _why(run, orchestration)
+
+
+def forget_requests_before(now: int, retry_window: int) -> int:
+    """The creation time before which a create_and_run's record for its retries (core.repositories.run_requests)
+    has served its purpose: a retry made now would no longer be led to that request's run anyway."""
+    return now - retry_window

@@ -240,6 +240,14 @@ APP_SETTINGS: tuple[Setting, ...] = (
         azure="optional",
     ),
     Setting(
+        "RUN_RETRY_WINDOW_SECONDS",
+        "600",
+        "How long a retried run create or create_and_run (marked by the SDK's retry count or an Idempotency-Key) "
+        "gets the run its first attempt made; past it, the run sweeper deletes what create_and_run recorded for "
+        "its retries.",
+        azure="optional",
+    ),
+    Setting(
         "RUN_EVENTS_POLL_MS",
         "50",
         "How often a streaming response looks for a run's new events in storage (milliseconds), when no "

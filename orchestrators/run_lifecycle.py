@@ -124,6 +124,17 @@ def after_model_turn(outcome: dict[str, Any], state: TurnState, budget: FaultBud
     raise ValueError(f"unknown model turn outcome {kind!r}")
 
 
+def after_engine_fault(error: BaseException | str) -> Finish:
+    """An activity failed past its retries (a storage outage outlasting every retry, a bug): the run
+    fails saying so. The host reports such a failure as "<reason> \\n <traceback>"; only the reason
+    is the client's business."""
+    reason = str(error).split(" \n ", 1)[0].strip().splitlines()
+    detail = reason[0][:300] if reason else type(error).__name__
+    return Finish(FAILED, last_error={"code": "server_error", "message": (
+        "The run stopped: a step of its work kept failing after every retry (storage or the run engine was "
+        f"unavailable). Last error: {detail}")})
+
+
 def on_client_calls(hands_calls_back: bool) -> Finish | None:
     """The model called functions the client runs: a run waits for their outputs (None); a response
     ends `completed` with the calls as its output, and the client answers in its next response."""

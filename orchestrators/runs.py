@@ -19,7 +19,7 @@ import azure.durable_functions as df
 from azure.durable_functions.models.Task import TaskState
 
 from core import run_protocol as protocol
-from core.run_machine import CANCEL_EVENT, CANCELLED, EXPIRED, FAILED, tool_outputs_event
+from core.run_machine import CANCEL_EVENT, CANCELLED, EXPIRED, tool_outputs_event
 from orchestrators.run_lifecycle import (
     FaultBudget,
     Finish,
@@ -28,6 +28,7 @@ from orchestrators.run_lifecycle import (
     RunServerTools,
     TurnState,
     Wait,
+    after_engine_fault,
     after_model_turn,
     after_poll,
     after_tool_outputs_wait,
@@ -55,7 +56,7 @@ def orchestrate(context):
     try:
         finish = yield from _run_turns(context, ref, state, cancel)
     except Exception as error:  # an activity failed past its retries: the run fails, honestly
-        finish = Finish(FAILED, last_error={"code": "server_error", "message": f"Run engine error: {error}"[:1000]})
+        finish = after_engine_fault(error)
     if not finish.recorded:
         yield _call(context, protocol.FINISH, protocol.FinishRequest(
             **protocol.ref_fields(ref), status=finish.status, last_error=finish.last_error,

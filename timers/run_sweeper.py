@@ -11,7 +11,7 @@ import azure.functions as func
 
 from core import run_ending, run_sweep, settings
 from core.errors import ApiError
-from core.repositories.shared import runs
+from core.repositories.shared import run_requests, runs
 from core.run_protocol import FinishRequest
 
 bp = df.Blueprint()
@@ -61,7 +61,18 @@ async def sweep(client: df.DurableOrchestrationClient, now: int, grace: int) -> 
     return ended
 
 
+def forget_requests(now: int, retry_window: int) -> int:
+    """Delete create_and_run's records for retries whose window is over; how many (0 when storage failed)."""
+    try:
+        return run_requests().forget_before(run_sweep.forget_requests_before(now, retry_window))
+    except Exception:
+        logger.warning("past run requests could not be deleted; left for the next sweep", exc_info=True)
+        return 0
+
+
 @bp.timer_trigger(schedule=settings.get("RUN_SWEEP_SCHEDULE"), arg_name="timer", run_on_startup=False)
 @bp.durable_client_input(client_name="client")
 async def sweep_runs(timer: func.TimerRequest, client) -> None:
-    await sweep(client, int(time.time()), int(settings.get("RUN_SWEEP_GRACE_SECONDS")))
+    now = int(time.time())
+    await sweep(client, now, int(settings.get("RUN_SWEEP_GRACE_SECONDS")))
+    await asyncio.to_thread(forget_requests, now, int(settings.get("RUN_RETRY_WINDOW_SECONDS")))

@@ -45,7 +45,6 @@ def no_citations(text: str, annotations: list[dict]) -> list[dict]:
     return []
 
 
-
 def _input_part(part: dict) -> dict | None:
     """A user message's content part as a Responses input part (None: a kind it has no input part for)."""
     kind = part.get("type")
@@ -58,7 +57,6 @@ def _input_part(part: dict) -> dict | None:
         return {"type": "input_image", "detail": part["image_url"].get("detail", "auto"), "file_id": None,
                 "image_url": part["image_url"]["url"]}
     return None
-
 
 
 def message_item(message: dict, cite: Cite = no_citations) -> dict:

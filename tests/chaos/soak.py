@@ -54,6 +54,7 @@ class Report:
     duplicates: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     failed_silently: list[str] = field(default_factory=list)
+    failed_honestly: list[str] = field(default_factory=list)  # failed, with a last_error saying why
     faults: dict[str, int] = field(default_factory=dict)
     kills: int = 0
     seconds: float = 0.0
@@ -76,7 +77,7 @@ class Report:
                 "duplicated_steps": len(self.duplicated_steps), "event_logs_with_gap_or_repeat": len(self.broken_logs),
                 "events_checked": self.events_checked,
                 "completed_without_one_answer": len(self.unanswered),
-                "failed_without_last_error": len(self.failed_silently), "broken_streams": len(self.broken_streams),
+                "failed_honestly": len(self.failed_honestly), "failed_without_last_error": len(self.failed_silently), "broken_streams": len(self.broken_streams),
                 "storage_faults": self.faults, "sigkills": self.kills, "client_errors": dict(self.client_errors),
                 "seconds": round(self.seconds, 1)}
 
@@ -234,8 +235,9 @@ def _settle(client: openai.OpenAI, report: Report, deadline: float) -> None:
         if status not in TERMINAL:
             report.stuck.append(run_id)
             continue
-        if status == "failed" and not (run.last_error and run.last_error.message):
-            report.failed_silently.append(run_id)
+        if status == "failed":
+            honest = bool(run.last_error and run.last_error.message)
+            (report.failed_honestly if honest else report.failed_silently).append(run_id)
         if status == "failed":
             report.last_errors[run.last_error.code if run.last_error else None] += 1
         messages = list(client.beta.threads.messages.list(thread_id=thread_id, limit=100, order="asc"))

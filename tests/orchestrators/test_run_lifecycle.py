@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.run_machine import tool_outputs_event
+from core.run_machine import FAILED, tool_outputs_event
 from orchestrators.run_lifecycle import (
     FaultBudget,
     Finish,
@@ -10,6 +10,7 @@ from orchestrators.run_lifecycle import (
     RunServerTools,
     TurnState,
     Wait,
+    after_engine_fault,
     after_model_turn,
     after_tool_outputs_wait,
     backoff_seconds,
@@ -109,3 +110,14 @@ def test_polling_waits_for_retry_after_and_gives_up_at_the_deadline():
     assert (again.location, again.next_at, again.deadline_at) == ("L2", 133, 110)
     assert next_poll_at([again]) == 110  # the deadline comes before the next Retry-After
     assert after_poll(again, {"done": False, "location": None, "retry_after_seconds": 1}, 110).location == "L2"
+
+
+def test_an_activity_failing_past_its_retries_fails_the_run_with_its_reason_and_no_traceback():
+    error = Exception("('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer')) \n "
+                      "Traceback (most recent call last):\n  File \"activities/runs.py\", line 1\n")
+    finish = after_engine_fault(error)
+    assert finish.status == FAILED and finish.last_error["code"] == "server_error"
+    message = finish.last_error["message"]
+    assert "kept failing after every retry" in message and "Connection reset by peer" in message
+    assert "Traceback" not in message and "activities/runs.py" not in message
+    assert "kept failing" in after_engine_fault(Exception("")).last_error["message"]

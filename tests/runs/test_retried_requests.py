@@ -17,7 +17,7 @@ import pytest
 
 from scripted_model import reply_text, reply_tool_calls
 from tests.conftest import devhost_env, sdk_client
-from tests.runs.conftest import WEATHER, make_assistant, thread_with, token, wait_for
+from tests.runs.conftest import WEATHER, make_assistant, thread_with, token, wait_for, wait_until
 from tests.support.devhost_proc import ROOT, DevhostProcess
 from tests.support.storage_faults import FaultRates, StorageFaultProxy
 
@@ -107,16 +107,17 @@ def faulty_devhost(azurite, scripted, tmp_path):
     proxy.stop()
 
 
-def _cut_before_the_orchestration_is_stored(host, proxy, send) -> str:
-    """`send` (the first attempt, answered never) runs until its orchestration's first save reaches the
-    storage proxy, which holds it back; then devhost is SIGKILLed and restarted. Returns the run id the
-    first attempt chose (the instance blob's name)."""
+def _cut_before_the_orchestration_is_stored(host, proxy, send, instance: str = "run_") -> str:
+    """`send` (the first attempt, answered never) runs until the first save of an orchestration whose
+    instance id starts with `instance` reaches the storage proxy, which holds it back; then devhost is
+    SIGKILLed and restarted. Returns the instance id (the instance blob's name): the run id the first
+    attempt chose, or its ingestion's."""
     held = threading.Event()
     seen: list[str] = []
 
     def instance_save(service, method, path):
-        if service == "Blob" and method == "PUT" and "/run_" in path:
-            seen.append("run_" + path.split("/run_", 1)[1].split("?", 1)[0])
+        if service == "Blob" and method == "PUT" and f"/{instance}" in path:
+            seen.append(instance + path.split(f"/{instance}", 1)[1].split("?", 1)[0])
             held.set()
             return True
         return False
@@ -172,3 +173,43 @@ def test_a_create_and_run_cut_before_its_orchestration_started_is_started_by_the
     assert [r.id for r in api.beta.threads.runs.list(thread_id=again.thread_id)] == [done.id]
     messages = list(api.beta.threads.messages.list(thread_id=again.thread_id, order="asc"))
     assert [m.role for m in messages] == ["user", "assistant"]
+
+
+def test_a_create_and_run_cut_after_making_its_inline_vector_store_finds_that_store_on_retry(faulty_devhost,
+                                                                                             scripted):
+    host, proxy = faulty_devhost
+    api = sdk_client(host.base_url, f"principal-{uuid.uuid4().hex}")
+    tok = token()
+    scripted.client.enqueue(reply_text(f"one answer {tok}", match=tok))
+    note = api.files.create(file=("note.txt", b"The lighthouse keeper's cat is called Biscuit."), purpose="assistants")
+    assistant = make_assistant(api, tools=[{"type": "file_search"}])
+    body = {"assistant_id": assistant.id, "thread": {
+        "messages": [{"role": "user", "content": f"question {tok}"}],
+        "tool_resources": {"file_search": {"vector_stores": [{"file_ids": [note.id]}]}}}}
+    # the first attempt made the store and attached the file; its ingestion, thread and run were never stored
+    ingestion = _cut_before_the_orchestration_is_stored(
+        host, proxy, lambda: api.beta.threads.create_and_run(**body), instance="ingest-")
+    [made] = api.vector_stores.list()
+    assert ingestion == f"ingest-{made.id}"
+    again = api.beta.threads.create_and_run(**body, extra_headers=RETRY)
+    assert [store.id for store in api.vector_stores.list()] == [made.id]  # found, not made twice
+    thread = api.beta.threads.retrieve(again.thread_id)
+    assert thread.tool_resources.file_search.vector_store_ids == [made.id]
+    wait_until(lambda: api.vector_stores.files.retrieve(note.id, vector_store_id=made.id).status != "in_progress",
+               timeout=60, what="the note ingested")
+    assert api.vector_stores.files.retrieve(note.id, vector_store_id=made.id).status == "completed"
+    assert [file.id for file in api.vector_stores.files.list(made.id)] == [note.id]
+    wait_for(api, again.thread_id, again.id, "completed", timeout=60)
+
+
+@pytest.mark.parametrize("has_files, made_now, started, expected", [
+    (True, True, False, True),     # a store made now: its files are attached and ingested
+    (True, False, False, True),    # made by an earlier attempt that stopped before starting the ingestion
+    (True, False, True, False),    # made and ingesting already: nothing twice
+    (False, True, False, False),   # nothing to ingest
+])
+def test_an_inline_store_is_ingested_again_only_when_its_ingestion_never_started(has_files, made_now, started,
+                                                                                 expected):
+    from api.file_search_resources import ingests_again
+
+    assert ingests_again(has_files, made_now, started) is expected
