@@ -28,21 +28,16 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
 
 from core.store import Store
+from core.transactions import submit
 
 KEY_PREFIX = "aib-"
 TABLE = "apikeys"
 PARTITION = "key"
 KEY_ID_LENGTH = 12  # hex digits of the hash that name a key in listings and revocations
-WRITE_ATTEMPTS = 4  # a key's write sent again after its answer was lost (the library resends no POST)
 
 
 @dataclass(frozen=True)
@@ -98,40 +93,14 @@ class KeyStore:
         key = new_key()
         entity = {"PartitionKey": PARTITION, "RowKey": key_hash(key), "principal": principal, "name": name,
                   "hint": hint(key), "created_at": int(time.time())}
-        self._write(entity, lambda: self._table.create_entity(entity))
+        self._write(("create", entity))
         return key, _record(entity)
 
-    def _write(self, entity: dict, send) -> None:
-        """`send` the write of `entity` until it is known to be stored. A write whose answer was lost
-        (a reset, a 5xx answered after committing) is read back: stored as sent, it succeeded; and a
-        create refused because its row exists has met itself, since its row key is the hash of a key
-        made just now (nobody else can hold it)."""
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                send()
-                return
-            except ResourceExistsError:
-                if self._stored(entity):
-                    return
-                raise
-            except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
-                status = getattr(error, "status_code", None)
-                lost = isinstance(error, (ServiceRequestError, ServiceResponseError)) or (status or 0) >= 500
-                if not lost:
-                    raise
-                if self._stored(entity):
-                    return
-                if attempt == WRITE_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.2 * 2 ** attempt)
-
-    def _stored(self, entity: dict) -> bool:
-        try:
-            stored = self._table.get_entity(entity["PartitionKey"], entity["RowKey"])
-        except ResourceNotFoundError:
-            return False
-        return all(stored.get(name) == value for name, value in entity.items()
-                   if name not in ("PartitionKey", "RowKey"))
+    def _write(self, operation: tuple) -> None:
+        """Write one row as a transaction (core.transactions.submit): one whose answer was lost (a reset,
+        a 5xx answered after committing) is told apart by the row's write token, so it succeeds once
+        and a create never meets itself as a conflict."""
+        submit(self._table, [operation])
 
     def principal_for(self, key: str) -> str | None:
         """The principal an active key is bound to; None for unknown, revoked or malformed keys."""
@@ -158,7 +127,7 @@ class KeyStore:
             entity["revoked_at"] = int(time.time())
             revoked = {"PartitionKey": entity["PartitionKey"], "RowKey": entity["RowKey"],
                        "revoked_at": entity["revoked_at"]}
-            self._write(revoked, lambda: self._table.update_entity(revoked))  # a merge: sent twice, the same
+            self._write(("update", revoked, {"mode": UpdateMode.MERGE}))
         return _record(entity)
 
 
