@@ -147,8 +147,8 @@ class WebSearchTool(RequestModel):
 
 def _tool_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else None
-    if kind in ("function", "file_search"):
-        return kind
+    if kind == "function" or kind == "file_search":
+        return str(kind)
     if kind in WEB_SEARCH_TYPES:
         return "web_search"
     return UNSUPPORTED if isinstance(kind, str) else None

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from core.wire.common import FUNCTION_NAME, JsonSchemaSpec, Metadata, RequestModel, openai_error
 from core.wire.messages import MAX_CONTENT_CHARS
-from core.wire.response_tools import ResponseTool, run_options
 from core.wire.response_parts import InputFile, InputImage
+from core.wire.response_tools import ResponseTool, run_options
 
 Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
 UNSUPPORTED = "unsupported"
