@@ -82,7 +82,7 @@ RETRY_COUNT_HEADER, IDEMPOTENCY_HEADER = "x-stainless-retry-count", "idempotency
 
 def retry_window() -> int:
     """How long (seconds) a retry gets what its first attempt made (RUN_RETRY_WINDOW_SECONDS)."""
-    return int(settings.get("RUN_RETRY_WINDOW_SECONDS"))
+    return int(settings.get_str("RUN_RETRY_WINDOW_SECONDS"))
 
 
 def request_key(req: func.HttpRequest, principal: str) -> str:
@@ -119,7 +119,7 @@ def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: lis
     """A queued run's record, bookkeeping, additional messages and first events (`thread`: made with it)."""
     created_at = services.now()
     run = new_run(run_id or ids.new_id("run"), thread_id, created_at,
-                  created_at + int(settings.get("RUN_EXPIRY_SECONDS")), assistant, body)
+                  created_at + int(settings.get_str("RUN_EXPIRY_SECONDS")), assistant, body)
     books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))), request_key=key)
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
@@ -345,7 +345,10 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
     def change(current: StoredRun) -> RunChange:
         moved = run_machine.transition(current.record, run_machine.SubmitToolOutputs(
             tuple(output.tool_call_id for output in body.tool_outputs)), services.now())
-        step = services.runs().load_step(principal, thread_id, run_id, current.books.action_step)
+        step_id = current.books.action_step
+        if step_id is None:  # transition() accepted the outputs, so the run requires action and names its step
+            raise RuntimeError(f"run {run_id} requires action but names no action step")
+        step = services.runs().load_step(principal, thread_id, run_id, step_id)
         answered = copy.deepcopy(step.record)
         for call in answered["step_details"]["tool_calls"]:
             if call["id"] in outputs:

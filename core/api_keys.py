@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
 from core.store import Store
 from core.transactions import submit
@@ -83,7 +83,7 @@ class KeyStore:
         self._store = store
 
     @property
-    def _table(self):
+    def _table(self) -> TableClient:
         return self._store.table(TABLE)
 
     def create(self, principal: str, name: str) -> tuple[str, KeyRecord]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
+from typing import Literal
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -16,10 +18,16 @@ from core.run_protocol import FinishRequest
 
 bp = df.Blueprint()
 logger = logging.getLogger(__name__)
-UNKNOWN = object()  # the orchestration's state could not be read this time
 
 
-async def orchestration_status(client: df.DurableOrchestrationClient, instance_id: str) -> object:
+class _Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = _Unknown.UNKNOWN  # the orchestration's state could not be read this time
+
+
+async def orchestration_status(client: df.DurableOrchestrationClient, instance_id: str) -> str | None | Literal[_Unknown.UNKNOWN]:
     """The instance's runtime status name, None when it does not exist, UNKNOWN when that cannot be told."""
     try:
         status = await client.get_status(instance_id)
@@ -74,5 +82,5 @@ def forget_requests(now: int, retry_window: int) -> int:
 @bp.durable_client_input(client_name="client")
 async def sweep_runs(timer: func.TimerRequest, client) -> None:
     now = int(time.time())
-    await sweep(client, now, int(settings.get("RUN_SWEEP_GRACE_SECONDS")))
-    await asyncio.to_thread(forget_requests, now, int(settings.get("RUN_RETRY_WINDOW_SECONDS")))
+    await sweep(client, now, int(settings.get_str("RUN_SWEEP_GRACE_SECONDS")))
+    await asyncio.to_thread(forget_requests, now, int(settings.get_str("RUN_RETRY_WINDOW_SECONDS")))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
 from core.ownership import owner_partition
 from core.store import Store
@@ -36,7 +36,7 @@ class RunRequests:
         self._store = store
 
     @property
-    def table(self):
+    def table(self) -> TableClient:
         return self._store.table(TABLE)
 
     def claim(self, principal: str, key: str, chosen: Claimed) -> None:

@@ -50,7 +50,7 @@ class OutputText(RequestModel):
 
 def _part_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    if kind in ("input_text", "output_text", "input_image", "input_file"):
+    if isinstance(kind, str) and kind in ("input_text", "output_text", "input_image", "input_file"):
         return kind
     return UNSUPPORTED if kind in ("input_audio", "refusal") else None
 
@@ -111,7 +111,7 @@ def _item_tag(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
     kind = value.get("type", "message" if "role" in value else None)
-    if kind in ("message", "function_call_output", "function_call"):
+    if isinstance(kind, str) and kind in ("message", "function_call_output", "function_call"):
         return kind
     return UNSUPPORTED if isinstance(kind, str) else None
 

@@ -91,8 +91,9 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
     """Run the code in the thread's session; store what it produced as files. Returns the step's record of it."""
     inputs = [_streamed(principal, entry["file_id"], entry["name"]) for entry in files]
     result = sandbox_from_settings().execute(thread_id, code, inputs)
-    images, files, withheld = returned_files(result, int(settings.get("CODE_INTERPRETER_MAX_FILES_PER_CALL")))
-    produced, outputs = [], []
+    images, created_files, withheld = returned_files(result, int(settings.get_str("CODE_INTERPRETER_MAX_FILES_PER_CALL")))
+    produced: list[dict] = []
+    outputs: list[dict] = []
     if result.logs or result.error:
         outputs.append({"type": "logs", "logs": "\n".join(part for part in (result.logs, result.error) if part)})
     try:
@@ -100,7 +101,7 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
             file_id = _store(principal, image)
             produced.append({"kind": "image", "name": image.name, "file_id": file_id})
             outputs.append({"type": "image", "image": {"file_id": file_id}})
-        for created in files:
+        for created in created_files:
             produced.append({"kind": "file", "name": created.name, "file_id": _store(principal, created)})
     except BaseException:
         discard(principal, produced)

@@ -109,7 +109,7 @@ def response_citations(annotations: list[dict]) -> list[dict]:
             for annotation in annotations if annotation.get("type") == "file_citation"]
 
 
-def call_delta(step_id: str, index: int, call_id: str) -> Event:
+def call_delta(step_id: str, index: int, call_id: str | None) -> Event:
     """A search shows no arguments, as at OpenAI: its results come with the step."""
     return payloads.step_delta(step_id, {"index": index, "type": TOOL_NAME, "id": call_id, TOOL_NAME: {}})
 

@@ -79,6 +79,7 @@ class Functions(ToolPlugin):
         return _answered(output)
 
     def poll(self, context: CallContext, location: str, give_up: bool) -> Finished | Waiting:
+        decision: business.Done | Pending | business.Failed
         if give_up:
             decision = business.Failed("the operation was accepted but did not finish in time; its outcome is unknown")
         else:
