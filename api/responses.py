@@ -26,7 +26,7 @@ from core.errors import InvalidRequest
 from core.repositories.shared import responses
 from core.run_events import response_stream
 from core.wire import response_objects
-from core.wire.responses import InputTokensCount, ResponseCreate
+from core.wire.responses import INCLUDABLE, InputTokensCount, ResponseCreate
 from tools.plugins import TOOLS
 
 bp = df.Blueprint()
@@ -105,8 +105,22 @@ def _starting_after(value: str | None) -> int:
     return int(value)
 
 
+def _include(query: str) -> frozenset[str] | None:
+    """A retrieve's `include` (the SDK sends `include[]=…`): None when it asks for nothing, so the
+    response shows what its create asked for."""
+    values = [value for key, value in urllib.parse.parse_qsl(query) if key in ("include[]", "include")]
+    for value in values:
+        if value not in INCLUDABLE:
+            raise InvalidRequest(f"Invalid value: '{value[:80]}'. Supported values are: "
+                                 + ", ".join(f"'{name}'" for name in INCLUDABLE) + ".",
+                                 param="include", code="invalid_value")
+    return frozenset(values) if values else None
+
+
 @endpoint(bp, "GET", RESPONSE_ID, summary="Retrieve a response (or stream its events)", tag=TAG, streaming=True,
           openai_v1=True, query=(
+              QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": list(INCLUDABLE)}},
+                         "Extra output fields (a tool call's results or sources) to show."),
               QueryParam("stream", {"type": "boolean"}, "Stream the response's events."),
               QueryParam("starting_after", {"type": "integer", "minimum": 0},
                          "With stream: send the events numbered after this one.")))
@@ -114,10 +128,11 @@ async def responses_retrieve(req: Request) -> Response:
     principal = requests.principal(req)
     stream = _flag(req.query_params.get("stream"), "stream")
     starting_after = _starting_after(req.query_params.get("starting_after"))
+    include = _include(req.url.query)
     record = await asyncio.to_thread(response_runs.stored_response, principal, req.path_params["response_id"])
     if stream:
         return event_stream(principal, record, starting_after)
-    return requests.json_response(await asyncio.to_thread(response_runs.render, principal, record))
+    return requests.json_response(await asyncio.to_thread(response_runs.render, principal, record, None, include))
 
 
 @endpoint(bp, "DELETE", RESPONSE_ID, summary="Delete a response", tag=TAG, openai_v1=True)
