@@ -45,6 +45,7 @@ from tools.plugins import TOOLS
 
 DEFAULT_HOLD_SECONDS = 200.0  # RESPONSE_HOLD_SECONDS's default: under the 230 s Azure's front end allows a request
 RECHECK_SECONDS = 0.25
+CANCEL_HOLD_SECONDS = 10.0  # a cancel answers once the response is cancelled, or as it is (cancelling) after this
 logger = logging.getLogger(__name__)
 
 
@@ -343,12 +344,12 @@ def step_books(principal: str, record: dict, step_id: str) -> StepBookkeeping:
     return services.runs().load_step(principal, record["thread_id"], record["run_id"], step_id).books
 
 
-async def answered(principal: str, record: dict) -> dict:
-    """The response once its run has ended, or as it is when the hold runs out (RESPONSE_HOLD_SECONDS):
-    then queued or in_progress, still running, for the client to poll with `retrieve`, as OpenAI
-    answers a create its own hold ended."""
+async def answered(principal: str, record: dict, hold: float | None = None) -> dict:
+    """The response once its run has ended, or as it is when the hold runs out (`hold` seconds, by default
+    RESPONSE_HOLD_SECONDS): then queued or in_progress, still running, for the client to poll with
+    `retrieve`, as OpenAI answers a create its own hold ended."""
     woken = wakeups.Subscription((record["thread_id"], record["run_id"]))
-    deadline = time.monotonic() + hold_seconds(settings.get("RESPONSE_HOLD_SECONDS"))
+    deadline = time.monotonic() + (hold if hold is not None else hold_seconds(settings.get("RESPONSE_HOLD_SECONDS")))
     try:
         while True:
             woken.reset()
@@ -364,6 +365,7 @@ async def cancel(client, principal: str, record: dict) -> dict:
     if not record["background"]:
         raise InvalidRequest("Cannot cancel a synchronous response.", code="invalid_request")
     run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
-    if run["status"] in run_machine.CANCELLABLE_STATUSES:
-        await run_orchestration.cancel(client, principal, record["thread_id"], record["run_id"])
-    return await asyncio.to_thread(render, principal, record)
+    if run["status"] not in run_machine.CANCELLABLE_STATUSES:
+        return await asyncio.to_thread(render, principal, record, run)
+    await run_orchestration.cancel(client, principal, record["thread_id"], record["run_id"])
+    return await answered(principal, record, CANCEL_HOLD_SECONDS)
