@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from core.wire import json_schema
 from core.wire.common import FUNCTION_NAME, FunctionDefinition, RequestModel, openai_error
 from core.wire.vector_stores import Filter
 
@@ -50,14 +51,22 @@ class FunctionTool(RequestModel):
         FunctionDefinition(name=self.name, parameters=self.parameters, strict=self.strict)
         return self
 
+    @property
+    def applied_strict(self) -> bool:
+        """Strict as the model gets it: as given, else (the Responses default) strict where the schema
+        allows strict mode, so what the response shows is what the model was held to."""
+        if self.strict is not None:
+            return self.strict
+        return self.parameters is None or json_schema.problem(self.parameters, strict=True) is None
+
     def wire(self) -> dict:
         """As the response shows it (OpenAI fills strict and parameters)."""
         return {"type": "function", "name": self.name, "description": self.description,
-                "parameters": self.parameters, "strict": True if self.strict is None else self.strict}
+                "parameters": self.parameters, "strict": self.applied_strict}
 
     def run_tool(self) -> dict:
         function = {"name": self.name, "description": self.description, "parameters": self.parameters,
-                    "strict": self.strict}
+                    "strict": self.applied_strict}
         return {"type": "function", "function": {key: value for key, value in function.items() if value is not None}}
 
     def run_options(self) -> tuple[str, dict] | None:

@@ -103,6 +103,18 @@ def test_function_calling_round_trip(fresh, scripted):
             {"type": "function_call_output", "call_id": "call_unknown", "output": "x"}])
 
 
+def test_a_function_without_strict_is_shown_as_the_model_gets_it(fresh, scripted):
+    closed = {key: value for key, value in WEATHER.items() if key != "strict"}
+    open_schema = {"type": "function", "name": "lookup", "parameters": {
+        "type": "object", "properties": {"term": {"type": "string"}, "limit": {"type": "integer"}}}}
+    tok = token()
+    scripted.client.enqueue(reply_text("Fine.", match=tok))
+    response = fresh.responses.create(model=MODEL, input=f"Hi {tok}", tools=[closed, open_schema])
+    sent = {tool["function"]["name"]: tool["function"].get("strict") for tool in requests_for(scripted, tok)[-1]["tools"]}
+    shown = {tool.name: tool.strict for tool in response.tools}
+    assert shown == sent == {"get_weather": True, "lookup": False}
+
+
 def test_background_response_is_polled_to_completion(fresh, scripted):
     tok = token()
     scripted.client.enqueue(reply_text("Done in the background.", match=tok, latency_ms=300))
