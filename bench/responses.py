@@ -30,7 +30,6 @@ import statistics
 import tempfile
 import time
 import uuid
-import warnings
 from pathlib import Path
 
 import openai
@@ -38,10 +37,10 @@ from openai.types.chat import ChatCompletionUserMessageParam
 from openai.types.responses import EasyInputMessageParam
 
 import scripted_model
+from bench._harness import direct_model, keyed_host, report
 from bench.run_engine import _durable_history
 from scripted_model import reply_text
 from tests.conftest import devhost_env, sdk_client
-from tests.support import keys
 from tests.support.azurite import start_azurite
 from tests.support.devhost_proc import ROOT, DevhostProcess
 
@@ -283,12 +282,9 @@ def _measure() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-responses-"))
     host = None
     try:
-        host = DevhostProcess(ROOT, devhost_env(azurite, scripted), workdir / "devhost.log").start()
-        scripted.client.set_default(latency_ms=MODEL_LATENCY_MS)  # no replies queued: it echoes
-        keys.bind(azurite.connection_string)  # the host requires keys, as deployed
+        host = keyed_host(azurite, scripted, workdir / "devhost.log", MODEL_LATENCY_MS)
         client = sdk_client(host.base_url)
-        direct = openai.OpenAI(base_url=scripted.base_url, api_key="scripted-model-needs-no-key", max_retries=0,
-                               _strict_response_validation=True)
+        direct = direct_model(scripted)
         result: dict = {"model_latency_ms": MODEL_LATENCY_MS}
         assistant = client.beta.assistants.create(model=MODEL, instructions="Answer briefly.")
         result.update(time_to_answer(client, direct, scripted, assistant.id))
@@ -314,11 +310,7 @@ def _measure() -> dict:
 
 
 def main() -> dict:
-    with warnings.catch_warnings():  # the SDK marks every beta.* call deprecated (the Assistants baseline)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        result = _measure()
-    print(json.dumps(result, indent=2))
-    return result
+    return report(_measure)
 
 
 if __name__ == "__main__":

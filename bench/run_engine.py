@@ -22,17 +22,16 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
 
 import scripted_model
-from tests.conftest import devhost_env, sdk_client
-from tests.support import keys
+from bench._harness import direct_model, keyed_host, report
+from tests.conftest import sdk_client
 from tests.support.azurite import start_azurite
-from tests.support.devhost_proc import ROOT, DevhostProcess
+from tests.support.devhost_proc import DevhostProcess
 
 MODEL = "scripted-model"
 MODEL_LATENCY_MS = 500
@@ -190,11 +189,7 @@ def concurrent_runs(client: openai.OpenAI, assistant_id: str, pids: dict[str, in
 
 
 def main() -> dict:
-    with warnings.catch_warnings():  # the SDK marks every beta.* call deprecated; that is the point here
-        warnings.simplefilter("ignore", DeprecationWarning)
-        result = _measure()
-    print(json.dumps(result, indent=2))
-    return result
+    return report(_measure)
 
 
 def _measure() -> dict:
@@ -203,12 +198,9 @@ def _measure() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-run-engine-"))
     host = None
     try:
-        host = DevhostProcess(ROOT, devhost_env(azurite, scripted), workdir / "devhost.log").start()
-        scripted.client.set_default(latency_ms=MODEL_LATENCY_MS)  # no replies queued: it echoes
-        keys.bind(azurite.connection_string)  # the host requires keys, as deployed
+        host = keyed_host(azurite, scripted, workdir / "devhost.log", MODEL_LATENCY_MS)
         client = sdk_client(host.base_url)
-        direct = openai.OpenAI(base_url=scripted.base_url, api_key="scripted-model-needs-no-key", max_retries=0,
-                               _strict_response_validation=True)
+        direct = direct_model(scripted)
         assistant = client.beta.assistants.create(model=MODEL, instructions="Answer briefly.")
         result: dict = {"model_latency_ms": MODEL_LATENCY_MS}
         result.update(time_to_answer(client, direct, assistant.id))

@@ -15,12 +15,10 @@ A private Azurite, devhost serving the product app and the scripted model stream
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 import time
 import uuid
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import openai
 from openai import AssistantEventHandler
 
 import scripted_model
+from bench._harness import report
 from scripted_model import reply_text
 from tests.conftest import devhost_env, sdk_client
 from tests.support import keys
@@ -161,11 +160,7 @@ def _measure() -> dict:
 
 
 def main() -> dict:
-    with warnings.catch_warnings():  # the SDK marks every beta.* call deprecated
-        warnings.simplefilter("ignore", DeprecationWarning)
-        result = _measure()
-    print(json.dumps(result, indent=2))
-    return result
+    return report(_measure)
 
 
 if __name__ == "__main__":

@@ -311,6 +311,14 @@ class Tools:
         return run_machine.complete_step_if_answered(updated, answered, at), books
 
 
+def search_call_events(event_prefix: str, phase: Literal["opened", "done"], item: dict,
+                       output_index: int) -> list[dict]:
+    """A search tool's events around its Responses item (`response.file_search_call.…`): in_progress and
+    searching when it opens, completed when it is done."""
+    kinds = ("in_progress", "searching") if phase == "opened" else ("completed",)
+    return [{"type": f"{event_prefix}.{kind}", "item_id": item["id"], "output_index": output_index} for kind in kinds]
+
+
 def _call_in(step: dict, call_id: str) -> dict:
     return next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
 

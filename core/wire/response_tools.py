@@ -11,7 +11,7 @@ reads them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -26,17 +26,25 @@ WebSearchType = Literal["web_search", "web_search_2025_08_26", "web_search_previ
 WEB_SEARCH_TYPES = get_args(WebSearchType)
 
 
-class UnsupportedTool(BaseModel):
-    """A tool type OpenAI has and this service does not run: refused with a 400 that names it."""
+class Unsupported(BaseModel):
+    """What OpenAI accepts and this service does not run yet: refused with a 400 that names its type."""
 
     model_config = ConfigDict(extra="allow")
+    REFUSAL: ClassVar[str] = ("Items, content parts and tools of type '{kind}' are not supported by this service "
+                              "yet (this release runs text input and function tools).")
 
     @model_validator(mode="before")
     @classmethod
     def _refuse(cls, value: Any) -> Any:
         kind = value.get("type") if isinstance(value, dict) else None
-        raise openai_error(f"Tools of type '{kind}' are not supported by this service (it runs function, "
-                           "file_search and web_search tools).", "unsupported_value")
+        raise openai_error(cls.REFUSAL.format(kind=kind), "unsupported_value")
+
+
+class UnsupportedTool(Unsupported):
+    """A tool type OpenAI has and this service does not run."""
+
+    REFUSAL = ("Tools of type '{kind}' are not supported by this service (it runs function, file_search and "
+               "web_search tools).")
 
 
 class FunctionTool(RequestModel):

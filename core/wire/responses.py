@@ -10,28 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from core.wire.common import FUNCTION_NAME, JsonSchemaSpec, Metadata, RequestModel, openai_error
 from core.wire.messages import MAX_CONTENT_CHARS
 from core.wire.response_parts import InputFile, InputImage
-from core.wire.response_tools import ResponseTool, run_options
+from core.wire.response_tools import UNSUPPORTED, ResponseTool, Unsupported, run_options
 
 Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
-UNSUPPORTED = "unsupported"
-
-
-class Unsupported(BaseModel):
-    """What OpenAI accepts and this service does not run yet: refused with a 400 that names it."""
-
-    model_config = ConfigDict(extra="allow")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _refuse(cls, value: Any) -> Any:
-        kind = value.get("type") if isinstance(value, dict) else None
-        raise openai_error(f"Items, content parts and tools of type '{kind}' are not supported by this service "
-                           "yet (this release runs text input and function tools).", "unsupported_value")
 
 
 class InputText(RequestModel):

@@ -26,7 +26,17 @@ from core.repositories import shared
 from core.run_bookkeeping import RunBookkeeping, Source, StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
-from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, Waiting, Where, builtin_run_tool
+from core.tool_plugins import (
+    CallContext,
+    Finished,
+    Offer,
+    StepCall,
+    ToolPlugin,
+    Waiting,
+    Where,
+    builtin_run_tool,
+    search_call_events,
+)
 from core.wire.response_objects import item_id
 
 # A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
@@ -217,9 +227,7 @@ class FileSearch(ToolPlugin):
         return response_item(call, books, done, include)
 
     def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
-        kinds = ("in_progress", "searching") if phase == "opened" else ("completed",)
-        return [{"type": f"response.file_search_call.{kind}", "item_id": item["id"], "output_index": output_index}
-                for kind in kinds]
+        return search_call_events("response.file_search_call", phase, item, output_index)
 
     def response_citations(self, text: str, annotations: list[dict],
                            calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:

@@ -28,7 +28,16 @@ from typing import Literal
 from core import tool_arguments
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import Event
-from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, Where, builtin_run_tool
+from core.tool_plugins import (
+    CallContext,
+    Finished,
+    Offer,
+    StepCall,
+    ToolPlugin,
+    Where,
+    builtin_run_tool,
+    search_call_events,
+)
 from core.wire.response_objects import item_id
 from tools import web_search
 from tools.plugins.functions import KIND as FUNCTION_KIND
@@ -116,9 +125,7 @@ class WebSearch(ToolPlugin):
         return response_item(call, done, include)
 
     def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
-        kinds = ("in_progress", "searching") if phase == "opened" else ("completed",)
-        return [{"type": f"response.web_search_call.{kind}", "item_id": item["id"], "output_index": output_index}
-                for kind in kinds]
+        return search_call_events("response.web_search_call", phase, item, output_index)
 
     def response_citations(self, text: str, annotations: list[dict],
                            calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
