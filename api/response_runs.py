@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from api import run_orchestration, services
+from api.file_search_resources import check_owned_stores
 from api.response_media import MediaReader
 from core import ids, run_machine, settings
 from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound
 from core.pagination import PageRequest
 from core.repositories.runs import RunChange
-from core.repositories.shared import responses, vector_stores
+from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_protocol import RunRef
@@ -198,14 +199,9 @@ def read_input(body: ResponseCreate, placement: Placement, media: MediaReader) -
 
 
 def _check_stores(principal: str, body: ResponseCreate) -> None:
-    """Every vector store a file_search tool names is the caller's (a 400 naming it, as for a run's resources)."""
+    """Every vector store a file_search tool names is the caller's, as for a run's resources."""
     for position, tool in enumerate(body.tools or []):
-        for index, store_id in enumerate(getattr(tool, "vector_store_ids", None) or []):
-            try:
-                vector_stores().load_store(principal, store_id)
-            except NotFound:
-                raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
-                                     param=f"tools[{position}].vector_store_ids[{index}]") from None
+        check_owned_stores(principal, getattr(tool, "vector_store_ids", None) or [], f"tools[{position}].vector_store_ids")
 
 
 def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
