@@ -8,7 +8,7 @@ with a 400 that says so, never silently ignored.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, Self, Union, get_args
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
@@ -182,8 +182,10 @@ class ReasoningConfig(RequestModel):
         return {"effort": self.effort, "summary": self.summary or self.generate_summary}
 
 
-class ResponseCreate(RequestModel):
-    model: str = Field(min_length=1, max_length=256)
+class ResponsePrompt(RequestModel):
+    """What a response's model call is built from: the fields create and input_tokens share, and their checks."""
+
+    model: str | None = Field(default=None, min_length=1, max_length=256)
     input: Input | None = None
     instructions: str | None = Field(default=None, max_length=256_000)
     tools: list[ResponseTool] | None = Field(default=None, max_length=128)
@@ -191,19 +193,31 @@ class ResponseCreate(RequestModel):
     parallel_tool_calls: bool | None = None
     previous_response_id: str | None = None
     conversation: Union[str, ConversationRef] | None = None
+    reasoning: ReasoningConfig | None = None
+    text: TextConfig | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+
+    @model_validator(mode="after")
+    def _placed_once(self) -> Self:
+        if self.previous_response_id is not None and self.conversation is not None:
+            raise openai_error("Mutually exclusive parameters: Ensure you are only providing one of: "
+                               "'previous_response_id' or 'conversation'.", "mutually_exclusive_parameters")
+        run_options(self.tools or [])  # one declaration per built-in kind
+        return self
+
+
+class ResponseCreate(ResponsePrompt):
+    model: str = Field(min_length=1, max_length=256)
     store: bool | None = None
     background: bool | None = None
     stream: bool | None = None
     max_output_tokens: int | None = Field(default=None, ge=16)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    text: TextConfig | None = None
     metadata: Metadata | None = None
-    truncation: Literal["auto", "disabled"] | None = None
     user: str | None = Field(default=None, max_length=512)
     include: list[Includable] | None = Field(default=None, max_length=len(INCLUDABLE))
     stream_options: dict[str, Any] | None = None
-    reasoning: ReasoningConfig | None = None
     max_tool_calls: int | None = Field(default=None, ge=1)
     prompt_cache_key: str | None = Field(default=None, max_length=64)
     safety_identifier: str | None = Field(default=None, max_length=64)
@@ -211,14 +225,10 @@ class ResponseCreate(RequestModel):
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ResponseCreate":
-        if self.previous_response_id is not None and self.conversation is not None:
-            raise openai_error("Mutually exclusive parameters: Ensure you are only providing one of: "
-                               "'previous_response_id' or 'conversation'.", "mutually_exclusive_parameters")
+    def _stored_if_background(self) -> "ResponseCreate":
         if self.background and self.store is False:
             raise openai_error("Background responses must be stored: 'store' cannot be false with 'background'.",
                                "invalid_value")
-        run_options(self.tools or [])  # one declaration per built-in kind
         return self
 
     @field_validator("top_logprobs")
@@ -269,20 +279,8 @@ class ResponseCreate(RequestModel):
         return self.tool_choice
 
 
-class InputTokensCount(RequestModel):
+class InputTokensCount(ResponsePrompt):
     """POST /v1/responses/input_tokens: what a response would be created with, counted, not run."""
-
-    model: str | None = Field(default=None, min_length=1, max_length=256)
-    input: Input | None = None
-    instructions: str | None = Field(default=None, max_length=256_000)
-    tools: list[ResponseTool] | None = Field(default=None, max_length=128)
-    tool_choice: Union[Literal["none", "auto", "required"], ToolChoiceFunction] | None = None
-    parallel_tool_calls: bool | None = None
-    previous_response_id: str | None = None
-    conversation: Union[str, ConversationRef] | None = None
-    reasoning: ReasoningConfig | None = None
-    text: TextConfig | None = None
-    truncation: Literal["auto", "disabled"] | None = None
 
     def as_create(self) -> ResponseCreate:
         """The create request it counts (`model` only names the tokenizer: any name stands in for none)."""

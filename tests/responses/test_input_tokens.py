@@ -97,3 +97,17 @@ def test_errors_are_those_of_create(fresh, other_client, scripted):
     conversation = fresh.conversations.create()
     with pytest.raises(openai.NotFoundError):
         other_client.responses.input_tokens.count(model=TIKTOKEN_MODEL, input="x", conversation=conversation.id)
+
+
+@pytest.mark.parametrize("request_fields, code", [
+    ({"previous_response_id": "resp_a", "conversation": "conv_a"}, "mutually_exclusive_parameters"),
+    ({"tools": [{"type": "file_search", "vector_store_ids": ["vs_a"]},
+                {"type": "file_search", "vector_store_ids": ["vs_b"]}]}, None),
+])
+def test_a_request_create_refuses_is_refused_here_too(fresh, request_fields, code):
+    """Found by the fuzzer: checks create made on the whole request escaped the count as a 500."""
+    with pytest.raises(openai.BadRequestError) as raised:
+        fresh.post("/responses/input_tokens", cast_to=object, body={"input": "x", **request_fields})
+    assert raised.value.body["type"] == "invalid_request_error"
+    if code:
+        assert raised.value.body["code"] == code
