@@ -31,14 +31,17 @@ from core import ids, run_machine, settings
 from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound
 from core.pagination import PageRequest
+from core.repositories import shared
 from core.repositories.runs import RunChange
 from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_protocol import RunRef
+from core.tool_plugins import ItemView
 from core.wire import response_objects
+from core.wire.containers import container_status
 from core.wire.messages import MessageCreate, new_message
-from core.wire.response_tools import run_options
+from core.wire.response_tools import CODE_INTERPRETER, CodeInterpreterTool, run_options
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
 from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
@@ -204,6 +207,32 @@ def _check_stores(principal: str, body: ResponseCreate) -> None:
         check_owned_stores(principal, getattr(tool, "vector_store_ids", None) or [], f"tools[{position}].vector_store_ids")
 
 
+def _check_containers(principal: str, body: ResponseCreate, at: int) -> None:
+    """A code_interpreter's container is the caller's and running; an auto container's files are the caller's."""
+    for position, tool in enumerate(body.tools or []):
+        if not isinstance(tool, CodeInterpreterTool):
+            continue
+        if isinstance(tool.container, str):
+            if container_status(shared.containers().get(principal, tool.container), at) == "expired":
+                raise InvalidRequest(f"Container '{tool.container}' has expired.", param=f"tools[{position}].container",
+                                     code="container_expired")
+        else:
+            services.require_files(principal, [(file_id, f"tools[{position}].container.file_ids")
+                                               for file_id in tool.container.file_ids or []])
+
+
+def tool_options(principal: str, body: ResponseCreate, created_at: int) -> dict[str, dict]:
+    """The tools' Responses options, with the container code_interpreter runs in: the one named, or one
+    made now for an auto container (with its files), as OpenAI makes one."""
+    options = run_options(body.tools or [])
+    chosen = options.get(CODE_INTERPRETER)
+    if chosen is None or chosen["container_id"] is not None:
+        return options
+    container = shared.containers().create(principal, name="response code interpreter", created_at=created_at,
+                                           file_ids=chosen["file_ids"], memory_limit=chosen["memory_limit"])
+    return {**options, CODE_INTERPRETER: {"container_id": container["id"]}}
+
+
 def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
     instructions = "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
     settings_body = {"assistant_id": "", "model": body.model, "instructions": instructions,
@@ -263,7 +292,9 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     given = read_input(body, placement, media)
     _check_stores(principal, body)
     created_at = services.now()
+    _check_containers(principal, body, created_at)
     media.store(created_at)
+    options = tool_options(principal, body, created_at)
     response_id = ids.new_id("response")
     run_id = ids.as_kind("run", response_id)
     thread = new_thread(ids.new_id("thread"), created_at, None) if placement.thread_id is None else None
@@ -271,7 +302,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     run = _run_record(run_id, thread_id, created_at, body, given)
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
-    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=run_options(body.tools or []),
+    books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
                            reasoning_effort=_effort(body))
     shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
@@ -297,7 +328,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
             "max_output_tokens": body.max_output_tokens, "temperature": body.temperature, "top_p": body.top_p,
             "text": {"format": body.text_format(), "verbosity": (body.text.verbosity if body.text else None) or "medium"},
             "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
-            "include": sorted(set(body.include or ())),
+            "include": sorted(set(body.include or ())), "tool_options": options,
             "input_message_ids": [message["id"] for message in messages],
             "input_items": _input_items(given, [message["id"] for message in messages]),
             "seeded_step_id": seeded_step["id"] if seeded_step else None, **_echoed(body),
@@ -326,13 +357,15 @@ def render(principal: str, record: dict, run: dict | None = None, include: froze
     except ApiError:
         raise NotFound("response", record["id"]) from None
     output = response_objects.output_items(steps, {message["id"]: message for message in messages}, TOOLS,
-                                           included(record, include), record.get("seeded_step_id"))
+                                           item_view(record, include), record.get("seeded_step_id"))
     return response_objects.response_object(record, run, output)
 
 
-def included(record: dict, asked: frozenset[str] | None = None) -> frozenset[str]:
-    """What the response's items include: what its create asked for, or what this read asks for."""
-    return asked if asked is not None else frozenset(record.get("include") or ())
+def item_view(record: dict, asked: frozenset[str] | None = None) -> ItemView:
+    """How the response's items show: including what its create asked for, or what this read asks for,
+    with the options its tools were declared with."""
+    return ItemView(asked if asked is not None else frozenset(record.get("include") or ()),
+                    record.get("tool_options") or {})
 
 
 def step_books(principal: str, record: dict, step_id: str) -> StepBookkeeping:

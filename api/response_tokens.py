@@ -21,6 +21,7 @@ from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tool_plugins import TurnContext
 from core.turn_prompt import turn_prompt, turn_tools, visible_history
 from core.wire.messages import new_message
+from core.wire.response_tools import run_options
 from core.wire.responses import InputTokensCount
 from tools.plugins import TOOLS
 
@@ -47,6 +48,6 @@ def count_input_tokens(principal: str, asked: InputTokensCount) -> int:
     steps = [(new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
                        {"type": "tool_calls", "tool_calls": given.seeded_calls}, None), StepBookkeeping())] \
         if given.seeded_calls else []
-    books = RunBookkeeping(seeded_steps=bool(steps))
+    books = RunBookkeeping(seeded_steps=bool(steps), response_tools=run_options(body.tools or []))
     brought = turn_tools(TOOLS, TurnContext(principal, run, books, history, steps))
     return turn_prompt(run, history, steps, brought.offered, TOOLS, count, CountedFiles(media)).estimated_tokens

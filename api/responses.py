@@ -43,7 +43,7 @@ async def events_after(principal: str, record: dict, starting_after: int) -> Asy
     """The response's events numbered after `starting_after`, until its run has ended."""
     view = response_stream.ResponseStream(
         lambda run, output: response_objects.response_object(record, run, output), TOOLS,
-        lambda step_id: response_runs.step_books(principal, record, step_id), response_runs.included(record),
+        lambda step_id: response_runs.step_books(principal, record, step_id), response_runs.item_view(record),
         record.get("seeded_step_id"))
     try:
         async with aclosing(follow(record["thread_id"], record["run_id"], 0, ends=response_stream.ends)) as stored:

@@ -79,6 +79,9 @@ class Produced(Record):
     kind: Literal["image", "file"]
     name: str
     file_id: str
+    # In a response's container (the Containers API), the produced file is also a container file.
+    container_id: str | None = None
+    container_file_id: str | None = None
 
 
 class Source(Record):

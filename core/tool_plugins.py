@@ -113,6 +113,16 @@ class Finished:
     undo: Callable[[], None] | None = None
 
 
+@dataclass(frozen=True)
+class ItemView:
+    """What a response's items show beyond its calls: the extra fields it includes (`include`) and its
+    tools' Responses options by plug-in kind (core.wire.response_tools.run_options: e.g. the container
+    a code_interpreter call runs in)."""
+
+    include: frozenset[str] = frozenset()
+    options: dict[str, dict] = field(default_factory=dict)
+
+
 class ToolPlugin(ABC):
     """One kind of tool call. `kind` is the call's `type` in a run step (for a built-in, also its
     Assistants tool type and the function name the model calls).
@@ -206,8 +216,7 @@ class ToolPlugin(ABC):
 
     # -- the Responses wire (core.wire.response_objects, core.run_events.response_stream) ----------
 
-    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
-                      include: frozenset[str]) -> dict | None:
+    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool, view: ItemView) -> dict | None:
         """The call as a Responses output item (None: a kind the Responses wire does not show). `call`
         is the stored call, or while the model writes it only its first stream delta (`books` None)."""
         return None

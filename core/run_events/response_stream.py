@@ -22,7 +22,7 @@ from typing import Callable
 
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import RUN_TERMINAL_EVENTS
-from core.tool_plugins import ToolPlugin, Tools
+from core.tool_plugins import ItemView, ToolPlugin, Tools
 from core.wire.response_objects import message_item, output_text_part, tool_calls
 
 Render = Callable[[dict, list[dict]], dict]  # (run snapshot, output so far) → the response object
@@ -41,12 +41,12 @@ def ends(name: str) -> bool:
 
 
 class ResponseStream:
-    def __init__(self, render: Render, tools: Tools, books_of: BooksOf, include: frozenset[str] = frozenset(),
+    def __init__(self, render: Render, tools: Tools, books_of: BooksOf, view: ItemView,
                  skip_step: str | None = None):
         """`books_of` is read once per ended tool step (a step's bookkeeping is final when it ends, so a
         replay reads the same); `skip_step`: the step seeded with the response's input."""
         self._render = render
-        self._tools, self._books_of, self._include, self._skip = tools, books_of, include, skip_step
+        self._tools, self._books_of, self._view, self._skip = tools, books_of, view, skip_step
         self.sequence = -1
         self.output: list[dict] = []
         self._run: dict = {}
@@ -139,7 +139,7 @@ class ResponseStream:
                 if "id" not in piece:
                     continue
                 tool = self._tools.of_delta(piece, self._run)
-                made += self._item_added(key, tool, tool.response_item(piece, None, False, self._include))
+                made += self._item_added(key, tool, tool.response_item(piece, None, False, self._view))
             tool, index = self._calls[key]
             if index is not None and index not in self._done:
                 made += tool.response_delta_events(self.output[index], index, piece)
@@ -156,12 +156,12 @@ class ResponseStream:
             key = (step["id"], position)
             tool = self._tools.of(call, books)
             if key not in self._calls:
-                made += self._item_added(key, tool, tool.response_item(call, None, False, self._include))
+                made += self._item_added(key, tool, tool.response_item(call, None, False, self._view))
             index = self._calls[key][1]
             if index is None or index in self._done:
                 continue
             self._done.add(index)
-            item = tool.response_item(call, books, True, self._include)
+            item = tool.response_item(call, books, True, self._view)
             self.output[index] = item
             made += [*tool.response_events("done", item, index),
                      {"type": "response.output_item.done", "output_index": index, "item": item}]

@@ -14,7 +14,7 @@ from typing import Callable
 
 from core import ids, run_machine
 from core.run_bookkeeping import StepBookkeeping
-from core.tool_plugins import Tools
+from core.tool_plugins import ItemView, Tools
 
 STATUS = {run_machine.QUEUED: "queued", run_machine.IN_PROGRESS: "in_progress",
           run_machine.REQUIRES_ACTION: "in_progress", run_machine.CANCELLING: "in_progress",
@@ -93,7 +93,7 @@ def tool_calls(step: dict) -> list[dict]:
 
 
 def output_items(steps: list[tuple[dict, StepBookkeeping]], messages: dict[str, dict], tools: Tools,
-                 include: frozenset[str], skip_step: str | None = None) -> list[dict]:
+                 view: ItemView, skip_step: str | None = None) -> list[dict]:
     """The output of a response's run: its steps in order, each call as its plug-in shows it, each
     answer citing what the calls before it found (`skip_step`: the step seeded with its input)."""
     items: list[dict] = []
@@ -110,7 +110,7 @@ def output_items(steps: list[tuple[dict, StepBookkeeping]], messages: dict[str, 
         done = step["status"] != run_machine.IN_PROGRESS
         for call in tool_calls(step):
             calls.append((call, books))
-            item = tools.of(call, books).response_item(call, books, done, include)
+            item = tools.of(call, books).response_item(call, books, done, view)
             if item is not None:
                 items.append(item)
     return items

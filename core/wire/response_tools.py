@@ -21,6 +21,7 @@ from core.wire.vector_stores import Filter
 
 UNSUPPORTED = "unsupported"
 FILE_SEARCH = "file_search"  # the plug-in kinds (tools/plugins) these declarations run on
+CODE_INTERPRETER = "code_interpreter"
 WEB_SEARCH = "browser"
 WebSearchType = Literal["web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11"]
 WEB_SEARCH_TYPES = get_args(WebSearchType)
@@ -43,8 +44,8 @@ class Unsupported(BaseModel):
 class UnsupportedTool(Unsupported):
     """A tool type OpenAI has and this service does not run."""
 
-    REFUSAL = ("Tools of type '{kind}' are not supported by this service (it runs function, file_search and "
-               "web_search tools).")
+    REFUSAL = ("Tools of type '{kind}' are not supported by this service (it runs function, file_search, "
+               "code_interpreter and web_search tools).")
 
 
 class FunctionTool(RequestModel):
@@ -162,9 +163,51 @@ class WebSearchTool(RequestModel):
         return WEB_SEARCH, {"allowed_domains": domains}
 
 
+MemoryLimit = Literal["1g", "4g", "16g", "64g"]
+
+
+class NetworkDisabled(RequestModel):
+    """The only network policy the sandbox has: none (it runs without network access)."""
+
+    type: Literal["disabled"]
+
+
+class AutoContainer(RequestModel):
+    """`container: {"type": "auto"}`: a new container for this response, holding `file_ids`."""
+
+    type: Literal["auto"]
+    file_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(default=None, max_length=50)
+    memory_limit: MemoryLimit | None = None
+    network_policy: NetworkDisabled | None = None
+
+
+class CodeInterpreterTool(RequestModel):
+    """Python in a container (the Containers API): one named by id, or a new one made for the response.
+    Which container a response's calls run in is decided when it is created (api.response_runs), and
+    kept in its options (`container_id`), which the code_interpreter plug-in reads."""
+
+    type: Literal["code_interpreter"]
+    container: Union[Annotated[str, Field(min_length=1, max_length=128)], AutoContainer]
+
+    def wire(self) -> dict:
+        if isinstance(self.container, str):
+            return {"type": CODE_INTERPRETER, "container": self.container}
+        return {"type": CODE_INTERPRETER, "container": {"type": "auto", "file_ids": list(self.container.file_ids or []),
+                                                       "memory_limit": self.container.memory_limit}}
+
+    def run_tool(self) -> dict:
+        return {"type": CODE_INTERPRETER}
+
+    def run_options(self) -> tuple[str, dict]:
+        if isinstance(self.container, str):
+            return CODE_INTERPRETER, {"container_id": self.container}
+        return CODE_INTERPRETER, {"container_id": None, "file_ids": list(dict.fromkeys(self.container.file_ids or [])),
+                                  "memory_limit": self.container.memory_limit or "1g"}
+
+
 def _tool_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else None
-    if kind == "function" or kind == "file_search":
+    if kind in ("function", "file_search", "code_interpreter"):
         return str(kind)
     if kind in WEB_SEARCH_TYPES:
         return "web_search"
@@ -172,6 +215,7 @@ def _tool_tag(value: Any) -> str | None:
 
 
 ResponseTool = Annotated[Union[Annotated[FunctionTool, Tag("function")], Annotated[FileSearchTool, Tag("file_search")],
+                               Annotated[CodeInterpreterTool, Tag("code_interpreter")],
                                Annotated[WebSearchTool, Tag("web_search")], Annotated[UnsupportedTool, Tag(UNSUPPORTED)]],
                          Discriminator(_tool_tag, custom_error_type="invalid_value",
                                        custom_error_message="expected a tool object with a 'type'")]

@@ -9,6 +9,12 @@ files the call produced, which the run's final message cites: images as
 `image_file` parts, files as `file_path` annotations on `sandbox:/mnt/data/<name>`.
 The files a turn offers are kept in the run's bookkeeping (`code_files`): the
 calls of that turn get exactly those.
+
+In a response, the sandbox is the response's container (the Containers API; which
+one is decided at create and kept in its tool options): its session, its files
+at /mnt/data, and the files the code produces, which become container files
+too (cited as `container_file_citation`). The call is a `code_interpreter_call`
+item, its outputs shown under `include=["code_interpreter_call.outputs"]`.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 from core import filenames, settings, tool_arguments
 from core.errors import NotFound
@@ -24,7 +30,18 @@ from core.repositories import shared
 from core.run_bookkeeping import Produced, StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
-from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, TurnContext, Where, builtin_run_tool
+from core.tool_plugins import (
+    CallContext,
+    Finished,
+    ItemView,
+    Offer,
+    StepCall,
+    ToolPlugin,
+    TurnContext,
+    Where,
+    builtin_run_tool,
+)
+from core.wire.response_objects import item_id
 from tools.code_interpreter import DATA_DIR, Execution, InputFile, InputUnavailable, SandboxFile, sandbox_from_settings
 
 TOOL_NAME = "code_interpreter"
@@ -48,6 +65,23 @@ def input_files(principal: str, run: dict, thread: dict, messages: list[dict]) -
         for attachment in message.get("attachments") or []:
             if any(tool.get("type") == TOOL_NAME for tool in attachment.get("tools") or []):
                 file_ids.append(attachment["file_id"])
+    return named_files(principal, file_ids)
+
+
+def container_files(principal: str, options: dict) -> list[dict]:
+    """The files a response's container holds (by their container file ids), or — while no container is
+    made yet (a count of input tokens) — the files its auto container would be given."""
+    if options.get("container_id") is None:
+        return named_files(principal, options.get("file_ids") or [])
+    try:
+        stored = shared.containers().all_files(principal, options["container_id"])
+    except NotFound:
+        return []  # deleted since the response began: its calls say so
+    return [{"file_id": item["id"], "name": item["path"].rsplit("/", 1)[-1]} for item in stored]
+
+
+def named_files(principal: str, file_ids: list[str]) -> list[dict]:
+    """Files by the names they get at /mnt/data (sanitized; a repeated name is prefixed with its id)."""
     found, names = [], set()
     for file_id in dict.fromkeys(file_ids):
         try:
@@ -87,10 +121,17 @@ def step_call(call_id: str, arguments: str) -> dict:
     return {"id": call_id, "type": TOOL_NAME, TOOL_NAME: {"input": code_of(arguments), "outputs": []}}
 
 
-def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dict:
-    """Run the code in the thread's session; store what it produced as files. Returns the step's record of it."""
-    inputs = [_streamed(principal, entry["file_id"], entry["name"]) for entry in files]
-    result = sandbox_from_settings().execute(thread_id, code, inputs)
+def execute(principal: str, session_id: str, code: str, files: list[dict], container_id: str | None = None) -> dict:
+    """Run the code in the session (the thread's, or a response's container); store what it produced as
+    files (and container files). Returns the step's record of it."""
+    if container_id is not None:
+        try:
+            shared.containers().touch(principal, container_id, int(time.time()))
+        except NotFound:
+            return {"outputs": [], "produced": [],
+                    "model_output": f"The container {container_id} was deleted: code cannot run in it any more."}
+    inputs = [_streamed(principal, entry["file_id"], entry["name"], container_id) for entry in files]
+    result = sandbox_from_settings().execute(session_id, code, inputs)
     images, created_files, withheld = returned_files(result, int(settings.get_str("CODE_INTERPRETER_MAX_FILES_PER_CALL")))
     produced: list[dict] = []
     outputs: list[dict] = []
@@ -98,11 +139,10 @@ def execute(principal: str, thread_id: str, code: str, files: list[dict]) -> dic
         outputs.append({"type": "logs", "logs": "\n".join(part for part in (result.logs, result.error) if part)})
     try:
         for image in images:
-            file_id = _store(principal, image)
-            produced.append({"kind": "image", "name": image.name, "file_id": file_id})
-            outputs.append({"type": "image", "image": {"file_id": file_id}})
+            produced.append(_store(principal, image, "image", container_id))
+            outputs.append({"type": "image", "image": {"file_id": produced[-1]["file_id"]}})
         for created in created_files:
-            produced.append({"kind": "file", "name": created.name, "file_id": _store(principal, created)})
+            produced.append(_store(principal, created, "file", container_id))
     except BaseException:
         discard(principal, produced)
         raise
@@ -120,20 +160,27 @@ def returned_files(result: Execution, limit: int) -> tuple[list[SandboxFile], li
 
 
 def discard(principal: str, produced: list[dict]) -> None:
-    """Delete file objects a call made whose step could not be stored: nothing would ever reference them."""
+    """Delete file objects (and container files) a call made whose step could not be stored: nothing
+    would ever reference them."""
     for item in produced:
         try:
             shared.files().delete(principal, item["file_id"])
+            if item.get("container_file_id"):
+                shared.containers().delete_file(principal, item["container_id"], item["container_file_id"])
         except Exception:  # best effort: the step's failure is what the caller must hear about
             continue
 
 
-def _streamed(principal: str, file_id: str, name: str) -> InputFile:
-    """An input the sandbox downloads only if its session lacks it, chunk by chunk from Blob storage."""
+def _streamed(principal: str, file_id: str, name: str, container_id: str | None) -> InputFile:
+    """An input the sandbox downloads only if its session lacks it, chunk by chunk from Blob storage (a
+    file object's, or in a container its container file's)."""
 
     def open_stream():
         try:
-            record, chunks = shared.files().content(principal, file_id)
+            if container_id is not None:
+                record, chunks = shared.containers().file_content(principal, container_id, file_id)
+            else:
+                record, chunks = shared.files().content(principal, file_id)
         except NotFound:
             raise InputUnavailable(f"file {file_id} was deleted") from None
         return record["bytes"], chunks
@@ -141,10 +188,22 @@ def _streamed(principal: str, file_id: str, name: str) -> InputFile:
     return InputFile(name, file_id, open_stream)
 
 
-def _store(principal: str, produced: SandboxFile) -> str:
+def _store(principal: str, produced: SandboxFile, kind: str, container_id: str | None) -> dict:
+    """A produced file as a file object (which the thread's message cites) and, in a container, as a
+    container file too (which the response's answer cites)."""
+    at = int(time.time())
     record = shared.files().create(principal, filename=produced.name, purpose=OUTPUT_PURPOSE, chunks=produced.chunks(),
-                             created_at=int(time.time()))
-    return record["id"]
+                                   created_at=at)
+    made = {"kind": kind, "name": produced.name, "file_id": record["id"]}
+    if container_id is not None:
+        try:
+            copied = shared.containers().add_file(principal, container_id, name=produced.name, chunks=produced.chunks(),
+                                                  source="assistant", created_at=at)
+        except BaseException:
+            discard(principal, [made])
+            raise
+        made.update(container_id=container_id, container_file_id=copied["id"])
+    return made
 
 
 WITHHELD_NAMES_SHOWN = 50
@@ -206,6 +265,9 @@ class CodeInterpreter(ToolPlugin):
 
     def resources(self, turn: TurnContext) -> list[dict]:
         """The files the sandbox holds for this turn (they are listed in the offered function)."""
+        options = turn.books.response_tools.get(TOOL_NAME)
+        if options is not None:
+            return container_files(turn.principal, options)
         thread = shared.runs().threads.get(turn.principal, turn.run["thread_id"])
         return input_files(turn.principal, turn.run, thread, turn.history)
 
@@ -228,8 +290,9 @@ class CodeInterpreter(ToolPlugin):
         return TOOL_NAME, json.dumps({"code": call[TOOL_NAME]["input"]})
 
     def execute(self, context: CallContext) -> Finished:
-        result = execute(context.principal, context.thread_id, context.call[TOOL_NAME]["input"],
-                         [item.model_dump() for item in context.run_books.code_files])
+        container_id = (context.run_books.response_tools.get(TOOL_NAME) or {}).get("container_id")
+        result = execute(context.principal, container_id or context.thread_id, context.call[TOOL_NAME]["input"],
+                         [item.model_dump() for item in context.run_books.code_files], container_id)
         return Finished(fill=lambda call: call[TOOL_NAME].update(outputs=result["outputs"]),
                         model_text=result["model_output"], kept={"produced": [Produced(**item) for item in result["produced"]]},
                         undo=lambda: discard(context.principal, result["produced"]))
@@ -254,5 +317,79 @@ class CodeInterpreter(ToolPlugin):
     def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
         return file_path_annotations(text, _produced(steps))
 
+    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool, view: ItemView) -> dict:
+        return response_item(call, books, done, view)
+
+    def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
+        kind = "in_progress" if phase == "opened" else "completed"
+        return [{"type": f"{EVENTS}.{kind}", "item_id": item["id"], "output_index": output_index}]
+
+    def response_delta_events(self, item: dict, output_index: int, delta: dict) -> list[dict]:
+        return code_events(item, output_index, delta)
+
+    def response_citations(self, text: str, annotations: list[dict],
+                           calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+        return container_citations(annotations, [item for call, books in calls if call.get("type") == TOOL_NAME
+                                                 for item in books.produced])
+
 
 TOOL = CodeInterpreter()
+
+
+# -- the Responses wire ----------------------------------------------------------------------
+
+OUTPUTS_INCLUDE = "code_interpreter_call.outputs"
+EVENTS = "response.code_interpreter_call"
+
+
+def content_path(container_id: str, container_file_id: str) -> str:
+    """Where a container file's bytes are served, from the API's root (an image output's `url`)."""
+    return f"/v1/containers/{container_id}/files/{container_file_id}/content"
+
+
+def response_item(call: dict, books: StepBookkeeping | None, done: bool, view: ItemView) -> dict:
+    """The call as a `code_interpreter_call` item. While the model writes it (`books` None, from its first
+    delta) its code is still to come (code_events adds it); its outputs only under `include`, images as
+    the content path of their container files."""
+    container_id = (view.options.get(TOOL_NAME) or {}).get("container_id") or ""
+    code = call[TOOL_NAME].get("input") if books is not None else ""
+    outputs = None
+    if done and books is not None and OUTPUTS_INCLUDE in view.include:
+        in_container = {item.file_id: item.container_file_id for item in books.produced if item.container_file_id}
+        outputs = []
+        for output in call[TOOL_NAME].get("outputs") or []:
+            if output["type"] == "logs":
+                outputs.append({"type": "logs", "logs": output["logs"]})
+            elif output["image"]["file_id"] in in_container:
+                outputs.append({"type": "image", "url": content_path(container_id, in_container[output["image"]["file_id"]])})
+    status = "completed" if done else "interpreting" if code else "in_progress"
+    return {"id": item_id("ci", call["id"]), "type": "code_interpreter_call", "code": code,
+            "container_id": container_id, "outputs": outputs, "status": status}
+
+
+def code_events(item: dict, output_index: int, delta: dict) -> list[dict]:
+    """A call's code as the stream shows it, once the model has written it (the run's step delta carries
+    it whole): the code's delta and done, then interpreting. Extends `item` with the code."""
+    code = (delta.get(TOOL_NAME) or {}).get("input")
+    if not code or item.get("code"):
+        return []
+    item.update(code=code, status="interpreting")
+    where = {"item_id": item["id"], "output_index": output_index}
+    return [{"type": f"{EVENTS}_code.delta", **where, "delta": code},
+            {"type": f"{EVENTS}_code.done", **where, "code": code},
+            {"type": f"{EVENTS}.interpreting", **where}]
+
+
+def container_citations(annotations: list[dict], produced: list[Produced]) -> list[dict]:
+    """An answer's links to files the code made (its Assistants `file_path` annotations), on the Responses
+    wire: `container_file_citation`s of their container files."""
+    by_file = {item.file_id: item for item in produced if item.container_file_id}
+    cited = []
+    for annotation in annotations:
+        made = by_file.get((annotation.get("file_path") or {}).get("file_id", "")) \
+            if annotation.get("type") == "file_path" else None
+        if made is not None:
+            cited.append({"type": "container_file_citation", "container_id": made.container_id,
+                          "file_id": made.container_file_id, "filename": made.name,
+                          "start_index": annotation["start_index"], "end_index": annotation["end_index"]})
+    return cited

@@ -29,6 +29,7 @@ from core.run_events.payloads import Event
 from core.tool_plugins import (
     CallContext,
     Finished,
+    ItemView,
     Offer,
     StepCall,
     ToolPlugin,
@@ -223,8 +224,8 @@ class FileSearch(ToolPlugin):
         return citations(text, [source.model_dump() for _, books in steps for source in books.sources])
 
     def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
-                      include: frozenset[str]) -> dict:
-        return response_item(call, books, done, include)
+                      view: ItemView) -> dict:
+        return response_item(call, books, done, view.include)
 
     def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
         return search_call_events("response.file_search_call", phase, item, output_index)

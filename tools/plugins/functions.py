@@ -17,7 +17,7 @@ from core import chat_turns
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
-from core.tool_plugins import CallContext, Finished, Offer, StepCall, ToolPlugin, TurnContext, Waiting, Where
+from core.tool_plugins import CallContext, Finished, ItemView, Offer, StepCall, ToolPlugin, TurnContext, Waiting, Where
 from core.wire.response_objects import call_item_id
 from tools import business, registry
 from tools.registry import Pending, ToolError
@@ -108,7 +108,7 @@ class Functions(ToolPlugin):
         return []
 
     def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
-                      include: frozenset[str]) -> dict:
+                      view: ItemView) -> dict:
         function = call[KIND]
         shown_whole = books is not None or done  # else the call's first stream delta: its pieces show the arguments
         arguments = (function.get("arguments") or "") if shown_whole else ""

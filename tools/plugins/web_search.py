@@ -31,6 +31,7 @@ from core.run_events.payloads import Event
 from core.tool_plugins import (
     CallContext,
     Finished,
+    ItemView,
     Offer,
     StepCall,
     ToolPlugin,
@@ -121,8 +122,8 @@ class WebSearch(ToolPlugin):
         return []
 
     def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
-                      include: frozenset[str]) -> dict:
-        return response_item(call, done, include)
+                      view: ItemView) -> dict:
+        return response_item(call, done, view.include)
 
     def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
         return search_call_events("response.web_search_call", phase, item, output_index)
