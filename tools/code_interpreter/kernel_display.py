@@ -164,5 +164,7 @@ def cell_shell(figures: Figures):
     config.InteractiveShell.xmode = "plain"
     shell = CellShell.instance(config=config)
     # Looked up by name: nothing is imported until the code makes a figure.
-    shell.display_formatter.formatters["image/png"].for_type_by_name("matplotlib.figure", "Figure", figures.render)
+    formatter = shell.display_formatter
+    assert formatter is not None  # made by InteractiveShell's init
+    formatter.formatters["image/png"].for_type_by_name("matplotlib.figure", "Figure", figures.render)
     return shell
