@@ -86,9 +86,10 @@ fuzz: install
 	$(PY) -m tests.fuzz.hostile --max-examples 10 --min-requests 2000
 
 # A soak under a misbehaving storage account (tests/support/storage_faults.py), model faults and SIGKILLs
-# of the service: 300 mixed runs, none stuck or duplicated (minutes).
+# of the service: 300 mixed runs, none stuck or duplicated (minutes). BASELINE=1 first runs the same soak
+# without faults and reports the slowdown (wall time of the runs under faults ÷ without).
 chaos: install
-	$(PY) -m tests.chaos.soak --runs $(or $(RUNS),300) --workers 8
+	$(PY) -m tests.chaos.soak --runs $(or $(RUNS),300) --workers 8 $(if $(BASELINE),--baseline)
 
 bench: install
 	$(PY) -m bench

@@ -4,7 +4,7 @@ Azure's remote build installs requirements.txt, so it must name every package at
 its hashes (pip then refuses anything else), admit every top-level range of requirements.in, and
 be admitted by every range the development files put on the same packages (they install under
 the lock as constraints, so a range that excluded a pinned version would break `make`).
-Offline: only the files are read.
+Offline: only the files are read, and the versions installed in the environment running the tests.
 """
 
 from __future__ import annotations
@@ -140,3 +140,23 @@ def test_the_stock_tools_libraries_are_not_imported_at_start_up():
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_tests_run_on_the_locked_versions():
+    """`make` installs the lock, then the development files under it: every locked package this platform
+    needs is installed at the lock's version, so the suite tests what Azure installs (a package updated
+    by hand, or a venv made some other way, fails here: rerun `make`)."""
+    from importlib import metadata
+
+    wrong = {}
+    for name, (requirement, _) in LOCKED.items():
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        try:
+            installed = Version(metadata.version(name))
+        except metadata.PackageNotFoundError:
+            wrong[name] = "not installed"
+            continue
+        if installed != pinned_version(requirement):
+            wrong[name] = f"{installed} installed, {pinned_version(requirement)} locked"
+    assert wrong == {}

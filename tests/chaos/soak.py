@@ -58,6 +58,7 @@ class Report:
     faults: dict[str, int] = field(default_factory=dict)
     kills: int = 0
     seconds: float = 0.0
+    runs_seconds: float = 0.0  # from the first run started to the last client done (no setup, no settling)
     broken_streams: list[str] = field(default_factory=list)
     sent: dict[str, list[str]] = field(default_factory=dict)  # thread id -> the user messages sent to it
     lost: list[str] = field(default_factory=list)
@@ -79,7 +80,7 @@ class Report:
                 "completed_without_one_answer": len(self.unanswered),
                 "failed_honestly": len(self.failed_honestly), "failed_without_last_error": len(self.failed_silently), "broken_streams": len(self.broken_streams),
                 "storage_faults": self.faults, "sigkills": self.kills, "client_errors": dict(self.client_errors),
-                "seconds": round(self.seconds, 1)}
+                "seconds": round(self.seconds, 1), "runs_seconds": round(self.runs_seconds, 1)}
 
     @property
     def ok(self) -> bool:
@@ -94,11 +95,11 @@ def _client(base_url: str) -> openai.OpenAI:
 
 
 def _one_run(client: openai.OpenAI, scripted, assistants: dict[str, str], kind: str, rng: random.Random,
-             report: Report, lock: threading.Lock) -> None:
+             report: Report, lock: threading.Lock, model_fault_rate: float) -> None:
     tag = f"T{uuid.uuid4().hex[:10]}"
     assistant_id = assistants.get(kind, assistants["plain"])
     message: dict = {"role": "user", "content": f"question {tag}"}
-    if rng.random() < 0.25:  # the model fails this run's first turn: 429 (with Retry-After) or a 5xx
+    if rng.random() < model_fault_rate:  # the model fails this run's first turn: 429 (with Retry-After) or a 5xx
         scripted.client.enqueue(reply_error(rng.choice([429, 500, 503]), retry_after=0.2, match=tag))
     if kind == "function":
         scripted.client.enqueue(reply_tool_calls([{"name": "lookup", "arguments": {"q": tag}}], match=tag))
@@ -162,7 +163,7 @@ def _one_run(client: openai.OpenAI, scripted, assistants: dict[str, str], kind: 
 
 
 def _worker(base_url_of, scripted, assistants: dict[str, str], jobs: list[str], seed: int, report: Report,
-            lock: threading.Lock) -> None:
+            lock: threading.Lock, model_fault_rate: float) -> None:
     rng = random.Random(seed)
     while True:
         with lock:
@@ -170,7 +171,7 @@ def _worker(base_url_of, scripted, assistants: dict[str, str], jobs: list[str], 
                 return
             kind = jobs.pop()
         try:
-            _one_run(_client(base_url_of()), scripted, assistants, kind, rng, report, lock)
+            _one_run(_client(base_url_of()), scripted, assistants, kind, rng, report, lock, model_fault_rate)
         except Exception as error:  # noqa: BLE001 - counted and reported: the SDK gave up (retries exhausted)
             with lock:
                 report.client_errors[f"{kind}: {type(error).__name__}: {str(error)[:100]}"] += 1
@@ -266,7 +267,9 @@ def _settle(client: openai.OpenAI, report: Report, deadline: float) -> None:
 
 
 def soak(runs: int = 24, workers: int = 4, storage_rate: float = 0.03, kill_every: float = 20.0, seed: int = 25,
-         workdir: Path | None = None, settle_seconds: float = 150.0) -> Report:
+         workdir: Path | None = None, settle_seconds: float = 150.0, model_fault_rate: float = 0.25) -> Report:
+    """One soak; storage_rate is the chance of each storage fault kind per request, model_fault_rate the
+    chance a run's first model turn fails, kill_every the mean seconds between SIGKILLs (0: none)."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="chaos-"))
     report, lock = Report(), threading.Lock()
     azurite = start_azurite()
@@ -296,8 +299,9 @@ def soak(runs: int = 24, workers: int = 4, storage_rate: float = 0.03, kill_ever
         rng = random.Random(seed)
         jobs = [rng.choice(KINDS) for _ in range(runs)]
         threads = [threading.Thread(target=_worker, args=(lambda: devhost.base_url, scripted, assistants, jobs,
-                                                          seed + n, report, lock), daemon=True)
+                                                          seed + n, report, lock, model_fault_rate), daemon=True)
                    for n in range(workers)]
+        runs_started = time.monotonic()
         for thread in threads:
             thread.start()
         first = True  # the first kill comes while the first runs are in flight, however fast they are
@@ -312,6 +316,7 @@ def soak(runs: int = 24, workers: int = 4, storage_rate: float = 0.03, kill_ever
                 report.kills += 1
                 time.sleep(rng.uniform(0.0, 1.0))
                 devhost.start(timeout=120)
+        report.runs_seconds = time.monotonic() - runs_started
         report.runs.pop(None, None)
         _settle(_client(devhost.base_url), report, time.monotonic() + settle_seconds)
     finally:
@@ -330,16 +335,36 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--storage-rate", type=float, default=0.03, help="chance of each storage fault kind")
+    parser.add_argument("--model-fault-rate", type=float, default=0.25, help="chance a run's first model turn fails")
     parser.add_argument("--kill-every", type=float, default=20.0, help="seconds between SIGKILLs (0: none)")
     parser.add_argument("--seed", type=int, default=25)
+    parser.add_argument("--baseline", action="store_true",
+                        help="first run the same soak without any fault or kill, and report the slowdown")
     arguments = parser.parse_args()
-    report = soak(arguments.runs, arguments.workers, arguments.storage_rate, arguments.kill_every, arguments.seed)
-    print(json.dumps(report.figures(), indent=2))
+    baseline = None
+    if arguments.baseline:
+        baseline = soak(arguments.runs, arguments.workers, storage_rate=0.0, kill_every=0.0, seed=arguments.seed,
+                        model_fault_rate=0.0)
+    report = soak(arguments.runs, arguments.workers, arguments.storage_rate, arguments.kill_every, arguments.seed,
+                  model_fault_rate=arguments.model_fault_rate)
+    figures = report.figures()
+    if baseline is not None:
+        figures["baseline"] = {"ok": baseline.ok, "statuses": dict(baseline.statuses()),
+                               "runs_seconds": round(baseline.runs_seconds, 1)}
+        figures["slowdown"] = slowdown(report, baseline)
+    print(json.dumps(figures, indent=2))
     if not report.ok:
         print("stuck", report.stuck, "duplicates", report.duplicates, "unanswered", report.unanswered,
               "silent failures", report.failed_silently, "broken streams", report.broken_streams,
               "lost", report.lost, "duplicated steps", report.duplicated_steps, "broken logs", report.broken_logs)
         raise SystemExit(1)
+
+
+def slowdown(faulted: Report, baseline: Report) -> float | None:
+    """Wall time of the runs under faults ÷ the same runs without (setup and settling left out of both)."""
+    if baseline.runs_seconds <= 0:
+        return None
+    return round(faulted.runs_seconds / baseline.runs_seconds, 2)
 
 
 if __name__ == "__main__":

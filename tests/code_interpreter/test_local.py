@@ -62,6 +62,28 @@ def test_matplotlib_figures_come_back_as_png(sandbox):
     assert result.files == []
 
 
+@pytest.mark.parametrize("shown", [
+    "display(fig)\nplt.close(fig)",  # displayed, then closed: still returned
+    "display(fig)",  # displayed and left open: returned once, not again at the end of the cell
+    "fig",  # the cell's value
+])
+def test_a_figure_the_code_displays_comes_back_once_as_png(sandbox, shown):
+    result = sandbox.execute(new_session(), (
+        "import matplotlib.pyplot as plt\n"
+        "fig, ax = plt.subplots(); ax.plot([1, 3, 2])\n" + shown
+    ), [])
+    assert result.error is None, result.error
+    assert result.logs == ""  # the image, not "<Figure size 640x480 with 1 Axes>"
+    assert len(result.images) == 1 and result.images[0].data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_value_with_an_image_is_shown_as_the_image(sandbox):
+    result = sandbox.execute(new_session(), "from PIL import Image\nImage.new('RGB', (8, 6), 'red')", [])
+    assert result.error is None and result.logs == ""
+    [image] = result.images
+    assert Image.open(io.BytesIO(image.data)).size == (8, 6)
+
+
 def test_figures_are_closed_after_they_are_returned(sandbox):
     session = new_session()
     first = sandbox.execute(session, "import matplotlib.pyplot as plt\nplt.plot([1, 2])", [])

@@ -19,6 +19,7 @@ CELLS = [  # (code, logs, what the error holds)
     ("open('/mnt/data/notes.txt').read()", "'written by a magic\\n'\n", None),
     ("_.upper()", "'WRITTEN BY A MAGIC\\n'\n", None),
     ("x * 2;", "", None),
+    ("class Table:\n    def __repr__(self):\n        return '  a\\n0 1\\n1 2'\nTable()", "  a\n0 1\n1 2\n", None),
     ("files = !ls /mnt/data\nprint(files)", "['notes.txt']\n", None),
     ("def f():\n    return 1 / 0\nf()", "", "Traceback (most recent call last):"),
     ("1 +", "", "SyntaxError: invalid syntax"),

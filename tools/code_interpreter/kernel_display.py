@@ -20,6 +20,7 @@ class Figures:
     def __init__(self) -> None:
         self.images: list[bytes] = []
         self.dropped = 0
+        self._shown: set[int] = set()  # figures the cell displayed itself (display(fig), `fig` last)
         self._patched = False
         sys.meta_path.insert(0, self)  # find_spec below: a finder that only watches for pyplot
 
@@ -61,17 +62,30 @@ class Figures:
         if pyplot is None:
             return
         self._patch(pyplot)
+        shown, self._shown = self._shown, set()
         for number in list(pyplot.get_fignums()):
             figure = pyplot.figure(number)
             try:
+                if id(figure) in shown:
+                    continue  # displayed already; a notebook would show it twice, once is what was meant
                 if len(self.images) < MAX_IMAGES:
-                    buffer = io.BytesIO()
-                    figure.savefig(buffer, format="png")
-                    self.add(buffer.getvalue())
+                    self.add(self._png(figure))
                 else:
                     self.dropped += 1
             finally:
                 pyplot.close(figure)
+
+    def render(self, figure) -> bytes:
+        """A figure's PNG for IPython's image/png formatter (as Jupyter's inline backend registers one):
+        `display(fig)` and a cell ending in `fig` show it; the end of the cell does not show it again."""
+        self._shown.add(id(figure))
+        return self._png(figure)
+
+    @staticmethod
+    def _png(figure) -> bytes:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
 
     def add(self, png: bytes) -> None:
         """A PNG the code displayed itself (`display(Image(...))`), within the same bound."""
@@ -100,15 +114,27 @@ def cell_shell(figures: Figures):
         def get_code_name(self, raw_code, transformed_code, number):
             return f"<cell {number}>"
 
+    def png_bytes(png) -> bytes:
+        return b64.b64decode(png) if isinstance(png, str) else bytes(png)
+
     class PlainResult(DisplayHook):
         def write_output_prompt(self):  # a notebook shows the value, not an "Out[n]:" prompt
             pass
+
+        # A notebook's execute_result: the image when the value has one (a figure, a PIL image), else its
+        # text as is: no blank line before a multi-line value, which a terminal adds after its prompt.
+        def write_format_data(self, format_dict, md_dict=None):
+            png = format_dict.get("image/png")
+            if png is not None:
+                figures.add(png_bytes(png))
+            elif "text/plain" in format_dict:
+                print(format_dict["text/plain"])
 
     class Publisher(DisplayPublisher):
         def publish(self, data, metadata=None, source=None, *, transient=None, update=False):
             png = data.get("image/png")
             if png is not None:
-                figures.add(b64.b64decode(png) if isinstance(png, str) else bytes(png))
+                figures.add(png_bytes(png))
             elif "text/plain" in data:
                 print(data["text/plain"])
 
@@ -136,4 +162,9 @@ def cell_shell(figures: Figures):
     config.InteractiveShell.separate_out = ""
     config.InteractiveShell.separate_out2 = ""
     config.InteractiveShell.xmode = "plain"
-    return CellShell.instance(config=config)
+    shell = CellShell.instance(config=config)
+    # Looked up by name: nothing is imported until the code makes a figure.
+    formatter = shell.display_formatter
+    assert formatter is not None  # made by InteractiveShell's init
+    formatter.formatters["image/png"].for_type_by_name("matplotlib.figure", "Figure", figures.render)
+    return shell
