@@ -2,6 +2,7 @@
 
 from api import (
                  assistants,
+                 containers,
                  conversations,
                  fallback,
                  files,
@@ -19,4 +20,4 @@ from api import (
 )
 
 BLUEPRINTS: list = [assistants.bp, threads.bp, messages.bp, files.bp, runs.bp, run_steps.bp, run_events.bp, vector_stores.bp,
-                    vector_store_files.bp, responses.bp, conversations.bp, model_passthrough.bp, openapi.bp, playground.bp, fallback.bp]
+                    vector_store_files.bp, containers.bp, responses.bp, conversations.bp, model_passthrough.bp, openapi.bp, playground.bp, fallback.bp]

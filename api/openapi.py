@@ -106,8 +106,11 @@ def _operation(operation: Operation, name: str, route: str, azure: bool) -> dict
         result["security"] = []
     if operation.body:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(operation.body)}}}
-    if operation.multipart:
-        result["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": _ref(operation.multipart)}}}
+    if operation.multipart:  # (with `body` too, the endpoint takes either)
+        content = {"multipart/form-data": {"schema": _ref(operation.multipart)}}
+        if operation.body:
+            content["application/json"] = {"schema": _ref(operation.body)}
+        result["requestBody"] = {"required": True, "content": content}
     return result
 
 

@@ -33,7 +33,17 @@ PREFIXES = {
     "vector_store_file_batch": "vsfb_",
     "response": "resp_",
     "conversation": "conv_",
+    "container": "cntr_",
+    "container_file": "cfile_",
 }
+# Kinds whose ids are OpenAI's lowercase hex (the Containers API's `cntr_…`, `cfile_…`): 16 hex digits of
+# the creation time in microseconds, then 32 random ones. Hex digits are in ALPHABET, in the same order,
+# so these sort by creation time and complement (`descending`) like every other id.
+HEX_KINDS = frozenset({"container", "container_file"})
+_HEX_TIME_CHARS = 16
+_HEX_RANDOM_CHARS = 32
+HEX_BODY_LENGTH = _HEX_TIME_CHARS + _HEX_RANDOM_CHARS
+_HEX_SET = frozenset("0123456789abcdef")
 # Kinds an id of another prefix also names: a conversation is a thread (one stored history), so a
 # thread id may carry the prefix of the API that created it (`thread_` or `conv_`).
 ALSO = {"thread": ("conversation",)}
@@ -60,6 +70,8 @@ def _next_micros() -> int:
 
 def new_id(kind: str) -> str:
     """A fresh id for an object of `kind` (a key of PREFIXES)."""
+    if kind in HEX_KINDS:
+        return PREFIXES[kind] + f"{_next_micros():0{_HEX_TIME_CHARS}x}" + secrets.token_hex(_HEX_RANDOM_CHARS // 2)
     random_part = "".join(secrets.choice(ALPHABET) for _ in range(_RANDOM_CHARS))
     return PREFIXES[kind] + _encode(_next_micros(), _TIME_CHARS) + random_part
 
@@ -70,6 +82,8 @@ def is_id(kind: str, value: str) -> bool:
         return True
     prefix = PREFIXES[kind]
     body = value[len(prefix):]
+    if kind in HEX_KINDS:
+        return value.startswith(prefix) and len(body) == HEX_BODY_LENGTH and set(body) <= _HEX_SET
     return value.startswith(prefix) and len(body) == BODY_LENGTH and set(body) <= _ALPHABET_SET
 
 

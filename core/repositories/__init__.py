@@ -9,7 +9,10 @@ Layout (tables are created on first use; see core.collection for the two-row ind
 | `threads`    | thread id              | `thread`                                 | the thread + run lock |
 |              |                        | `msg-a-<id>` / `msg-d-<complement>`      | messages              |
 |              |                        | `run-…`, `step-<run id>-…` (run engine)  | runs, run steps       |
+| `containers` | owner                  | `cntr-a-<id>` / `cntr-d-<complement>`    | container objects     |
+|              |                        | `cf<container body>-a-<id>` / `…-d-…`    | a container's files   |
 
-Blobs: container `files` holds uploaded bytes under `<file id>`; container
+Blobs: container `files` holds uploaded bytes under `<file id>`, `containerfiles` a
+container's files' bytes under `<cfile id>`; container
 `records` holds records too large for an entity under `<table>/<partition>/…`.
 """

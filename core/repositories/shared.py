@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from core.repositories.assistants import AssistantRepository
+from core.repositories.containers import ContainerRepository
 from core.repositories.files import FileRepository
 from core.repositories.messages import MessageRepository
 from core.repositories.responses import ResponseRepository
@@ -63,3 +64,8 @@ def vector_stores() -> VectorStoreRepository:
 @lru_cache(maxsize=1)
 def responses() -> ResponseRepository:
     return ResponseRepository(default_store())
+
+
+@lru_cache(maxsize=1)
+def containers() -> ContainerRepository:
+    return ContainerRepository(default_store(), files())
