@@ -196,3 +196,4 @@ def test_an_engine_failing_is_a_tool_error_the_model_reads_and_the_response_comp
     call, message = response.output
     assert call.type == "web_search_call" and call.status == "failed" and call.action.query == query
     assert message.content[0].text == "The search did not work."
+
