@@ -28,7 +28,15 @@ from core.run_bookkeeping import TurnOutcome, Usage
 from core.run_events.turn import Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from core.tool_plugins import TurnContext
-from core.turn_prompt import turn_prompt, turn_tools, visible_history
+from core.turn_prompt import (
+    CONTEXT_LENGTH_EXCEEDED,
+    context_overflow,
+    context_window,
+    exceeded_message,
+    turn_prompt,
+    turn_tools,
+    visible_history,
+)
 from tools.plugins import TOOLS
 
 bp = df.Blueprint()
@@ -51,7 +59,7 @@ def now() -> int:
 
 def _history(run: dict, count: tokens.Counter) -> list[dict]:
     """The thread's messages the model may see, oldest first (see core.turn_prompt.visible_history)."""
-    return visible_history(runs().messages.newest_first(run["thread_id"]), run, count)
+    return visible_history(runs().messages.newest_first(run["thread_id"]), run, count, context_window())
 
 
 @bp.activity_trigger(input_name="request")
@@ -79,10 +87,17 @@ def run_model_turn(request: dict) -> dict:
         if turn.turn or stored.books.seeded_steps else []  # no step precedes turn 0 unless seeded
     brought = turn_tools(TOOLS, TurnContext(turn.principal, run, books, history, steps))
     enabled, resources, kept, tools = brought.enabled, brought.resources, brought.kept, brought.offered
+    window = context_window()
     try:
-        prompt = turn_prompt(run, history, steps, tools, TOOLS, count, StoredFiles(turn.principal))
-    except PromptTooLarge:
-        records = chat_turns.TurnRecords(TurnOutcome(kind="incomplete", reason="max_prompt_tokens"))
+        prompt = turn_prompt(run, history, steps, tools, TOOLS, count, StoredFiles(turn.principal),
+                             books.truncation, window)
+        overflow = context_overflow(books.truncation, prompt.estimated_tokens, window)
+        refused = TurnOutcome(kind="failed", code=CONTEXT_LENGTH_EXCEEDED, message=overflow) if overflow else None
+    except PromptTooLarge:  # even the newest message does not fit: a run ends incomplete, a response failed
+        refused = TurnOutcome(kind="incomplete", reason="max_prompt_tokens") if books.truncation is None else \
+            TurnOutcome(kind="failed", code=CONTEXT_LENGTH_EXCEEDED, message=exceeded_message(window))
+    if refused is not None:  # the prompt cannot be sent: the run ends without asking the model
+        records = chat_turns.TurnRecords(refused)
         try:
             stored = starting.result() if starting else stored
         except run_machine.TransitionRefused:

@@ -16,7 +16,7 @@ from api import requests, services
 from api.response_media import MediaReader
 from api.routing import endpoint, pagination_params
 from core import ids
-from core.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import ConversationCreate, ConversationItemsCreate, ConversationUpdate, InputMessage
@@ -109,8 +109,11 @@ def conversation_items_create(req: func.HttpRequest) -> func.HttpResponse:
     bodies = _messages(body.items, "items", media)
     created_at = services.now()
     media.store(created_at)
-    stored = [services.messages().create(principal, new_message(ids.new_id("message"), conversation_id, created_at,
-                                                                message)) for message in bodies]
+    try:
+        stored = [services.messages().create(principal, new_message(ids.new_id("message"), conversation_id,
+                                                                    created_at, message)) for message in bodies]
+    except ThreadBusy:
+        raise conversation_busy(conversation_id, adding_items=True) from None
     return requests.json_response(response_objects.item_list([response_objects.message_item(m) for m in stored], False))
 
 

@@ -29,7 +29,7 @@ from api.file_search_resources import check_owned_stores
 from api.response_media import MediaReader
 from core import ids, run_machine, settings
 from core.chat_turns import new_step
-from core.errors import ApiError, InvalidRequest, NotFound
+from core.errors import ApiError, InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
 from core.repositories import shared
 from core.repositories.runs import RunChange
@@ -273,6 +273,16 @@ def _input_items(given: Input, message_ids: list[str]) -> list[dict]:
     return items
 
 
+def _busy(body: ResponseCreate, placement: Placement) -> InvalidRequest:
+    """One active run per thread, said in the Responses API's words about what the caller named: its
+    conversation, or the previous response another one was created from meanwhile."""
+    if placement.conversation_id is not None:
+        return conversation_busy(placement.conversation_id)
+    return InvalidRequest(f"Another response created from previous response '{body.previous_response_id}' is already "
+                          "in progress; create this one once that one has finished.", param="previous_response_id",
+                          code="previous_response_in_progress")
+
+
 def _effort(body: ResponseCreate) -> str | None:
     """The reasoning effort the model is asked for (Chat Completions' reasoning_effort)."""
     return body.reasoning.effort if body.reasoning else None
@@ -303,10 +313,13 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
     books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
-                           reasoning_effort=_effort(body))
+                           reasoning_effort=_effort(body), truncation=body.truncation or "disabled")
     shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
-        services.runs().create(principal, run, books, messages, shown)
+        try:
+            services.runs().create(principal, run, books, messages, shown)
+        except ThreadBusy:
+            raise _busy(body, placement) from None
     else:
         services.runs().create_with_thread(principal, thread, copies + messages, run, books, shown)
     seeded_step = None

@@ -19,7 +19,7 @@ from core import ids, run_machine, tokens
 from core.chat_turns import new_step
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tool_plugins import TurnContext
-from core.turn_prompt import turn_prompt, turn_tools, visible_history
+from core.turn_prompt import context_window, turn_prompt, turn_tools, visible_history
 from core.wire.messages import new_message
 from core.wire.response_tools import run_options
 from core.wire.responses import InputTokensCount
@@ -44,10 +44,11 @@ def count_input_tokens(principal: str, asked: InputTokensCount) -> int:
     else:
         stored = iter(placement.copied[::-1])
     count = tokens.counter_for(asked.model or "")
-    history = visible_history(chain(new[::-1], stored), run, count)
+    history = visible_history(chain(new[::-1], stored), run, count, context_window())
     steps = [(new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
                        {"type": "tool_calls", "tool_calls": given.seeded_calls}, None), StepBookkeeping())] \
         if given.seeded_calls else []
     books = RunBookkeeping(seeded_steps=bool(steps), response_tools=run_options(body.tools or []))
     brought = turn_tools(TOOLS, TurnContext(principal, run, books, history, steps))
-    return turn_prompt(run, history, steps, brought.offered, TOOLS, count, CountedFiles(media)).estimated_tokens
+    return turn_prompt(run, history, steps, brought.offered, TOOLS, count, CountedFiles(media),
+                       body.truncation or "disabled", context_window()).estimated_tokens

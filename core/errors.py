@@ -29,6 +29,25 @@ class InvalidRequest(ApiError):
     """400: the request itself is wrong (shape, type, value, state)."""
 
 
+class ThreadBusy(InvalidRequest):
+    """400: the thread already has an active run (one at a time, as at OpenAI). The message is the
+    Assistants API's; a use case on the Responses/Conversations wire says it in that API's words
+    (conversation_busy), naming the id its caller used."""
+
+    def __init__(self, message: str, thread_id: str, active_run_id: str):
+        super().__init__(message)
+        self.thread_id = thread_id
+        self.active_run_id = active_run_id
+
+
+def conversation_busy(conversation_id: str, adding_items: bool = False) -> InvalidRequest:
+    """A ThreadBusy as the Responses and Conversations API says it (its `conversation_locked` code)."""
+    then = "add items to it" if adding_items else "create another response on it"
+    return InvalidRequest(f"Another response is already in progress for conversation {conversation_id}; "
+                          f"{then} once that one has finished.", param="conversation" if not adding_items else None,
+                          code="conversation_locked")
+
+
 class NotFound(ApiError):
     """404: unknown id, or an id owned by another principal (never distinguished)."""
 

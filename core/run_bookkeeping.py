@@ -73,6 +73,9 @@ class RunBookkeeping(Record):
     response_tools: dict[str, dict] = Field(default_factory=dict)
     # Chat Completions' reasoning_effort for every model turn (a response's `reasoning.effort`).
     reasoning_effort: str | None = None
+    # A response's `truncation` (core.turn_prompt.context_overflow); None for an Assistants run, which
+    # always trims its history to fit.
+    truncation: Literal["auto", "disabled"] | None = None
 
 
 class Produced(Record):

@@ -221,6 +221,14 @@ APP_SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting(
+        "MODEL_CONTEXT_TOKENS",
+        "120000",
+        "Tokens of the model's context window the run engine assumes: without max_prompt_tokens a run's "
+        "history is read back until about this many, and a response with truncation 'disabled' (the default) "
+        "whose input and history need more fails with context_length_exceeded instead of being trimmed.",
+        azure="optional",
+    ),
+    Setting(
         "RUN_EXPIRY_SECONDS",
         "600",
         "Seconds after creation when a run expires (its expires_at) if it is still waiting for tool outputs.",

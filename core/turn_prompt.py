@@ -12,21 +12,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from core import chat_turns
+from core import chat_turns, settings
 from core.model_context import Attachments, Prompt, build_prompt, message_text
 from core.run_bookkeeping import StepBookkeeping
 from core.tokens import Counter
 from core.tool_plugins import ToolPlugin, Tools, TurnContext
 
-# Without max_prompt_tokens, history is read back until about this many tokens.
+# Without max_prompt_tokens, history is read back until about this many tokens (MODEL_CONTEXT_TOKENS's default).
 DEFAULT_HISTORY_TOKENS = 120_000
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 
 
-def visible_history(newest_first: Iterable[dict], run: dict, count: Counter) -> list[dict]:
-    """The thread's messages (`newest_first`) the model may see, until the budget is met; oldest first."""
+def context_window() -> int:
+    """The model's context window as this deployment assumes it (MODEL_CONTEXT_TOKENS)."""
+    return int(settings.get("MODEL_CONTEXT_TOKENS") or DEFAULT_HISTORY_TOKENS)
+
+
+def context_overflow(truncation: str | None, prompt_tokens: int, window: int) -> str | None:
+    """Whether a turn's prompt may go to the model: None when it may, else the error the run fails with.
+
+    A response's `truncation` "disabled" (OpenAI's default) never trims: a prompt over the window fails
+    the response (`context_length_exceeded`). "auto", and every Assistants run (None: their
+    truncation_strategy), trims the oldest history instead (visible_history), so is never refused here."""
+    if truncation != "disabled" or prompt_tokens <= window:
+        return None
+    return exceeded_message(window, prompt_tokens)
+
+
+def exceeded_message(window: int, prompt_tokens: int | None = None) -> str:
+    needed = f"{prompt_tokens} tokens needed, " if prompt_tokens is not None else ""
+    return (f"Your input exceeds the context window of this model ({needed}about {window} available). "
+            "Please adjust your input and try again, or create the response with truncation 'auto'.")
+
+
+def prompt_limit(truncation: str | None, max_prompt_tokens: int | None, window: int) -> int | None:
+    """The tokens a turn's prompt is trimmed to (oldest history first): a run's max_prompt_tokens; a
+    response with truncation "auto" (which has none) fits the model's window. None: no trimming past
+    visible_history's (an Assistants run without max_prompt_tokens, as before; "disabled" never trims)."""
+    if truncation == "auto" and max_prompt_tokens is None:
+        return window
+    return max_prompt_tokens
+
+
+def visible_history(newest_first: Iterable[dict], run: dict, count: Counter,
+                    window: int = DEFAULT_HISTORY_TOKENS) -> list[dict]:
+    """The thread's messages (`newest_first`) the model may see, until the budget is met; oldest first.
+    The budget is max_prompt_tokens, else the model's context `window`; with truncation "disabled" the
+    reading stops past it too, and context_overflow refuses the prompt."""
     truncation = run.get("truncation_strategy") or {}
     keep = truncation.get("last_messages") if truncation.get("type") == "last_messages" else None
-    budget = run.get("max_prompt_tokens") or DEFAULT_HISTORY_TOKENS
+    budget = run.get("max_prompt_tokens") or window
     kept, used = [], 0
     for message in newest_first:
         if message.get("run_id") == run["id"] and message["role"] == "assistant":
@@ -56,9 +91,12 @@ def turn_tools(registry: Tools, context: TurnContext) -> TurnTools:
 
 
 def turn_prompt(run: dict, history: list[dict], steps: list[tuple[dict, StepBookkeeping]], offered: list[dict],
-                registry: Tools, count: Counter, files: Attachments | None) -> Prompt:
-    """The turn's messages within the run's budget (raises model_context.PromptTooLarge)."""
+                registry: Tools, count: Counter, files: Attachments | None,
+                truncation: str | None = None, window: int = DEFAULT_HISTORY_TOKENS) -> Prompt:
+    """The turn's messages within the run's budget (raises model_context.PromptTooLarge); `truncation` is
+    a response's (RunBookkeeping.truncation), `window` the model's context (context_window())."""
     return build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
                         run_turns=chat_turns.run_turns(steps, registry), tools=offered,
-                        truncation=run.get("truncation_strategy"), max_prompt_tokens=run.get("max_prompt_tokens"),
+                        truncation=run.get("truncation_strategy"),
+                        max_prompt_tokens=prompt_limit(truncation, run.get("max_prompt_tokens"), window),
                         count=count, files=files)

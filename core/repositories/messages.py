@@ -10,7 +10,7 @@ from azure.data.tables import TableClient, TableEntity
 from core import ids
 from core.codec import Codec, Staging
 from core.collection import Collection
-from core.errors import Conflict, InvalidRequest, NotFound
+from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
 from core.store import Store
@@ -53,8 +53,8 @@ class MessageRepository:
 
         def build(state: ThreadState) -> tuple[dict, list]:
             if state.active_run_id:
-                raise InvalidRequest(
-                    f"Can't add messages to {thread_id} while a run {state.active_run_id} is active.")
+                raise ThreadBusy(f"Can't add messages to {thread_id} while a run {state.active_run_id} is active.",
+                                 thread_id, state.active_run_id)
             return {}, operations
 
         with self._codec.staged() as staged:

@@ -29,7 +29,7 @@ from azure.data.tables import TableClient, TableEntity
 from core import ids
 from core.codec import Codec, Staging
 from core.collection import Collection
-from core.errors import Conflict, InvalidRequest, NotFound
+from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
@@ -124,7 +124,8 @@ class RunRepository:
 
         def build(state: ThreadState) -> tuple[dict, list]:
             if state.active_run_id:
-                raise InvalidRequest(f"Thread {thread_id} already has an active run {state.active_run_id}.")
+                raise ThreadBusy(f"Thread {thread_id} already has an active run {state.active_run_id}.", thread_id,
+                                 state.active_run_id)
             return {"active_run_id": run_id}, operations
 
         with self._codec.staged() as staged:

@@ -131,7 +131,8 @@ def _error(run: dict) -> dict | None:
     error = run.get("last_error")
     if run["status"] != run_machine.FAILED or not error:
         return None
-    code = error.get("code") if error.get("code") in ("rate_limit_exceeded", "invalid_prompt") else "server_error"
+    code = error.get("code") if error.get("code") in ("rate_limit_exceeded", "invalid_prompt",
+                                                      "context_length_exceeded") else "server_error"
     return {"code": code, "message": error.get("message") or ""}
 
 

@@ -237,9 +237,9 @@ def test_sdk_raises_the_matching_errors(fresh):
     assert caught.value.body["param"] == "file_ids[0]"
     unknown = "cntr_" + "0" * 48
     for container_id in (unknown, "cntr_nope", "file-abc"):
-        for call in (lambda: fresh.containers.retrieve(container_id),
-                     lambda: fresh.containers.files.create(container_id, file=("a", b"a")),
-                     lambda: fresh.containers.files.retrieve("cfile_x", container_id=container_id)):
+        for call in (lambda named=container_id: fresh.containers.retrieve(named),
+                     lambda named=container_id: fresh.containers.files.create(named, file=("a", b"a")),
+                     lambda named=container_id: fresh.containers.files.retrieve("cfile_x", container_id=named)):
             status, error = _status_error(call)
             assert status == 404 and error["message"] == f"No container found with id '{container_id}'."
 

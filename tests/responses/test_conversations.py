@@ -6,7 +6,7 @@ import openai
 import pytest
 
 from scripted_model import reply_text
-from tests.runs.conftest import MODEL, requests_for, texts, token
+from tests.runs.conftest import MODEL, requests_for, texts, token, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
@@ -99,3 +99,37 @@ def test_bad_conversation_bodies_are_400s(fresh, body, param):
     with pytest.raises(openai.BadRequestError) as raised:
         fresh.post("/conversations", cast_to=object, body=body)
     assert raised.value.body["param"] == param
+
+
+@pytest.mark.parametrize("created_by", ["conversations", "threads"])
+def test_a_busy_conversation_is_named_as_the_caller_named_it(fresh, scripted, created_by):
+    """One active run per thread; the 400 says so in the words of the API the caller used, with its id."""
+    conversation_id = (fresh.conversations.create().id if created_by == "conversations"
+                       else fresh.beta.threads.create().id)
+    tok = token()
+    scripted.client.enqueue(reply_text("Slow answer.", match=tok, latency_ms=1500))
+    running = fresh.responses.create(model=MODEL, input=f"Slow {tok}", conversation=conversation_id, background=True)
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.responses.create(model=MODEL, input="Meanwhile?", conversation=conversation_id)
+    assert caught.value.body["message"] == (f"Another response is already in progress for conversation {conversation_id}; "
+                                    "create another response on it once that one has finished.")
+    assert (caught.value.body["param"], caught.value.code) == ("conversation", "conversation_locked")
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.conversations.items.create(conversation_id, items=[{"type": "message", "role": "user", "content": "x"}])
+    assert caught.value.body["message"].startswith(f"Another response is already in progress for conversation "
+                                           f"{conversation_id}; add items to it")
+    assert caught.value.code == "conversation_locked"
+
+    run_id = "run_" + running.id.removeprefix("resp_")  # a response is a run: the Assistants API keeps its words
+    assistant = fresh.beta.assistants.create(model=MODEL)
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.beta.threads.runs.create(thread_id=conversation_id, assistant_id=assistant.id)
+    assert caught.value.body["message"] == f"Thread {conversation_id} already has an active run {run_id}."
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.beta.threads.messages.create(thread_id=conversation_id, role="user", content="x")
+    assert caught.value.body["message"] == f"Can't add messages to {conversation_id} while a run {run_id} is active."
+
+    assert wait_until(lambda: fresh.responses.retrieve(running.id).status not in ("queued", "in_progress"),
+                      what="the slow response to end")
+    assert fresh.responses.retrieve(running.id).status == "completed"
