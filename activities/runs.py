@@ -114,7 +114,7 @@ def run_model_turn(request: dict) -> dict:
             asked = chat_turns.completion_request(run, prompt.messages, tools, books.reasoning_effort)
             completion = stream_completion(chat_client(), asked, output.text, output.tool)
         except openai.APIError as error:
-            output.finish()
+            output.finish(broken=True)
             return chat_turns.fault_outcome(error).model_dump()
         unwritten = output.finish(hand_over=HANDED_OVER_EVENTS)
     except (Superseded, run_machine.TransitionRefused):  # the run ended, or was cancelled before it started

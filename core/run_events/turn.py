@@ -73,6 +73,7 @@ class TurnOutput:
         self._stream = stream
         self._route, self._tools = route, tools
         self._calls: dict[int, dict] = {}  # index -> {"tool": its plug-in, "arguments"}
+        self._earlier_showed_tools: bool | None = None
         self._claim: dict = {}
         self._claim_error: BaseException | None = None
         self._claiming: threading.Thread | None = None
@@ -136,7 +137,9 @@ class TurnOutput:
         """A tool-call piece: the first names the call, later ones add arguments (as its plug-in shows them)."""
         if not self.claim:
             raise RuntimeError("start() the turn first")
-        if self._stream.tools_shown_before:
+        if self._earlier_showed_tools is None:  # asked once, before this attempt shows any call of its own
+            self._earlier_showed_tools = self._stream.tools_shown_before
+        if self._earlier_showed_tools:
             return  # an earlier attempt showed other calls: the step's final snapshot will tell
         events: list[Event] = []
         if not self._stream.tools_open and not self._calls:
@@ -153,14 +156,15 @@ class TurnOutput:
         call["arguments"] += arguments
         self._stream.tool_events(events)
 
-    def finish(self, hand_over: int = 0) -> list[Event]:
+    def finish(self, hand_over: int = 0, *, broken: bool = False) -> list[Event]:
         """After the model's last piece: show what calls show once whole (code_interpreter's input), then
         wait until all is stored — except up to `hand_over` events not written yet, returned to go with
-        the turn's stored result."""
+        the turn's stored result. `broken`: the model's stream failed midway, so no call is whole and
+        none is shown as if it were (its retried turn shows the calls the model really made)."""
         if not self.claim:  # also when the model said nothing: the turn's ids come from the claim
             raise RuntimeError("start() the turn first")
-        ending = [call["tool"].stream_end(self.tool_step_id, index, call["arguments"])
-                  for index, call in sorted(self._calls.items())]
+        ending = [] if broken else [call["tool"].stream_end(self.tool_step_id, index, call["arguments"])
+                                    for index, call in sorted(self._calls.items())]
         self._stream.tool_events([event for event in ending if event is not None])
         if hand_over:
             return self._stream.hand_over(hand_over)

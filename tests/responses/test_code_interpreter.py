@@ -24,9 +24,9 @@ SUMMARY_CODE = ("import pandas as pd, matplotlib.pyplot as plt\n"
 ANSWER = "The total is 245. The table is at [summary.csv](sandbox:/mnt/data/summary.csv)."
 
 
-def _script(scripted, tok: str, *codes: str, answer: str = ANSWER) -> None:
-    scripted.client.enqueue(*[reply_tool_calls([{"name": "code_interpreter", "arguments": {"code": code}}], match=tok)
-                              for code in codes], reply_text(answer, match=tok))
+def _script(scripted, tok: str, *codes: str, answer: str = ANSWER, **pace) -> None:
+    scripted.client.enqueue(*[reply_tool_calls([{"name": "code_interpreter", "arguments": {"code": code}}], match=tok,
+                                               **pace) for code in codes], reply_text(answer, match=tok))
 
 
 def _sales_file(client: openai.OpenAI) -> str:
@@ -89,9 +89,12 @@ def test_a_named_container_keeps_its_session_across_responses(fresh, scripted):
     assert response.tools[0].container == container.id
 
 
-def test_code_interpreter_streams_its_call_events_in_order(fresh, scripted):
+@pytest.mark.parametrize("piece_ms", [0, 60])
+def test_code_interpreter_streams_its_call_events_in_order(fresh, scripted, piece_ms):
+    """Also with the model's pieces far enough apart that the first is stored before the next comes
+    (a turn once took its own first write for an earlier attempt's and stopped showing the rest)."""
     tok = token()
-    _script(scripted, tok, "print(6 * 7)", answer="It is 42.")
+    _script(scripted, tok, "print(6 * 7)", answer="It is 42.", piece_ms=piece_ms)
     events = [EVENTS.validate_python(event.model_dump()) for event in fresh.responses.create(
         model=MODEL, input=f"6 times 7? {tok}", stream=True, tools=[AUTO], include=[OUTPUTS])]
     assert [event.sequence_number for event in events] == list(range(len(events)))

@@ -6,6 +6,7 @@ import json
 
 import httpx2 as httpx
 import openai
+import pytest
 from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
@@ -50,9 +51,12 @@ def test_stream_helper_gives_text_and_the_final_response(fresh, scripted):
     assert "".join(texts) == ANSWER and final.output_text == ANSWER
 
 
-def test_function_call_stream(fresh, scripted):
+@pytest.mark.parametrize("piece_ms", [0, 60])
+def test_function_call_stream(fresh, scripted, piece_ms):
+    """piece_ms 60: each argument piece comes after the one before it was stored, and is shown too."""
     tok = token()
-    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok,
+                                             piece_ms=piece_ms))
     events = checked(list(fresh.responses.create(model=MODEL, input=f"Weather {tok}", tools=[WEATHER], stream=True)))
     names = [event.type for event in events]
     assert names[0] == "response.created" and names[-1] == "response.completed"
