@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 import openai
 import pytest
@@ -74,6 +76,18 @@ def devhost_env(azurite, scripted, **overrides: str) -> dict[str, str]:
         "AZURE_OPENAI_ENDPOINT": "",
         **overrides,
     }
+
+
+@contextmanager
+def devhost_with(azurite, scripted, tmp_path_factory, name: str, **settings: str) -> Iterator[DevhostProcess]:
+    """A devhost of a module's own, with `settings` over the test defaults (a limit set small, an engine
+    configured), stopped when the block ends; its log under a temporary directory named `name`."""
+    process = DevhostProcess(ROOT, devhost_env(azurite, scripted, **settings),
+                             tmp_path_factory.mktemp(name) / "devhost.log").start()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,7 @@ import pytest
 from core.repositories.containers import BLOB_CONTAINER
 from core.wire.containers import MAX_CREATE_FILE_IDS
 from tests.api.conftest import error_of
-from tests.conftest import devhost_env, sdk_client
-from tests.support.devhost_proc import ROOT, DevhostProcess
+from tests.conftest import devhost_with, sdk_client
 
 SMALL_LIMIT = 64 * 1024
 AZURE_VERSION = "2025-04-01-preview"
@@ -274,10 +273,8 @@ def test_bad_file_creations_are_400s(fresh, raw):
 
 @pytest.fixture(scope="module")
 def small_limit_devhost(azurite, scripted, tmp_path_factory):
-    env = devhost_env(azurite, scripted, MAX_UPLOAD_BYTES=str(SMALL_LIMIT))
-    process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("small") / "devhost.log").start()
-    yield process
-    process.stop()
+    with devhost_with(azurite, scripted, tmp_path_factory, "small", MAX_UPLOAD_BYTES=str(SMALL_LIMIT)) as process:
+        yield process
 
 
 def test_oversize_upload_is_413_and_leaves_nothing(small_limit_devhost, store):

@@ -15,10 +15,9 @@ import openai
 import pytest
 
 from scripted_model import reply_text
-from tests.conftest import devhost_env, sdk_client
+from tests.conftest import devhost_with, sdk_client
 from tests.runs.conftest import MODEL, requests_for, token
 from tests.support import keys
-from tests.support.devhost_proc import ROOT, DevhostProcess
 
 WINDOW = 400  # tokens; the scripted model's counter estimates about four characters a token
 LONG = " ".join(["lorem"] * 600)  # about 900 tokens: over the window on its own
@@ -27,10 +26,8 @@ SHORT = " ".join(["ipsum"] * 40)
 
 @pytest.fixture(scope="module")
 def host(azurite, scripted, tmp_path_factory):
-    env = devhost_env(azurite, scripted, MODEL_CONTEXT_TOKENS=str(WINDOW))
-    process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("truncation") / "devhost.log").start()
-    yield process
-    process.stop()
+    with devhost_with(azurite, scripted, tmp_path_factory, "truncation", MODEL_CONTEXT_TOKENS=str(WINDOW)) as process:
+        yield process
 
 
 @pytest.fixture

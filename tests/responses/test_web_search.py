@@ -16,9 +16,8 @@ from openai.types.responses import ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from scripted_model import reply_text, reply_tool_calls
-from tests.conftest import devhost_env, sdk_client
+from tests.conftest import devhost_with, sdk_client
 from tests.runs.conftest import MODEL, requests_for, token
-from tests.support.devhost_proc import ROOT, DevhostProcess
 from tests.tools.conftest import Reply, StandIn
 
 JSON = {"Content-Type": "application/json"}
@@ -35,11 +34,10 @@ def engine():
 
 @pytest.fixture(scope="module")
 def host(azurite, scripted, engine, tmp_path_factory):
-    env = devhost_env(azurite, scripted, WEB_SEARCH_BACKEND="searxng", WEB_SEARCH_SEARXNG_URL=engine.url,
-                      WEB_SEARCH_READ_PAGES="0", WEB_SEARCH_TIMEOUT_SECONDS="2")
-    process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("responses-web-search") / "devhost.log").start()
-    yield process
-    process.stop()
+    with devhost_with(azurite, scripted, tmp_path_factory, "responses-web-search", WEB_SEARCH_BACKEND="searxng",
+                      WEB_SEARCH_SEARXNG_URL=engine.url, WEB_SEARCH_READ_PAGES="0",
+                      WEB_SEARCH_TIMEOUT_SECONDS="2") as process:
+        yield process
 
 
 @pytest.fixture
