@@ -21,6 +21,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Literal, cast
 
 from pydantic import ValidationError
 
@@ -42,7 +43,7 @@ from core.wire import response_objects
 from core.wire.containers import container_status
 from core.wire.messages import MessageCreate, new_message
 from core.wire.response_tools import CODE_INTERPRETER, CodeInterpreterTool, run_options
-from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
+from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate, ToolChoiceFunction
 from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
 from tools.plugins import TOOLS
@@ -174,7 +175,8 @@ def read_input(body: ResponseCreate, placement: Placement, media: MediaReader) -
                 read.instructions.append(text)
                 read.items.append(("instruction", {"role": item.role, "text": text}))
             else:
-                read.messages.append(MessageCreate(role=item.role, content=text))
+                read.messages.append(MessageCreate(role=cast(Literal["user", "assistant"], item.role),  # not system/developer
+                                                   content=text))
                 read.items.append(("message", {"role": item.role, "text": text}))
         elif isinstance(item, FunctionCallOutput):
             call = given_calls.get(item.call_id)
@@ -236,7 +238,7 @@ def tool_options(principal: str, body: ResponseCreate, created_at: int) -> dict[
 def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
     instructions = "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
     settings_body = {"assistant_id": "", "model": body.model, "instructions": instructions,
-                     "tools": [tool.run_tool() for tool in body.tools or []], "metadata": body.metadata,
+                     "tools": [tool.run_tool() for tool in body.declared_tools], "metadata": body.metadata,
                      "temperature": body.temperature, "top_p": body.top_p,
                      "max_completion_tokens": body.max_output_tokens, "tool_choice": body.run_tool_choice(),
                      "parallel_tool_calls": body.parallel_tool_calls, "response_format": body.response_format()}
@@ -246,7 +248,7 @@ def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCrea
     except ValidationError as error:
         raise InvalidRequest(f"Invalid request: {error.errors(include_url=False)[0]['msg']}") from None
     nobody = {"id": "", "model": body.model, "instructions": "", "tools": [], "response_format": "auto"}
-    return new_run(run_id, thread_id, created_at, created_at + int(settings.get("RUN_EXPIRY_SECONDS")), nobody,
+    return new_run(run_id, thread_id, created_at, created_at + settings.get_int("RUN_EXPIRY_SECONDS"), nobody,
                    run_settings)
 
 
@@ -307,8 +309,12 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     options = tool_options(principal, body, created_at)
     response_id = ids.new_id("response")
     run_id = ids.as_kind("run", response_id)
-    thread = new_thread(ids.new_id("thread"), created_at, None) if placement.thread_id is None else None
-    thread_id = placement.thread_id or thread["id"]
+    thread: dict | None = None
+    if placement.thread_id is None:
+        thread = new_thread(ids.new_id("thread"), created_at, None)
+        thread_id: str = thread["id"]
+    else:
+        thread_id = placement.thread_id
     run = _run_record(run_id, thread_id, created_at, body, given)
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
@@ -333,8 +339,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
             "id": response_id, "created_at": created_at, "thread_id": thread_id, "run_id": run_id,
             "conversation_id": placement.conversation_id, "previous_response_id": body.previous_response_id,
             "model": body.model, "instructions": body.instructions,
-            "tools": [tool.wire() for tool in body.tools or []],
-            "tool_choice": body.tool_choice.model_dump() if hasattr(body.tool_choice, "model_dump")
+            "tools": [tool.wire() for tool in body.declared_tools],
+            "tool_choice": body.tool_choice.model_dump() if isinstance(body.tool_choice, ToolChoiceFunction)
             else body.tool_choice or "auto",
             "parallel_tool_calls": body.parallel_tool_calls if body.parallel_tool_calls is not None else True,
             "store": body.store if body.store is not None else True, "background": bool(body.background),

@@ -86,7 +86,7 @@ class CallContext:
 
     @property
     def call_id(self) -> str:
-        return self.call["id"]
+        return str(self.call["id"])
 
 
 @dataclass(frozen=True)

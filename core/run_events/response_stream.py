@@ -18,7 +18,7 @@ A cancelled run's stream simply ends (the Responses API has no cancelled event).
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, cast
 
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import RUN_TERMINAL_EVENTS
@@ -57,6 +57,7 @@ class ResponseStream:
 
     def feed(self, name: str, data: dict) -> list[dict]:
         """The response events one log event becomes, numbered."""
+        made: list[dict[str, Any]]
         if name in RUN_EVENTS:
             self._run = data if name == "thread.run.created" else self._run
             made = [{"type": RUN_EVENTS[name], "response": self._render(data, list(self.output))}]
@@ -161,7 +162,8 @@ class ResponseStream:
             if index is None or index in self._done:
                 continue
             self._done.add(index)
-            item = tool.response_item(call, books, True, self._view)
+            # (a kind the Responses wire shows when its call opens is shown when it is done: never None)
+            item = cast(dict, tool.response_item(call, books, True, self._view))
             self.output[index] = item
             made += [*tool.response_events("done", item, index),
                      {"type": "response.output_item.done", "output_index": index, "item": item}]

@@ -205,6 +205,9 @@ class CodeInterpreterTool(RequestModel):
                                   "memory_limit": self.container.memory_limit or "1g"}
 
 
+DeclaredTool = Union[FunctionTool, FileSearchTool, CodeInterpreterTool, WebSearchTool]
+
+
 def _tool_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else None
     if kind in ("function", "file_search", "code_interpreter"):

@@ -15,7 +15,17 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from core.wire.common import FUNCTION_NAME, JsonSchemaSpec, Metadata, RequestModel, openai_error
 from core.wire.messages import MAX_CONTENT_CHARS
 from core.wire.response_parts import InputFile, InputImage
-from core.wire.response_tools import UNSUPPORTED, ResponseTool, Unsupported, run_options
+from core.wire.response_tools import (
+    UNSUPPORTED,
+    CodeInterpreterTool,
+    DeclaredTool,
+    FileSearchTool,
+    FunctionTool,
+    ResponseTool,
+    Unsupported,
+    WebSearchTool,
+    run_options,
+)
 
 Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
 
@@ -246,6 +256,12 @@ class ResponseCreate(ResponsePrompt):
         if refused:
             raise openai_error(*refused)
         return self
+
+    @property
+    def declared_tools(self) -> list[DeclaredTool]:
+        """The tools, typed as what they can be once validated (an unsupported type never validates)."""
+        return [tool for tool in self.tools or []
+                if isinstance(tool, (FunctionTool, FileSearchTool, CodeInterpreterTool, WebSearchTool))]
 
     @property
     def conversation_id(self) -> str | None:
