@@ -112,8 +112,8 @@ TOOL_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "WEB_SEARCH_BRAVE_API_KEY",
         None,
-        "Brave Search API subscription token (WEB_SEARCH_BACKEND 'brave'); a Key Vault reference in Azure.",
-        azure="optional",
+        "Brave Search API subscription token (WEB_SEARCH_BACKEND 'brave'). In Azure a Key Vault reference "
+        "infra sets to the vault's secret 'web-search-brave-api-key', which the operator stores.",
         secret=True,
     ),
     Setting(

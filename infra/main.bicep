@@ -135,7 +135,7 @@ param fileSearchBackend string = 'local'
   'searxng'
   'brave'
 ])
-@description('Web search engine of the browser tool: empty (not configured: calls say so), searxng (deploys SearXNG as a Container App only the Function App reaches) or brave (Brave Search API; put its key in Key Vault and set WEB_SEARCH_BRAVE_API_KEY as a Key Vault reference).')
+@description('Web search engine of the browser tool: empty (not configured: calls say so), searxng (deploys SearXNG as a Container App only the Function App reaches) or brave (Brave Search API; store its key in the Key Vault as the secret web-search-brave-api-key, which the app reads by reference).')
 param webSearchBackend string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -146,6 +146,7 @@ var tags = {
 var deploymentContainerName = 'app-package'
 var sendEmailUrlSecretName = 'send-email-url'
 var calendarUrlSecretName = 'create-calendar-event-url'
+var braveApiKeySecretName = 'web-search-brave-api-key' // stored by the operator: az keyvault secret set
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -378,6 +379,7 @@ module api 'app/function.bicep' = {
     keyVaultName: keyVault.outputs.name
     sendEmailUrlSecretName: sendEmailUrlSecretName
     calendarUrlSecretName: calendarUrlSecretName
+    braveApiKeySecretName: braveApiKeySecretName
     appInsightsName: monitoring.outputs.appInsightsName
     authClientId: authClientId
   }

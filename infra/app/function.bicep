@@ -59,6 +59,9 @@ param sendEmailUrlSecretName string
 @description('Vault entry with the create-calendar-event callback URL.')
 param calendarUrlSecretName string
 
+@description('Key Vault secret holding the Brave Search API key (stored by the operator; read only when webSearchBackend is brave).')
+param braveApiKeySecretName string
+
 @description('Application Insights component name.')
 param appInsightsName string
 
@@ -119,6 +122,7 @@ var appSettings = {
   AZURE_SEARCH_ENDPOINT: searchEndpoint
   WEB_SEARCH_BACKEND: webSearchBackend
   WEB_SEARCH_SEARXNG_URL: searxngUrl
+  WEB_SEARCH_BRAVE_API_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${braveApiKeySecretName})'
   CODE_INTERPRETER_SANDBOX: 'aca'
   ACA_SESSION_POOL_ENDPOINT: sessionPoolEndpoint
   SEND_EMAIL_LOGIC_APP_URL: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${sendEmailUrlSecretName})'
