@@ -25,14 +25,12 @@ from typing import Literal, cast
 
 from pydantic import ValidationError
 
-from api import run_orchestration, services
-from api.file_search_resources import check_owned_stores
+from api import response_tool_resources, run_orchestration, services
 from api.response_media import MediaReader
 from core import ids, run_machine, settings
 from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
-from core.repositories import shared
 from core.repositories.runs import RunChange
 from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
@@ -40,9 +38,7 @@ from core.run_events import payloads, wakeups
 from core.run_protocol import RunRef
 from core.tool_plugins import ItemView
 from core.wire import response_objects
-from core.wire.containers import container_status
 from core.wire.messages import MessageCreate, new_message
-from core.wire.response_tools import CODE_INTERPRETER, CodeInterpreterTool, run_options
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate, ToolChoiceFunction
 from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
@@ -203,38 +199,6 @@ def read_input(body: ResponseCreate, placement: Placement, media: MediaReader) -
     return read
 
 
-def _check_stores(principal: str, body: ResponseCreate) -> None:
-    """Every vector store a file_search tool names is the caller's, as for a run's resources."""
-    for position, tool in enumerate(body.tools or []):
-        check_owned_stores(principal, getattr(tool, "vector_store_ids", None) or [], f"tools[{position}].vector_store_ids")
-
-
-def _check_containers(principal: str, body: ResponseCreate, at: int) -> None:
-    """A code_interpreter's container is the caller's and running; an auto container's files are the caller's."""
-    for position, tool in enumerate(body.tools or []):
-        if not isinstance(tool, CodeInterpreterTool):
-            continue
-        if isinstance(tool.container, str):
-            if container_status(shared.containers().get(principal, tool.container), at) == "expired":
-                raise InvalidRequest(f"Container '{tool.container}' has expired.", param=f"tools[{position}].container",
-                                     code="container_expired")
-        else:
-            services.require_files(principal, [(file_id, f"tools[{position}].container.file_ids")
-                                               for file_id in tool.container.file_ids or []])
-
-
-def tool_options(principal: str, body: ResponseCreate, created_at: int) -> dict[str, dict]:
-    """The tools' Responses options, with the container code_interpreter runs in: the one named, or one
-    made now for an auto container (with its files), as OpenAI makes one."""
-    options = run_options(body.tools or [])
-    chosen = options.get(CODE_INTERPRETER)
-    if chosen is None or chosen["container_id"] is not None:
-        return options
-    container = shared.containers().create(principal, name="response code interpreter", created_at=created_at,
-                                           file_ids=chosen["file_ids"], memory_limit=chosen["memory_limit"])
-    return {**options, CODE_INTERPRETER: {"container_id": container["id"]}}
-
-
 def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
     instructions = "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
     settings_body = {"assistant_id": "", "model": body.model, "instructions": instructions,
@@ -302,11 +266,11 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     placement = place(principal, body)
     media = MediaReader(principal)
     given = read_input(body, placement, media)
-    _check_stores(principal, body)
+    response_tool_resources.check_stores(principal, body)
     created_at = services.now()
-    _check_containers(principal, body, created_at)
+    response_tool_resources.check_containers(principal, body, created_at)
     media.store(created_at)
-    options = tool_options(principal, body, created_at)
+    options = response_tool_resources.tool_options(principal, body, created_at)
     response_id = ids.new_id("response")
     run_id = ids.as_kind("run", response_id)
     thread: dict | None = None
