@@ -5,6 +5,9 @@ Objects that carry the run's or assistant's `tools` (assistants, runs, run event
 SDK's default, lax validation, as the seed's apps do: the SDK's types know no `browser` tool, so its
 strict validation refuses any object listing one (pinned below). Steps and messages, which hold the
 search itself and the answer, are checked strictly.
+
+Last, the seed's law-firm app (samples/law_firm) runs unchanged on this module's host: its streamed answer
+holds the case file's citation and the web page's link together.
 """
 
 from __future__ import annotations
@@ -275,12 +278,12 @@ class Recording(httpx.BaseTransport):
 
         class Tee(httpx.SyncByteStream):
             def __iter__(self):
-                for chunk in upstream:  # type: ignore[union-attr]
+                for chunk in upstream:
                     body.extend(chunk)
                     yield chunk
 
             def close(self) -> None:
-                upstream.close()  # type: ignore[union-attr]
+                upstream.close()
 
         return httpx.Response(response.status_code, headers=response.headers, stream=Tee(),
                               extensions=response.extensions)
@@ -326,7 +329,7 @@ def test_the_law_firm_sample_streams_one_answer_from_its_case_files_and_the_web(
     printed: list[str] = []
     session = Session(azure_client(connection).with_options(http_client=httpx.Client(transport=recording)),
                       connection.deployment, Path("unused"),
-                      print_fn=lambda *parts, **_: printed.append(" ".join(map(str, parts))))
+                      print_fn=lambda *parts, end="\n", **_: printed.append(" ".join(map(str, parts)) + end))
     try:
         turns = law_firm.run(session)
 
