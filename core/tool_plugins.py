@@ -7,7 +7,8 @@ new tool meant editing all of them; now each stage asks the call's plug-in, and 
 new tool is one module plus one line in the registry (tools/plugins/__init__.py).
 
 The import rule: this module and every core function that takes a `Tools` are
-pure. The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
+pure, and this module imports no subpackage of core (the event log and both wires use it).
+The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
 in tools/plugins/ and core never imports them: the engine (activities/) takes the
 registry from tools.plugins and hands it to core's functions, and tests do the same.
 
@@ -25,8 +26,10 @@ from typing import Any, Callable, Literal, Sequence
 
 from core import run_machine
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
-from core.run_events import payloads
-from core.run_events.payloads import Event
+
+# An Assistants stream event, (name, data), as core.run_events.payloads builds them: the same alias, not
+# imported (core.run_events uses the plug-ins, so this interface does not import core.run_events).
+Event = tuple[str, dict]
 
 Where = Literal["server", "client", "undeclared"]
 
@@ -290,17 +293,6 @@ class Tools:
     def call_deltas(self, step_id: str, calls: list[dict]) -> list[Event]:
         """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
         return [self.of(call).whole_call_delta(step_id, index, call) for index, call in enumerate(calls)]
-
-    def step_change_events(self, before: dict, after: dict) -> list[Event]:
-        """What a change to a stored step shows: results that appeared (as deltas), then a new status."""
-        events: list[Event] = []
-        if after["step_details"]["type"] == "tool_calls":
-            earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
-            for index, call in enumerate(after["step_details"]["tool_calls"]):
-                events += self.of(call).result_deltas(after["id"], index, earlier.get(call["id"]), call)
-        if after["status"] != before["status"]:
-            events.append(payloads.step_status(after))
-        return events
 
     def recorded(self, step: dict, books: StepBookkeeping, call_id: str, result: Finished,
                  at: int) -> tuple[dict, StepBookkeeping]:

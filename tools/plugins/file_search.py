@@ -21,7 +21,6 @@ from typing import Literal
 from core import tool_arguments
 from core.errors import ApiError, NotFound
 from core.file_search.in_runs import TOOL_NAME
-from core.file_search.search import DEFAULT_MAX_RESULTS, search
 from core.repositories import shared
 from core.run_bookkeeping import RunBookkeeping, Source, StepBookkeeping
 from core.run_events import payloads
@@ -38,6 +37,7 @@ from core.tool_plugins import (
     builtin_run_tool,
     search_call_events,
 )
+from core.vector_store_search import DEFAULT_MAX_RESULTS, search
 from core.wire.response_objects import item_id
 
 # A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
