@@ -217,6 +217,34 @@ class ToolPlugin(ABC):
         """Annotations of the answer's text that cite what this tool produced or found."""
         return []
 
+    # -- the Assistants wire: run steps as shown (api/run_steps.py), message attachments (api/) --------
+
+    # The `include[]` values of a run-step request that show more of this tool's calls.
+    step_includes: frozenset[str] = frozenset()
+
+    def public_call(self, call: dict, include: frozenset[str]) -> dict:
+        """A stored call as its run step shows it to the client, given the request's `include[]`."""
+        return call
+
+    def attached_files(self, messages: list[dict]) -> list[str]:
+        """The file ids `messages` attach for this tool (an attachment's `tools` name the kinds it is for)."""
+        return list(dict.fromkeys(
+            attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
+            if any(tool.get("type") == self.kind for tool in attachment.get("tools") or [])))
+
+    # -- a response's declaration, at its create (api/response_tool_resources.py) -------------------
+
+    def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
+        """I/O, before anything of the response is stored: refuse (an ApiError naming `param`, where the
+        declaration is in the request) what `declared`, its core.wire.response_tools model, names that the
+        caller may not use (a vector store or file not theirs, an expired container)."""
+        return None
+
+    def ready_options(self, principal: str, options: dict, created_at: int) -> dict:
+        """I/O, once every declaration is checked: the tool's Responses options (core.wire.response_tools.
+        run_options) as its run keeps them (code_interpreter: an auto container, made now)."""
+        return options
+
     # -- the Responses wire (core.wire.response_objects, core.run_events.response_stream) ----------
 
     def response_item(self, call: dict, books: StepBookkeeping | None, done: bool, view: ItemView) -> dict | None:
@@ -271,8 +299,25 @@ class Tools:
                 return Route(tool, where)
         raise LookupError(f"no tool plug-in routes {name!r}")  # the functions plug-in routes every name
 
+    def of_kind(self, kind: str) -> ToolPlugin:
+        """The plug-in of `kind` (a Responses declaration's, by its run options)."""
+        return self._by_kind[kind]
+
     def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
         return self.of(call, books).model_output(call, books)
+
+    @property
+    def step_includes(self) -> list[str]:
+        """Every `include[]` value a run-step request may ask for (each plug-in's), sorted."""
+        return sorted(value for tool in self.all for value in tool.step_includes)
+
+    def public_step(self, step: dict, include: list[str]) -> dict:
+        """A run step as the client sees it: each call as its plug-in shows it under `include[]`."""
+        if step["step_details"].get("type") != "tool_calls":
+            return step
+        wanted = frozenset(include)
+        calls = [self.of(call).public_call(call, wanted) for call in step["step_details"]["tool_calls"]]
+        return {**step, "step_details": {**step["step_details"], "tool_calls": calls}}
 
     def of_delta(self, piece: dict, run: dict) -> ToolPlugin:
         """The plug-in of a call seen first as a stream delta (its owner is not in the log): a built-in
