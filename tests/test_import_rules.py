@@ -11,6 +11,9 @@ dependency). `from package import module` counts as importing that module, not t
     tools        → core                                      (plug-ins, sandboxes, business tools)
     core         → nothing of the above                      (the domain; its edges receive tools by injection)
     devhost      → anything (it is the host); nothing in the app imports devhost
+
+No cycle among modules, and none among a layer's subpackages either (each taken as one node: core.repositories
+uses core.run_events, core.wire and core.file_search, never the reverse).
 """
 
 from __future__ import annotations
