@@ -336,8 +336,8 @@ class CodeInterpreter(ToolPlugin):
 
     def response_citations(self, text: str, annotations: list[dict],
                            calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
-        return containers.container_citations(annotations, [item for call, books in calls if call.get("type") == TOOL_NAME
-                                                 for item in books.produced])
+        produced = [item for call, books in calls if call.get("type") == TOOL_NAME for item in books.produced]
+        return containers.container_citations(annotations, produced)
 
 
 TOOL = CodeInterpreter()
