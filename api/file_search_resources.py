@@ -21,6 +21,7 @@ from core.repositories.shared import threads, vector_stores
 from core.transactions import PreconditionFailed
 from core.wire.common import ToolResources, referenced_file_ids
 from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking
+from tools.plugins import file_search as file_search_tool
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
 
@@ -127,9 +128,7 @@ def _chosen_store(principal: str, store_id: str, metadata: dict | None) -> bool:
 
 def search_attachments(messages: list[dict]) -> list[str]:
     """File ids attached to `messages` for the file_search tool."""
-    return list(dict.fromkeys(
-        attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
-        if any(tool.get("type") == "file_search" for tool in attachment.get("tools") or [])))
+    return file_search_tool.TOOL.attached_files(messages)
 
 
 def _thread_store(principal: str, thread_id: str) -> str:

@@ -17,7 +17,7 @@ from api import requests, services
 from api.routing import endpoint, pagination_params
 from api.vector_store_files import attach_and_ingest
 from core import ids
-from core.file_search import search as file_search
+from core import vector_store_search as file_search
 from core.repositories.shared import vector_stores
 from core.wire.common import DeletedObject
 from core.wire.vector_stores import (

@@ -7,7 +7,8 @@ new tool meant editing all of them; now each stage asks the call's plug-in, and 
 new tool is one module plus one line in the registry (tools/plugins/__init__.py).
 
 The import rule: this module and every core function that takes a `Tools` are
-pure. The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
+pure, and this module imports no subpackage of core (the event log and both wires use it).
+The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
 in tools/plugins/ and core never imports them: the engine (activities/) takes the
 registry from tools.plugins and hands it to core's functions, and tests do the same.
 
@@ -25,8 +26,10 @@ from typing import Any, Callable, Literal, Sequence
 
 from core import run_machine
 from core.run_bookkeeping import Produced, RunBookkeeping, Source, StepBookkeeping
-from core.run_events import payloads
-from core.run_events.payloads import Event
+
+# An Assistants stream event, (name, data), as core.run_events.payloads builds them: the same alias, not
+# imported (core.run_events uses the plug-ins, so this interface does not import core.run_events).
+Event = tuple[str, dict[str, Any]]
 
 Where = Literal["server", "client", "undeclared"]
 
@@ -215,6 +218,34 @@ class ToolPlugin(ABC):
         """Annotations of the answer's text that cite what this tool produced or found."""
         return []
 
+    # -- the Assistants wire: run steps as shown (api/run_steps.py), message attachments (api/) --------
+
+    # The `include[]` values of a run-step request that show more of this tool's calls.
+    step_includes: frozenset[str] = frozenset()
+
+    def public_call(self, call: dict[str, Any], include: frozenset[str]) -> dict[str, Any]:
+        """A stored call as its run step shows it to the client, given the request's `include[]`."""
+        return call
+
+    def attached_files(self, messages: list[dict[str, Any]]) -> list[str]:
+        """The file ids `messages` attach for this tool (an attachment's `tools` name the kinds it is for)."""
+        return list(dict.fromkeys(
+            attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
+            if any(tool.get("type") == self.kind for tool in attachment.get("tools") or [])))
+
+    # -- a response's declaration, at its create (api/response_tool_resources.py) -------------------
+
+    def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
+        """I/O, before anything of the response is stored: refuse (an ApiError naming `param`, where the
+        declaration is in the request) what `declared`, its core.wire.response_tools model, names that the
+        caller may not use (a vector store or file not theirs, an expired container)."""
+        return None
+
+    def ready_options(self, principal: str, options: dict[str, Any], created_at: int) -> dict[str, Any]:
+        """I/O, once every declaration is checked: the tool's Responses options (core.wire.response_tools.
+        run_options) as its run keeps them (code_interpreter: an auto container, made now)."""
+        return options
+
     # -- the Responses wire (core.wire.response_objects, core.run_events.response_stream) ----------
 
     def response_item(self, call: dict[str, Any], books: StepBookkeeping | None, done: bool,
@@ -272,8 +303,25 @@ class Tools:
                 return Route(tool, where)
         raise LookupError(f"no tool plug-in routes {name!r}")  # the functions plug-in routes every name
 
+    def of_kind(self, kind: str) -> ToolPlugin:
+        """The plug-in of `kind` (a Responses declaration's, by its run options)."""
+        return self._by_kind[kind]
+
     def model_output(self, call: dict[str, Any], books: StepBookkeeping) -> str | None:
         return self.of(call, books).model_output(call, books)
+
+    @property
+    def step_includes(self) -> list[str]:
+        """Every `include[]` value a run-step request may ask for (each plug-in's), sorted."""
+        return sorted(value for tool in self.all for value in tool.step_includes)
+
+    def public_step(self, step: dict[str, Any], include: list[str]) -> dict[str, Any]:
+        """A run step as the client sees it: each call as its plug-in shows it under `include[]`."""
+        if step["step_details"].get("type") != "tool_calls":
+            return step
+        wanted = frozenset(include)
+        calls = [self.of(call).public_call(call, wanted) for call in step["step_details"]["tool_calls"]]
+        return {**step, "step_details": {**step["step_details"], "tool_calls": calls}}
 
     def of_delta(self, piece: dict[str, Any], run: dict[str, Any]) -> ToolPlugin:
         """The plug-in of a call seen first as a stream delta (its owner is not in the log): a built-in
@@ -295,17 +343,6 @@ class Tools:
     def call_deltas(self, step_id: str, calls: list[dict[str, Any]]) -> list[Event]:
         """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
         return [self.of(call).whole_call_delta(step_id, index, call) for index, call in enumerate(calls)]
-
-    def step_change_events(self, before: dict[str, Any], after: dict[str, Any]) -> list[Event]:
-        """What a change to a stored step shows: results that appeared (as deltas), then a new status."""
-        events: list[Event] = []
-        if after["step_details"]["type"] == "tool_calls":
-            earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
-            for index, call in enumerate(after["step_details"]["tool_calls"]):
-                events += self.of(call).result_deltas(after["id"], index, earlier.get(call["id"]), call)
-        if after["status"] != before["status"]:
-            events.append(payloads.step_status(after))
-        return events
 
     def recorded(self, step: dict[str, Any], books: StepBookkeeping, call_id: str, result: Finished,
                  at: int) -> tuple[dict[str, Any], StepBookkeeping]:

@@ -12,8 +12,9 @@ from core.codec import Codec, Staging
 from core.collection import Collection, Operation
 from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
-from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
+from core.repositories.threads import ThreadRepository, ThreadState
 from core.store import Store
+from core.thread_partition import blob_scope
 from core.transactions import EntityMissing, retry_on_conflict, submit
 
 MESSAGES = Collection("msg")

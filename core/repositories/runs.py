@@ -32,12 +32,13 @@ from core.collection import Collection, Operation
 from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
-from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
+from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.store import Store
+from core.thread_partition import blob_scope
 from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
 RUNS = Collection("run")

@@ -25,9 +25,9 @@ from core.codec import Codec
 from core.collection import Operation
 from core.errors import Conflict, NotFound
 from core.store import Store
+from core.thread_partition import TABLE, blob_scope
 from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
-TABLE = "threads"
 THREAD_ROW = "thread"
 
 
@@ -44,11 +44,6 @@ class ThreadState:
 
 
 Build = Callable[[ThreadState], tuple[dict[str, Any], list[Operation]]]
-
-
-def blob_scope(thread_id: str) -> str:
-    """Where records of this thread that are too large for an entity are spilled."""
-    return f"{TABLE}/{thread_id}"
 
 
 class ThreadRepository:

@@ -43,10 +43,10 @@ from core import ids
 from core.codec import Codec, Staging
 from core.collection import Operation
 from core.errors import Conflict
-from core.repositories.threads import TABLE, blob_scope
 from core.run_events import wakeups
 from core.run_events.payloads import Event
 from core.store import Store
+from core.thread_partition import TABLE, blob_scope
 from core.transactions import MAX_OPERATIONS, retry_on_conflict, submit
 
 SEQ_DIGITS = 10

@@ -47,6 +47,10 @@ class UnsupportedTool(Unsupported):
     REFUSAL = ("Tools of type '{kind}' are not supported by this service (it runs function, file_search, "
                "code_interpreter and web_search tools).")
 
+    def run_options(self) -> None:
+        """None, as a function's: never asked in fact, since a request declaring this type is refused."""
+        return None
+
 
 class FunctionTool(RequestModel):
     type: Literal["function"]

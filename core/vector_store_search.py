@@ -1,5 +1,9 @@
 """Searching vector stores: the one function the HTTP search endpoint and the run engine call.
 
+A use case over two parts of core: the stores' records (core.repositories: ownership, expiry, the
+files' attributes) and the search engine (core.file_search: index, ranking, embeddings). Apart from
+core.file_search so that the engine never imports the repositories that use it.
+
     search(principal, vector_store_ids, query, max_num_results=20, score_threshold=0.0, filters=None)
         -> list[Result]   # best first; Result(file_id, file_name, score, content, attributes, vector_store_id)
 
