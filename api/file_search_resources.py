@@ -10,7 +10,6 @@ ingested, which it does not do for stores the user made (tools/plugins/file_sear
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from api import services
 from api.run_orchestration import orchestration_exists
@@ -20,7 +19,7 @@ from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
 from core.transactions import PreconditionFailed
 from core.wire.common import ToolResources, referenced_file_ids
-from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking
+from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking, new_vector_store
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
 
@@ -28,9 +27,9 @@ THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after
 def _new_store(principal: str, metadata: dict | None = None, expires_days: int | None = None,
                store_id: str | None = None) -> str:
     now = services.now()
-    record: dict[str, Any] = {"id": store_id or ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
-              "description": None, "last_active_at": now, "metadata": metadata or {},
-              "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None,
+    expires_after = {"anchor": "last_active_at", "days": expires_days} if expires_days else None
+    record = {**new_vector_store(store_id or ids.new_id("vector_store"), now, metadata=metadata,
+                                 expires_after=expires_after),
               "_helper": True}  # a run waits for such a store's ingestion before searching it
     vector_stores().stores.insert(principal, record)
     return record["id"]

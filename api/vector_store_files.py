@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -33,6 +32,8 @@ from core.wire.vector_stores import (
     StoreFileUpdate,
     VectorStoreFile,
     VectorStoreFileBatch,
+    new_file_batch,
+    new_vector_store_file,
 )
 
 bp = df.Blueprint()
@@ -58,9 +59,8 @@ def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: 
             raise InvalidRequest(f"No file found with id '{entry.file_id}'.", param=param.format(index=index),
                                  code="invalid_value") from None
         strategy = entry.chunking_strategy.model_dump() if entry.chunking_strategy else None
-        records.append({"id": entry.file_id, "object": "vector_store.file", "created_at": now,
-                        "vector_store_id": store_id, "status": "in_progress", "usage_bytes": 0, "last_error": None,
-                        "chunking_strategy": chunking.resolved(strategy), "attributes": entry.attributes or {},
+        records.append({**new_vector_store_file(entry.file_id, store_id, now, chunking.resolved(strategy),
+                                                entry.attributes),
                         "_filename": file["filename"], "_batch_id": batch_id, "_segment": None})
     return list({record["id"]: record for record in records}.values())  # named twice: attached once, as last
 
@@ -169,8 +169,7 @@ async def vector_store_file_batches_create(req: func.HttpRequest, client) -> fun
     principal = requests.principal(req)
     body = requests.body(req, FileBatchCreate)
     store_id = await asyncio.to_thread(_store_id, req, principal)
-    record: dict[str, Any] = {"id": ids.new_id("vector_store_file_batch"), "object": "vector_store.files_batch",
-                              "created_at": services.now(), "vector_store_id": store_id, "cancelled": False}
+    record = new_file_batch(ids.new_id("vector_store_file_batch"), store_id, services.now())
     await asyncio.to_thread(vector_stores().batches(store_id).insert, principal, record)
     param = "file_ids[{index}]" if body.file_ids is not None else "files[{index}].file_id"
     await attach_and_ingest(client, principal, store_id, body.entries(), record["id"], param)

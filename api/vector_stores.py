@@ -8,7 +8,6 @@ work (orchestrators/ingestion.py), never done inside the request.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -27,6 +26,7 @@ from core.wire.vector_stores import (
     VectorStore,
     VectorStoreCreate,
     VectorStoreUpdate,
+    new_vector_store,
 )
 
 bp = df.Blueprint()
@@ -45,11 +45,8 @@ async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpRespon
     await asyncio.to_thread(services.require_files, principal,
                             [(file_id, f"file_ids[{index}]") for index, file_id in enumerate(body.file_ids)])
     now = services.now()
-    record: dict[str, Any] = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now,
-                              "name": body.name or "",
-              "description": body.description,
-              "expires_after": body.expires_after.model_dump() if body.expires_after else None,
-              "last_active_at": now, "metadata": body.metadata or {}}
+    record = new_vector_store(ids.new_id("vector_store"), now, body.name, body.description,
+                              body.expires_after.model_dump() if body.expires_after else None, body.metadata)
     await asyncio.to_thread(vector_stores().stores.insert, principal, record)
     entries = [BatchFile(file_id=file_id, chunking_strategy=body.chunking_strategy) for file_id in body.file_ids]
     if entries:
