@@ -18,6 +18,7 @@ from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
 from core.transactions import PreconditionFailed
+from core.vector_store_bookkeeping import StoreBookkeeping
 from core.wire.common import ToolResources, referenced_file_ids
 from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking, new_vector_store
 
@@ -28,10 +29,10 @@ def _new_store(principal: str, metadata: dict | None = None, expires_days: int |
                store_id: str | None = None) -> str:
     now = services.now()
     expires_after = {"anchor": "last_active_at", "days": expires_days} if expires_days else None
-    record = {**new_vector_store(store_id or ids.new_id("vector_store"), now, metadata=metadata,
-                                 expires_after=expires_after),
-              "_helper": True}  # a run waits for such a store's ingestion before searching it
-    vector_stores().stores.insert(principal, record)
+    record = new_vector_store(store_id or ids.new_id("vector_store"), now, metadata=metadata,
+                              expires_after=expires_after)
+    # a run waits for such a store's ingestion before searching it
+    vector_stores().create_store(principal, record, StoreBookkeeping(helper=True))
     return record["id"]
 
 

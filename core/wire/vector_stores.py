@@ -251,8 +251,7 @@ def new_vector_store_file(file_id: str, store_id: str, created_at: int, chunking
 
 
 def new_file_batch(batch_id: str, store_id: str, created_at: int) -> dict:
-    """A new file batch's record: its object, without what is computed from its files (BATCH_COMPUTED), and
-    whether it was cancelled."""
-    batch = VectorStoreFileBatch(id=batch_id, created_at=created_at, vector_store_id=store_id, status="in_progress",
-                                 file_counts=FileCounts())
-    return {**batch.model_dump(mode="json", exclude=set(BATCH_COMPUTED)), "cancelled": False}
+    """A new file batch's record: its object, without what is computed from its files (BATCH_COMPUTED)."""
+    return VectorStoreFileBatch(
+        id=batch_id, created_at=created_at, vector_store_id=store_id, status="in_progress", file_counts=FileCounts(),
+    ).model_dump(mode="json", exclude=set(BATCH_COMPUTED))
