@@ -8,7 +8,6 @@ work (orchestrators/ingestion.py), never done inside the request.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -27,6 +26,7 @@ from core.wire.vector_stores import (
     VectorStore,
     VectorStoreCreate,
     VectorStoreUpdate,
+    new_vector_store,
 )
 
 bp = df.Blueprint()
@@ -45,12 +45,9 @@ async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpRespon
     await asyncio.to_thread(services.require_files, principal,
                             [(file_id, f"file_ids[{index}]") for index, file_id in enumerate(body.file_ids)])
     now = services.now()
-    record: dict[str, Any] = {"id": ids.new_id("vector_store"), "object": "vector_store", "created_at": now,
-                              "name": body.name or "",
-              "description": body.description,
-              "expires_after": body.expires_after.model_dump() if body.expires_after else None,
-              "last_active_at": now, "metadata": body.metadata or {}}
-    await asyncio.to_thread(vector_stores().stores.insert, principal, record)
+    record = new_vector_store(ids.new_id("vector_store"), now, body.name, body.description,
+                              body.expires_after.model_dump() if body.expires_after else None, body.metadata)
+    await asyncio.to_thread(vector_stores().create_store, principal, record)
     entries = [BatchFile(file_id=file_id, chunking_strategy=body.chunking_strategy) for file_id in body.file_ids]
     if entries:
         await attach_and_ingest(client, principal, record["id"], entries)
@@ -61,7 +58,7 @@ async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpRespon
           query=pagination_params())
 def vector_stores_list(req: func.HttpRequest) -> func.HttpResponse:
     principal = requests.principal(req)
-    page = vector_stores().stores.list(principal, requests.page_request(req, "vector_store"))
+    page = vector_stores().list_stores(principal, requests.page_request(req, "vector_store"))
     page.data = [_view(principal, record) for record in page.data]
     return requests.json_response(page.wire())
 
@@ -90,7 +87,7 @@ def vector_stores_update(req: func.HttpRequest) -> func.HttpResponse:
             updated["expires_after"] = body.expires_after.model_dump() if body.expires_after else None
         return updated
 
-    record = vector_stores().stores.update(principal, req.route_params["vector_store_id"], change)
+    record = vector_stores().update_store(principal, req.route_params["vector_store_id"], change)
     return requests.json_response(_view(principal, record))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from azure.data.tables import TableClient, TableEntity
 
@@ -57,11 +57,18 @@ class OwnedRecords:
     def update(self, principal: str, object_id: str,
                change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         """Apply `change` to the stored record under optimistic concurrency, retrying lost races."""
+        return self.update_beside(principal, object_id, lambda record, entity: (change(record), {}))[0]
+
+    def update_beside(self, principal: str, object_id: str,
+                      change: Callable[[dict[str, Any], TableEntity], tuple[dict[str, Any], dict[str, Any]]]
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """As `update`, `change` also reading the record's entity and giving properties to write beside the
+        record (those it does not give keep their values); returns the record and those properties."""
         partition = owner_partition(principal)
 
-        def attempt() -> dict[str, Any]:
+        def attempt() -> tuple[dict[str, Any], dict[str, Any]]:
             record, entity = self.load(principal, object_id)
-            updated = change(record)
+            updated, beside = change(record, entity)
             with self._codec.staged() as staged:
                 properties = staged.encode(updated, self._scope(partition))
                 columns = {key: value for key, value in entity.items()
@@ -70,11 +77,11 @@ class OwnedRecords:
                 assert etag is not None  # an entity as read has its ETag
                 try:
                     submit(self.table, self._collection.replace_ops(
-                        partition, object_id, {**columns, **self._columns(updated), **properties}, etag))
+                        partition, object_id, {**columns, **self._columns(updated), **beside, **properties}, etag))
                 except EntityMissing as error:  # deleted concurrently
                     raise NotFound(self.noun, object_id) from error
             self._codec.discard(entity.get("blob"))
-            return updated
+            return updated, beside
 
         return retry_on_conflict(attempt, lambda: Conflict(f"The {self.noun} was modified concurrently; please retry."))
 
@@ -108,6 +115,13 @@ class OwnedRecords:
         """A page of the principal's records, filtered by `where` (over the records' columns) when given."""
         rows, has_more = self._collection.page(self.table, owner_partition(principal), request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
+
+    def list_beside(self, principal: str, request: PageRequest, where: str | None = None,
+                    parameters: dict[str, Any] | None = None
+                    ) -> tuple[Sequence[tuple[dict[str, Any], TableEntity]], bool]:
+        """As `list_where`, each record with its entity (for the properties kept beside it)."""
+        rows, has_more = self._collection.page(self.table, owner_partition(principal), request, where, parameters)
+        return list(zip(self._codec.decode_all(rows), rows)), has_more
 
 
 def _is_chunk(name: str) -> bool:

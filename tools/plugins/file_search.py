@@ -154,7 +154,7 @@ def helper_stores_ingesting(principal: str, store_ids: list[str]) -> bool:
     repository = shared.vector_stores()
     for store_id in store_ids:
         try:
-            if repository.load_store(principal, store_id).get("_helper") and repository.ingesting(principal, store_id):
+            if repository.stored_store(principal, store_id)[1].helper and repository.ingesting(principal, store_id):
                 return True
         except NotFound:
             continue  # search reports it
