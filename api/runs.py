@@ -169,8 +169,7 @@ async def _start(client, principal: str, run: dict, stream: bool | None, resumed
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs", summary="Create a run", tag=TAG, body=RunCreate, response=Run,
           durable_client=True)
-async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def runs_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, RunCreate)
     thread_id = req.route_params["thread_id"]
     key, retried = request_key(req, principal), is_retry(req)
@@ -200,8 +199,7 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "threads/runs", summary="Create a thread and run it", tag=TAG, body=ThreadAndRunCreate,
           response=Run, durable_client=True)
-async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def threads_create_and_run(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, ThreadAndRunCreate)
     key = request_key(req, principal)
 
@@ -259,8 +257,8 @@ def _store_claimed_run(principal: str, thread: dict, assistant: dict, body: Thre
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,
           query=pagination_params())
-def runs_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = services.runs().list(requests.principal(req), req.route_params["thread_id"], requests.page_request(req, "run"))
+def runs_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    page = services.runs().list(principal, req.route_params["thread_id"], requests.page_request(req, "run"))
     return requests.json_response(page.wire())
 
 
@@ -276,11 +274,11 @@ def holds_poll(headers, status: str) -> bool:
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}", summary="Retrieve a run", tag=TAG, response=Run)
-async def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+async def runs_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     """A run as it is now; for the SDK's poll helpers, as soon as it reaches a status they return on
     (or after POLL_HOLD_SECONDS): the answer arrives when the run finishes, not on the next poll tick,
     and a long run costs one request per hold instead of one per tick."""
-    principal, thread_id, run_id = requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"]
+    thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     woken = wakeups.Subscription((thread_id, run_id))  # a write of the run in this process wakes it at once
     try:
         record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
@@ -300,8 +298,7 @@ async def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}", summary="Modify a run", tag=TAG, body=RunUpdate,
           response=Run)
-def runs_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def runs_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, RunUpdate)
 
     def change(current: StoredRun) -> RunChange:
@@ -316,16 +313,14 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel a run", tag=TAG, response=Run,
           durable_client=True)
-async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def runs_cancel(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     return run_response(await run_orchestration.cancel(client, principal, thread_id, run_id))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/submit_tool_outputs", summary="Submit tool outputs",
           tag=TAG, body=SubmitToolOutputs, response=Run, durable_client=True)
-async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def runs_submit_tool_outputs(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, SubmitToolOutputs)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
