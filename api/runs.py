@@ -10,7 +10,6 @@ Storage calls are synchronous, so they run in worker threads, off the event loop
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import logging
 import time
@@ -23,7 +22,6 @@ from api.routing import endpoint, pagination_params
 from api.run_events import sse_response
 from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
 from core import ids, run_machine, settings
-from core.chat_turns import model_output
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.repositories.run_requests import Claimed
 from core.repositories.runs import RunChange, StoredRun
@@ -31,6 +29,7 @@ from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_events.log import Head
 from core.run_protocol import RunRef
+from core.tool_outputs import accept_tool_outputs
 from core.transactions import PreconditionFailed
 from core.wire.messages import new_message
 from core.wire.runs import (
@@ -324,7 +323,6 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client, principal: str
     body = requests.body(req, SubmitToolOutputs)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
-    accepted: dict = {}
     replayed = await asyncio.to_thread(_stored_submission, principal, thread_id, run_id, outputs)
     if replayed is not None:  # an earlier attempt stored these outputs and its answer was lost
         run, round_ = replayed
@@ -337,33 +335,30 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client, principal: str
             return sse_response(thread_id, run_id, head.count, head)
         return run_response(run)
 
-    def change(current: StoredRun) -> RunChange:
-        moved = run_machine.transition(current.record, run_machine.SubmitToolOutputs(
-            tuple(output.tool_call_id for output in body.tool_outputs)), services.now())
-        step_id = current.books.action_step
-        if step_id is None:  # transition() accepted the outputs, so the run requires action and names its step
-            raise RuntimeError(f"run {run_id} requires action but names no action step")
-        step = services.runs().load_step(principal, thread_id, run_id, step_id)
-        answered = copy.deepcopy(step.record)
-        for call in answered["step_details"]["tool_calls"]:
-            if call["id"] in outputs:
-                call["function"]["output"] = outputs[call["id"]]
-        done = {call["id"] for call in answered["step_details"]["tool_calls"]
-                if model_output(call, step.books) is not None}
-        answered = run_machine.complete_step_if_answered(answered, done, services.now())
-        accepted["round"] = current.books.round
-        accepted["head"] = services.runs().events.head(thread_id, run_id)  # a stream of the run continues from here
-        # A stream that continues the run never saw this step created, so it gets no deltas of it.
-        closed = [payloads.step_status(answered)] if answered["status"] == run_machine.COMPLETED else []
-        return RunChange(moved.run, replace_steps=[(step, answered, step.books)], events=closed)
-
-    run = (await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)).record
-    head = accepted["head"]
-    if await run_orchestration.signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(accepted["round"]),
-                     {"round": accepted["round"]}, lost_as=run_machine.FAILED):
+    submitted = [(output.tool_call_id, output.output) for output in body.tool_outputs]
+    written, head = await asyncio.to_thread(_accept_tool_outputs, principal, thread_id, run_id, submitted)
+    run, round_ = written.record, written.books.round
+    if await run_orchestration.signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(round_),
+                     {"round": round_}, lost_as=run_machine.FAILED):
         raise InvalidRequest(f"Run {run_id} can no longer take tool outputs: its orchestration no longer exists, "
                              f"so the run has been ended as failed. Start a new run.", code="run_orchestration_lost")
     return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
+
+
+def _accept_tool_outputs(principal: str, thread_id: str, run_id: str,
+                         submitted: list[tuple[str, str]]) -> tuple[StoredRun, Head]:
+    """Store the outputs on the step the run waits on and queue the run: (the run as written, the
+    event log's head before it, from which a stream of the run continues). What the write applies
+    is decided by core.tool_outputs from what is loaded here first."""
+    runs = services.runs()
+    stored = runs.load(principal, thread_id, run_id)
+    head = runs.events.head(thread_id, run_id)
+    step_id = stored.books.action_step if stored.record["status"] == run_machine.REQUIRES_ACTION else None
+    step = runs.load_step(principal, thread_id, run_id, step_id) if step_id else None
+    written = runs.update(principal, thread_id, run_id,
+                          lambda current: accept_tool_outputs(current, step, submitted, services.now()),
+                          loaded=stored, head=head)
+    return written, head
 
 
 def _stored_submission(principal: str, thread_id: str, run_id: str, outputs: dict) -> tuple[dict, int] | None:
