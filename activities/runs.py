@@ -111,7 +111,7 @@ def run_model_turn(request: dict) -> dict:
                  lambda: stream.claim_turn(fresh_turn_ids, heading.result()))
     try:
         try:
-            asked = chat_turns.completion_request(run, prompt.messages, tools, books.reasoning_effort)
+            asked = chat_turns.completion_request(run, prompt.messages, tools, brought.choice, books.reasoning_effort)
             completion = stream_completion(chat_client(), asked, output.text, output.tool)
         except openai.APIError as error:
             output.finish(broken=True)

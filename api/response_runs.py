@@ -39,7 +39,7 @@ from core.run_protocol import RunRef
 from core.tool_plugins import ItemView
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
-from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate, ToolChoiceFunction
+from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
 from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
 from tools.plugins import TOOLS
@@ -304,8 +304,7 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
             "conversation_id": placement.conversation_id, "previous_response_id": body.previous_response_id,
             "model": body.model, "instructions": body.instructions,
             "tools": [tool.wire() for tool in body.declared_tools],
-            "tool_choice": body.tool_choice.model_dump() if isinstance(body.tool_choice, ToolChoiceFunction)
-            else body.tool_choice or "auto",
+            "tool_choice": body.tool_choice_wire(),
             "parallel_tool_calls": body.parallel_tool_calls if body.parallel_tool_calls is not None else True,
             "store": body.store if body.store is not None else True, "background": bool(body.background),
             "max_output_tokens": body.max_output_tokens, "temperature": body.temperature, "top_p": body.top_p,

@@ -65,10 +65,10 @@ def chat_tools(run: dict, server_tools: dict[str, dict], builtin_tools: list[dic
     return [{"type": "function", "function": function} for function in functions.values()] + builtin_tools
 
 
-def offered_tools(tools: Iterable[ToolPlugin], run: dict, resources: dict[str, Any]) -> list[dict]:
-    """What the model is offered by the run's enabled plug-ins (`tools`, in the registry's order: the
-    functions first), each given what its `resources` read (by kind)."""
-    return [definition for tool in tools for definition in tool.offered(run, resources.get(tool.kind))]
+def offered_by_kind(tools: Iterable[ToolPlugin], run: dict, resources: dict[str, Any]) -> dict[str, list[dict]]:
+    """What the model is offered by each of the run's enabled plug-ins (`tools`, in the registry's order:
+    the functions first), each given what its `resources` read (by kind)."""
+    return {tool.kind: tool.offered(run, resources.get(tool.kind)) for tool in tools}
 
 
 def offer_of(run: dict, server_tools: Iterable[str]) -> Offer:
@@ -77,23 +77,32 @@ def offer_of(run: dict, server_tools: Iterable[str]) -> Offer:
     return Offer(run, frozenset(declared_functions(run)), frozenset(server_tools))
 
 
-def tool_choice(run: dict) -> Any:
+def tool_choice(run: dict, offered: dict[str, list[dict]]) -> Any:
+    """The run's tool_choice as Chat Completions takes it. A built-in tool (`{"type": <its kind>}`) is
+    offered to the model as its plug-in's function (`offered`, by kind), so choosing the tool is choosing
+    that function; a built-in the turn does not offer (the run was made before its tool was refused at
+    create) leaves the model free."""
     choice = run.get("tool_choice")
     if choice in (None, "auto", "none", "required"):
         return choice
-    if isinstance(choice, dict) and choice.get("type") == "function":
+    if not isinstance(choice, dict):
+        return "auto"
+    if choice.get("type") == "function":
         return {"type": "function", "function": {"name": choice["function"]["name"]}}
-    return "auto"
+    definitions = offered.get(choice.get("type") or "", [])
+    if len(definitions) == 1:
+        return {"type": "function", "function": {"name": definitions[0]["function"]["name"]}}
+    return "required" if definitions else "auto"
 
 
-def completion_request(run: dict, messages: list[dict], tools: list[dict], reasoning_effort: str | None = None
-                       ) -> dict:
+def completion_request(run: dict, messages: list[dict], tools: list[dict], choice: Any = None,
+                       reasoning_effort: str | None = None) -> dict:
+    """The Chat Completions request of a turn: `tools` offered, `choice` as tool_choice made it."""
     request: dict[str, Any] = {"model": run["model"], "messages": messages}
     if reasoning_effort is not None:
         request["reasoning_effort"] = reasoning_effort
     if tools:
         request["tools"] = tools
-        choice = tool_choice(run)
         if choice is not None:
             request["tool_choice"] = choice
         if run.get("parallel_tool_calls") is not None:

@@ -81,13 +81,16 @@ class TurnTools:
     resources: dict[str, Any]  # by kind: what each plug-in read for the turn (files, server tools' schemas)
     kept: dict[str, Any]  # what the plug-ins keep in the run's bookkeeping from this turn
     offered: list[dict]  # the tool definitions the model is offered
+    choice: Any  # the tool_choice the model is asked with (chat_turns.tool_choice)
 
 
 def turn_tools(registry: Tools, context: TurnContext) -> TurnTools:
     enabled = registry.enabled(context.run)
     resources = {tool.kind: tool.resources(context) for tool in enabled}
     kept = {name: value for tool in enabled for name, value in tool.run_books(resources[tool.kind]).items()}
-    return TurnTools(enabled, resources, kept, chat_turns.offered_tools(enabled, context.run, resources))
+    by_kind = chat_turns.offered_by_kind(enabled, context.run, resources)
+    return TurnTools(enabled, resources, kept, [definition for offered in by_kind.values() for definition in offered],
+                     chat_turns.tool_choice(context.run, by_kind))
 
 
 def turn_prompt(run: dict, history: list[dict], steps: list[tuple[dict, StepBookkeeping]], offered: list[dict],

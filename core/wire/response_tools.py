@@ -208,6 +208,11 @@ class CodeInterpreterTool(RequestModel):
 DeclaredTool = Union[FunctionTool, FileSearchTool, CodeInterpreterTool, WebSearchTool]
 
 
+def tool_family(kind: str) -> str:
+    """The tool a declared (or chosen) type names: every web search type is the one web search tool."""
+    return "web_search" if kind in WEB_SEARCH_TYPES else kind
+
+
 def _tool_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, dict) else None
     if kind in ("function", "file_search", "code_interpreter"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self, Union, get_args
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from core.wire.common import FUNCTION_NAME, JsonSchemaSpec, Metadata, RequestModel, openai_error
 from core.wire.messages import MAX_CONTENT_CHARS
@@ -25,6 +25,7 @@ from core.wire.response_tools import (
     Unsupported,
     WebSearchTool,
     run_options,
+    tool_family,
 )
 
 Text = Annotated[str, Field(max_length=MAX_CONTENT_CHARS)]
@@ -137,6 +138,23 @@ class ToolChoiceFunction(RequestModel):
     type: Literal["function"]
     name: Annotated[str, Field(pattern=FUNCTION_NAME)]
 
+    def names(self, tool: DeclaredTool) -> bool:
+        return isinstance(tool, FunctionTool) and tool.name == self.name
+
+
+class ToolChoiceHosted(RequestModel):
+    """A built-in tool the model must call (the SDK's ToolChoiceTypes; those this service has no tool for
+    are never declared, so choosing them is refused like any undeclared choice)."""
+
+    type: Literal["file_search", "web_search_preview", "web_search_preview_2025_03_11", "code_interpreter",
+                  "computer", "computer_use", "computer_use_preview", "image_generation"]
+
+    def names(self, tool: DeclaredTool) -> bool:
+        return not isinstance(tool, FunctionTool) and tool_family(tool.type) == tool_family(self.type)
+
+
+ToolChoiceTool = Union[ToolChoiceFunction, ToolChoiceHosted]
+
 
 class FormatText(RequestModel):
     type: Literal["text"]
@@ -192,6 +210,11 @@ class ReasoningConfig(RequestModel):
         return {"effort": self.effort, "summary": self.summary or self.generate_summary}
 
 
+def _chosen(choice: ToolChoiceTool, tools: list[ResponseTool] | None) -> DeclaredTool | None:
+    """The declared tool a tool_choice names (None: it names none of them)."""
+    return next((tool for tool in tools or [] if not isinstance(tool, Unsupported) and choice.names(tool)), None)
+
+
 class ResponsePrompt(RequestModel):
     """What a response's model call is built from: the fields create and input_tokens share, and their checks."""
 
@@ -199,7 +222,7 @@ class ResponsePrompt(RequestModel):
     input: Input | None = None
     instructions: str | None = Field(default=None, max_length=256_000)
     tools: list[ResponseTool] | None = Field(default=None, max_length=128)
-    tool_choice: Union[Literal["none", "auto", "required"], ToolChoiceFunction] | None = None
+    tool_choice: Union[Literal["none", "auto", "required"], ToolChoiceTool] | None = None
     parallel_tool_calls: bool | None = None
     previous_response_id: str | None = None
     conversation: Union[str, ConversationRef] | None = None
@@ -214,6 +237,14 @@ class ResponsePrompt(RequestModel):
                                "'previous_response_id' or 'conversation'.", "mutually_exclusive_parameters")
         run_options(self.tools or [])  # one declaration per built-in kind
         return self
+
+    @field_validator("tool_choice")
+    @classmethod
+    def _chosen_tool_declared(cls, choice: Any, info: ValidationInfo) -> Any:
+        if isinstance(choice, (ToolChoiceFunction, ToolChoiceHosted)) and _chosen(choice, info.data.get("tools")) is None:
+            named = choice.name if isinstance(choice, ToolChoiceFunction) else choice.type
+            raise openai_error(f"Tool choice '{named}' not found in 'tools' parameter.", "invalid_value")
+        return choice
 
 
 class ResponseCreate(ResponsePrompt):
@@ -290,9 +321,18 @@ class ResponseCreate(ResponsePrompt):
         return None
 
     def run_tool_choice(self) -> Any:
-        if isinstance(self.tool_choice, ToolChoiceFunction):
-            return {"type": "function", "function": {"name": self.tool_choice.name}}
-        return self.tool_choice
+        """tool_choice as a run's (Assistants) tool_choice: a chosen tool as the run tool it declared."""
+        if not isinstance(self.tool_choice, (ToolChoiceFunction, ToolChoiceHosted)):
+            return self.tool_choice
+        tool = _chosen(self.tool_choice, self.tools)
+        if isinstance(tool, FunctionTool):
+            return {"type": "function", "function": {"name": tool.name}}
+        return {"type": tool.run_tool()["type"]} if tool else "auto"
+
+    def tool_choice_wire(self) -> Any:
+        """tool_choice as the response shows it."""
+        choice = self.tool_choice
+        return choice.model_dump() if isinstance(choice, (ToolChoiceFunction, ToolChoiceHosted)) else choice or "auto"
 
 
 class InputTokensCount(ResponsePrompt):

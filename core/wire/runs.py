@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, model_validator
 
 from core import run_machine
+from core.errors import InvalidRequest
 from core.model_context import instructions_for
 from core.wire.common import (
     FUNCTION_NAME,
@@ -150,6 +151,18 @@ class RunStep(WireModel):
     metadata: dict[str, str]
 
 
+def unmatched_tool_choice(choice: Any, tools: list[dict[str, Any]]) -> str | None:
+    """What a run's tool_choice names that is not among its tools (None: it names one of them, or none):
+    a choice the model could not follow is refused at create rather than ignored."""
+    if not isinstance(choice, dict):
+        return None
+    if choice.get("type") == "function":
+        name = choice["function"]["name"]
+        declared = any(tool.get("type") == "function" and tool["function"]["name"] == name for tool in tools)
+        return None if declared else name
+    return None if any(tool.get("type") == choice.get("type") for tool in tools) else str(choice.get("type"))
+
+
 def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assistant: dict,
             body: RunSettings) -> dict:
     """A queued run with its effective settings: the run's overrides, else the assistant's."""
@@ -160,6 +173,10 @@ def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assis
         else {"type": "auto", "last_messages": None}
     tool_choice = body.tool_choice if isinstance(body.tool_choice, str) or body.tool_choice is None \
         else body.tool_choice.model_dump(mode="json")
+    unmatched = unmatched_tool_choice(tool_choice, tools)
+    if unmatched is not None:
+        raise InvalidRequest(f"Tool choice '{unmatched}' not found in the run's tools (its own, or its assistant's).",
+                             param="tool_choice", code="invalid_value")
     return Run(
         id=run_id, created_at=created_at, thread_id=thread_id, assistant_id=assistant["id"], status=run_machine.QUEUED,
         required_action=None, last_error=None, expires_at=expires_at, started_at=None, cancelled_at=None,

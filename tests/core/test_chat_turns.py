@@ -94,18 +94,29 @@ def test_offered_tools_use_the_server_schema_for_opted_in_tools_and_drop_nulls()
     assert "strict" not in tools[0]["function"]
 
 
+OFFERED = {"function": [WEATHER], "code_interpreter": [{"type": "function", "function": {"name": "code_interpreter"}}],
+           "browser": [{"type": "function", "function": {"name": "web_search"}}],
+           "two_functions": [WEATHER, {"type": "function", "function": {"name": "other"}}]}
+
+
 @pytest.mark.parametrize("choice, expected", [
     ("auto", "auto"), ("none", "none"), ("required", "required"), (None, None),
     ({"type": "function", "function": {"name": "get_weather"}}, {"type": "function", "function": {"name": "get_weather"}}),
-    ({"type": "code_interpreter"}, "auto"),
+    # a built-in is forced as the one function its plug-in offers
+    ({"type": "code_interpreter"}, {"type": "function", "function": {"name": "code_interpreter"}}),
+    ({"type": "browser"}, {"type": "function", "function": {"name": "web_search"}}),
+    # a kind offering several functions: one of them; a kind not offered this turn: the model is free
+    ({"type": "two_functions"}, "required"),
+    ({"type": "file_search"}, "auto"),
+    ("something else", "auto"),
 ])
 def test_tool_choice(choice, expected):
-    assert ct.tool_choice(dict(RUN, tool_choice=choice)) == expected
+    assert ct.tool_choice(dict(RUN, tool_choice=choice), OFFERED) == expected
 
 
 def test_completion_request_carries_only_what_is_set():
     request = ct.completion_request(dict(RUN, response_format={"type": "json_object"}, max_completion_tokens=50),
-                                    [{"role": "user", "content": "hi"}], [WEATHER])
+                                    [{"role": "user", "content": "hi"}], [WEATHER], "auto")
     assert request == {"model": "gpt-x", "messages": [{"role": "user", "content": "hi"}], "tools": [WEATHER],
                        "tool_choice": "auto", "parallel_tool_calls": True, "temperature": 0.2,
                        "max_completion_tokens": 50, "response_format": {"type": "json_object"}}

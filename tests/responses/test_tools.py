@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from scripted_model import reply_text, reply_tool_calls
 from tests.file_search.documents import pdf_bytes
-from tests.runs.conftest import MODEL, token
+from tests.runs.conftest import MODEL, requests_for, token
 
 REPORT = ("Contoso annual report 2025. Contoso's revenue grew to 42.7 million dollars, driven by the "
           "Northwind partnership. Headcount rose to 318 employees across four offices.")
@@ -80,3 +80,33 @@ def test_another_principals_vector_store_is_refused(fresh, other_client):
     with pytest.raises(openai.BadRequestError) as caught:
         fresh.responses.create(model=MODEL, input="x", tools=[{"type": "file_search", "vector_store_ids": [store_id]}])
     assert caught.value.body["param"] == "tools[0].vector_store_ids[0]"
+
+
+def test_tool_choice_naming_a_built_in_makes_the_model_call_it(fresh, scripted):
+    store_id, _ = _store(fresh)
+    tok = token()
+    _script(scripted, tok)
+    response = fresh.responses.create(model=MODEL, input=f"Revenue? {tok}", tool_choice={"type": "file_search"},
+                                      tools=[{"type": "function", "name": "lookup", "parameters": {"type": "object"}},
+                                             {"type": "file_search", "vector_store_ids": [store_id]}])
+    assert response.status == "completed", response.error
+    assert response.tool_choice.type == "file_search"
+    asked = requests_for(scripted, tok)[0]
+    assert asked["tool_choice"] == {"type": "function", "function": {"name": "file_search"}}
+    assert {tool["function"]["name"] for tool in asked["tools"]} == {"lookup", "file_search"}
+    assert fresh.responses.retrieve(response.id).tool_choice.type == "file_search"
+
+
+@pytest.mark.parametrize("choice, named", [
+    ({"type": "file_search"}, "file_search"),
+    ({"type": "code_interpreter"}, "code_interpreter"),
+    ({"type": "web_search_preview"}, "web_search_preview"),
+    ({"type": "image_generation"}, "image_generation"),
+    ({"type": "function", "name": "elsewhere"}, "elsewhere"),
+])
+def test_tool_choice_naming_an_undeclared_tool_is_refused(fresh, choice, named):
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.responses.create(model=MODEL, input="hello", tool_choice=choice,
+                               tools=[{"type": "function", "name": "lookup", "parameters": {"type": "object"}}])
+    error = caught.value.body
+    assert error["param"] == "tool_choice" and f"'{named}'" in error["message"], error

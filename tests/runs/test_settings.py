@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import openai
 import pytest
 
 from core.model_context import message_tokens
@@ -46,6 +47,29 @@ def test_run_overrides_reach_the_model(fresh, scripted):
     assert [t.function.name for t in run.tools] == ["get_time"]
     assert run.tool_choice.function.name == "get_time" and run.parallel_tool_calls is False
     assert run.response_format.type == "json_object" and run.max_completion_tokens == 500
+
+
+def test_a_built_in_tool_choice_makes_the_model_call_that_tool(fresh, scripted):
+    assistant = make_assistant(fresh, tools=[WEATHER, {"type": "code_interpreter"}])
+    tok = token()
+    scripted.client.enqueue(reply_text("Done.", match=tok))
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread_with(fresh, f"chart it {tok}").id,
+                                                  assistant_id=assistant.id, tool_choice={"type": "code_interpreter"})
+    assert run.status == "completed", run.last_error
+    assert run.tool_choice.type == "code_interpreter"
+    (request,) = requests_for(scripted, tok)
+    assert request["tool_choice"] == {"type": "function", "function": {"name": "code_interpreter"}}
+
+
+@pytest.mark.parametrize("choice, named", [({"type": "file_search"}, "file_search"),
+                                           ({"type": "function", "function": {"name": "get_time"}}, "get_time")])
+def test_a_tool_choice_the_run_has_no_tool_for_is_refused(fresh, choice, named):
+    assistant = make_assistant(fresh, tools=[WEATHER])
+    thread = thread_with(fresh, "hello")
+    with pytest.raises(openai.BadRequestError) as caught:
+        fresh.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id, tool_choice=choice)
+    assert caught.value.body["param"] == "tool_choice" and f"'{named}'" in caught.value.body["message"]
+    assert fresh.beta.threads.runs.list(thread_id=thread.id).data == []  # nothing was started
 
 
 def test_assistant_settings_apply_when_the_run_sets_none(fresh, scripted):

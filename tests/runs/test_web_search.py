@@ -5,17 +5,25 @@ Objects that carry the run's or assistant's `tools` (assistants, runs, run event
 SDK's default, lax validation, as the seed's apps do: the SDK's types know no `browser` tool, so its
 strict validation refuses any object listing one (pinned below). Steps and messages, which hold the
 search itself and the answer, are checked strictly.
+
+Last, the seed's law-firm app (samples/law_firm) runs unchanged on this module's host: its streamed answer
+holds the case file's citation and the web page's link together.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
+import httpx2 as httpx
 import openai
 import pytest
 
+from samples import law_firm
+from samples.connection import azure_client, connection_from
+from samples.session import Session
 from scripted_model import reply_text, reply_tool_calls
 from tests.conftest import devhost_env, sdk_client
 from tests.runs.conftest import MODEL, requests_for, token
@@ -250,3 +258,127 @@ def test_without_a_search_engine_the_tool_is_accepted_and_the_model_hears_so(dev
     assert json.loads(steps[0].step_details.tool_calls[0].function.output) == {
         "query": "anything", "error": "web search is not configured on this deployment"}
     assert devhost.log().count("web search is not configured on this deployment (WEB_SEARCH_BACKEND is not set)") == 1
+
+
+# -- the seed's law-firm app, unchanged (samples/law_firm), on a host with a search engine ----------------------
+
+class Recording(httpx.BaseTransport):
+    """Passes the sample's traffic through untouched, keeping each exchange (its URL and the bytes that came
+    back as they streamed), so the test can read the thread the sample made and the events it was sent."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.exchanges: list[tuple[str, str, bytearray]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        body = bytearray()
+        self.exchanges.append((request.method, request.url.path, body))
+        upstream = response.stream
+
+        class Tee(httpx.SyncByteStream):
+            def __iter__(self):
+                for chunk in upstream:
+                    body.extend(chunk)
+                    yield chunk
+
+            def close(self) -> None:
+                upstream.close()
+
+        return httpx.Response(response.status_code, headers=response.headers, stream=Tee(),
+                              extensions=response.extensions)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def streamed_events(self) -> list[tuple[str, dict]]:
+        """(event, data) of every server-sent event of the streamed runs, in order."""
+        events = []
+        for method, path, body in self.exchanges:
+            if method == "POST" and path.endswith("/runs"):
+                for block in body.decode().split("\n\n"):
+                    fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+                    if "event" in fields and fields.get("data", "[DONE]") != "[DONE]":
+                        events.append((fields["event"], json.loads(fields["data"])))
+        return events
+
+
+def test_the_law_firm_sample_streams_one_answer_from_its_case_files_and_the_web(host, scripted, engine):
+    """The seed's law-firm app as it is (samples/law_firm: file_search + the seed's browser tool, its case file
+    in a vector store, streamed runs), with only OPENAI_URI pointing at a host that has a search engine: the
+    web question's run searches the case file and the web, and its one answer cites both."""
+    status, damages, web = law_firm.PROMPTS
+    case = law_firm.CASE_FILES[0].name
+    query = "liability cap limitation of liability ruling " + token()
+    source = ("Northwind v. Litware: liability cap upheld", "https://courts.example.gov/cases/2024-118",
+              "The court upheld a contractual liability cap of twelve months of fees.")
+    answer_query(engine, query, searxng(source, ("A forum thread", "https://forum.elsewhere.net/t/9", "Off-list.")))
+    answer = (f"Fabrikam relies on a liability cap in the supply agreement【0†{case}】. A published ruling upheld "
+              f"such a cap: [{source[0]}]({source[1]}).")
+    for prompt in (status, damages):
+        scripted.client.enqueue(reply_text("Please see the case file.", match=prompt))
+    scripted.client.enqueue(
+        reply_tool_calls([{"name": "file_search", "arguments": {"query": "Fabrikam liability cap"}},
+                          {"name": "web_search", "arguments": {"query": query}}], match=web),
+        reply_text(answer, match=web))
+
+    principal = _principal()
+    connection = connection_from({"OPENAI_URI": host.root_url, "OPENAI_KEY": keys.key_for(principal),
+                                  "OPENAI_VERSION": "2024-05-01-preview", "OPENAI_GPT_DEPLOYMENT": MODEL})
+    recording = Recording()
+    printed: list[str] = []
+    session = Session(azure_client(connection).with_options(http_client=httpx.Client(transport=recording)),
+                      connection.deployment, Path("unused"),
+                      print_fn=lambda *parts, end="\n", **_: printed.append(" ".join(map(str, parts)) + end))
+    try:
+        turns = law_firm.run(session)
+
+        assert [turn.status for turn in turns] == ["completed"] * 3
+        out = "".join(printed)
+        assert f"user: {web}\n[file_search] [function] assistant: {answer}\n" in out  # as the stream told it
+        assert turns[2].answer == answer and turns[2].citations == [f"【0†{case}】"]
+
+        told = [m["content"] for m in requests_for(scripted, query)[-1]["messages"] if m["role"] == "tool"]
+        assert len(told) == 2
+        assert "liability" in told[0].lower() and case in told[0]  # the case file, as file_search read it
+        assert json.loads(told[1])["results"] == [{"title": source[0], "url": source[1], "snippet": source[2]}]
+
+        [thread_id] = {path.split("/")[-2] for method, path, _ in recording.exchanges
+                       if method == "POST" and path.endswith("/runs")}
+        strict = sdk_client(host.base_url, principal)
+        [last_run] = lax(host.base_url, principal).beta.threads.runs.list(thread_id=thread_id, limit=1).data  # lists tools
+        steps = strict.beta.threads.runs.steps.list(run_id=last_run.id, thread_id=thread_id, order="asc",
+                                                    include=["step_details.tool_calls[*].file_search.results[*].content"]).data
+        calls = [call for step in steps if step.type == "tool_calls" for call in step.step_details.tool_calls]
+        assert [call.type for call in calls] == ["file_search", "function"]
+        searched_file, searched_web = calls
+        [store] = strict.vector_stores.list().data
+        [case_file] = strict.vector_stores.files.list(vector_store_id=store.id).data
+        assert searched_file.file_search.results and searched_file.file_search.results[0].file_id == case_file.id
+        assert searched_file.file_search.results[0].file_name == case
+        assert searched_web.function.name == "web_search"
+        assert json.loads(searched_web.function.output)["results"][0]["url"] == source[1]
+
+        [message] = strict.beta.threads.messages.list(thread_id=thread_id, run_id=last_run.id).data
+        [text] = [part.text for part in message.content if part.type == "text"]
+        assert text.value == answer and f"({source[1]})" in text.value  # the web source, linked in the text
+        [citation] = text.annotations
+        assert citation.type == "file_citation" and citation.file_citation.file_id == case_file.id
+        assert text.value[citation.start_index:citation.end_index] == citation.text == f"【0†{case}】"
+
+        events = recording.streamed_events()
+        last_stream = events[max(i for i, (name, _) in enumerate(events) if name == "thread.run.created"):]
+        step_events = [(name, data) for name, data in last_stream if name.startswith("thread.run.step.")]
+        done = [data for name, data in step_events if name == "thread.run.step.completed"
+                and data["type"] == "tool_calls"]
+        assert [[call["type"] for call in step["step_details"]["tool_calls"]] for step in done] \
+            == [[call.type for call in step.step_details.tool_calls] for step in steps if step.type == "tool_calls"]
+        streamed_calls = {call["type"] for name, data in step_events if name == "thread.run.step.delta"
+                          for call in data["delta"]["step_details"].get("tool_calls", [])}
+        assert streamed_calls == {"file_search", "function"}
+        assert {name for name, _ in step_events} >= {"thread.run.step.created", "thread.run.step.completed"}
+        assert "thread.run.completed" in [name for name, _ in last_stream]
+    finally:
+        session.clean_up()
+        recording.close()
+    assert lax(host.base_url, principal).beta.assistants.list().data == []

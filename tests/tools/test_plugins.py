@@ -74,7 +74,9 @@ def test_a_run_without_a_built_in_is_not_offered_it_and_its_name_is_not_claimed(
 def test_the_offer_lists_functions_then_built_ins_in_registry_order():
     run = dict(RUN, tools=[{"type": "function", "function": {"name": "f"}}, *RUN["tools"]])
     files = [{"file_id": "file-1", "name": "data.csv"}]
-    offered = chat_turns.offered_tools(TOOLS.enabled(run), run, {"code_interpreter": files, "function": {}})
+    by_kind = chat_turns.offered_by_kind(TOOLS.enabled(run), run, {"code_interpreter": files, "function": {}})
+    assert list(by_kind) == ["function", "code_interpreter", "file_search"]
+    offered = [definition for definitions in by_kind.values() for definition in definitions]
     assert [tool["function"]["name"] for tool in offered] == ["f", "code_interpreter", "file_search"]
     assert "/mnt/data/data.csv" in offered[1]["function"]["description"]
     assert code_interpreter.TOOL.run_books(files) == {"code_files": files}
