@@ -5,11 +5,13 @@ offering, routing, searching, citing — is its plug-in: tools/plugins/file_sear
 
 from __future__ import annotations
 
+from typing import Any
+
 TOOL_NAME = "file_search"
 CONTENT_INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
 
 
-def public_step(step: dict, include: list[str]) -> dict:
+def public_step(step: dict[str, Any], include: list[str]) -> dict[str, Any]:
     """A run step as the client sees it: search results' content only when asked for by `include`."""
     if CONTENT_INCLUDE in include or step["step_details"].get("type") != "tool_calls":
         return step

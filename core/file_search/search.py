@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import openai
 
@@ -38,7 +38,7 @@ class Result:
     file_name: str
     score: float
     content: str
-    attributes: dict
+    attributes: dict[str, Any]
     vector_store_id: str
 
 
@@ -48,11 +48,11 @@ def mode() -> str:
 
 
 def search(principal: str, vector_store_ids: list[str], query: str, max_num_results: int = DEFAULT_MAX_RESULTS,
-           score_threshold: float = 0.0, filters: dict | None = None) -> list[Result]:
+           score_threshold: float = 0.0, filters: dict[str, Any] | None = None) -> list[Result]:
     now = int(time.time())
     repository = vector_stores()
     wanted: dict[str, dict[str, str]] = {}
-    records: dict[tuple[str, str], dict] = {}
+    records: dict[tuple[str, str], dict[str, Any]] = {}
     for store_id in dict.fromkeys(vector_store_ids):
         repository.use(principal, store_id, now)
         wanted[store_id] = {}

@@ -29,11 +29,11 @@ MAX_SEARCHED_FILES = 10_000
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
 
-def _file_columns(record: dict) -> dict:
+def _file_columns(record: dict[str, Any]) -> dict[str, Any]:
     return {"status": record["status"], "usage_bytes": record["usage_bytes"], "batch_id": record.get("_batch_id") or ""}
 
 
-def counts(rows: list[dict], batch_id: str | None = None) -> tuple[dict, int]:
+def counts(rows: list[dict[str, Any]], batch_id: str | None = None) -> tuple[dict[str, Any], int]:
     """file_counts and usage_bytes of store-file rows (those of one batch when `batch_id`)."""
     tally = {status: 0 for status in STATUSES}
     usage = 0
@@ -45,20 +45,20 @@ def counts(rows: list[dict], batch_id: str | None = None) -> tuple[dict, int]:
     return FileCounts(**tally, total=sum(tally.values())).model_dump(), usage
 
 
-def store_status(record: dict, file_counts: dict, now: int) -> str:
+def store_status(record: dict[str, Any], file_counts: dict[str, Any], now: int) -> str:
     deadline = expires_at(record.get("expires_after"), record["last_active_at"])
     if deadline is not None and now >= deadline:
         return "expired"
     return "in_progress" if file_counts["in_progress"] else "completed"
 
 
-def batch_status(record: dict, file_counts: dict) -> str:
+def batch_status(record: dict[str, Any], file_counts: dict[str, Any]) -> str:
     if record.get("cancelled"):
         return "cancelled"
     return "in_progress" if file_counts["in_progress"] else "completed"
 
 
-def public_file(record: dict) -> dict:
+def public_file(record: dict[str, Any]) -> dict[str, Any]:
     """A record without its private (`_`-prefixed) keys: a store file's, or a store's."""
     return {key: value for key, value in record.items() if not key.startswith("_")}
 
@@ -79,7 +79,7 @@ class VectorStoreRepository:
     def settle_file(self, principal: str, store_id: str, file_id: str, **changes: Any) -> bool:
         """Apply `changes` to a store file still in progress; False when it is not (cancelled,
         re-attached or finished elsewhere) or gone, so a late result is void."""
-        def change(record: dict) -> dict:
+        def change(record: dict[str, Any]) -> dict[str, Any]:
             if record["status"] != "in_progress":
                 raise _NoLongerInProgress()
             return {**record, **changes}
@@ -106,10 +106,10 @@ class VectorStoreRepository:
 
     # ---- stores -----------------------------------------------------------------------------
 
-    def load_store(self, principal: str, store_id: str) -> dict:
+    def load_store(self, principal: str, store_id: str) -> dict[str, Any]:
         return self.stores.get(principal, store_id)
 
-    def view(self, principal: str, record: dict, now: int) -> dict:
+    def view(self, principal: str, record: dict[str, Any], now: int) -> dict[str, Any]:
         """The vector_store object: the record plus counts, usage, status and expiry."""
         file_counts, usage = counts(self.file_rows(principal, record["id"]))
         return {**public_file(record), "usage_bytes": usage, "file_counts": file_counts,
@@ -120,10 +120,10 @@ class VectorStoreRepository:
         """How many of the store's files are still being ingested."""
         return cast(int, counts(self.file_rows(principal, store_id))[0]["in_progress"])
 
-    def file_rows(self, principal: str, store_id: str) -> list[dict]:
+    def file_rows(self, principal: str, store_id: str) -> list[dict[str, Any]]:
         return scan_columns(self.files(store_id), principal, ["status", "usage_bytes", "batch_id"])
 
-    def use(self, principal: str, store_id: str, now: int) -> dict:
+    def use(self, principal: str, store_id: str, now: int) -> dict[str, Any]:
         """The store, about to be searched: refused if expired, else its use recorded (last_active_at,
         which its expiry counts from)."""
         record = self.stores.get(principal, store_id)
@@ -144,7 +144,7 @@ class VectorStoreRepository:
 
     # ---- store files ------------------------------------------------------------------------
 
-    def attach(self, principal: str, record: dict) -> dict:
+    def attach(self, principal: str, record: dict[str, Any]) -> dict[str, Any]:
         """Insert the store-file record, or replace an existing one (the file is ingested again)."""
         files = self.files(record["vector_store_id"])
         try:
@@ -156,7 +156,7 @@ class VectorStoreRepository:
                 pass
         return files.update(principal, record["id"], lambda current: record)
 
-    def store_file(self, principal: str, store_id: str, file_id: str) -> dict:
+    def store_file(self, principal: str, store_id: str, file_id: str) -> dict[str, Any]:
         return self.files(store_id).get(principal, file_id)
 
     def list_files(self, principal: str, store_id: str, request: PageRequest, status: str | None = None,
@@ -185,7 +185,7 @@ class VectorStoreRepository:
             except NotFound:
                 continue
 
-    def completed_files(self, principal: str, store_id: str) -> list[dict]:
+    def completed_files(self, principal: str, store_id: str) -> list[dict[str, Any]]:
         """Every completed file's record (segment version, name, attributes): what search reads."""
         request = PageRequest(limit=MAX_SEARCHED_FILES, order="asc")
         return self.files(store_id).list_where(principal, request, "status eq @status", {"status": "completed"}).data
@@ -203,7 +203,7 @@ class VectorStoreRepository:
                 except NotFound:
                     pass
 
-    def batch_view(self, principal: str, record: dict) -> dict:
+    def batch_view(self, principal: str, record: dict[str, Any]) -> dict[str, Any]:
         file_counts, _ = counts(self.file_rows(principal, record["vector_store_id"]), record["id"])
         public = {key: value for key, value in record.items() if key != "cancelled"}
         return {**public, "file_counts": file_counts, "status": batch_status(record, file_counts)}

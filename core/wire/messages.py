@@ -129,7 +129,7 @@ class Message(WireModel):
     metadata: dict[str, str]
 
 
-def content_wire(content: str | list) -> list[dict]:
+def content_wire(content: str | list[ContentPart]) -> list[dict[str, Any]]:
     """Input content (a string or parts) as OpenAI's output content blocks."""
     if isinstance(content, str):
         return [{"type": "text", "text": {"value": content, "annotations": []}}]
@@ -144,7 +144,7 @@ def content_wire(content: str | list) -> list[dict]:
     return blocks
 
 
-def new_message(message_id: str, thread_id: str, created_at: int, body: MessageCreate) -> dict:
+def new_message(message_id: str, thread_id: str, created_at: int, body: MessageCreate) -> dict[str, Any]:
     """A completed message as a user (or the API caller on the assistant's behalf) posts it."""
     return Message(
         id=message_id,

@@ -163,8 +163,8 @@ def unmatched_tool_choice(choice: Any, tools: list[dict[str, Any]]) -> str | Non
     return None if any(tool.get("type") == choice.get("type") for tool in tools) else str(choice.get("type"))
 
 
-def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assistant: dict,
-            body: RunSettings) -> dict:
+def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assistant: dict[str, Any],
+            body: RunSettings) -> dict[str, Any]:
     """A queued run with its effective settings: the run's overrides, else the assistant's."""
     tools = [tool_wire(tool) for tool in body.tools] if body.tools is not None else assistant["tools"]
     overrides = {"instructions": body.instructions,

@@ -219,5 +219,5 @@ class SearchResultsPage(WireModel):
     next_page: str | None = None
 
 
-def expires_at(expires_after: dict | None, last_active_at: int) -> int | None:
+def expires_at(expires_after: dict[str, Any] | None, last_active_at: int) -> int | None:
     return last_active_at + expires_after["days"] * 86_400 if expires_after else None
