@@ -24,9 +24,9 @@ INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "str
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps", summary="List run steps", tag=TAG,
           list_of=RunStep, query=pagination_params() + (INCLUDE_PARAM,))
-def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
+def run_steps_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     include = _include(req)
-    page = services.runs().list_steps(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
+    page = services.runs().list_steps(principal, req.route_params["thread_id"], req.route_params["run_id"],
                                       requests.page_request(req, "step"))
     page.data = [TOOLS.public_step(step, include) for step in page.data]
     return requests.json_response(page.wire())
@@ -34,9 +34,9 @@ def run_steps_list(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}/steps/{step_id}", summary="Retrieve a run step", tag=TAG,
           response=RunStep, query=(INCLUDE_PARAM,))
-def run_steps_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+def run_steps_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     include = _include(req)
-    step = services.runs().load_step(requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"],
+    step = services.runs().load_step(principal, req.route_params["thread_id"], req.route_params["run_id"],
                                      req.route_params["step_id"])
     return requests.json_response(TOOLS.public_step(step.record, include))
 

@@ -92,8 +92,7 @@ async def attach_and_ingest(client, principal: str, store_id: str, entries: list
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/files", summary="Create a vector store file", tag=TAG,
           body=StoreFileCreate, response=VectorStoreFile, durable_client=True)
-async def vector_store_files_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def vector_store_files_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, StoreFileCreate)
     store_id = await asyncio.to_thread(_store_id, req, principal)
     entry = BatchFile(file_id=body.file_id, attributes=body.attributes, chunking_strategy=body.chunking_strategy)
@@ -103,8 +102,7 @@ async def vector_store_files_create(req: func.HttpRequest, client) -> func.HttpR
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/files", summary="List vector store files", tag=TAG,
           list_of=VectorStoreFile, query=pagination_params() + (FILTER_PARAM,))
-def vector_store_files_list(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = _store_id(req, principal)
     page = vector_stores().list_files(principal, store_id, requests.page_request(req, "file"), _status_filter(req))
     return requests.json_response(page.wire())
@@ -120,8 +118,7 @@ def _status_filter(req: func.HttpRequest) -> str | None:
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/files/{file_id}", summary="Retrieve a vector store file",
           tag=TAG, response=VectorStoreFile)
-def vector_store_files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = _store_id(req, principal)
     record = vector_stores().store_file(principal, store_id, req.route_params["file_id"])
     return requests.json_response(record)
@@ -129,8 +126,7 @@ def vector_store_files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/files/{file_id}", summary="Update a vector store file's "
           "attributes", tag=TAG, body=StoreFileUpdate, response=VectorStoreFile)
-def vector_store_files_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, StoreFileUpdate)
     store_id = _store_id(req, principal)
     record = vector_stores().update_file(
@@ -140,8 +136,7 @@ def vector_store_files_update(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "DELETE", "vector_stores/{vector_store_id}/files/{file_id}", summary="Delete a vector store file",
           tag=TAG, response=DeletedObject)
-def vector_store_files_delete(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     file_id = req.route_params["file_id"]
     vector_stores().detach(principal, _store_id(req, principal), file_id)
     return requests.json_response({"id": file_id, "object": "vector_store.file.deleted", "deleted": True})
@@ -149,8 +144,7 @@ def vector_store_files_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/files/{file_id}/content",
           summary="Retrieve a vector store file's parsed chunks", tag=TAG)
-def vector_store_files_content(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_content(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = _store_id(req, principal)
     record, books = vector_stores().stored_file(principal, store_id, req.route_params["file_id"])
     segment = vector_stores().segments.read(store_id, record["id"], books.segment) if books.segment else None
@@ -168,8 +162,7 @@ def _batch(req: func.HttpRequest, principal: str) -> tuple[dict, BatchBookkeepin
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/file_batches", summary="Create a vector store file batch",
           tag=TAG, body=FileBatchCreate, response=VectorStoreFileBatch, durable_client=True)
-async def vector_store_file_batches_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def vector_store_file_batches_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, FileBatchCreate)
     store_id = await asyncio.to_thread(_store_id, req, principal)
     record = new_file_batch(ids.new_id("vector_store_file_batch"), store_id, services.now())
@@ -182,16 +175,14 @@ async def vector_store_file_batches_create(req: func.HttpRequest, client) -> fun
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/file_batches/{batch_id}",
           summary="Retrieve a vector store file batch", tag=TAG, response=VectorStoreFileBatch)
-def vector_store_file_batches_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_file_batches_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     return requests.json_response(vector_stores().batch_view(principal, *_batch(req, principal)))
 
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
           summary="Cancel a vector store file batch", tag=TAG, response=VectorStoreFileBatch)
-def vector_store_file_batches_cancel(req: func.HttpRequest) -> func.HttpResponse:
+def vector_store_file_batches_cancel(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     """Files still in progress end `cancelled`; their ingestion finds that and keeps nothing."""
-    principal = requests.principal(req)
     batch, _ = _batch(req, principal)
     return requests.json_response(vector_stores().batch_view(
         principal, *vector_stores().cancel_batch(principal, batch["vector_store_id"], batch["id"])))
@@ -200,8 +191,7 @@ def vector_store_file_batches_cancel(req: func.HttpRequest) -> func.HttpResponse
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
           summary="List the files of a vector store file batch", tag=TAG, list_of=VectorStoreFile,
           query=pagination_params() + (FILTER_PARAM,))
-def vector_store_file_batches_files(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_file_batches_files(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     batch, _ = _batch(req, principal)
     page = vector_stores().list_files(principal, batch["vector_store_id"], requests.page_request(req, "file"),
                                       _status_filter(req), batch_id=batch["id"])

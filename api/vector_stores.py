@@ -39,8 +39,7 @@ def _view(principal: str, record: dict) -> dict:
 
 @endpoint(bp, "POST", "vector_stores", summary="Create a vector store", tag=TAG, body=VectorStoreCreate,
           response=VectorStore, durable_client=True)
-async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def vector_stores_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, VectorStoreCreate)
     await asyncio.to_thread(services.require_files, principal,
                             [(file_id, f"file_ids[{index}]") for index, file_id in enumerate(body.file_ids)])
@@ -56,8 +55,7 @@ async def vector_stores_create(req: func.HttpRequest, client) -> func.HttpRespon
 
 @endpoint(bp, "GET", "vector_stores", summary="List vector stores", tag=TAG, list_of=VectorStore,
           query=pagination_params())
-def vector_stores_list(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_stores_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     page = vector_stores().list_stores(principal, requests.page_request(req, "vector_store"))
     page.data = [_view(principal, record) for record in page.data]
     return requests.json_response(page.wire())
@@ -65,15 +63,13 @@ def vector_stores_list(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}", summary="Retrieve a vector store", tag=TAG,
           response=VectorStore)
-def vector_stores_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_stores_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     return requests.json_response(_view(principal, vector_stores().load_store(principal, req.route_params["vector_store_id"])))
 
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}", summary="Modify a vector store", tag=TAG,
           body=VectorStoreUpdate, response=VectorStore)
-def vector_stores_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_stores_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, VectorStoreUpdate)
     sent = body.model_fields_set
 
@@ -93,16 +89,15 @@ def vector_stores_update(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "DELETE", "vector_stores/{vector_store_id}", summary="Delete a vector store", tag=TAG,
           response=DeletedObject)
-def vector_stores_delete(req: func.HttpRequest) -> func.HttpResponse:
+def vector_stores_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = req.route_params["vector_store_id"]
-    vector_stores().delete_store(requests.principal(req), store_id)
+    vector_stores().delete_store(principal, store_id)
     return requests.json_response({"id": store_id, "object": "vector_store.deleted", "deleted": True})
 
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/search", summary="Search a vector store", tag=TAG,
           body=SearchRequest, response=SearchResultsPage)
-def vector_stores_search(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_stores_search(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, SearchRequest)
     threshold = (body.ranking_options.score_threshold if body.ranking_options else None) or 0.0
     results = file_search.search(
