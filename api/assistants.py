@@ -7,12 +7,13 @@ import asyncio
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
-from api.file_search_resources import with_resources_ready
+from api import requests
 from api.routing import endpoint, pagination_params
 from core import ids
 from core.wire.assistants import Assistant, AssistantCreate, AssistantUpdate, apply_update, new_assistant
 from core.wire.common import DeletedObject
+from usecases import services
+from usecases.file_search_resources import with_resources_ready
 
 bp = df.Blueprint()
 TAG = "Assistants"

@@ -15,7 +15,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
-from api import requests, routing, services, uploads
+from api import requests, routing, uploads
 from api.routing import QueryParam, endpoint, pagination_params
 from core import request_origin
 from core.errors import InvalidRequest
@@ -30,6 +30,7 @@ from core.wire.containers import (
     ContainerFileUpload,
     ContainerObject,
 )
+from usecases import services
 
 bp = df.Blueprint()
 TAG = "Containers"

@@ -12,8 +12,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
-from api.response_media import MediaReader
+from api import requests
 from api.routing import endpoint, pagination_params
 from core import ids
 from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
@@ -21,6 +20,8 @@ from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import ConversationCreate, ConversationItemsCreate, ConversationUpdate, InputMessage
 from core.wire.threads import ThreadCreate, new_thread
+from usecases import services
+from usecases.response_media import MediaReader
 
 bp = df.Blueprint()
 TAG = "Conversations"
@@ -30,7 +31,7 @@ ITEM = CONVERSATION + "/items/{item_id}"
 
 def _messages(items: list, param: str, media: MediaReader) -> list[MessageCreate]:
     """Items to store as thread messages (this slice stores user and assistant messages; a user's
-    images and files as api.response_media makes them)."""
+    images and files as usecases.response_media makes them)."""
     made = []
     for index, item in enumerate(items):
         if isinstance(item, InputMessage) and item.role == "user" and item.media():

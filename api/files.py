@@ -9,13 +9,14 @@ import azure.durable_functions as df
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
-from api import requests, services, uploads
+from api import requests, uploads
 from api.routing import QueryParam, endpoint, pagination_params
 from core.errors import InvalidRequest
 from core.repositories.files import BLOCK_BYTES
 from core.repositories.shared import vector_stores
 from core.wire.common import DeletedObject
 from core.wire.files import UPLOAD_PURPOSES, FileObject, FileUpload
+from usecases import services
 
 bp = df.Blueprint()
 TAG = "Files"

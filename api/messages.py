@@ -7,12 +7,13 @@ import asyncio
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
-from api.file_search_resources import index_attachments
+from api import requests
 from api.routing import QueryParam, endpoint, pagination_params
 from core import ids
 from core.wire.common import DeletedObject
 from core.wire.messages import Message, MessageCreate, MessageUpdate, new_message
+from usecases import services
+from usecases.file_search_resources import index_attachments
 
 bp = df.Blueprint()
 TAG = "Messages"

@@ -1,5 +1,5 @@
 """/v1/responses: create (held, background or streamed), retrieve (or stream from `starting_after`),
-delete, cancel, input_items. Handlers parse, authorize, call api.response_runs, render.
+delete, cancel, input_items. Handlers parse, authorize, call usecases.response_runs, render.
 
 A response's stream is a view of its run's event log (core.run_events.response_stream): created
 with the response, or reopened by `GET /responses/{id}?stream=true&starting_after=N`, it reads the
@@ -19,15 +19,16 @@ import azure.durable_functions as df
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response, StreamingResponse
 
-from api import requests, response_runs, response_tokens
+from api import requests
+from api.event_streams import KEEP_ALIVE, EventsUnreadable, follow
 from api.routing import QueryParam, endpoint
-from api.run_events import KEEP_ALIVE, EventsUnreadable, follow
 from core.errors import InvalidRequest
 from core.repositories.shared import responses
 from core.run_events import response_stream
 from core.wire import response_objects
 from core.wire.responses import INCLUDABLE, InputTokensCount, ResponseCreate
 from tools.plugins import TOOLS
+from usecases import response_runs, response_tokens
 
 bp = df.Blueprint()
 TAG = "Responses"

@@ -8,11 +8,12 @@ import urllib.parse
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
+from api import requests
 from api.routing import QueryParam, endpoint, pagination_params
 from core.errors import InvalidRequest
 from core.wire.runs import RunStep
 from tools.plugins import TOOLS
+from usecases import services
 
 bp = df.Blueprint()
 TAG = "Runs"

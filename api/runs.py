@@ -17,10 +17,9 @@ import time
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, run_orchestration, services
+from api import requests
+from api.event_streams import sse_response
 from api.routing import endpoint, pagination_params
-from api.run_events import sse_response
-from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
 from core import ids, run_machine, settings
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.repositories.run_requests import Claimed
@@ -43,6 +42,13 @@ from core.wire.runs import (
 )
 from core.wire.threads import ThreadCreate
 from tools import registry
+from usecases import run_orchestration, services
+from usecases.thread_creation import (
+    create_thread_with_files,
+    needs_attachments_indexed,
+    new_thread_records,
+    ready_for_thread,
+)
 
 bp = df.Blueprint()
 TAG = "Runs"

@@ -1,30 +1,21 @@
-"""/v1/vector_stores/{id}/files and /file_batches: attach files (ingested durably), list, update, remove.
-
-`attach_and_ingest` is what every way of adding files goes through (store
-create, file create, batch create): it writes the store-file records as
-`in_progress`, then starts the ingestion orchestration; if that cannot start,
-the files end `failed` instead of staying in progress forever.
-"""
+"""/v1/vector_stores/{id}/files and /file_batches: attach files (ingested durably, through
+usecases.attach_files `attach_and_ingest`), list, update, remove."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
+from api import requests
 from api.routing import QueryParam, endpoint, pagination_params
-from api.run_orchestration import started_after_all
 from core import ids
-from core.errors import InvalidRequest, NotFound
-from core.file_search import chunking
-from core.ingestion_protocol import ORCHESTRATOR, IngestionJob
-from core.repositories.shared import files, vector_stores
+from core.errors import InvalidRequest
+from core.repositories.shared import vector_stores
 from core.repositories.vector_stores import STATUSES
-from core.vector_store_bookkeeping import BatchBookkeeping, StoreFileBookkeeping
+from core.vector_store_bookkeeping import BatchBookkeeping
 from core.wire.common import DeletedObject
 from core.wire.vector_stores import (
     BatchFile,
@@ -34,8 +25,9 @@ from core.wire.vector_stores import (
     VectorStoreFile,
     VectorStoreFileBatch,
     new_file_batch,
-    new_vector_store_file,
 )
+from usecases import services
+from usecases.attach_files import attach_and_ingest
 
 bp = df.Blueprint()
 TAG = "Vector stores"
@@ -48,44 +40,6 @@ def _store_id(req: func.HttpRequest, principal: str) -> str:
     store_id = req.route_params["vector_store_id"]
     vector_stores().load_store(principal, store_id)
     return store_id
-
-
-def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: str | None,
-             param: str) -> list[tuple[dict, StoreFileBookkeeping]]:
-    now = services.now()
-    records = []
-    for index, entry in enumerate(entries):
-        try:
-            file = files().get(principal, entry.file_id)
-        except NotFound:
-            raise InvalidRequest(f"No file found with id '{entry.file_id}'.", param=param.format(index=index),
-                                 code="invalid_value") from None
-        strategy = entry.chunking_strategy.model_dump() if entry.chunking_strategy else None
-        records.append((new_vector_store_file(entry.file_id, store_id, now, chunking.resolved(strategy),
-                                              entry.attributes),
-                        StoreFileBookkeeping(filename=file["filename"], batch_id=batch_id)))
-    return list({record["id"]: (record, books) for record, books in records}.values())  # named twice: attached once, as last
-
-
-async def attach_and_ingest(client, principal: str, store_id: str, entries: list[BatchFile],
-                            batch_id: str | None = None, param: str = "file_ids[{index}]",
-                            instance_id: str | None = None) -> list[dict]:
-    """`instance_id`: the ingestion's, chosen by the caller so that a retry can tell it started (a start
-    refused because it did, by another attempt of the same request, is no failure)."""
-    attached = await asyncio.to_thread(_records, principal, store_id, entries, batch_id, param)
-    for record, books in attached:
-        await asyncio.to_thread(vector_stores().attach, principal, record, books)
-    records = [record for record, _ in attached]
-    job = IngestionJob(principal, store_id, [record["id"] for record in records])
-    try:
-        await client.start_new(ORCHESTRATOR, instance_id or batch_id or f"ingest-{uuid.uuid4().hex}", job.wire())
-    except Exception:
-        if instance_id and await started_after_all(client, instance_id):
-            return records
-        logger.exception("starting the ingestion of %s failed", job.file_ids)
-        await asyncio.to_thread(vector_stores().fail_files, principal, store_id, job.file_ids)
-        raise
-    return records
 
 
 # ---- store files ------------------------------------------------------------------------------

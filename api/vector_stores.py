@@ -1,7 +1,7 @@
 """/v1/vector_stores: create, list, retrieve, modify, delete, and search a store.
 
 Creating a store with `file_ids` attaches them and starts their ingestion
-(api/vector_store_files.py `attach_and_ingest`); ingestion itself is durable
+(usecases/attach_files.py `attach_and_ingest`); ingestion itself is durable
 work (orchestrators/ingestion.py), never done inside the request.
 """
 
@@ -12,9 +12,8 @@ import asyncio
 import azure.durable_functions as df
 import azure.functions as func
 
-from api import requests, services
+from api import requests
 from api.routing import endpoint, pagination_params
-from api.vector_store_files import attach_and_ingest
 from core import ids
 from core import vector_store_search as file_search
 from core.repositories.shared import vector_stores
@@ -28,6 +27,8 @@ from core.wire.vector_stores import (
     VectorStoreUpdate,
     new_vector_store,
 )
+from usecases import services
+from usecases.attach_files import attach_and_ingest
 
 bp = df.Blueprint()
 TAG = "Vector stores"

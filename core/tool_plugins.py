@@ -233,7 +233,7 @@ class ToolPlugin(ABC):
             attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
             if any(tool.get("type") == self.kind for tool in attachment.get("tools") or [])))
 
-    # -- a response's declaration, at its create (api/response_tool_resources.py) -------------------
+    # -- a response's declaration, at its create (usecases/response_tool_resources.py) -------------------
 
     def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
         """I/O, before anything of the response is stored: refuse (an ApiError naming `param`, where the

@@ -4,13 +4,17 @@ Every import counts, at module level or inside a function (a deferred import is 
 dependency). `from package import module` counts as importing that module, not the package.
 
     function_app → api, orchestrators, activities, timers   (registers them, nothing else)
-    api          → core, tools                               (HTTP: parse, authorize, call, render)
+    api          → usecases, core, tools                     (HTTP: parse, authorize, call, render)
+    usecases     → core, tools                               (the multi-step work and its decisions; never api)
     activities   → core, tools                               (the engine's I/O)
     timers       → core                                      (scheduled work)
     orchestrators→ core's pure decisions only                (deterministic: no storage, no model, no clock)
     tools        → core                                      (plug-ins, sandboxes, business tools)
     core         → nothing of the above                      (the domain; its edges receive tools by injection)
     devhost      → anything (it is the host); nothing in the app imports devhost
+
+A handler module (one that declares endpoints: calls `endpoint(`) imports no other handler module: work two
+handlers share is a use case (usecases/) or HTTP plumbing (api.routing, api.requests, api.event_streams, …).
 
 No cycle among modules, and none among a layer's subpackages either (each taken as one node: core.repositories
 uses core.run_events, core.wire and core.file_search, never the reverse).
@@ -24,16 +28,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("api", "core", "activities", "orchestrators", "tools", "timers", "devhost")
+PACKAGES = ("api", "usecases", "core", "activities", "orchestrators", "tools", "timers", "devhost")
 MAY_IMPORT = {
     "function_app": {"api", "orchestrators", "activities", "timers", "core"},
-    "api": {"core", "tools"},
+    "api": {"usecases", "core", "tools"},
+    "usecases": {"core", "tools"},
     "activities": {"core", "tools"},
     "timers": {"core"},
     "orchestrators": {"core"},
     "tools": {"core"},
     "core": set(),
-    "devhost": {"core", "api", "activities", "orchestrators", "tools", "timers", "function_app"},
+    "devhost": {"core", "api", "usecases", "activities", "orchestrators", "tools", "timers", "function_app"},
 }
 # What an orchestrator may use of core: decisions and payloads, never storage, model or clock.
 ORCHESTRATOR_CORE = ("core.run_machine", "core.run_protocol", "core.ingestion_protocol", "core.run_bookkeeping")
@@ -84,6 +89,25 @@ def test_orchestrators_use_only_pure_decisions(module):
     impure = sorted(target for target in GRAPH[module]
                     if layer(target) == "core" and not target.startswith(ORCHESTRATOR_CORE))
     assert impure == []
+
+
+def declares_endpoints(path: Path) -> bool:
+    """Whether the module calls `endpoint(` (as a decorator or not): an HTTP handler module."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name == "endpoint":
+                return True
+    return False
+
+
+HANDLERS = sorted(name for name, path in MODULES.items() if layer(name) == "api" and declares_endpoints(path))
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_a_handler_module_imports_no_other_handler_module(module):
+    """Shared work lives in a use case (usecases/) or in HTTP plumbing, not in another resource's handlers."""
+    assert sorted(target for target in GRAPH[module] if target in HANDLERS) == []
 
 
 def cycles_in(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -150,3 +174,5 @@ def test_the_graph_is_read_at_all():
     """The rules above would pass on an empty graph: make sure imports are found."""
     assert "core.run_machine" in GRAPH["orchestrators.runs"]
     assert {"api", "orchestrators.runs"} <= GRAPH["function_app"]
+    assert {"api.runs", "api.threads", "api.responses", "api.vector_stores", "api.vector_store_files"} <= set(HANDLERS)
+    assert "api.routing" not in HANDLERS and "usecases.thread_creation" in GRAPH["api.runs"]

@@ -494,7 +494,7 @@ def test_the_deploy_package_leaves_dev_files_out():
                 "node_modules/", "local.settings.json", "requirements-dev.txt", "requirements-sandbox.txt",
                 "requirements.in", "Makefile", ".devcontainer/", ".vscode/", ".python-version"}
     assert dev_only <= ignored
-    for needed in ("function_app.py", "host.json", "requirements.txt", "api/", "core/", "tools/"):
+    for needed in ("function_app.py", "host.json", "requirements.txt", "api/", "usecases/", "core/", "tools/"):
         assert needed not in ignored
 
 

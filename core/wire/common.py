@@ -134,7 +134,7 @@ class CodeInterpreterResources(RequestModel):
 
 
 class InlineVectorStore(RequestModel):
-    """A vector store created along with an assistant or thread (api/file_search_resources.py)."""
+    """A vector store created along with an assistant or thread (usecases/file_search_resources.py)."""
 
     file_ids: list[str] = Field(default_factory=list, max_length=10_000)
     chunking_strategy: dict[str, Any] | None = None

@@ -187,7 +187,7 @@ class AutoContainer(RequestModel):
 
 class CodeInterpreterTool(RequestModel):
     """Python in a container (the Containers API): one named by id, or a new one made for the response.
-    Which container a response's calls run in is decided when it is created (api.response_runs), and
+    Which container a response's calls run in is decided when it is created (usecases.response_runs), and
     kept in its options (`container_id`), which the code_interpreter plug-in reads."""
 
     type: Literal["code_interpreter"]

@@ -210,6 +210,6 @@ def test_a_create_and_run_cut_after_making_its_inline_vector_store_finds_that_st
 ])
 def test_an_inline_store_is_ingested_again_only_when_its_ingestion_never_started(has_files, made_now, started,
                                                                                  expected):
-    from api.file_search_resources import ingests_again
+    from usecases.file_search_resources import ingests_again
 
     assert ingests_again(has_files, made_now, started) is expected

@@ -61,7 +61,7 @@ MAY_SWITCH = {
 # Who may name a built-in's kind without deciding on it: handlers of the wire's fields named after a tool.
 MAY_NAME = {
     **MAY_SWITCH,
-    "api/file_search_resources.py": "tool_resources.file_search is the Assistants wire's field (created, read, "
+    "usecases/file_search_resources.py": "tool_resources.file_search is the Assistants wire's field (created, read, "
                                     "filled in), not a switch",
 }
 

@@ -2,7 +2,7 @@
 
 Counted on the prompt the run engine would build (core.turn_prompt, the functions every model turn
 uses): the same placement (conversation, previous response, a branch's copied history), the same
-input read as create reads it (api.response_runs.read_input, images and files included), the same
+input read as create reads it (usecases.response_runs.read_input, images and files included), the same
 instructions, tools and truncation, with the model's tokenizer (core.tokens) — so the count is
 the prompt's own estimate a run would check against its budget. Nothing is stored: the new input
 is counted as the messages it would become, and inline files by the text they would give.
@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from itertools import chain
 
-from api import services
-from api.response_media import CountedFiles, MediaReader
-from api.response_runs import _run_record, place, read_input
 from core import ids, run_machine, tokens
 from core.chat_turns import new_step
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
@@ -24,6 +21,9 @@ from core.wire.messages import new_message
 from core.wire.response_tools import run_options
 from core.wire.responses import InputTokensCount
 from tools.plugins import TOOLS
+from usecases import services
+from usecases.response_media import CountedFiles, MediaReader
+from usecases.response_runs import _run_record, place, read_input
 
 
 def input_tokens_object(count: int) -> dict:

@@ -1,7 +1,7 @@
 """The resources a response's built-in tools name, checked and readied before its run is stored: by each
 declared tool's plug-in (core.tool_plugins: `check_declared`, `ready_options`).
 
-Why apart from api.response_runs: these are the tool-specific reads and writes of a create (vector
+Why apart from usecases.response_runs: these are the tool-specific reads and writes of a create (vector
 stores and containers are the caller's; an auto container is made with its files), kept out of the
 placement and storage of the response itself.
 """

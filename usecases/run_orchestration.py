@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from api import services
 from core import run_ending, run_machine
 from core.repositories.runs import RunChange, StoredRun
 from core.run_protocol import ORCHESTRATOR, RunRef
+from usecases import services
 
 logger = logging.getLogger(__name__)
 

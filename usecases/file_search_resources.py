@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 
-from api import services
-from api.run_orchestration import orchestration_exists
-from api.vector_store_files import attach_and_ingest
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
@@ -22,6 +19,9 @@ from core.vector_store_bookkeeping import StoreBookkeeping
 from core.wire.common import ToolResources, referenced_file_ids
 from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking, new_vector_store
 from tools.plugins import file_search as file_search_tool
+from usecases import services
+from usecases.attach_files import attach_and_ingest
+from usecases.run_orchestration import orchestration_exists
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
 

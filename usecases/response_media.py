@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api import services
 from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.file_search import parsing
@@ -20,6 +19,7 @@ from core.message_files import StoredFiles, image_type, read_bytes, text_of_file
 from core.wire.messages import Attachment, ImageFilePart, ImageUrlPart, MessageCreate, TextPart
 from core.wire.response_parts import MAX_FILE_BYTES, MAX_IMAGE_BYTES, InputFile, InputImage
 from core.wire.responses import InputMessage, InputText, OutputText
+from usecases import services
 
 USER_DATA = "user_data"
 

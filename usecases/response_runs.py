@@ -26,8 +26,6 @@ from typing import Literal, cast
 
 from pydantic import ValidationError
 
-from api import response_tool_resources, run_orchestration, services
-from api.response_media import MediaReader
 from core import ids, run_machine, settings
 from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound, ThreadBusy, conversation_busy
@@ -44,6 +42,8 @@ from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, 
 from core.wire.runs import RunSettings, new_run
 from core.wire.threads import new_thread
 from tools.plugins import TOOLS
+from usecases import response_tool_resources, run_orchestration, services
+from usecases.response_media import MediaReader
 
 DEFAULT_HOLD_SECONDS = 200.0  # RESPONSE_HOLD_SECONDS's default: under the 230 s Azure's front end allows a request
 RECHECK_SECONDS = 0.25
