@@ -284,7 +284,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
     books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
-                           reasoning_effort=_effort(body), truncation=body.truncation or "disabled")
+                           reasoning_effort=_effort(body), truncation=body.truncation or "disabled",
+                           replays_tool_calls=True)
     shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
         try:

@@ -135,6 +135,13 @@ def run_turns(steps: list[tuple[dict[str, Any], StepBookkeeping]], tools: Tools)
     return turns
 
 
+def step_exchanges(steps: list[tuple[dict[str, Any], StepBookkeeping]], tools: Tools
+                   ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each answered tool_calls step's exchange as chat messages, with the step's id (an earlier run's,
+    placed in a response's prompt by core.model_context.build_prompt)."""
+    return [(step["id"], turns) for step, books in steps if (turns := run_turns([(step, books)], tools))]
+
+
 def model_output(call: dict[str, Any], books: StepBookkeeping) -> str | None:
     """What the model reads back for a call, for a caller without the registry (the HTTP layer's
     submit_tool_outputs): the output the call holds itself (a function's), else what the step's
