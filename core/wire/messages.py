@@ -158,9 +158,9 @@ def message_record(message_id: str, thread_id: str, at: int, role: Literal["user
                    *, status: MessageStatus = "completed", incomplete_reason: str | None = None,
                    run: dict | None = None, attachments: list[dict] | None = None,
                    metadata: dict[str, str] | None = None) -> dict:
-    """A message as stored and shown, posted or written by `run` (its assistant's answer): the one place a
-    message's shape is built, so the three ways one comes about cannot drift apart. `at` is when it was
-    created and, if it is done, when it completed or stopped (`incomplete_reason`)."""
+    """A message as stored and shown, posted or written by `run`: the one place its shape is built, so a
+    posted message, a run's streamed opening and its stored answer cannot drift apart. `at` is when it was
+    created and, once done, when it completed or stopped (for `incomplete_reason`)."""
     return Message(
         id=message_id, created_at=at, thread_id=thread_id, status=status,
         incomplete_details={"reason": incomplete_reason} if status == "incomplete" else None,
