@@ -71,9 +71,12 @@ revoke-key: install
 	$(PY) -m core.api_keys revoke "$(ID)"
 
 # node's test runner first (the playground's pure JS modules), then pytest, whose summary ends the output.
+# pytest runs in TEST_WORKERS processes (pytest-xdist; default 2, the CI machine's cores), each test file
+# whole in one of them (module-scoped devhosts start once), each process with its own Azurite, scripted
+# model and devhost: the suite waits on I/O most of the time, so two halve it.
 test: install browser
 	node --test tests/playground/
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(or $(TEST_WORKERS),2) --dist loadfile
 
 # Hostile input: schemathesis, all phases incl. stateful, >= 2,000 requests, fails on any 5xx (~2 min).
 # Lint and types (pyproject.toml): ruff (pyflakes, pycodestyle errors, bugbear, isort) on everything,

@@ -40,7 +40,7 @@ def ingest_vector_store_file(request: dict) -> dict:
     principal, store_id, file_id = ref.principal, ref.vector_store_id, ref.file_id
     repository = vector_stores()
     try:
-        record = repository.store_file(principal, store_id, file_id)
+        record, books = repository.stored_file(principal, store_id, file_id)
     except NotFound:
         return IngestOutcome("gone").wire()
     if record["status"] != "in_progress":
@@ -54,7 +54,7 @@ def ingest_vector_store_file(request: dict) -> dict:
     except NotFound:
         return _fail(principal, store_id, file_id, "invalid_file", "The file was deleted before it could be read.")
     try:
-        text = parsing.text_of(record["_filename"], data)
+        text = parsing.text_of(books.filename, data)
     except parsing.Unreadable as error:  # INGESTION_MAX_TEXT_MB stands for OpenAI's 5,000,000 tokens per file
         return _fail(principal, store_id, file_id, error.code, error.message)
     pieces = chunking.chunk(text, record["chunking_strategy"])
@@ -71,7 +71,7 @@ def ingest_vector_store_file(request: dict) -> dict:
         logger.error("indexing %s for %s failed: %s", file_id, store_id, error.message)
         repository.segments.delete_version(store_id, file_id, version)
         return _fail(principal, store_id, file_id, "server_error", error.message)
-    if vector_stores().settle_file(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, _segment=version):
+    if vector_stores().settle_file(principal, store_id, file_id, status="completed", usage_bytes=segment.size_bytes, segment=version):
         repository.segments.delete(store_id, file_id, keep=version)  # versions of crashed or earlier attempts
         return IngestOutcome("completed", chunks=len(pieces)).wire()
     repository.segments.delete_version(store_id, file_id, version)

@@ -21,6 +21,7 @@ from core import run_machine
 from core.repositories.runs import StoredRun, StoredStep
 from core.repositories.shared import runs
 from core.run_bookkeeping import StepBookkeeping
+from core.run_events.step_changes import step_change_events
 from core.run_protocol import PendingCall, ToolCallRequest, ToolCallResult, ToolPollRequest, ToolPollResult
 from core.tool_plugins import CallContext, Finished, Waiting
 from tools.plugins import TOOLS
@@ -78,7 +79,7 @@ def _record(ask: ToolCallRequest | ToolPollRequest, result: Finished) -> None:
 
     try:
         runs().update_step(ask.principal, ask.thread_id, ask.run_id, ask.step_id, change,
-                           events=TOOLS.step_change_events)
+                           events=lambda before, after: step_change_events(TOOLS, before, after))
     except BaseException:  # e.g. the files it made are referenced by nothing now: no orphans on a retry
         if result.undo is not None:
             result.undo()

@@ -20,8 +20,7 @@ TAG = "Assistants"
 
 @endpoint(bp, "POST", "assistants", summary="Create an assistant", tag=TAG, body=AssistantCreate, response=Assistant,
           durable_client=True)
-async def assistants_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def assistants_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, AssistantCreate)
     body = await with_resources_ready(client, principal, body)
     record = new_assistant(ids.new_id("assistant"), services.now(), body)
@@ -29,20 +28,19 @@ async def assistants_create(req: func.HttpRequest, client) -> func.HttpResponse:
 
 
 @endpoint(bp, "GET", "assistants", summary="List assistants", tag=TAG, list_of=Assistant, query=pagination_params())
-def assistants_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = services.assistants().list(requests.principal(req), requests.page_request(req, "assistant"))
+def assistants_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    page = services.assistants().list(principal, requests.page_request(req, "assistant"))
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", "assistants/{assistant_id}", summary="Retrieve an assistant", tag=TAG, response=Assistant)
-def assistants_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    return requests.json_response(services.assistants().get(requests.principal(req), req.route_params["assistant_id"]))
+def assistants_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    return requests.json_response(services.assistants().get(principal, req.route_params["assistant_id"]))
 
 
 @endpoint(bp, "POST", "assistants/{assistant_id}", summary="Modify an assistant", tag=TAG, body=AssistantUpdate,
           response=Assistant, durable_client=True)
-async def assistants_update(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def assistants_update(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     assistant_id = req.route_params["assistant_id"]
     body = requests.body(req, AssistantUpdate)
     await asyncio.to_thread(services.assistants().get, principal, assistant_id)  # 404 before creating anything
@@ -53,7 +51,7 @@ async def assistants_update(req: func.HttpRequest, client) -> func.HttpResponse:
 
 
 @endpoint(bp, "DELETE", "assistants/{assistant_id}", summary="Delete an assistant", tag=TAG, response=DeletedObject)
-def assistants_delete(req: func.HttpRequest) -> func.HttpResponse:
+def assistants_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     assistant_id = req.route_params["assistant_id"]
-    services.assistants().delete(requests.principal(req), assistant_id)
+    services.assistants().delete(principal, assistant_id)
     return requests.json_response({"id": assistant_id, "object": "assistant.deleted", "deleted": True})

@@ -40,11 +40,11 @@ FILE = FILES + "/{file_id}"
 
 @endpoint(bp, "POST", "containers", summary="Create a container", tag=TAG, body=ContainerCreate,
           response=ContainerObject, openai_v1=True)
-def containers_create(req: func.HttpRequest) -> func.HttpResponse:
+def containers_create(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     """The container, with a copy of each of `file_ids` (the caller's files; 404 for any other)."""
     body = requests.body(req, ContainerCreate)
     minutes = body.expires_after.minutes if body.expires_after else DEFAULT_EXPIRY_MINUTES
-    record = containers().create(requests.principal(req), name=body.name, created_at=services.now(),
+    record = containers().create(principal, name=body.name, created_at=services.now(),
                                  file_ids=body.file_ids, expires_after_minutes=minutes,
                                  memory_limit=body.memory_limit)
     return requests.json_response(record)
@@ -52,21 +52,21 @@ def containers_create(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "containers", summary="List containers", tag=TAG, list_of=ContainerObject, openai_v1=True,
           query=pagination_params() + (QueryParam("name", {"type": "string"}, "Only containers with this name."),))
-def containers_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = containers().list_containers(requests.principal(req), requests.page_request(req, "container"),
+def containers_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    page = containers().list_containers(principal, requests.page_request(req, "container"),
                              name=req.params.get("name") or None)
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", CONTAINER, summary="Retrieve a container", tag=TAG, response=ContainerObject, openai_v1=True)
-def containers_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    return requests.json_response(containers().get(requests.principal(req), req.route_params["container_id"]))
+def containers_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    return requests.json_response(containers().get(principal, req.route_params["container_id"]))
 
 
 @endpoint(bp, "DELETE", CONTAINER, summary="Delete a container", tag=TAG, response=DeletedObject, openai_v1=True)
-def containers_delete(req: func.HttpRequest) -> func.HttpResponse:
+def containers_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     container_id = req.route_params["container_id"]
-    containers().delete(requests.principal(req), container_id)
+    containers().delete(principal, container_id)
     return requests.json_response({"id": container_id, "object": "container.deleted", "deleted": True})
 
 
@@ -74,10 +74,9 @@ def containers_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", FILES, summary="Create a container file", tag=TAG, multipart=ContainerFileUpload,
           body=ContainerFileCreate, response=ContainerFileObject, streaming=True, openai_v1=True)
-async def container_files_create(req: Request) -> Response:
+async def container_files_create(req: Request, principal: str) -> Response:
     """A multipart upload (`file`) streamed into the container, or JSON `{"file_id"}` copying one of the
     caller's files. The container must exist and be running; adding a file is activity that keeps it so."""
-    principal = requests.principal(req)
     container_id = req.path_params["container_id"]
     await asyncio.to_thread(_running, principal, container_id)
     if uploads.is_multipart(req):
@@ -108,31 +107,31 @@ def _running(principal: str, container_id: str) -> None:
 
 @endpoint(bp, "GET", FILES, summary="List container files", tag=TAG, list_of=ContainerFileObject,
           query=pagination_params(), openai_v1=True)
-def container_files_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = containers().list_files(requests.principal(req), req.route_params["container_id"],
+def container_files_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    page = containers().list_files(principal, req.route_params["container_id"],
                                    requests.page_request(req, "container_file"))
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", FILE, summary="Retrieve a container file", tag=TAG, response=ContainerFileObject,
           openai_v1=True)
-def container_files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+def container_files_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     return requests.json_response(containers().get_file(
-        requests.principal(req), req.route_params["container_id"], req.route_params["file_id"]))
+        principal, req.route_params["container_id"], req.route_params["file_id"]))
 
 
 @endpoint(bp, "DELETE", FILE, summary="Delete a container file", tag=TAG, response=DeletedObject, openai_v1=True)
-def container_files_delete(req: func.HttpRequest) -> func.HttpResponse:
+def container_files_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     file_id = req.route_params["file_id"]
-    containers().delete_file(requests.principal(req), req.route_params["container_id"], file_id)
+    containers().delete_file(principal, req.route_params["container_id"], file_id)
     return requests.json_response({"id": file_id, "object": "container.file.deleted", "deleted": True})
 
 
 @endpoint(bp, "GET", FILE + "/content", summary="Retrieve a container file's content", tag=TAG,
           binary_response=True, streaming=True, openai_v1=True)
-async def container_files_content(req: Request) -> Response:
+async def container_files_content(req: Request, principal: str) -> Response:
     """Stream the file's bytes; never held whole."""
-    record, chunks = await asyncio.to_thread(containers().file_content, requests.principal(req),
+    record, chunks = await asyncio.to_thread(containers().file_content, principal,
                                              req.path_params["container_id"], req.path_params["file_id"])
     name = posixpath.basename(record["path"])
     disposition = "attachment; filename*=UTF-8''" + urllib.parse.quote(name, safe="")

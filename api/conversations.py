@@ -60,8 +60,7 @@ def _thread(principal: str, conversation_id: str) -> dict:
 
 @endpoint(bp, "POST", "conversations", summary="Create a conversation", tag=TAG, body=ConversationCreate,
           openai_v1=True)
-def conversations_create(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def conversations_create(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, ConversationCreate)
     media = MediaReader(principal)
     bodies = _messages(body.items or [], "items", media)
@@ -75,15 +74,15 @@ def conversations_create(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @endpoint(bp, "GET", CONVERSATION, summary="Retrieve a conversation", tag=TAG, openai_v1=True)
-def conversations_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    thread = _thread(requests.principal(req), req.route_params["conversation_id"])
+def conversations_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    thread = _thread(principal, req.route_params["conversation_id"])
     return requests.json_response(response_objects.conversation_object(thread))
 
 
 @endpoint(bp, "POST", CONVERSATION, summary="Update a conversation's metadata", tag=TAG, body=ConversationUpdate,
           openai_v1=True)
-def conversations_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+def conversations_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    conversation_id = req.route_params["conversation_id"]
     body = requests.body(req, ConversationUpdate)
     _thread(principal, conversation_id)
     updated = services.threads().update(principal, conversation_id, lambda current: {**current, "metadata": body.metadata})
@@ -92,8 +91,8 @@ def conversations_update(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "DELETE", CONVERSATION, summary="Delete a conversation (its thread, with every item)", tag=TAG,
           openai_v1=True)
-def conversations_delete(req: func.HttpRequest) -> func.HttpResponse:
-    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+def conversations_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    conversation_id = req.route_params["conversation_id"]
     _thread(principal, conversation_id)
     services.threads().delete(principal, conversation_id)
     return requests.json_response(response_objects.conversation_deleted(conversation_id))
@@ -101,8 +100,8 @@ def conversations_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", CONVERSATION + "/items", summary="Add items to a conversation", tag=TAG,
           body=ConversationItemsCreate, openai_v1=True)
-def conversation_items_create(req: func.HttpRequest) -> func.HttpResponse:
-    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+def conversation_items_create(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    conversation_id = req.route_params["conversation_id"]
     body = requests.body(req, ConversationItemsCreate)
     _thread(principal, conversation_id)
     media = MediaReader(principal)
@@ -119,8 +118,8 @@ def conversation_items_create(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", CONVERSATION + "/items", summary="List a conversation's items", tag=TAG, openai_v1=True,
           query=pagination_params(before=False))
-def conversation_items_list(req: func.HttpRequest) -> func.HttpResponse:
-    principal, conversation_id = requests.principal(req), req.route_params["conversation_id"]
+def conversation_items_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    conversation_id = req.route_params["conversation_id"]
     page_request = requests.page_request(req, "message")
     _thread(principal, conversation_id)
     page = services.messages().list(principal, conversation_id, page_request)
@@ -137,15 +136,15 @@ def _item(principal: str, conversation_id: str, item_id: str) -> dict:
 
 
 @endpoint(bp, "GET", ITEM, summary="Retrieve a conversation item", tag=TAG, openai_v1=True)
-def conversation_items_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+def conversation_items_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     route = req.route_params
-    message = _item(requests.principal(req), route["conversation_id"], route["item_id"])
+    message = _item(principal, route["conversation_id"], route["item_id"])
     return requests.json_response(response_objects.message_item(message))
 
 
 @endpoint(bp, "DELETE", ITEM, summary="Delete a conversation item", tag=TAG, openai_v1=True)
-def conversation_items_delete(req: func.HttpRequest) -> func.HttpResponse:
-    principal, route = requests.principal(req), req.route_params
+def conversation_items_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    route = req.route_params
     _item(principal, route["conversation_id"], route["item_id"])
     services.messages().delete(principal, route["conversation_id"], route["item_id"])
     return requests.json_response(response_objects.conversation_object(_thread(principal, route["conversation_id"])))

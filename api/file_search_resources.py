@@ -10,7 +10,6 @@ ingested, which it does not do for stores the user made (tools/plugins/file_sear
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from api import services
 from api.run_orchestration import orchestration_exists
@@ -19,8 +18,10 @@ from core import ids
 from core.errors import InvalidRequest, NotFound
 from core.repositories.shared import threads, vector_stores
 from core.transactions import PreconditionFailed
+from core.vector_store_bookkeeping import StoreBookkeeping
 from core.wire.common import ToolResources, referenced_file_ids
-from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking
+from core.wire.vector_stores import AutoChunking, BatchFile, StaticChunking, new_vector_store
+from tools.plugins import file_search as file_search_tool
 
 THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after its last use
 
@@ -28,11 +29,11 @@ THREAD_STORE_DAYS = 7  # as at OpenAI: a thread's own store expires a week after
 def _new_store(principal: str, metadata: dict | None = None, expires_days: int | None = None,
                store_id: str | None = None) -> str:
     now = services.now()
-    record: dict[str, Any] = {"id": store_id or ids.new_id("vector_store"), "object": "vector_store", "created_at": now, "name": "",
-              "description": None, "last_active_at": now, "metadata": metadata or {},
-              "expires_after": {"anchor": "last_active_at", "days": expires_days} if expires_days else None,
-              "_helper": True}  # a run waits for such a store's ingestion before searching it
-    vector_stores().stores.insert(principal, record)
+    expires_after = {"anchor": "last_active_at", "days": expires_days} if expires_days else None
+    record = new_vector_store(store_id or ids.new_id("vector_store"), now, metadata=metadata,
+                              expires_after=expires_after)
+    # a run waits for such a store's ingestion before searching it
+    vector_stores().create_store(principal, record, StoreBookkeeping(helper=True))
     return record["id"]
 
 
@@ -127,9 +128,7 @@ def _chosen_store(principal: str, store_id: str, metadata: dict | None) -> bool:
 
 def search_attachments(messages: list[dict]) -> list[str]:
     """File ids attached to `messages` for the file_search tool."""
-    return list(dict.fromkeys(
-        attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
-        if any(tool.get("type") == "file_search" for tool in attachment.get("tools") or [])))
+    return file_search_tool.TOOL.attached_files(messages)
 
 
 def _thread_store(principal: str, thread_id: str) -> str:

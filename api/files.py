@@ -40,9 +40,8 @@ def _expires_at(form, created_at: int) -> int | None:
 
 @endpoint(bp, "POST", "files", summary="Upload a file", tag=TAG, multipart=FileUpload, response=FileObject,
           streaming=True)
-async def files_create(req: Request) -> Response:
+async def files_create(req: Request, principal: str) -> Response:
     """Stream the upload: the form parser spools the file to disk, then it goes to Blob storage in blocks."""
-    principal = requests.principal(req)
     async with uploads.multipart_form(req, _FIELDS) as form:
         return await _store_upload(principal, form)
 
@@ -69,21 +68,20 @@ async def _store_upload(principal: str, form) -> Response:
 @endpoint(bp, "GET", "files", summary="List files", tag=TAG, list_of=FileObject,
           query=pagination_params(max_limit=MAX_FILES_LIMIT, default_limit=MAX_FILES_LIMIT)
           + (QueryParam("purpose", {"type": "string"}, "Only files with this purpose."),))
-def files_list(req: func.HttpRequest) -> func.HttpResponse:
+def files_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     request = requests.page_request(req, "file", default_limit=MAX_FILES_LIMIT, max_limit=MAX_FILES_LIMIT)
-    page = services.files().list(requests.principal(req), request, purpose=req.params.get("purpose") or None)
+    page = services.files().list(principal, request, purpose=req.params.get("purpose") or None)
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", "files/{file_id}", summary="Retrieve a file", tag=TAG, response=FileObject)
-def files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    return requests.json_response(services.files().get(requests.principal(req), req.route_params["file_id"]))
+def files_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    return requests.json_response(services.files().get(principal, req.route_params["file_id"]))
 
 
 @endpoint(bp, "DELETE", "files/{file_id}", summary="Delete a file", tag=TAG, response=DeletedObject)
-def files_delete(req: func.HttpRequest) -> func.HttpResponse:
+def files_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     file_id = req.route_params["file_id"]
-    principal = requests.principal(req)
     services.files().delete(principal, file_id)
     vector_stores().detach_everywhere(principal, file_id)  # its chunks leave every vector store too
     return requests.json_response({"id": file_id, "object": "file", "deleted": True})
@@ -91,10 +89,10 @@ def files_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "files/{file_id}/content", summary="Download a file's content", tag=TAG, binary_response=True,
           streaming=True)
-async def files_content(req: Request) -> Response:
+async def files_content(req: Request, principal: str) -> Response:
     """Stream the blob's chunks to the client; the file is never held whole."""
     record, chunks = await asyncio.to_thread(
-        services.files().content, requests.principal(req), req.path_params["file_id"])
+        services.files().content, principal, req.path_params["file_id"])
     disposition = "attachment; filename*=UTF-8''" + urllib.parse.quote(record["filename"], safe="")
     return StreamingResponse(chunks, media_type="application/octet-stream",
                              headers={"Content-Disposition": disposition})

@@ -20,8 +20,7 @@ TAG = "Messages"
 
 @endpoint(bp, "POST", "threads/{thread_id}/messages", summary="Create a message", tag=TAG, body=MessageCreate,
           response=Message, durable_client=True)
-async def messages_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def messages_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     thread_id = req.route_params["thread_id"]
     body = requests.body(req, MessageCreate)
     await asyncio.to_thread(services.require_files, principal, body.referenced_file_ids())
@@ -33,24 +32,23 @@ async def messages_create(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "threads/{thread_id}/messages", summary="List messages", tag=TAG, list_of=Message,
           query=pagination_params() + (QueryParam("run_id", {"type": "string"}, "Only messages created by this run."),))
-def messages_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = services.messages().list(requests.principal(req), req.route_params["thread_id"],
+def messages_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    page = services.messages().list(principal, req.route_params["thread_id"],
                                     requests.page_request(req, "message"), run_id=req.params.get("run_id") or None)
     return requests.json_response(page.wire())
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/messages/{message_id}", summary="Retrieve a message", tag=TAG,
           response=Message)
-def messages_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+def messages_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     route = req.route_params
     return requests.json_response(
-        services.messages().get(requests.principal(req), route["thread_id"], route["message_id"]))
+        services.messages().get(principal, route["thread_id"], route["message_id"]))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/messages/{message_id}", summary="Modify a message", tag=TAG,
           body=MessageUpdate, response=Message)
-def messages_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def messages_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     route = req.route_params
     body = requests.body(req, MessageUpdate)
 
@@ -63,7 +61,7 @@ def messages_update(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "DELETE", "threads/{thread_id}/messages/{message_id}", summary="Delete a message", tag=TAG,
           response=DeletedObject)
-def messages_delete(req: func.HttpRequest) -> func.HttpResponse:
+def messages_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     route = req.route_params
-    services.messages().delete(requests.principal(req), route["thread_id"], route["message_id"])
+    services.messages().delete(principal, route["thread_id"], route["message_id"])
     return requests.json_response({"id": route["message_id"], "object": "thread.message.deleted", "deleted": True})

@@ -102,11 +102,11 @@ async def _forward(req: Request, path: str, schema: type[BaseModel]) -> Response
 @endpoint(bp, "POST", "chat/completions", azure_route="deployments/{deployment}/chat/completions",
           summary="Create a chat completion with the configured model (streamed with stream=true)", tag=TAG,
           body=ChatCompletionsBody, streaming=True, streams_response=True)
-async def chat_completions(req: Request) -> Response:
+async def chat_completions(req: Request, principal: str) -> Response:
     return await _forward(req, "/chat/completions", ChatCompletionsBody)
 
 
 @endpoint(bp, "POST", "embeddings", azure_route="deployments/{deployment}/embeddings",
           summary="Create embeddings with the configured model", tag=TAG, body=EmbeddingsBody, streaming=True)
-async def embeddings(req: Request) -> Response:
+async def embeddings(req: Request, principal: str) -> Response:
     return await _forward(req, "/embeddings", EmbeddingsBody)

@@ -1,12 +1,10 @@
-"""Reading a request: caller, JSON body, list parameters, path ids; writing JSON responses."""
+"""Reading a request: JSON body, list parameters, path ids; writing JSON responses."""
 
 from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Iterator, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import azure.functions as func
 import pydantic_core
@@ -30,26 +28,6 @@ INVALID_JSON = (
 Model = TypeVar("Model", bound=BaseModel)
 _INTEGER = re.compile(r"^[+-]?\d{1,12}$")
 _ORDERS: tuple[Literal["asc", "desc"], ...] = ("asc", "desc")
-
-
-_PRINCIPAL: ContextVar[str] = ContextVar("principal")
-
-
-def principal(req=None) -> str:
-    """The authenticated caller of the request being handled (api/routing.py sets it before the handler runs).
-
-    Never read from the request's headers: a caller's own claims are not an identity.
-    """
-    return _PRINCIPAL.get()
-
-
-@contextmanager
-def acting_as(caller: str) -> Iterator[None]:
-    token = _PRINCIPAL.set(caller)
-    try:
-        yield
-    finally:
-        _PRINCIPAL.reset(token)
 
 
 def body(req: func.HttpRequest, model: type[Model]) -> Model:

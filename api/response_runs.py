@@ -20,6 +20,7 @@ import asyncio
 import logging
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -47,6 +48,7 @@ DEFAULT_HOLD_SECONDS = 200.0  # RESPONSE_HOLD_SECONDS's default: under the 230 s
 RECHECK_SECONDS = 0.25
 CANCEL_HOLD_SECONDS = 10.0  # a cancel answers once the response is cancelled, or as it is (cancelling) after this
 logger = logging.getLogger(__name__)
+_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="response-read")
 
 
 def hold_seconds(configured: str | None) -> float:
@@ -265,9 +267,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     placement = place(principal, body)
     media = MediaReader(principal)
     given = read_input(body, placement, media)
-    response_tool_resources.check_stores(principal, body)
     created_at = services.now()
-    response_tool_resources.check_containers(principal, body, created_at)
+    response_tool_resources.check_tools(principal, body, created_at)
     media.store(created_at)
     options = response_tool_resources.tool_options(principal, body, created_at)
     response_id = ids.new_id("response")
@@ -331,10 +332,13 @@ def render(principal: str, record: dict, run: dict | None = None, include: froze
     """The response object as it is now (its run, steps and messages read from the thread)."""
     thread_id, run_id = record["thread_id"], record["run_id"]
     try:
+        # The run first, so what its status says has ended is in the steps and messages read after it;
+        # those two at once (a held create answers as soon as its run ends: each read is latency).
         run = run or services.runs().get(principal, thread_id, run_id)
+        reading_messages = _READS.submit(services.runs().messages.page_of_owned_thread, thread_id,
+                                         PageRequest(limit=100, order="asc"), run_id=run_id)
         steps = [(step.record, step.books) for step in services.runs().all_steps(thread_id, run_id)]
-        messages = services.runs().messages.page_of_owned_thread(thread_id, PageRequest(limit=100, order="asc"),
-                                                                 run_id=run_id).data
+        messages = reading_messages.result().data
     except ApiError:
         raise NotFound("response", record["id"]) from None
     output = response_objects.output_items(steps, {message["id"]: message for message in messages}, TOOLS,
@@ -363,7 +367,9 @@ async def answered(principal: str, record: dict, hold: float | None = None) -> d
     try:
         while True:
             woken.reset()
-            run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
+            committed = woken.run  # the run as a write in this process committed it: final once it has ended
+            run = committed if committed is not None and committed["status"] in run_machine.TERMINAL_STATUSES else \
+                await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
             if run["status"] in run_machine.TERMINAL_STATUSES or time.monotonic() > deadline:
                 return await asyncio.to_thread(render, principal, record, run)
             await woken.wait(RECHECK_SECONDS)

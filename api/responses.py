@@ -66,8 +66,7 @@ def event_stream(principal: str, record: dict, starting_after: int = -1) -> Stre
 
 @endpoint(bp, "POST", "responses", summary="Create a response", tag=TAG, body=ResponseCreate, durable_client=True,
           openai_v1=True)
-async def responses_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def responses_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, ResponseCreate)
     record, run = await asyncio.to_thread(response_runs.create, principal, body)
     await response_runs.start(client, principal, record, run)
@@ -80,8 +79,7 @@ async def responses_create(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "responses/input_tokens", summary="Count a response's input tokens", tag=TAG,
           body=InputTokensCount, openai_v1=True)
-def responses_input_tokens(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def responses_input_tokens(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, InputTokensCount)
     return requests.json_response(response_tokens.input_tokens_object(
         response_tokens.count_input_tokens(principal, body)))
@@ -124,8 +122,7 @@ def _include(query: str) -> frozenset[str] | None:
               QueryParam("stream", {"type": "boolean"}, "Stream the response's events."),
               QueryParam("starting_after", {"type": "integer", "minimum": 0},
                          "With stream: send the events numbered after this one.")))
-async def responses_retrieve(req: Request) -> Response:
-    principal = requests.principal(req)
+async def responses_retrieve(req: Request, principal: str) -> Response:
     stream = _flag(req.query_params.get("stream"), "stream")
     starting_after = _starting_after(req.query_params.get("starting_after"))
     include = _include(req.url.query)
@@ -136,8 +133,8 @@ async def responses_retrieve(req: Request) -> Response:
 
 
 @endpoint(bp, "DELETE", RESPONSE_ID, summary="Delete a response", tag=TAG, openai_v1=True)
-def responses_delete(req: func.HttpRequest) -> func.HttpResponse:
-    principal, response_id = requests.principal(req), req.route_params["response_id"]
+def responses_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    response_id = req.route_params["response_id"]
     response_runs.stored_response(principal, response_id)
     responses().delete(principal, response_id)
     return requests.json_response(response_objects.response_deleted(response_id))
@@ -145,8 +142,7 @@ def responses_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", RESPONSE_ID + "/cancel", summary="Cancel a background response", tag=TAG,
           durable_client=True, openai_v1=True)
-async def responses_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def responses_cancel(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     record = await asyncio.to_thread(response_runs.stored_response, principal, req.route_params["response_id"])
     return requests.json_response(await response_runs.cancel(client, principal, record))
 
@@ -156,8 +152,7 @@ async def responses_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
               QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "How many items."),
               QueryParam("order", {"type": "string", "enum": ["asc", "desc"], "default": "desc"}, "Order."),
               QueryParam("after", {"type": "string"}, "Items after this item id (in the requested order).")))
-def responses_input_items(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def responses_input_items(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     record = response_runs.stored_response(principal, req.route_params["response_id"])
     cursor_free = func.HttpRequest(method="GET", url=req.url, body=b"", params={
         name: value for name, value in req.params.items() if name in ("limit", "order")})

@@ -8,8 +8,8 @@ One declaration serves both URL shapes (host.json's routePrefix is empty):
 `/v1/<route>` for `OpenAI(base_url=<root>/v1)` and `/openai/<azure_route>?api-version=...`
 for `AzureOpenAI(azure_endpoint=<root>)`; the Azure one is a second Functions
 function (`<name>_azure`) on the same handler that first checks `api-version`.
-Before any handler runs, the caller is authenticated (core/identity.py) and the
-principal is what `requests.principal(req)` answers for the rest of the request.
+Before any handler runs, the caller is authenticated (core/identity.py) and its
+principal is handed to the handler as its last argument, `principal`.
 
 The app uses HTTP streams (azurefunctions-extensions-http-fastapi) so that file
 bytes flow through in chunks. With streams on, the host proxies *every* HTTP
@@ -31,7 +31,7 @@ import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 from pydantic import BaseModel
 
-from api import api_versions, errors, requests
+from api import api_versions, errors
 from api.requests import MAX_JSON_BYTES
 from core import api_keys, identity, request_origin
 from core.errors import ApiError, ServerError, TooLarge
@@ -96,12 +96,14 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
     `route` is relative to the prefix; `azure_route` names the Azure shape when it
     differs (e.g. `deployments/{deployment}/chat/completions`). The function name
     (unique across the app) is the handler's name, `_azure` appended for the Azure
-    shape. Handlers are `def handler(req: func.HttpRequest) -> func.HttpResponse`
+    shape. Handlers are `def handler(req: func.HttpRequest, principal: str) -> func.HttpResponse`
     (run in a worker thread, as storage calls block); with `durable_client`,
-    `async def handler(req, client)` with the Durable Functions client binding
-    (or `async def handler(req)` for one that awaits without a thread); with
-    `streaming`, `async def handler(req: Request) -> Response` on the FastAPI
-    request itself. Every call is authenticated first unless `public`.
+    `async def handler(req, client, principal)` with the Durable Functions client binding
+    (or `async def handler(req, principal)` for one that awaits without a thread); with
+    `streaming`, `async def handler(req: Request, principal: str) -> Response` on the FastAPI
+    request itself. Every call is authenticated first, and the caller's principal is the
+    handler's last argument: the one identity it acts as (never read from the request itself).
+    A `public` endpoint is not authenticated and its handler takes no `principal`.
     Errors raised as ApiError become OpenAI's envelope; anything else is logged
     and becomes a 500 `server_error` envelope.
     """
@@ -114,7 +116,8 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
             azure_route=azure_route, public=public, streams_response=streams_response, openai_v1=openai_v1)
 
         def serve(azure: bool) -> Callable[..., Awaitable[Response]]:
-            async def run(req: Request, call: Callable[[], Awaitable]) -> Response:
+            async def run(req: Request, call: Callable[..., Awaitable]) -> Response:
+                """`call(principal)` runs the handler as the authenticated caller (`call()` when public)."""
                 try:
                     if azure:
                         api_versions.check(req.query_params.get(api_versions.PARAM))
@@ -123,8 +126,7 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
                     else:
                         caller = await asyncio.to_thread(authenticate, req.headers)
                         request_origin.check(caller.via, req.headers, reads_json=multipart is None)
-                        with requests.acting_as(caller.principal):
-                            result = await call()
+                        result = await call(caller.principal)
                 except ApiError as error:
                     result = errors.response(error)
                 except Exception:
@@ -135,24 +137,24 @@ def endpoint(blueprint, method: str, route: str, *, summary: str, tag: str, body
             # The parameters' names and annotations are what the Functions worker binds (`client` has none).
             if streaming:
                 async def streamed(req: Request) -> Response:
-                    return await run(req, lambda: handler(req))
+                    return await run(req, lambda *principal: handler(req, *principal))
                 return streamed
             elif durable_client:
                 async def with_client(req: Request, client) -> Response:
-                    async def call():
-                        return await handler(await to_http_request(req), client)
+                    async def call(*principal: str):
+                        return await handler(await to_http_request(req), client, *principal)
                     return await run(req, call)
                 return with_client
             elif inspect.iscoroutinefunction(handler):  # waits without holding a thread (e.g. a held poll)
                 async def awaiting(req: Request) -> Response:
-                    async def call():
-                        return await handler(await to_http_request(req))
+                    async def call(*principal: str):
+                        return await handler(await to_http_request(req), *principal)
                     return await run(req, call)
                 return awaiting
             else:
                 async def in_thread(req: Request) -> Response:
-                    async def call():
-                        return await asyncio.to_thread(handler, await to_http_request(req))
+                    async def call(*principal: str):
+                        return await asyncio.to_thread(handler, await to_http_request(req), *principal)
                     return await run(req, call)
                 return in_thread
 

@@ -29,7 +29,7 @@ from typing import AsyncGenerator, AsyncIterator
 import azure.durable_functions as df
 from azurefunctions.extensions.http.fastapi import Request, Response, StreamingResponse
 
-from api import requests, services
+from api import services
 from api.routing import QueryParam, endpoint
 from core import settings
 from core.errors import InvalidRequest
@@ -163,9 +163,8 @@ def sse_response(thread_id: str, run_id: str, after: int, head: Head) -> Streami
           event_stream=True, streaming=True,
           query=(QueryParam("after", {"type": "integer", "minimum": 0},
                             "Continue after this event number (Last-Event-ID wins when sent)."),))
-async def run_events(req: Request) -> Response:
+async def run_events(req: Request, principal: str) -> Response:
     """Replay and tail a run's numbered events as server-sent events; the run is not affected."""
-    principal = requests.principal(req)
     thread_id, run_id = req.path_params["thread_id"], req.path_params["run_id"]
     after = parse_after(req.query_params.get("after"), req.headers.get("last-event-id"))
 

@@ -10,7 +10,6 @@ Storage calls are synchronous, so they run in worker threads, off the event loop
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import logging
 import time
@@ -23,7 +22,6 @@ from api.routing import endpoint, pagination_params
 from api.run_events import sse_response
 from api.threads import create_thread_with_files, needs_attachments_indexed, new_thread_records, ready_for_thread
 from core import ids, run_machine, settings
-from core.chat_turns import model_output
 from core.errors import Conflict, InvalidRequest, NotFound
 from core.repositories.run_requests import Claimed
 from core.repositories.runs import RunChange, StoredRun
@@ -31,6 +29,7 @@ from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_events.log import Head
 from core.run_protocol import RunRef
+from core.tool_outputs import accept_tool_outputs
 from core.transactions import PreconditionFailed
 from core.wire.messages import new_message
 from core.wire.runs import (
@@ -169,8 +168,7 @@ async def _start(client, principal: str, run: dict, stream: bool | None, resumed
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs", summary="Create a run", tag=TAG, body=RunCreate, response=Run,
           durable_client=True)
-async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def runs_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, RunCreate)
     thread_id = req.route_params["thread_id"]
     key, retried = request_key(req, principal), is_retry(req)
@@ -200,8 +198,7 @@ async def runs_create(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "threads/runs", summary="Create a thread and run it", tag=TAG, body=ThreadAndRunCreate,
           response=Run, durable_client=True)
-async def threads_create_and_run(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def threads_create_and_run(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, ThreadAndRunCreate)
     key = request_key(req, principal)
 
@@ -259,8 +256,8 @@ def _store_claimed_run(principal: str, thread: dict, assistant: dict, body: Thre
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs", summary="List runs", tag=TAG, list_of=Run,
           query=pagination_params())
-def runs_list(req: func.HttpRequest) -> func.HttpResponse:
-    page = services.runs().list(requests.principal(req), req.route_params["thread_id"], requests.page_request(req, "run"))
+def runs_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    page = services.runs().list(principal, req.route_params["thread_id"], requests.page_request(req, "run"))
     return requests.json_response(page.wire())
 
 
@@ -276,11 +273,11 @@ def holds_poll(headers, status: str) -> bool:
 
 
 @endpoint(bp, "GET", "threads/{thread_id}/runs/{run_id}", summary="Retrieve a run", tag=TAG, response=Run)
-async def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
+async def runs_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     """A run as it is now; for the SDK's poll helpers, as soon as it reaches a status they return on
     (or after POLL_HOLD_SECONDS): the answer arrives when the run finishes, not on the next poll tick,
     and a long run costs one request per hold instead of one per tick."""
-    principal, thread_id, run_id = requests.principal(req), req.route_params["thread_id"], req.route_params["run_id"]
+    thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     woken = wakeups.Subscription((thread_id, run_id))  # a write of the run in this process wakes it at once
     try:
         record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
@@ -300,8 +297,7 @@ async def runs_retrieve(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}", summary="Modify a run", tag=TAG, body=RunUpdate,
           response=Run)
-def runs_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def runs_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, RunUpdate)
 
     def change(current: StoredRun) -> RunChange:
@@ -316,20 +312,17 @@ def runs_update(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/cancel", summary="Cancel a run", tag=TAG, response=Run,
           durable_client=True)
-async def runs_cancel(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def runs_cancel(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     return run_response(await run_orchestration.cancel(client, principal, thread_id, run_id))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}/runs/{run_id}/submit_tool_outputs", summary="Submit tool outputs",
           tag=TAG, body=SubmitToolOutputs, response=Run, durable_client=True)
-async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def runs_submit_tool_outputs(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, SubmitToolOutputs)
     thread_id, run_id = req.route_params["thread_id"], req.route_params["run_id"]
     outputs = {output.tool_call_id: output.output for output in body.tool_outputs}
-    accepted: dict = {}
     replayed = await asyncio.to_thread(_stored_submission, principal, thread_id, run_id, outputs)
     if replayed is not None:  # an earlier attempt stored these outputs and its answer was lost
         run, round_ = replayed
@@ -342,33 +335,30 @@ async def runs_submit_tool_outputs(req: func.HttpRequest, client) -> func.HttpRe
             return sse_response(thread_id, run_id, head.count, head)
         return run_response(run)
 
-    def change(current: StoredRun) -> RunChange:
-        moved = run_machine.transition(current.record, run_machine.SubmitToolOutputs(
-            tuple(output.tool_call_id for output in body.tool_outputs)), services.now())
-        step_id = current.books.action_step
-        if step_id is None:  # transition() accepted the outputs, so the run requires action and names its step
-            raise RuntimeError(f"run {run_id} requires action but names no action step")
-        step = services.runs().load_step(principal, thread_id, run_id, step_id)
-        answered = copy.deepcopy(step.record)
-        for call in answered["step_details"]["tool_calls"]:
-            if call["id"] in outputs:
-                call["function"]["output"] = outputs[call["id"]]
-        done = {call["id"] for call in answered["step_details"]["tool_calls"]
-                if model_output(call, step.books) is not None}
-        answered = run_machine.complete_step_if_answered(answered, done, services.now())
-        accepted["round"] = current.books.round
-        accepted["head"] = services.runs().events.head(thread_id, run_id)  # a stream of the run continues from here
-        # A stream that continues the run never saw this step created, so it gets no deltas of it.
-        closed = [payloads.step_status(answered)] if answered["status"] == run_machine.COMPLETED else []
-        return RunChange(moved.run, replace_steps=[(step, answered, step.books)], events=closed)
-
-    run = (await asyncio.to_thread(services.runs().update, principal, thread_id, run_id, change)).record
-    head = accepted["head"]
-    if await run_orchestration.signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(accepted["round"]),
-                     {"round": accepted["round"]}, lost_as=run_machine.FAILED):
+    submitted = [(output.tool_call_id, output.output) for output in body.tool_outputs]
+    written, head = await asyncio.to_thread(_accept_tool_outputs, principal, thread_id, run_id, submitted)
+    run, round_ = written.record, written.books.round
+    if await run_orchestration.signal(client, principal, thread_id, run_id, run_machine.tool_outputs_event(round_),
+                     {"round": round_}, lost_as=run_machine.FAILED):
         raise InvalidRequest(f"Run {run_id} can no longer take tool outputs: its orchestration no longer exists, "
                              f"so the run has been ended as failed. Start a new run.", code="run_orchestration_lost")
     return sse_response(thread_id, run_id, head.count, head) if body.stream else run_response(run)
+
+
+def _accept_tool_outputs(principal: str, thread_id: str, run_id: str,
+                         submitted: list[tuple[str, str]]) -> tuple[StoredRun, Head]:
+    """Store the outputs on the step the run waits on and queue the run: (the run as written, the
+    event log's head before it, from which a stream of the run continues). What the write applies
+    is decided by core.tool_outputs from what is loaded here first."""
+    runs = services.runs()
+    stored = runs.load(principal, thread_id, run_id)
+    head = runs.events.head(thread_id, run_id)
+    step_id = stored.books.action_step if stored.record["status"] == run_machine.REQUIRES_ACTION else None
+    step = runs.load_step(principal, thread_id, run_id, step_id) if step_id else None
+    written = runs.update(principal, thread_id, run_id,
+                          lambda current: accept_tool_outputs(current, step, submitted, services.now()),
+                          loaded=stored, head=head)
+    return written, head
 
 
 def _stored_submission(principal: str, thread_id: str, run_id: str, outputs: dict) -> tuple[dict, int] | None:

@@ -65,20 +65,18 @@ async def create_thread_with_files(client, principal: str, body: ThreadCreate | 
 
 @endpoint(bp, "POST", "threads", summary="Create a thread", tag=TAG, body=ThreadCreate, response=Thread,
           durable_client=True)
-async def threads_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def threads_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     return requests.json_response(await create_thread_with_files(client, principal, requests.body(req, ThreadCreate)))
 
 
 @endpoint(bp, "GET", "threads/{thread_id}", summary="Retrieve a thread", tag=TAG, response=Thread)
-def threads_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    return requests.json_response(services.threads().get(requests.principal(req), req.route_params["thread_id"]))
+def threads_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    return requests.json_response(services.threads().get(principal, req.route_params["thread_id"]))
 
 
 @endpoint(bp, "POST", "threads/{thread_id}", summary="Modify a thread", tag=TAG, body=ThreadUpdate, response=Thread,
           durable_client=True)
-async def threads_update(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def threads_update(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     thread_id = req.route_params["thread_id"]
     body = requests.body(req, ThreadUpdate)
     await asyncio.to_thread(services.threads().get, principal, thread_id)  # 404 before creating anything
@@ -90,7 +88,7 @@ async def threads_update(req: func.HttpRequest, client) -> func.HttpResponse:
 
 @endpoint(bp, "DELETE", "threads/{thread_id}", summary="Delete a thread with its messages, runs and steps",
           tag=TAG, response=DeletedObject)
-def threads_delete(req: func.HttpRequest) -> func.HttpResponse:
+def threads_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     thread_id = req.route_params["thread_id"]
-    services.threads().delete(requests.principal(req), thread_id)
+    services.threads().delete(principal, thread_id)
     return requests.json_response({"id": thread_id, "object": "thread.deleted", "deleted": True})

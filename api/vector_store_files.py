@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -24,7 +23,8 @@ from core.errors import InvalidRequest, NotFound
 from core.file_search import chunking
 from core.ingestion_protocol import ORCHESTRATOR, IngestionJob
 from core.repositories.shared import files, vector_stores
-from core.repositories.vector_stores import STATUSES, public_file
+from core.repositories.vector_stores import STATUSES
+from core.vector_store_bookkeeping import BatchBookkeeping, StoreFileBookkeeping
 from core.wire.common import DeletedObject
 from core.wire.vector_stores import (
     BatchFile,
@@ -33,6 +33,8 @@ from core.wire.vector_stores import (
     StoreFileUpdate,
     VectorStoreFile,
     VectorStoreFileBatch,
+    new_file_batch,
+    new_vector_store_file,
 )
 
 bp = df.Blueprint()
@@ -48,7 +50,8 @@ def _store_id(req: func.HttpRequest, principal: str) -> str:
     return store_id
 
 
-def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: str | None, param: str) -> list[dict]:
+def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: str | None,
+             param: str) -> list[tuple[dict, StoreFileBookkeeping]]:
     now = services.now()
     records = []
     for index, entry in enumerate(entries):
@@ -58,11 +61,10 @@ def _records(principal: str, store_id: str, entries: list[BatchFile], batch_id: 
             raise InvalidRequest(f"No file found with id '{entry.file_id}'.", param=param.format(index=index),
                                  code="invalid_value") from None
         strategy = entry.chunking_strategy.model_dump() if entry.chunking_strategy else None
-        records.append({"id": entry.file_id, "object": "vector_store.file", "created_at": now,
-                        "vector_store_id": store_id, "status": "in_progress", "usage_bytes": 0, "last_error": None,
-                        "chunking_strategy": chunking.resolved(strategy), "attributes": entry.attributes or {},
-                        "_filename": file["filename"], "_batch_id": batch_id, "_segment": None})
-    return list({record["id"]: record for record in records}.values())  # named twice: attached once, as last
+        records.append((new_vector_store_file(entry.file_id, store_id, now, chunking.resolved(strategy),
+                                              entry.attributes),
+                        StoreFileBookkeeping(filename=file["filename"], batch_id=batch_id)))
+    return list({record["id"]: (record, books) for record, books in records}.values())  # named twice: attached once, as last
 
 
 async def attach_and_ingest(client, principal: str, store_id: str, entries: list[BatchFile],
@@ -70,9 +72,10 @@ async def attach_and_ingest(client, principal: str, store_id: str, entries: list
                             instance_id: str | None = None) -> list[dict]:
     """`instance_id`: the ingestion's, chosen by the caller so that a retry can tell it started (a start
     refused because it did, by another attempt of the same request, is no failure)."""
-    records = await asyncio.to_thread(_records, principal, store_id, entries, batch_id, param)
-    for record in records:
-        await asyncio.to_thread(vector_stores().attach, principal, record)
+    attached = await asyncio.to_thread(_records, principal, store_id, entries, batch_id, param)
+    for record, books in attached:
+        await asyncio.to_thread(vector_stores().attach, principal, record, books)
+    records = [record for record, _ in attached]
     job = IngestionJob(principal, store_id, [record["id"] for record in records])
     try:
         await client.start_new(ORCHESTRATOR, instance_id or batch_id or f"ingest-{uuid.uuid4().hex}", job.wire())
@@ -89,19 +92,17 @@ async def attach_and_ingest(client, principal: str, store_id: str, entries: list
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/files", summary="Create a vector store file", tag=TAG,
           body=StoreFileCreate, response=VectorStoreFile, durable_client=True)
-async def vector_store_files_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def vector_store_files_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, StoreFileCreate)
     store_id = await asyncio.to_thread(_store_id, req, principal)
     entry = BatchFile(file_id=body.file_id, attributes=body.attributes, chunking_strategy=body.chunking_strategy)
     [record] = await attach_and_ingest(client, principal, store_id, [entry], param="file_id")
-    return requests.json_response(public_file(record))
+    return requests.json_response(record)
 
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/files", summary="List vector store files", tag=TAG,
           list_of=VectorStoreFile, query=pagination_params() + (FILTER_PARAM,))
-def vector_store_files_list(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = _store_id(req, principal)
     page = vector_stores().list_files(principal, store_id, requests.page_request(req, "file"), _status_filter(req))
     return requests.json_response(page.wire())
@@ -117,28 +118,25 @@ def _status_filter(req: func.HttpRequest) -> str | None:
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/files/{file_id}", summary="Retrieve a vector store file",
           tag=TAG, response=VectorStoreFile)
-def vector_store_files_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = _store_id(req, principal)
     record = vector_stores().store_file(principal, store_id, req.route_params["file_id"])
-    return requests.json_response(public_file(record))
+    return requests.json_response(record)
 
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/files/{file_id}", summary="Update a vector store file's "
           "attributes", tag=TAG, body=StoreFileUpdate, response=VectorStoreFile)
-def vector_store_files_update(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_update(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     body = requests.body(req, StoreFileUpdate)
     store_id = _store_id(req, principal)
-    record = vector_stores().files(store_id).update(
-        principal, req.route_params["file_id"], lambda current: {**current, "attributes": body.attributes or {}})
-    return requests.json_response(public_file(record))
+    record = vector_stores().update_file(
+        principal, store_id, req.route_params["file_id"], lambda current: {**current, "attributes": body.attributes or {}})
+    return requests.json_response(record)
 
 
 @endpoint(bp, "DELETE", "vector_stores/{vector_store_id}/files/{file_id}", summary="Delete a vector store file",
           tag=TAG, response=DeletedObject)
-def vector_store_files_delete(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     file_id = req.route_params["file_id"]
     vector_stores().detach(principal, _store_id(req, principal), file_id)
     return requests.json_response({"id": file_id, "object": "vector_store.file.deleted", "deleted": True})
@@ -146,11 +144,10 @@ def vector_store_files_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/files/{file_id}/content",
           summary="Retrieve a vector store file's parsed chunks", tag=TAG)
-def vector_store_files_content(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
+def vector_store_files_content(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     store_id = _store_id(req, principal)
-    record = vector_stores().store_file(principal, store_id, req.route_params["file_id"])
-    segment = vector_stores().segments.read(store_id, record["id"], record["_segment"]) if record["_segment"] else None
+    record, books = vector_stores().stored_file(principal, store_id, req.route_params["file_id"])
+    segment = vector_stores().segments.read(store_id, record["id"], books.segment) if books.segment else None
     texts = segment.texts if segment else []
     return requests.json_response({"object": "vector_store.file_content.page", "has_more": False, "next_page": None,
                                    "data": [{"type": "text", "text": text} for text in texts]})
@@ -158,50 +155,44 @@ def vector_store_files_content(req: func.HttpRequest) -> func.HttpResponse:
 
 # ---- file batches -----------------------------------------------------------------------------
 
-def _batch(req: func.HttpRequest, principal: str) -> dict:
+def _batch(req: func.HttpRequest, principal: str) -> tuple[dict, BatchBookkeeping]:
     store_id = _store_id(req, principal)
-    return vector_stores().batches(store_id).get(principal, req.route_params["batch_id"])
+    return vector_stores().load_batch(principal, store_id, req.route_params["batch_id"])
 
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/file_batches", summary="Create a vector store file batch",
           tag=TAG, body=FileBatchCreate, response=VectorStoreFileBatch, durable_client=True)
-async def vector_store_file_batches_create(req: func.HttpRequest, client) -> func.HttpResponse:
-    principal = requests.principal(req)
+async def vector_store_file_batches_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, FileBatchCreate)
     store_id = await asyncio.to_thread(_store_id, req, principal)
-    record: dict[str, Any] = {"id": ids.new_id("vector_store_file_batch"), "object": "vector_store.files_batch",
-                              "created_at": services.now(), "vector_store_id": store_id, "cancelled": False}
-    await asyncio.to_thread(vector_stores().batches(store_id).insert, principal, record)
+    record = new_file_batch(ids.new_id("vector_store_file_batch"), store_id, services.now())
+    await asyncio.to_thread(vector_stores().create_batch, principal, record)
     param = "file_ids[{index}]" if body.file_ids is not None else "files[{index}].file_id"
     await attach_and_ingest(client, principal, store_id, body.entries(), record["id"], param)
-    return requests.json_response(await asyncio.to_thread(vector_stores().batch_view, principal, record))
+    return requests.json_response(await asyncio.to_thread(vector_stores().batch_view, principal, record,
+                                                          BatchBookkeeping()))
 
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/file_batches/{batch_id}",
           summary="Retrieve a vector store file batch", tag=TAG, response=VectorStoreFileBatch)
-def vector_store_file_batches_retrieve(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
-    return requests.json_response(vector_stores().batch_view(principal, _batch(req, principal)))
+def vector_store_file_batches_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    return requests.json_response(vector_stores().batch_view(principal, *_batch(req, principal)))
 
 
 @endpoint(bp, "POST", "vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
           summary="Cancel a vector store file batch", tag=TAG, response=VectorStoreFileBatch)
-def vector_store_file_batches_cancel(req: func.HttpRequest) -> func.HttpResponse:
+def vector_store_file_batches_cancel(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     """Files still in progress end `cancelled`; their ingestion finds that and keeps nothing."""
-    principal = requests.principal(req)
-    batch = _batch(req, principal)
-    store_id = batch["vector_store_id"]
-    batch = vector_stores().batches(store_id).update(principal, batch["id"], lambda current: {**current, "cancelled": True})
-    vector_stores().cancel_batch_files(principal, store_id, batch["id"])
-    return requests.json_response(vector_stores().batch_view(principal, batch))
+    batch, _ = _batch(req, principal)
+    return requests.json_response(vector_stores().batch_view(
+        principal, *vector_stores().cancel_batch(principal, batch["vector_store_id"], batch["id"])))
 
 
 @endpoint(bp, "GET", "vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
           summary="List the files of a vector store file batch", tag=TAG, list_of=VectorStoreFile,
           query=pagination_params() + (FILTER_PARAM,))
-def vector_store_file_batches_files(req: func.HttpRequest) -> func.HttpResponse:
-    principal = requests.principal(req)
-    batch = _batch(req, principal)
+def vector_store_file_batches_files(req: func.HttpRequest, principal: str) -> func.HttpResponse:
+    batch, _ = _batch(req, principal)
     page = vector_stores().list_files(principal, batch["vector_store_id"], requests.page_request(req, "file"),
                                       _status_filter(req), batch_id=batch["id"])
     return requests.json_response(page.wire())

@@ -27,10 +27,12 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from core.collection import Operation
 from core.store import Store
 from core.transactions import submit
 
@@ -71,7 +73,7 @@ def hint(key: str) -> str:
     return f"{key[:len(KEY_PREFIX) + 4]}...{key[-4:]}"
 
 
-def _record(entity: dict) -> KeyRecord:
+def _record(entity: dict[str, Any]) -> KeyRecord:
     revoked = entity.get("revoked_at")
     return KeyRecord(key_id=entity["RowKey"][:KEY_ID_LENGTH], principal=entity["principal"], name=entity["name"],
                      hint=entity["hint"], created_at=int(entity["created_at"]),
@@ -96,7 +98,7 @@ class KeyStore:
         self._write(("create", entity))
         return key, _record(entity)
 
-    def _write(self, operation: tuple) -> None:
+    def _write(self, operation: Operation) -> None:
         """Write one row as a transaction (core.transactions.submit): one whose answer was lost (a reset,
         a 5xx answered after committing) is told apart by the row's write token, so it succeeds once
         and a create never meets itself as a conflict."""

@@ -42,13 +42,13 @@ PROMPT_REJECTED_CODES = frozenset({"content_filter", "content_policy_violation",
 # -- the request ----------------------------------------------------------------------
 
 
-def declared_functions(run: dict) -> dict[str, dict]:
+def declared_functions(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The function tools the run declares, by name, as Chat Completions wants them."""
     return {tool["function"]["name"]: {key: value for key, value in tool["function"].items() if value is not None}
             for tool in run.get("tools") or [] if tool.get("type") == "function"}
 
 
-def server_tools_in_run(run: dict, opted_in: Iterable[str]) -> frozenset[str]:
+def server_tools_in_run(run: dict[str, Any], opted_in: Iterable[str]) -> frozenset[str]:
     """The opted-in server tools this run may use: only those its effective tools declare.
 
     Opting in names what may run here; the run's tools say what this run offers. A run created with
@@ -57,7 +57,8 @@ def server_tools_in_run(run: dict, opted_in: Iterable[str]) -> frozenset[str]:
     return frozenset(opted_in) & frozenset(declared_functions(run))
 
 
-def chat_tools(run: dict, server_tools: dict[str, dict], builtin_tools: list[dict]) -> list[dict]:
+def chat_tools(run: dict[str, Any], server_tools: dict[str, dict[str, Any]],
+               builtin_tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the model is offered: declared functions, then the opted-in server tools (their own
     schemas, so a client's same-named declaration cannot change what runs here), then the built-in
     tools (code_interpreter, file_search) as functions."""
@@ -66,19 +67,20 @@ def chat_tools(run: dict, server_tools: dict[str, dict], builtin_tools: list[dic
     return [{"type": "function", "function": function} for function in functions.values()] + builtin_tools
 
 
-def offered_by_kind(tools: Iterable[ToolPlugin], run: dict, resources: dict[str, Any]) -> dict[str, list[dict]]:
+def offered_by_kind(tools: Iterable[ToolPlugin], run: dict[str, Any],
+                    resources: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """What the model is offered by each of the run's enabled plug-ins (`tools`, in the registry's order:
     the functions first), each given what its `resources` read (by kind)."""
     return {tool.kind: tool.offered(run, resources.get(tool.kind)) for tool in tools}
 
 
-def offer_of(run: dict, server_tools: Iterable[str]) -> Offer:
+def offer_of(run: dict[str, Any], server_tools: Iterable[str]) -> Offer:
     """What the run lets the model call: its declared functions, and the server tools among them
     this deployment runs (`server_tools`: opted in, enabled, declared — see server_tools_in_run)."""
     return Offer(run, frozenset(declared_functions(run)), frozenset(server_tools))
 
 
-def tool_choice(run: dict, offered: dict[str, list[dict]]) -> Any:
+def tool_choice(run: dict[str, Any], offered: dict[str, list[dict[str, Any]]]) -> Any:
     """The run's tool_choice as Chat Completions takes it. A built-in tool (`{"type": <its kind>}`) is
     offered to the model as its plug-in's function (`offered`, by kind), so choosing the tool is choosing
     that function; a built-in the turn does not offer (the run was made before its tool was refused at
@@ -96,8 +98,8 @@ def tool_choice(run: dict, offered: dict[str, list[dict]]) -> Any:
     return "required" if definitions else "auto"
 
 
-def completion_request(run: dict, messages: list[dict], tools: list[dict], choice: Any = None,
-                       reasoning_effort: str | None = None) -> dict:
+def completion_request(run: dict[str, Any], messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+                       choice: Any = None, reasoning_effort: str | None = None) -> dict[str, Any]:
     """The Chat Completions request of a turn: `tools` offered, `choice` as tool_choice made it."""
     request: dict[str, Any] = {"model": run["model"], "messages": messages}
     if reasoning_effort is not None:
@@ -117,9 +119,9 @@ def completion_request(run: dict, messages: list[dict], tools: list[dict], choic
     return request
 
 
-def run_turns(steps: list[tuple[dict, StepBookkeeping]], tools: Tools) -> list[dict]:
+def run_turns(steps: list[tuple[dict[str, Any], StepBookkeeping]], tools: Tools) -> list[dict[str, Any]]:
     """This run's tool exchanges so far, as chat messages (only steps whose every call is answered)."""
-    turns: list[dict] = []
+    turns: list[dict[str, Any]] = []
     for step, books in steps:
         details = step["step_details"]
         if details["type"] != "tool_calls" or not details["tool_calls"]:
@@ -134,7 +136,7 @@ def run_turns(steps: list[tuple[dict, StepBookkeeping]], tools: Tools) -> list[d
     return turns
 
 
-def model_output(call: dict, books: StepBookkeeping) -> str | None:
+def model_output(call: dict[str, Any], books: StepBookkeeping) -> str | None:
     """What the model reads back for a call, for a caller without the registry (the HTTP layer's
     submit_tool_outputs): the output the call holds itself (a function's), else what the step's
     bookkeeping keeps (a built-in's). The engine asks the call's plug-in (Tools.model_output)."""
@@ -142,7 +144,7 @@ def model_output(call: dict, books: StepBookkeeping) -> str | None:
     return body["output"] if "output" in body else books.outputs.get(call["id"])
 
 
-def _as_chat_call(call: dict, books: StepBookkeeping, tools: Tools) -> dict:
+def _as_chat_call(call: dict[str, Any], books: StepBookkeeping, tools: Tools) -> dict[str, Any]:
     name, arguments = tools.of(call, books).chat_call(call, books)
     return {"id": call["id"], "type": "function", "function": {"name": name, "arguments": arguments}}
 
@@ -175,7 +177,7 @@ class ModelAnswer:
     content: str | None
     tool_calls: tuple[tuple[str, str, str], ...]  # (id, name, arguments)
     finish_reason: str | None
-    usage: dict | None
+    usage: dict[str, Any] | None
 
 
 def answer_of(completion: Any) -> ModelAnswer:
@@ -191,12 +193,12 @@ class TurnRecords:
     """What a model turn stores: its outcome, and the message and/or tool-calls step it produced."""
 
     outcome: TurnOutcome
-    tool_step: dict | None = None
+    tool_step: dict[str, Any] | None = None
     tool_books: StepBookkeeping = field(default_factory=StepBookkeeping)
-    message: dict | None = None
-    message_step: dict | None = None
+    message: dict[str, Any] | None = None
+    message_step: dict[str, Any] | None = None
 
-    def new_steps(self) -> list[tuple[dict, StepBookkeeping]]:
+    def new_steps(self) -> list[tuple[dict[str, Any], StepBookkeeping]]:
         """The steps to insert, in the order the model produced them (its text, then its calls)."""
         steps = [(self.message_step, StepBookkeeping())] if self.message_step else []
         return steps + ([(self.tool_step, self.tool_books)] if self.tool_step else [])
@@ -213,16 +215,16 @@ class TurnIds:
     at: int
 
 
-def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Route], ids: TurnIds, *,
-                       message_content: Callable[[str], list[dict]], text_shown: bool = False) -> TurnRecords:
+def records_for_answer(run: dict[str, Any], answer: ModelAnswer, route: Callable[[str], Route], ids: TurnIds, *,
+                       message_content: Callable[[str], list[dict[str, Any]]], text_shown: bool = False) -> TurnRecords:
     """The outcome and records of a model reply: a tool-calls step (calls routed; undeclared ones
     answered at once) — with the text the model wrote before its calls kept as a message when a
     client was shown it (`text_shown`) — or the assistant's message with its message_creation step."""
     if answer.tool_calls and answer.finish_reason != "length":
-        calls: list[dict] = []
+        calls: list[dict[str, Any]] = []
         server: list[str] = []
         client: list[str] = []
-        kept: dict[str, dict] = {}
+        kept: dict[str, dict[str, Any]] = {}
         for call_id, name, arguments in answer.tool_calls:
             routed = route(name)
             made = routed.tool.step_call(call_id, name, arguments, routed.where, run)
@@ -253,7 +255,8 @@ def records_for_answer(run: dict, answer: ModelAnswer, route: Callable[[str], Ro
                                                                        message_creation(ids.message_id), answer.usage))
 
 
-def answer_content(text: str, tools: Iterable[ToolPlugin], steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+def answer_content(text: str, tools: Iterable[ToolPlugin],
+                   steps: list[tuple[dict[str, Any], StepBookkeeping]]) -> list[dict[str, Any]]:
     """The answer's parts: what the run's tools show before the text (code_interpreter's figures), then
     the text with every tool's annotations (file paths, citations) in the order they appear."""
     tools = list(tools)

@@ -15,7 +15,7 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator, Sequence, cast
+from typing import Any, Iterator, Sequence, cast
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -27,7 +27,7 @@ CONTAINER = "records"
 _CHUNK_NAMES = tuple(f"d{index}" for index in range(INLINE_CHUNKS))
 
 
-def dumps(record: dict) -> bytes:
+def dumps(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -35,7 +35,7 @@ class Codec:
     def __init__(self, store: Store):
         self._store = store
 
-    def encode(self, record: dict, scope: str) -> tuple[dict, str | None]:
+    def encode(self, record: dict[str, Any], scope: str) -> tuple[dict[str, Any], str | None]:
         """Entity properties holding `record`, and the name of the blob written, if any."""
         data = dumps(record)
         if len(data) <= CHUNK_BYTES * INLINE_CHUNKS:
@@ -50,13 +50,13 @@ class Codec:
         self._store.container(CONTAINER).upload_blob(blob_name, data, overwrite=True)
         return {"blob": blob_name}, blob_name
 
-    def decode(self, entity: dict) -> dict:
+    def decode(self, entity: dict[str, Any]) -> dict[str, Any]:
         blob_name = entity.get("blob")
         if blob_name:
-            return cast(dict, json.loads(self._store.container(CONTAINER).download_blob(blob_name).readall()))
-        return cast(dict, json.loads(b"".join(bytes(entity[name]) for name in _CHUNK_NAMES if name in entity)))
+            return cast(dict[str, Any], json.loads(self._store.container(CONTAINER).download_blob(blob_name).readall()))
+        return cast(dict[str, Any], json.loads(b"".join(bytes(entity[name]) for name in _CHUNK_NAMES if name in entity)))
 
-    def decode_all(self, entities: Sequence[dict]) -> list[dict]:
+    def decode_all(self, entities: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Decode a page of entities, fetching spilled records in parallel."""
         spilled = sum(1 for entity in entities if entity.get("blob"))
         if spilled < 2:
@@ -98,7 +98,7 @@ class Staging:
         self._codec = codec
         self._blobs: list[str] = []
 
-    def encode(self, record: dict, scope: str) -> dict:
+    def encode(self, record: dict[str, Any], scope: str) -> dict[str, Any]:
         properties, blob = self._codec.encode(record, scope)
         if blob:
             self._blobs.append(blob)

@@ -12,6 +12,7 @@ both rows in the same transaction.
 from __future__ import annotations
 
 from itertools import islice
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
@@ -21,7 +22,9 @@ from azure.data.tables import TableClient, TableEntity, UpdateMode
 from core import ids
 from core.pagination import PageRequest
 
-Operation = tuple
+# One operation of an entity-group transaction, as `TableClient.submit_transaction` takes it: (kind, entity)
+# or (kind, entity, options: the update mode, an ETag condition).
+Operation = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], dict[str, Any]]
 
 
 class Collection:
@@ -32,17 +35,17 @@ class Collection:
         body = ids.body(object_id)
         return f"{self.kind}-{direction}-{body if direction == 'a' else ids.descending(body)}"
 
-    def _rows(self, partition: str, object_id: str, properties: dict) -> tuple[dict, dict]:
+    def _rows(self, partition: str, object_id: str, properties: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         ascending, descending = (
             {**properties, "PartitionKey": partition, "RowKey": self.key(direction, object_id), "id": object_id}
             for direction in ("a", "d")
         )
         return ascending, descending
 
-    def create_ops(self, partition: str, object_id: str, properties: dict) -> list[Operation]:
+    def create_ops(self, partition: str, object_id: str, properties: dict[str, Any]) -> list[Operation]:
         return [("create", row) for row in self._rows(partition, object_id, properties)]
 
-    def replace_ops(self, partition: str, object_id: str, properties: dict, etag: str) -> list[Operation]:
+    def replace_ops(self, partition: str, object_id: str, properties: dict[str, Any], etag: str) -> list[Operation]:
         """Rewrite both rows, provided the ascending row still has `etag`."""
         ascending, descending = self._rows(partition, object_id, properties)
         return [
@@ -64,7 +67,7 @@ class Collection:
             return None
 
     def page(self, table: TableClient, partition: str, request: PageRequest,
-             where: str | None = None, parameters: dict | None = None) -> tuple[list[TableEntity], bool]:
+             where: str | None = None, parameters: dict[str, Any] | None = None) -> tuple[list[TableEntity], bool]:
         """Up to `request.limit` entities in the requested order, and whether more follow."""
         backwards = request.before is not None and request.after is None
         forward_order = request.order if not backwards else ("desc" if request.order == "asc" else "asc")

@@ -7,6 +7,8 @@ envelope `{"error": {"message", "type", "param", "code"}}`.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApiError(Exception):
     status = 400
@@ -21,7 +23,7 @@ class ApiError(Exception):
         if status is not None:
             self.status = status
 
-    def envelope(self) -> dict:
+    def envelope(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
 

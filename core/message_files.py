@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from core.errors import ApiError
 from core.file_search import parsing
@@ -51,7 +52,7 @@ def text_of_file(filename: str, data: bytes) -> str:
     return f"[file {filename}]\n{bounded_text(parsing.text_of(filename, data))}"
 
 
-def read_bytes(principal: str, file_id: str, most: int) -> tuple[dict, bytes | None]:
+def read_bytes(principal: str, file_id: str, most: int) -> tuple[dict[str, Any], bytes | None]:
     """The file object and its bytes; None for the bytes when the file holds more than `most`."""
     record, chunks = files().content(principal, file_id)
     if record["bytes"] > most:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -21,10 +21,10 @@ class PageRequest:
 
 @dataclass
 class Page:
-    data: list[dict] = field(default_factory=list)
+    data: list[dict[str, Any]] = field(default_factory=list)
     has_more: bool = False
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         return {
             "object": "list",
             "data": self.data,

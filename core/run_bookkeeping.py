@@ -11,7 +11,7 @@ they change atomically with it and are never sent to a client.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,7 +47,7 @@ class Usage(Record):
     completion_tokens: int = 0
     total_tokens: int = 0
 
-    def plus(self, other: dict | None) -> "Usage":
+    def plus(self, other: dict[str, Any] | None) -> "Usage":
         other = other or {}
         return Usage(**{name: getattr(self, name) + (other.get(name) or 0) for name in Usage.model_fields})
 
@@ -70,7 +70,7 @@ class RunBookkeeping(Record):
     seeded_steps: bool = False
     # A response's tool options the Assistants tool shape has no place for (file_search's vector stores
     # and filters, web search's domains), by plug-in kind (core.wire.response_tools).
-    response_tools: dict[str, dict] = Field(default_factory=dict)
+    response_tools: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Chat Completions' reasoning_effort for every model turn (a response's `reasoning.effort`).
     reasoning_effort: str | None = None
     # A response's `truncation` (core.turn_prompt.context_overflow); None for an Assistants run, which

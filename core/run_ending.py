@@ -8,7 +8,7 @@ run sweeper, which finalizes runs no orchestration will ever move again.
 from __future__ import annotations
 
 import time
-from typing import cast
+from typing import Any, cast
 
 from core import run_machine
 from core.errors import ApiError
@@ -24,7 +24,7 @@ LOST_ORCHESTRATION = {"code": "server_error", "message": (
     "cannot continue. Start a new run.")}
 
 
-def _unfinished_message(finish: FinishRequest) -> list:
+def _unfinished_message(finish: FinishRequest) -> list[payloads.Event]:
     """Events closing a message the last turn streamed but never stored (the run ends mid-answer).
     Taken before the finishing write: closing it fences out a turn still streaming (core.run_events)."""
     run = runs().get(finish.principal, finish.thread_id, finish.run_id)
@@ -69,7 +69,7 @@ def end_run(finish: FinishRequest) -> str | None:
         return None
 
 
-def end_orphaned_run(principal: str, thread_id: str, run_id: str, status: str) -> dict | None:
+def end_orphaned_run(principal: str, thread_id: str, run_id: str, status: str) -> dict[str, Any] | None:
     """End a run whose orchestration is gone: `cancelled`/`expired` as asked, else `failed` saying why.
     Returns the run as it is afterwards (None when it is gone)."""
     last_error = LOST_ORCHESTRATION if status == run_machine.FAILED else None

@@ -79,7 +79,7 @@ class RequireAction:
     """The model called functions only the client can answer."""
 
     round: int
-    tool_calls: tuple[dict, ...]
+    tool_calls: tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ class Finish:
     """The run ends in `status`; `usage` is the run's total so far."""
 
     status: str
-    last_error: dict | None = None
+    last_error: dict[str, Any] | None = None
     incomplete_reason: str | None = None
-    usage: dict | None = None
+    usage: dict[str, Any] | None = None
 
 
 Event = Start | RequireAction | SubmitToolOutputs | Cancel | Finish
@@ -112,15 +112,15 @@ Event = Start | RequireAction | SubmitToolOutputs | Cancel | Finish
 
 @dataclass(frozen=True)
 class Transition:
-    run: dict
+    run: dict[str, Any]
     changed: bool
     release_thread: bool = False
     close_open_steps_as: str | None = None  # a step status, when the run just ended
     signal: str | None = None  # an external event name to raise on the run's orchestration
-    signal_data: dict = field(default_factory=dict)
+    signal_data: dict[str, Any] = field(default_factory=dict)
 
 
-def transition(run: dict, event: Event, at: int) -> Transition:
+def transition(run: dict[str, Any], event: Event, at: int) -> Transition:
     """The run after `event` at unix time `at`; raises TransitionRefused when its status forbids it."""
     status = run["status"]
     if isinstance(event, Start):
@@ -147,7 +147,7 @@ def transition(run: dict, event: Event, at: int) -> Transition:
     raise TypeError(f"not a run event: {event!r}")
 
 
-def _finish(run: dict, event: Finish, at: int) -> Transition:
+def _finish(run: dict[str, Any], event: Finish, at: int) -> Transition:
     status, target = run["status"], event.status
     if status in TERMINAL_STATUSES:  # finishing twice (a retried activity) only makes sure the thread is free
         return Transition(run, changed=False, release_thread=True)
@@ -172,7 +172,7 @@ def _finish(run: dict, event: Finish, at: int) -> Transition:
     return Transition(ended, changed=True, release_thread=True, close_open_steps_as=STEP_STATUS_AT_RUN_END[target])
 
 
-def _changed(run: dict, **fields: Any) -> Transition:
+def _changed(run: dict[str, Any], **fields: Any) -> Transition:
     updated = copy.deepcopy(run)
     updated.update(fields)
     return Transition(updated, changed=True)
@@ -183,7 +183,7 @@ def _require(condition: bool, message: str) -> None:
         raise TransitionRefused(message)
 
 
-def _pending_ids(run: dict) -> tuple[str, ...]:
+def _pending_ids(run: dict[str, Any]) -> tuple[str, ...]:
     action = run.get("required_action") or {}
     return tuple(call["id"] for call in (action.get("submit_tool_outputs") or {}).get("tool_calls") or [])
 
@@ -204,7 +204,7 @@ def _check_outputs_answer(expected: tuple[str, ...], given: tuple[str, ...]) -> 
 # -- steps ---------------------------------------------------------------------------
 
 
-def close_step(step: dict, status: str, at: int) -> dict:
+def close_step(step: dict[str, Any], status: str, at: int) -> dict[str, Any]:
     """An open step closed because its run ended (`status` from STEP_STATUS_AT_RUN_END)."""
     if step["status"] != IN_PROGRESS:
         return step
@@ -214,7 +214,7 @@ def close_step(step: dict, status: str, at: int) -> dict:
     return closed
 
 
-def complete_step_if_answered(step: dict, answered: set[str], at: int) -> dict:
+def complete_step_if_answered(step: dict[str, Any], answered: set[str], at: int) -> dict[str, Any]:
     """A tool-calls step completes once every call in it has its output (`answered` call ids).
 
     A step the run's end already closed (cancelled, expired) keeps its status: a tool that returns

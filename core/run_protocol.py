@@ -26,11 +26,11 @@ class Payload:
     # Every payload is a dataclass: declared so that asdict() and fields() accept it.
     __dataclass_fields__: ClassVar[dict[str, Any]]
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def of(cls: type[P], data: dict) -> P:
+    def of(cls: type[P], data: dict[str, Any]) -> P:
         names = {field.name for field in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
 
@@ -78,7 +78,7 @@ class PendingCall(Payload):
 @dataclass(frozen=True)
 class ToolCallResult(Payload):
     call_id: str
-    pending: dict | None = None  # a PendingCall, when the tool is still at work
+    pending: dict[str, Any] | None = None  # a PendingCall, when the tool is still at work
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,9 @@ class FinishRequest(Payload):
     thread_id: str
     run_id: str
     status: str
-    last_error: dict | None = None
+    last_error: dict[str, Any] | None = None
     incomplete_reason: str | None = None
 
 
-def ref_fields(ref: RunRef) -> dict:
+def ref_fields(ref: RunRef) -> dict[str, Any]:
     return {"principal": ref.principal, "thread_id": ref.thread_id, "run_id": ref.run_id}

@@ -9,6 +9,8 @@ active forever" holds even with no orchestration at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import run_machine
 from core.run_ending import LOST_ORCHESTRATION
 
@@ -24,7 +26,7 @@ NEVER_STARTED = {"code": "server_error", "message": (
     "it, and was not retried), so the run cannot continue. Start a new run.")}
 
 
-def _why(run: dict, orchestration: str | None) -> dict:
+def _why(run: dict[str, Any], orchestration: str | None) -> dict[str, Any]:
     """The last_error of a run failed by the sweeper: what became of its orchestration."""
     if orchestration in LIVE_ORCHESTRATION:
         return PAST_EXPIRY
@@ -35,7 +37,8 @@ def _why(run: dict, orchestration: str | None) -> dict:
     return LOST_ORCHESTRATION
 
 
-def ending_for(run: dict, orchestration: str | None, now: int, grace: int) -> tuple[str, dict | None] | None:
+def ending_for(run: dict[str, Any], orchestration: str | None, now: int,
+               grace: int) -> tuple[str, dict[str, Any] | None] | None:
     """(terminal status, last_error) to end `run` with, or None to leave it to its orchestration.
 
     `orchestration` is the run's orchestration runtime status, None when there is none. A run younger

@@ -7,7 +7,8 @@ new tool meant editing all of them; now each stage asks the call's plug-in, and 
 new tool is one module plus one line in the registry (tools/plugins/__init__.py).
 
 The import rule: this module and every core function that takes a `Tools` are
-pure. The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
+pure, and this module imports no subpackage of core (the event log and both wires use it).
+The plug-ins themselves do I/O (`resources`, `execute`, `poll`), so they live
 in tools/plugins/ and core never imports them: the engine (activities/) takes the
 registry from tools.plugins and hands it to core's functions, and tests do the same.
 
@@ -24,9 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
 
 from core import run_machine
-from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
-from core.run_events import payloads
-from core.run_events.payloads import Event
+from core.run_bookkeeping import Produced, RunBookkeeping, Source, StepBookkeeping
+
+# An Assistants stream event, (name, data), as core.run_events.payloads builds them: the same alias, not
+# imported (core.run_events uses the plug-ins, so this interface does not import core.run_events).
+Event = tuple[str, dict[str, Any]]
 
 Where = Literal["server", "client", "undeclared"]
 
@@ -36,7 +39,7 @@ class Offer:
     """What a run lets the model call this turn: its tools (`run`), the function names it declares,
     and the opted-in server tools among them that this deployment runs."""
 
-    run: dict
+    run: dict[str, Any]
     declared: frozenset[str]
     server_tools: frozenset[str]
 
@@ -55,8 +58,8 @@ class StepCall:
     """A call as its run step first stores it, and what the step's bookkeeping keeps beside it
     (maps of StepBookkeeping by field name, e.g. file_search's query under the call's id)."""
 
-    call: dict
-    books: dict[str, dict] = field(default_factory=dict)
+    call: dict[str, Any]
+    books: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,10 @@ class TurnContext:
     the model sees and this run's steps so far."""
 
     principal: str
-    run: dict
+    run: dict[str, Any]
     books: RunBookkeeping
-    history: list[dict]
-    steps: list[tuple[dict, StepBookkeeping]]
+    history: list[dict[str, Any]]
+    steps: list[tuple[dict[str, Any], StepBookkeeping]]
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,8 @@ class CallContext:
     thread_id: str
     run_id: str
     step_id: str
-    call: dict
-    run: dict
+    call: dict[str, Any]
+    run: dict[str, Any]
     run_books: RunBookkeeping
     step_books: StepBookkeeping
 
@@ -107,9 +110,9 @@ class Finished:
     a function's output lives in the call itself); `kept` extends bookkeeping lists (produced files,
     sources); `undo` cleans up if the result cannot be stored (no orphan files on a retry)."""
 
-    fill: Callable[[dict], None]
+    fill: Callable[[dict[str, Any]], None]
     model_text: str | None = None
-    kept: dict[str, list] = field(default_factory=dict)
+    kept: dict[str, list[Produced] | list[Source]] = field(default_factory=dict)
     undo: Callable[[], None] | None = None
 
 
@@ -120,7 +123,7 @@ class ItemView:
     a code_interpreter call runs in)."""
 
     include: frozenset[str] = frozenset()
-    options: dict[str, dict] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ToolPlugin(ABC):
@@ -137,7 +140,7 @@ class ToolPlugin(ABC):
     # -- offering ---------------------------------------------------------------
 
     @abstractmethod
-    def enabled(self, run: dict) -> bool:
+    def enabled(self, run: dict[str, Any]) -> bool:
         """Whether the run has this tool (its effective `tools`)."""
 
     def resources(self, turn: TurnContext) -> Any:
@@ -146,10 +149,10 @@ class ToolPlugin(ABC):
         return None
 
     @abstractmethod
-    def offered(self, run: dict, resources: Any) -> list[dict]:
+    def offered(self, run: dict[str, Any], resources: Any) -> list[dict[str, Any]]:
         """The Chat Completions `tools` entries the model is offered (given `resources`)."""
 
-    def run_books(self, resources: Any) -> dict:
+    def run_books(self, resources: Any) -> dict[str, Any]:
         """Fields of the run's bookkeeping this turn sets from `resources` (code_interpreter's files,
         which its calls are later given)."""
         return {}
@@ -161,15 +164,15 @@ class ToolPlugin(ABC):
         """Where a model call of `name` goes if it is this tool's, else None (not its name)."""
 
     @abstractmethod
-    def step_call(self, call_id: str, name: str, arguments: str, where: Where, run: dict) -> StepCall:
+    def step_call(self, call_id: str, name: str, arguments: str, where: Where, run: dict[str, Any]) -> StepCall:
         """The call as the run step records it (OpenAI's run-step tool_call shape)."""
 
     @abstractmethod
-    def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
+    def model_output(self, call: dict[str, Any], books: StepBookkeeping) -> str | None:
         """What the model reads back for the call; None while it has no result."""
 
     @abstractmethod
-    def chat_call(self, call: dict, books: StepBookkeeping) -> tuple[str, str]:
+    def chat_call(self, call: dict[str, Any], books: StepBookkeeping) -> tuple[str, str]:
         """The call as the model made it, (name, arguments), for later turns' chat history."""
 
     # -- execution (activities) ---------------------------------------------------
@@ -197,41 +200,73 @@ class ToolPlugin(ABC):
         return None
 
     @abstractmethod
-    def whole_call_delta(self, step_id: str, index: int, call: dict) -> Event:
+    def whole_call_delta(self, step_id: str, index: int, call: dict[str, Any]) -> Event:
         """A stored call as one delta, for a call no earlier delta showed: its name and input."""
 
-    def result_deltas(self, step_id: str, index: int, before: dict | None, after: dict) -> list[Event]:
+    def result_deltas(self, step_id: str, index: int, before: dict[str, Any] | None,
+                      after: dict[str, Any]) -> list[Event]:
         """Deltas showing what a change to the stored call added (outputs, results)."""
         return []
 
     # -- the run's answer ------------------------------------------------------------
 
-    def leading_parts(self, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+    def leading_parts(self, steps: list[tuple[dict[str, Any], StepBookkeeping]]) -> list[dict[str, Any]]:
         """Message content parts the answer shows before its text (code_interpreter's figures)."""
         return []
 
-    def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+    def annotations(self, text: str, steps: list[tuple[dict[str, Any], StepBookkeeping]]) -> list[dict[str, Any]]:
         """Annotations of the answer's text that cite what this tool produced or found."""
         return []
 
+    # -- the Assistants wire: run steps as shown (api/run_steps.py), message attachments (api/) --------
+
+    # The `include[]` values of a run-step request that show more of this tool's calls.
+    step_includes: frozenset[str] = frozenset()
+
+    def public_call(self, call: dict[str, Any], include: frozenset[str]) -> dict[str, Any]:
+        """A stored call as its run step shows it to the client, given the request's `include[]`."""
+        return call
+
+    def attached_files(self, messages: list[dict[str, Any]]) -> list[str]:
+        """The file ids `messages` attach for this tool (an attachment's `tools` name the kinds it is for)."""
+        return list(dict.fromkeys(
+            attachment["file_id"] for message in messages for attachment in message.get("attachments") or []
+            if any(tool.get("type") == self.kind for tool in attachment.get("tools") or [])))
+
+    # -- a response's declaration, at its create (api/response_tool_resources.py) -------------------
+
+    def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
+        """I/O, before anything of the response is stored: refuse (an ApiError naming `param`, where the
+        declaration is in the request) what `declared`, its core.wire.response_tools model, names that the
+        caller may not use (a vector store or file not theirs, an expired container)."""
+        return None
+
+    def ready_options(self, principal: str, options: dict[str, Any], created_at: int) -> dict[str, Any]:
+        """I/O, once every declaration is checked: the tool's Responses options (core.wire.response_tools.
+        run_options) as its run keeps them (code_interpreter: an auto container, made now)."""
+        return options
+
     # -- the Responses wire (core.wire.response_objects, core.run_events.response_stream) ----------
 
-    def response_item(self, call: dict, books: StepBookkeeping | None, done: bool, view: ItemView) -> dict | None:
+    def response_item(self, call: dict[str, Any], books: StepBookkeeping | None, done: bool,
+                      view: ItemView) -> dict[str, Any] | None:
         """The call as a Responses output item (None: a kind the Responses wire does not show). `call`
         is the stored call, or while the model writes it only its first stream delta (`books` None)."""
         return None
 
-    def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
+    def response_events(self, phase: Literal["opened", "done"], item: dict[str, Any],
+                        output_index: int) -> list[dict[str, Any]]:
         """The tool's own stream events around its item: after `response.output_item.added` ("opened")
         and before `response.output_item.done` ("done"), unnumbered."""
         return []
 
-    def response_delta_events(self, item: dict, output_index: int, delta: dict) -> list[dict]:
+    def response_delta_events(self, item: dict[str, Any], output_index: int,
+                              delta: dict[str, Any]) -> list[dict[str, Any]]:
         """Stream events for a later piece of the call (a step delta of the log); may extend `item`."""
         return []
 
-    def response_citations(self, text: str, annotations: list[dict],
-                           calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
+    def response_citations(self, text: str, annotations: list[dict[str, Any]],
+                           calls: list[tuple[dict[str, Any], StepBookkeeping]]) -> list[dict[str, Any]]:
         """Responses annotations of an answer's `text` citing what this tool found or made in the
         response (`calls`: every tool call of its run so far), given the answer's Assistants `annotations`."""
         return []
@@ -253,10 +288,10 @@ class Tools:
     def builtin_kinds(self) -> frozenset[str]:
         return frozenset(tool.kind for tool in self.builtins)
 
-    def enabled(self, run: dict) -> list[ToolPlugin]:
+    def enabled(self, run: dict[str, Any]) -> list[ToolPlugin]:
         return [tool for tool in self.all if tool.enabled(run)]
 
-    def of(self, call: dict, books: StepBookkeeping | None = None) -> ToolPlugin:
+    def of(self, call: dict[str, Any], books: StepBookkeeping | None = None) -> ToolPlugin:
         """The plug-in of a stored call: the owner its step's bookkeeping names, else by its `type`."""
         owner = books.owners.get(call["id"]) if books is not None else None
         return self._by_kind[owner or call["type"]]
@@ -268,10 +303,27 @@ class Tools:
                 return Route(tool, where)
         raise LookupError(f"no tool plug-in routes {name!r}")  # the functions plug-in routes every name
 
-    def model_output(self, call: dict, books: StepBookkeeping) -> str | None:
+    def of_kind(self, kind: str) -> ToolPlugin:
+        """The plug-in of `kind` (a Responses declaration's, by its run options)."""
+        return self._by_kind[kind]
+
+    def model_output(self, call: dict[str, Any], books: StepBookkeeping) -> str | None:
         return self.of(call, books).model_output(call, books)
 
-    def of_delta(self, piece: dict, run: dict) -> ToolPlugin:
+    @property
+    def step_includes(self) -> list[str]:
+        """Every `include[]` value a run-step request may ask for (each plug-in's), sorted."""
+        return sorted(value for tool in self.all for value in tool.step_includes)
+
+    def public_step(self, step: dict[str, Any], include: list[str]) -> dict[str, Any]:
+        """A run step as the client sees it: each call as its plug-in shows it under `include[]`."""
+        if step["step_details"].get("type") != "tool_calls":
+            return step
+        wanted = frozenset(include)
+        calls = [self.of(call).public_call(call, wanted) for call in step["step_details"]["tool_calls"]]
+        return {**step, "step_details": {**step["step_details"], "tool_calls": calls}}
+
+    def of_delta(self, piece: dict[str, Any], run: dict[str, Any]) -> ToolPlugin:
         """The plug-in of a call seen first as a stream delta (its owner is not in the log): a built-in
         that claims the piece's name in `run`, else the plug-in of its `type`."""
         if piece.get("type") == self.functions.kind:
@@ -279,31 +331,21 @@ class Tools:
             return self.route(name, Offer(run, frozenset(), frozenset())).tool
         return self._by_kind[piece["type"]]
 
-    def citing(self, calls: list[tuple[dict, StepBookkeeping]]) -> Callable[[str, list[dict]], list[dict]]:
+    def citing(self, calls: list[tuple[dict[str, Any], StepBookkeeping]]
+               ) -> Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]:
         """How a response's answer cites what its calls (`calls`, in order) found: (text, the answer's
         Assistants annotations) → its Responses annotations, every plug-in's, in text order."""
-        def cite(text: str, annotations: list[dict]) -> list[dict]:
+        def cite(text: str, annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
             found = [annotation for tool in self.all for annotation in tool.response_citations(text, annotations, calls)]
             return sorted(found, key=lambda annotation: annotation.get("start_index", annotation.get("index", 0)))
         return cite
 
-    def call_deltas(self, step_id: str, calls: list[dict]) -> list[Event]:
+    def call_deltas(self, step_id: str, calls: list[dict[str, Any]]) -> list[Event]:
         """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""
         return [self.of(call).whole_call_delta(step_id, index, call) for index, call in enumerate(calls)]
 
-    def step_change_events(self, before: dict, after: dict) -> list[Event]:
-        """What a change to a stored step shows: results that appeared (as deltas), then a new status."""
-        events: list[Event] = []
-        if after["step_details"]["type"] == "tool_calls":
-            earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
-            for index, call in enumerate(after["step_details"]["tool_calls"]):
-                events += self.of(call).result_deltas(after["id"], index, earlier.get(call["id"]), call)
-        if after["status"] != before["status"]:
-            events.append(payloads.step_status(after))
-        return events
-
-    def recorded(self, step: dict, books: StepBookkeeping, call_id: str, result: Finished,
-                 at: int) -> tuple[dict, StepBookkeeping]:
+    def recorded(self, step: dict[str, Any], books: StepBookkeeping, call_id: str, result: Finished,
+                 at: int) -> tuple[dict[str, Any], StepBookkeeping]:
         """The step once `result` is recorded for the call `call_id`, completed if every call is answered;
         a call already answered (a repeated delivery) is left as it is."""
         stored = _call_in(step, call_id)
@@ -320,19 +362,19 @@ class Tools:
         return run_machine.complete_step_if_answered(updated, answered, at), books
 
 
-def search_call_events(event_prefix: str, phase: Literal["opened", "done"], item: dict,
-                       output_index: int) -> list[dict]:
+def search_call_events(event_prefix: str, phase: Literal["opened", "done"], item: dict[str, Any],
+                       output_index: int) -> list[dict[str, Any]]:
     """A search tool's events around its Responses item (`response.file_search_call.…`): in_progress and
     searching when it opens, completed when it is done."""
     kinds = ("in_progress", "searching") if phase == "opened" else ("completed",)
     return [{"type": f"{event_prefix}.{kind}", "item_id": item["id"], "output_index": output_index} for kind in kinds]
 
 
-def _call_in(step: dict, call_id: str) -> dict:
+def _call_in(step: dict[str, Any], call_id: str) -> dict[str, Any]:
     return next(call for call in step["step_details"]["tool_calls"] if call["id"] == call_id)
 
 
-def builtin_run_tool(run: dict, kind: str) -> dict | None:
+def builtin_run_tool(run: dict[str, Any], kind: str) -> dict[str, Any] | None:
     """The run's tool entry of type `kind` (its options), if it has one."""
     return next((tool for tool in run.get("tools") or [] if tool.get("type") == kind), None)
 

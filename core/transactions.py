@@ -12,7 +12,7 @@ import json
 import random
 import time
 import uuid
-from typing import Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 from azure.core.rest import HttpRequest
@@ -20,6 +20,7 @@ from azure.data.tables import RequestTooLargeError, TableClient, TableTransactio
 from azure.data.tables._table_batch import TableBatchOperations
 
 from core import batch_wire
+from core.collection import Operation
 
 T = TypeVar("T")
 
@@ -55,7 +56,7 @@ WRITE_TOKEN = "write_token"
 SUBMIT_ATTEMPTS = 5
 
 
-def submit(table: TableClient, operations: list) -> list[dict]:
+def submit(table: TableClient, operations: Sequence[Operation]) -> list[dict[str, Any]]:
     """Run `operations` (as `TableClient.submit_transaction` takes them) atomically, naming the usual
     reasons for refusal; returns each operation's outcome (its new `etag`, in order).
 
@@ -86,13 +87,13 @@ def submit(table: TableClient, operations: list) -> list[dict]:
     raise AssertionError("unreachable")
 
 
-def _stamped(operation: tuple, token: str) -> tuple:
+def _stamped(operation: Operation, token: str) -> Operation:
     if operation[0] == "delete":
         return operation
     return (operation[0], {**operation[1], WRITE_TOKEN: token}, *operation[2:])
 
 
-def _marker(operations: list[tuple]) -> tuple | None:
+def _marker(operations: list[Operation]) -> Operation | None:
     """The row that tells whether the transaction committed: one it creates (nobody else writes it),
     else one it replaces under an ETag, else any row it writes."""
     writes = [operation for operation in operations if operation[0] != "delete"]
@@ -105,7 +106,7 @@ def _marker(operations: list[tuple]) -> tuple | None:
     return None
 
 
-def _committed(table: TableClient, operations: list, token: str) -> bool:
+def _committed(table: TableClient, operations: list[Operation], token: str) -> bool:
     marker = _marker(operations)
     if marker is None:
         return False
@@ -116,9 +117,9 @@ def _committed(table: TableClient, operations: list, token: str) -> bool:
     return entity.get(WRITE_TOKEN) == token
 
 
-def _outcomes(table: TableClient, operations: list) -> list[dict]:
+def _outcomes(table: TableClient, operations: list[Operation]) -> list[dict[str, Any]]:
     """Each operation's outcome after a commit whose answer was lost: the rows' ETags, read back."""
-    outcomes: list[dict] = []
+    outcomes: list[dict[str, Any]] = []
     for operation in operations:
         if operation[0] == "delete":
             outcomes.append({})
@@ -131,7 +132,7 @@ def _outcomes(table: TableClient, operations: list) -> list[dict]:
     return outcomes
 
 
-def _submit_once(table: TableClient, operations: list) -> list[dict]:
+def _submit_once(table: TableClient, operations: list[Operation]) -> list[dict[str, Any]]:
     endpoint = f"{table.scheme}://{table._primary_hostname}"
     built = TableBatchOperations(config=table._client._config, endpoint=endpoint, table_name=table.table_name,
                                  is_cosmos_endpoint=table._cosmos_endpoint)
@@ -182,7 +183,7 @@ def _refusal(status: int, body: bytes) -> TableTransactionError:
     return refused
 
 
-def payload_size(operation: tuple) -> int:
+def payload_size(operation: Operation) -> int:
     entity = operation[1]
     size = 512
     for value in entity.values():
@@ -190,9 +191,9 @@ def payload_size(operation: tuple) -> int:
     return size
 
 
-def chunks(operations: list) -> list[list]:
+def chunks(operations: Sequence[Operation]) -> list[list[Operation]]:
     """Split operations into transactions within Table storage's count and size limits."""
-    batches: list[list] = [[]]
+    batches: list[list[Operation]] = [[]]
     size = 0
     for operation in operations:
         cost = payload_size(operation)

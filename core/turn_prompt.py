@@ -54,8 +54,8 @@ def prompt_limit(truncation: str | None, max_prompt_tokens: int | None, window: 
     return max_prompt_tokens
 
 
-def visible_history(newest_first: Iterable[dict], run: dict, count: Counter,
-                    window: int = DEFAULT_HISTORY_TOKENS) -> list[dict]:
+def visible_history(newest_first: Iterable[dict[str, Any]], run: dict[str, Any], count: Counter,
+                    window: int = DEFAULT_HISTORY_TOKENS) -> list[dict[str, Any]]:
     """The thread's messages (`newest_first`) the model may see, until the budget is met; oldest first.
     The budget is max_prompt_tokens, else the model's context `window`; with truncation "disabled" the
     reading stops past it too, and context_overflow refuses the prompt."""
@@ -80,7 +80,7 @@ class TurnTools:
     enabled: list[ToolPlugin]
     resources: dict[str, Any]  # by kind: what each plug-in read for the turn (files, server tools' schemas)
     kept: dict[str, Any]  # what the plug-ins keep in the run's bookkeeping from this turn
-    offered: list[dict]  # the tool definitions the model is offered
+    offered: list[dict[str, Any]]  # the tool definitions the model is offered
     choice: Any  # the tool_choice the model is asked with (chat_turns.tool_choice)
 
 
@@ -93,8 +93,8 @@ def turn_tools(registry: Tools, context: TurnContext) -> TurnTools:
                      chat_turns.tool_choice(context.run, by_kind))
 
 
-def turn_prompt(run: dict, history: list[dict], steps: list[tuple[dict, StepBookkeeping]], offered: list[dict],
-                registry: Tools, count: Counter, files: Attachments | None,
+def turn_prompt(run: dict[str, Any], history: list[dict[str, Any]], steps: list[tuple[dict[str, Any], StepBookkeeping]],
+                offered: list[dict[str, Any]], registry: Tools, count: Counter, files: Attachments | None,
                 truncation: str | None = None, window: int = DEFAULT_HISTORY_TOKENS) -> Prompt:
     """The turn's messages within the run's budget (raises model_context.PromptTooLarge); `truncation` is
     a response's (RunBookkeeping.truncation), `window` the model's context (context_window())."""

@@ -11,6 +11,9 @@ dependency). `from package import module` counts as importing that module, not t
     tools        → core                                      (plug-ins, sandboxes, business tools)
     core         → nothing of the above                      (the domain; its edges receive tools by injection)
     devhost      → anything (it is the host); nothing in the app imports devhost
+
+No cycle among modules, and none among a layer's subpackages either (each taken as one node: core.repositories
+uses core.run_events, core.wire and core.file_search, never the reverse).
 """
 
 from __future__ import annotations
@@ -83,8 +86,8 @@ def test_orchestrators_use_only_pure_decisions(module):
     assert impure == []
 
 
-def test_there_is_no_import_cycle():
-    """Tarjan's strongly connected components over the whole graph: none larger than one module."""
+def cycles_in(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components of `graph` larger than one node: its import cycles."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -95,7 +98,7 @@ def test_there_is_no_import_cycle():
         index[module] = low[module] = len(index)
         stack.append(module)
         on_stack.add(module)
-        for target in sorted(GRAPH[module]):
+        for target in sorted(graph[module]):
             if target not in index:
                 visit(target)
                 low[module] = min(low[module], low[target])
@@ -112,10 +115,35 @@ def test_there_is_no_import_cycle():
             if len(component) > 1:
                 cycles.append(sorted(component))
 
-    for module in sorted(GRAPH):
+    for module in sorted(graph):
         if module not in index:
             visit(module)
-    assert cycles == []
+    return cycles
+
+
+def test_there_is_no_import_cycle():
+    """No cycle among modules: no strongly connected component larger than one module."""
+    assert cycles_in(GRAPH) == []
+
+
+# Subpackages of a layer (core.repositories, core.run_events, core.wire, core.file_search, tools.plugins, …),
+# each taken as one node: a module of one importing a module of another and back is a cycle between them
+# even when no module imports itself (core.repositories.runs → core.run_events.log → core.repositories.threads).
+SUBPACKAGES = sorted({name for name, path in MODULES.items() if path.name == "__init__.py" and name.count(".") == 1})
+
+
+def package_of(module: str) -> str:
+    """The subpackage `module` belongs to, or the module itself (a layer's own modules stay apart)."""
+    return next((package for package in SUBPACKAGES if module == package or module.startswith(package + ".")), module)
+
+
+def test_there_is_no_import_cycle_between_subpackages():
+    graph: dict[str, set[str]] = {}
+    for module, targets in GRAPH.items():
+        graph.setdefault(package_of(module), set()).update(package_of(target) for target in targets)
+    graph = {node: targets - {node} for node, targets in graph.items()}
+    assert {"core.repositories", "core.run_events", "core.wire", "core.file_search", "tools.plugins"} <= set(SUBPACKAGES)
+    assert cycles_in(graph) == []
 
 
 def test_the_graph_is_read_at_all():

@@ -1,4 +1,4 @@
 """file_search: vector stores' ingestion (parse → chunk → embed → segment) and hybrid retrieval.
 
-The one entry point other parts call is `core.file_search.search.search` (see there).
+Searching the stores a caller owns is core.vector_store_search (a use case over these and the repositories).
 """

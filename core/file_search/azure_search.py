@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from core import settings
 from core.errors import ServerError
@@ -199,7 +199,7 @@ class AzureSearchBackend:
         vector_queries: list[VectorQuery] | None = [VectorizedQuery(vector=vector.tolist(), k_nearest_neighbors=max(50, 3 * limit),
                                           fields=VECTOR_FIELD)] if vector is not None else None
 
-        def search() -> list[dict]:  # the pages are fetched while iterating: inside _call
+        def search() -> list[dict[str, Any]]:  # the pages are fetched while iterating: inside _call
             return list(self._client.search(search_text=query, vector_queries=vector_queries, top=limit,
                                             filter=f"search.in(segment, '{','.join(segments)}', ',')",
                                             select=["store_id", "file_id", "text"]))

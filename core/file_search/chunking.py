@@ -10,7 +10,7 @@ Chunks are cut at word boundaries, so no word is split between two chunks.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable
 
 from core import tokens
 
@@ -21,14 +21,14 @@ EMBEDDINGS_TOKENIZER_MODEL = "text-embedding-3-small"
 _PIECE = re.compile(r"\S+\s*|\s+")
 
 
-def resolved(strategy: dict | None) -> dict:
+def resolved(strategy: dict[str, Any] | None) -> dict[str, Any]:
     """The strategy as a file reports it: `auto` (or none) becomes the static 800/400 it stands for."""
     if not strategy or strategy.get("type") == "auto":
         return {"type": "static", "static": dict(_AUTO_STATIC)}
     return {"type": "static", "static": dict(strategy["static"])}
 
 
-def chunk(text: str, strategy: dict | None, count: Callable[[str], int] | None = None) -> list[str]:
+def chunk(text: str, strategy: dict[str, Any] | None, count: Callable[[str], int] | None = None) -> list[str]:
     """The chunks of `text` (whitespace-only chunks dropped); `count` counts a piece's tokens."""
     static = resolved(strategy)["static"]
     size, overlap = static["max_chunk_size_tokens"], static["chunk_overlap_tokens"]

@@ -12,7 +12,7 @@ rankings used, so it lies in [0, 1] and 1.0 means "first in every ranking".
 from __future__ import annotations
 
 import re
-from typing import Hashable, Sequence, TypeVar
+from typing import Any, Hashable, Sequence, TypeVar
 
 RRF_K = 60
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -41,7 +41,7 @@ def fuse(rankings: Sequence[Sequence[K] | None], limit: int) -> list[tuple[K, fl
     return [(key, round(value / best, 6)) for key, value in ordered]
 
 
-def matches(condition: dict | None, attributes: dict | None) -> bool:
+def matches(condition: dict[str, Any] | None, attributes: dict[str, Any] | None) -> bool:
     """Whether a file's attributes satisfy a comparison or compound filter (OpenAI's semantics)."""
     if condition is None:
         return True

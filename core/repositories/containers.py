@@ -18,7 +18,7 @@ row is inserted before the old one is removed, so the path is never empty in bet
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, Iterator, Sequence, get_args
+from typing import Any, Callable, Iterable, Iterator, Sequence, get_args
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient
@@ -68,7 +68,8 @@ class ContainerRepository:
     # ---- containers ----------------------------------------------------------------------------
 
     def create(self, principal: str, *, name: str, created_at: int, file_ids: Sequence[str] = (),
-               expires_after_minutes: int = DEFAULT_EXPIRY_MINUTES, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict:
+               expires_after_minutes: int = DEFAULT_EXPIRY_MINUTES,
+               memory_limit: str = DEFAULT_MEMORY_LIMIT) -> dict[str, Any]:
         """The new container object, holding a copy of each of `file_ids` (source "user").
 
         Every file is checked to be the caller's before anything is written (NotFound("file", id)
@@ -94,7 +95,7 @@ class ContainerRepository:
             raise
         return container_object(record, created_at)
 
-    def get(self, principal: str, container_id: str) -> dict:
+    def get(self, principal: str, container_id: str) -> dict[str, Any]:
         """The container object, its status computed now; NotFound for unknown or foreign ids."""
         return container_object(self.containers.get(principal, container_id), self._now())
 
@@ -133,25 +134,25 @@ class ContainerRepository:
     # ---- files ---------------------------------------------------------------------------------
 
     def add_file(self, principal: str, container_id: str, *, name: str, chunks: Iterable[bytes], source: str,
-                 created_at: int) -> dict:
+                 created_at: int) -> dict[str, Any]:
         """Store `chunks` as the container.file at /mnt/data/<sanitized name>; a file already at that path
         is replaced. Refused (before any byte is stored) past MAX_FILES_PER_CONTAINER files or when
         nothing usable is left of `name`."""
         self.containers.load(principal, container_id)
         return self._add(principal, container_id, name=name, chunks=chunks, source=source, created_at=created_at)
 
-    def copy_file(self, principal: str, container_id: str, file_id: str, created_at: int) -> dict:
+    def copy_file(self, principal: str, container_id: str, file_id: str, created_at: int) -> dict[str, Any]:
         """A copy of the caller's Files-API file `file_id` in the container (source "user")."""
         self.containers.load(principal, container_id)
         return self._copy(principal, container_id, file_id, created_at)
 
-    def _copy(self, principal: str, container_id: str, file_id: str, created_at: int) -> dict:
+    def _copy(self, principal: str, container_id: str, file_id: str, created_at: int) -> dict[str, Any]:
         record, chunks = self._files.content(principal, file_id)
         return self._add(principal, container_id, name=record["filename"], chunks=chunks, source="user",
                          created_at=created_at)
 
     def _add(self, principal: str, container_id: str, *, name: str, chunks: Iterable[bytes], source: str,
-             created_at: int) -> dict:
+             created_at: int) -> dict[str, Any]:
         if source not in get_args(FileSource):
             raise ValueError(f"unknown container file source {source!r}")
         safe = filenames.sanitize(name)
@@ -179,7 +180,7 @@ class ContainerRepository:
             self._remove(principal, container_id, old)
         return record
 
-    def all_files(self, principal: str, container_id: str) -> list[dict]:
+    def all_files(self, principal: str, container_id: str) -> list[dict[str, Any]]:
         """Every container.file of the container, oldest first (at most MAX_FILES_PER_CONTAINER): what a
         sandbox mounts at /mnt/data."""
         self.containers.load(principal, container_id)
@@ -190,11 +191,11 @@ class ContainerRepository:
         self.containers.load(principal, container_id)
         return self._files_of(container_id).list(principal, request)
 
-    def get_file(self, principal: str, container_id: str, file_id: str) -> dict:
+    def get_file(self, principal: str, container_id: str, file_id: str) -> dict[str, Any]:
         self.containers.load(principal, container_id)
         return self._load_file(principal, container_id, file_id)
 
-    def _load_file(self, principal: str, container_id: str, file_id: str) -> dict:
+    def _load_file(self, principal: str, container_id: str, file_id: str) -> dict[str, Any]:
         try:
             return self._files_of(container_id).get(principal, file_id)
         except NotFound:
@@ -213,7 +214,7 @@ class ContainerRepository:
             return  # removed concurrently: so are its bytes, or they soon will be
         delete_quietly(self._blob(file_id))
 
-    def file_content(self, principal: str, container_id: str, file_id: str) -> tuple[dict, Iterator[bytes]]:
+    def file_content(self, principal: str, container_id: str, file_id: str) -> tuple[dict[str, Any], Iterator[bytes]]:
         """The container.file and its bytes as a stream of chunks (NotFound for unknown or foreign ids)."""
         record = self.get_file(principal, container_id, file_id)
         try:

@@ -8,7 +8,7 @@ nothing behind.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobClient
@@ -34,7 +34,7 @@ class FileRepository(OwnedRecords):
 
     def create(self, principal: str, *, filename: str, purpose: str, chunks: Iterable[bytes | memoryview],
                created_at: int, expires_at: int | None = None, content_type: str | None = None,
-               file_id: str | None = None) -> dict:
+               file_id: str | None = None) -> dict[str, Any]:
         """Store the bytes (streamed as blocks), then the record; returns the file object (`file_id`: a
         new id chosen by the caller, which names the file before it is stored)."""
         file_id = file_id or ids.new_id("file")
@@ -55,12 +55,12 @@ class FileRepository(OwnedRecords):
             return super().list(principal, request)
         return self.list_where(principal, request, "purpose eq @purpose", {"purpose": purpose})
 
-    def delete(self, principal: str, object_id: str) -> dict:
+    def delete(self, principal: str, object_id: str) -> dict[str, Any]:
         entity = super().delete(principal, object_id)
         delete_quietly(self._blob(object_id))
         return entity
 
-    def content(self, principal: str, file_id: str) -> tuple[dict, Iterator[bytes]]:
+    def content(self, principal: str, file_id: str) -> tuple[dict[str, Any], Iterator[bytes]]:
         """The file object and its bytes as a stream of chunks (NotFound for unknown or foreign ids)."""
         record, _ = self.load(principal, file_id)
         try:

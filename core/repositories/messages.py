@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec, Staging
-from core.collection import Collection
+from core.collection import Collection, Operation
 from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
-from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
+from core.repositories.threads import ThreadRepository, ThreadState
 from core.store import Store
+from core.thread_partition import blob_scope
 from core.transactions import EntityMissing, retry_on_conflict, submit
 
 MESSAGES = Collection("msg")
@@ -29,7 +30,7 @@ class MessageRepository:
     def table(self) -> TableClient:
         return self.threads.table
 
-    def _properties(self, principal: str, record: dict, staged: Staging) -> dict:
+    def _properties(self, principal: str, record: dict[str, Any], staged: Staging) -> dict[str, Any]:
         properties = staged.encode(record, blob_scope(record["thread_id"]))
         properties.update(owner=principal, created_at=record["created_at"], role=record["role"],
                           run_id=record.get("run_id") or "")
@@ -39,19 +40,19 @@ class MessageRepository:
         """A write's spill staging (see Codec.staged), for callers that batch message inserts."""
         return self._codec.staged()
 
-    def insert_ops(self, principal: str, record: dict, staged: Staging) -> list:
+    def insert_ops(self, principal: str, record: dict[str, Any], staged: Staging) -> list[Operation]:
         """The operations that insert `record`; a spilled body is staged with the write it belongs to."""
         return MESSAGES.create_ops(record["thread_id"], record["id"], self._properties(principal, record, staged))
 
-    def insert_all_ops(self, principal: str, records: list[dict], staged: Staging) -> list:
+    def insert_all_ops(self, principal: str, records: list[dict[str, Any]], staged: Staging) -> list[Operation]:
         """The operations that insert `records`, in order (see insert_ops)."""
         return [operation for record in records for operation in self.insert_ops(principal, record, staged)]
 
-    def create(self, principal: str, record: dict) -> dict:
+    def create(self, principal: str, record: dict[str, Any]) -> dict[str, Any]:
         """Append a message; refused while a run is active on the thread."""
         thread_id = record["thread_id"]
 
-        def build(state: ThreadState) -> tuple[dict, list]:
+        def build(state: ThreadState) -> tuple[dict[str, Any], list[Operation]]:
             if state.active_run_id:
                 raise ThreadBusy(f"Can't add messages to {thread_id} while a run {state.active_run_id} is active.",
                                  thread_id, state.active_run_id)
@@ -62,14 +63,14 @@ class MessageRepository:
             self.threads.transact(principal, thread_id, build)
         return record
 
-    def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict, TableEntity]:
+    def load(self, principal: str, thread_id: str, message_id: str) -> tuple[dict[str, Any], TableEntity]:
         self.threads.state(principal, thread_id)
         entity = MESSAGES.get(self.table, thread_id, message_id) if ids.is_id("message", message_id) else None
         if entity is None or entity.get("owner") != principal:
             raise NotFound("message", message_id)
         return self._codec.decode(entity), entity
 
-    def get(self, principal: str, thread_id: str, message_id: str) -> dict:
+    def get(self, principal: str, thread_id: str, message_id: str) -> dict[str, Any]:
         return self.load(principal, thread_id, message_id)[0]
 
     def list(self, principal: str, thread_id: str, request: PageRequest, run_id: str | None = None) -> Page:
@@ -83,10 +84,10 @@ class MessageRepository:
         rows, has_more = MESSAGES.page(self.table, thread_id, request, where, parameters)
         return Page(self._codec.decode_all(rows), has_more)
 
-    def newest_first(self, thread_id: str) -> Iterator[dict]:
+    def newest_first(self, thread_id: str) -> Iterator[dict[str, Any]]:
         """Every message of a thread the caller already holds, newest first, read lazily in large
         pages (the run engine stops reading once its token budget is met)."""
-        page: list[dict] = []
+        page: list[dict[str, Any]] = []
         for entity in MESSAGES.scan(self.table, thread_id, order="desc"):
             page.append(entity)
             if len(page) == 100:
@@ -94,9 +95,10 @@ class MessageRepository:
                 page = []
         yield from self._codec.decode_all(page)
 
-    def update(self, principal: str, thread_id: str, message_id: str, change: Callable[[dict], dict]) -> dict:
+    def update(self, principal: str, thread_id: str, message_id: str,
+               change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         """Apply `change` under optimistic concurrency (metadata edits; the run engine's output)."""
-        def attempt() -> dict:
+        def attempt() -> dict[str, Any]:
             record, entity = self.load(principal, thread_id, message_id)
             updated = change(record)
             with self._codec.staged() as staged:

@@ -22,22 +22,23 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from azure.data.tables import TableClient, TableEntity
 
 from core import ids
 from core.codec import Codec, Staging
-from core.collection import Collection
+from core.collection import Collection, Operation
 from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
-from core.repositories.threads import ThreadRepository, ThreadState, blob_scope
+from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import payloads, wakeups
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.store import Store
+from core.thread_partition import blob_scope
 from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
 RUNS = Collection("run")
@@ -55,7 +56,7 @@ def steps_of(run_id: str) -> Collection:
 
 @dataclass(frozen=True)
 class StoredRun:
-    record: dict
+    record: dict[str, Any]
     books: RunBookkeeping
     etag: str | None  # as read, or as written by `update`
     blob: str | None
@@ -64,7 +65,7 @@ class StoredRun:
 
 @dataclass(frozen=True)
 class StoredStep:
-    record: dict
+    record: dict[str, Any]
     books: StepBookkeeping
     etag: str | None  # None for what a write returns
     blob: str | None
@@ -77,22 +78,22 @@ class RunChange:
     Steps in `replace_steps` carry the ETag they were read with, so a concurrent change to one
     fails the whole write (and it is retried from a fresh read)."""
 
-    record: dict
+    record: dict[str, Any]
     books: RunBookkeeping | None = None  # None: unchanged
-    new_messages: list[dict] = field(default_factory=list)
-    new_steps: list[tuple[dict, StepBookkeeping]] = field(default_factory=list)
-    replace_steps: list[tuple[StoredStep, dict, StepBookkeeping]] = field(default_factory=list)  # (as read, new)
+    new_messages: list[dict[str, Any]] = field(default_factory=list)
+    new_steps: list[tuple[dict[str, Any], StepBookkeeping]] = field(default_factory=list)
+    replace_steps: list[tuple[StoredStep, dict[str, Any], StepBookkeeping]] = field(default_factory=list)  # (as read, new)
     release_thread: bool = False
     events: list[Event] = field(default_factory=list)  # shown to streams with the change
     # The claim of the event log written with the change, from the head's current one (core.run_events.log).
-    claim: Callable[[dict], dict] | None = None
+    claim: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def touches_thread(self) -> bool:
         return bool(self.new_messages or self.new_steps or self.replace_steps or self.release_thread)
 
 
-def shown(before: dict, change: RunChange) -> list[Event]:
+def shown(before: dict[str, Any], change: RunChange) -> list[Event]:
     """The events a change shows: its own, then the run's new status if it moved."""
     moved = [payloads.run_status(change.record)] if change.record["status"] != before["status"] else []
     return [*change.events, *moved]
@@ -111,18 +112,19 @@ class RunRepository:
 
     # -- runs ------------------------------------------------------------------
 
-    def _run_properties(self, principal: str, record: dict, books: RunBookkeeping, staged: Staging) -> dict:
+    def _run_properties(self, principal: str, record: dict[str, Any], books: RunBookkeeping,
+                        staged: Staging) -> dict[str, Any]:
         properties = staged.encode(record, blob_scope(record["thread_id"]))
         properties.update(owner=principal, created_at=record["created_at"], status=record["status"],
                           **{BOOKS: books.dump()})
         return properties
 
-    def create(self, principal: str, record: dict, books: RunBookkeeping, additional_messages: list[dict],
-               events: Sequence[Event] = ()) -> dict:
+    def create(self, principal: str, record: dict[str, Any], books: RunBookkeeping,
+               additional_messages: list[dict[str, Any]], events: Sequence[Event] = ()) -> dict[str, Any]:
         """Insert a queued run (and its additional messages) and claim the thread for it; `events` start its log."""
         thread_id, run_id = record["thread_id"], record["id"]
 
-        def build(state: ThreadState) -> tuple[dict, list]:
+        def build(state: ThreadState) -> tuple[dict[str, Any], list[Operation]]:
             if state.active_run_id:
                 raise ThreadBusy(f"Thread {thread_id} already has an active run {state.active_run_id}.", thread_id,
                                  state.active_run_id)
@@ -136,8 +138,8 @@ class RunRepository:
         wakeups.wake(thread_id, run_id, record)
         return record
 
-    def create_with_thread(self, principal: str, thread: dict, thread_messages: list[dict], record: dict,
-                           books: RunBookkeeping, events: list[Event]) -> dict:
+    def create_with_thread(self, principal: str, thread: dict[str, Any], thread_messages: list[dict[str, Any]],
+                           record: dict[str, Any], books: RunBookkeeping, events: list[Event]) -> dict[str, Any]:
         """Insert a new thread with its messages and a queued run that holds it, in one transaction
         (nobody can see the thread before its run); when that does not fit one transaction, the
         thread is created first and the run then, as two requests would."""
@@ -167,7 +169,7 @@ class RunRepository:
         return StoredRun(self._codec.decode(entity), RunBookkeeping.load(entity.get(BOOKS)),
                          entity.metadata["etag"], entity.get("blob"))
 
-    def get(self, principal: str, thread_id: str, run_id: str) -> dict:
+    def get(self, principal: str, thread_id: str, run_id: str) -> dict[str, Any]:
         return self.load(principal, thread_id, run_id).record
 
     def list(self, principal: str, thread_id: str, request: PageRequest) -> Page:
@@ -225,7 +227,7 @@ class RunRepository:
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
 
     # (`builtins.list` below: inside the class, `list` is the method above)
-    def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> builtins.list:
+    def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> builtins.list[Operation]:
         operations = self.messages.insert_all_ops(principal, change.new_messages, staged)
         for step, books in change.new_steps:
             operations += steps_of(step["run_id"]).create_ops(
@@ -238,14 +240,15 @@ class RunRepository:
 
     # -- steps -----------------------------------------------------------------
 
-    def _step_properties(self, principal: str, record: dict, books: StepBookkeeping, staged: Staging) -> dict:
+    def _step_properties(self, principal: str, record: dict[str, Any], books: StepBookkeeping,
+                         staged: Staging) -> dict[str, Any]:
         properties = staged.encode(record, blob_scope(record["thread_id"]))
         properties.update(owner=principal, created_at=record["created_at"], **{BOOKS: books.dump()})
         return properties
 
     def update_step(self, principal: str, thread_id: str, run_id: str, step_id: str,
-                    change: Callable[[StoredStep], tuple[dict, StepBookkeeping]],
-                    events: Callable[[dict, dict], builtins.list[Event]] | None = None) -> StoredStep:
+                    change: Callable[[StoredStep], tuple[dict[str, Any], StepBookkeeping]],
+                    events: Callable[[dict[str, Any], dict[str, Any]], builtins.list[Event]] | None = None) -> StoredStep:
         """Apply `change` to a step under its ETag (parallel tool calls each add their output);
         `events(before, after)` names the run events the change shows, appended in the same transaction."""
         def attempt() -> StoredStep:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable, Iterator, cast
+from typing import Any, Callable, Iterator, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
@@ -22,17 +22,18 @@ from azure.data.tables import TableClient, UpdateMode
 
 from core import ids
 from core.codec import Codec
+from core.collection import Operation
 from core.errors import Conflict, NotFound
 from core.store import Store
+from core.thread_partition import TABLE, blob_scope
 from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
-TABLE = "threads"
 THREAD_ROW = "thread"
 
 
 @dataclass(frozen=True)
 class ThreadState:
-    record: dict
+    record: dict[str, Any]
     owner: str
     etag: str
     active_run_id: str | None
@@ -42,12 +43,7 @@ class ThreadState:
         return cast(str, self.record["id"])
 
 
-Build = Callable[[ThreadState], tuple[dict, list]]
-
-
-def blob_scope(thread_id: str) -> str:
-    """Where records of this thread that are too large for an entity are spilled."""
-    return f"{TABLE}/{thread_id}"
+Build = Callable[[ThreadState], tuple[dict[str, Any], list[Operation]]]
 
 
 class ThreadRepository:
@@ -73,10 +69,11 @@ class ThreadRepository:
         assert etag is not None  # an entity as read has its ETag
         return ThreadState(json.loads(entity["record"]), entity["owner"], etag, entity.get("active_run_id") or None)
 
-    def get(self, principal: str, thread_id: str) -> dict:
+    def get(self, principal: str, thread_id: str) -> dict[str, Any]:
         return self.state(principal, thread_id).record
 
-    def create(self, principal: str, record: dict, message_operations: list | None = None) -> dict:
+    def create(self, principal: str, record: dict[str, Any],
+               message_operations: list[Operation] | None = None) -> dict[str, Any]:
         """Insert the thread with its initial messages; the thread row is written last.
 
         When everything fits one transaction it is atomic; otherwise messages go
@@ -93,16 +90,17 @@ class ThreadRepository:
         return record
 
     @staticmethod
-    def create_op(principal: str, record: dict, active_run_id: str = "") -> tuple:
+    def create_op(principal: str, record: dict[str, Any], active_run_id: str = "") -> Operation:
         """The operation that inserts the thread row (claimed by a run from the start, if given)."""
         row = {"PartitionKey": record["id"], "RowKey": THREAD_ROW, "owner": principal,
                "created_at": record["created_at"], "record": json.dumps(record, separators=(",", ":"))}
         return "create", {**row, "active_run_id": active_run_id} if active_run_id else row
 
-    def update(self, principal: str, thread_id: str, change: Callable[[dict], dict]) -> dict:
-        updated: dict = {}
+    def update(self, principal: str, thread_id: str,
+               change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        updated: dict[str, Any] = {}
 
-        def build(state: ThreadState) -> tuple[dict, list]:
+        def build(state: ThreadState) -> tuple[dict[str, Any], list[Operation]]:
             updated.clear()
             updated.update(change(state.record))
             return {"record": json.dumps(updated, separators=(",", ":"))}, []
@@ -134,7 +132,7 @@ class ThreadRepository:
                                                            "please retry."), retry_if=lambda error: error.index == 0)
 
     @staticmethod
-    def touch(thread_id: str, changes: dict, etag: str | None = None) -> tuple:
+    def touch(thread_id: str, changes: dict[str, Any], etag: str | None = None) -> Operation:
         """The operation that merges `changes` into the thread row: conditioned on `etag` when given,
         otherwise only on the row existing, which is enough for writers whose own rows' ETags decide."""
         condition = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
@@ -164,7 +162,7 @@ class ThreadRepository:
         """Remove every row of the partition and every spilled blob; the thread row must be gone."""
         keys = self.table.query_entities("PartitionKey eq @pk", parameters={"pk": thread_id},
                                          select=["PartitionKey", "RowKey"])
-        batch: list = []
+        batch: list[tuple[str, dict[str, Any]]] = []
         for entity in keys:
             batch.append(("delete", {"PartitionKey": thread_id, "RowKey": entity["RowKey"]}))
             if len(batch) == 100:
@@ -174,7 +172,7 @@ class ThreadRepository:
             self._delete_batch(batch)
         self._codec.discard_scope(blob_scope(thread_id))
 
-    def _delete_batch(self, batch: list) -> None:
+    def _delete_batch(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
         try:
             submit(self.table, batch)
         except EntityMissing:  # someone else is purging too: fall back to one by one

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, Sequence, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
@@ -41,11 +41,12 @@ from azure.data.tables import TableClient, UpdateMode
 
 from core import ids
 from core.codec import Codec, Staging
+from core.collection import Operation
 from core.errors import Conflict
-from core.repositories.threads import TABLE, blob_scope
 from core.run_events import wakeups
 from core.run_events.payloads import Event
 from core.store import Store
+from core.thread_partition import TABLE, blob_scope
 from core.transactions import MAX_OPERATIONS, retry_on_conflict, submit
 
 SEQ_DIGITS = 10
@@ -70,7 +71,7 @@ def head_key(run_id: str) -> str:
 class StoredEvent:
     seq: int
     name: str
-    data: dict
+    data: dict[str, Any]
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Head:
 
     next: int = 1
     last: str = ""
-    claim: dict = field(default_factory=dict)
+    claim: dict[str, Any] = field(default_factory=dict)
     etag: str | None = None
 
     @property
@@ -87,7 +88,7 @@ class Head:
         return self.next - 1
 
 
-def submit_for_etag(table: TableClient, operations: list) -> str:
+def submit_for_etag(table: TableClient, operations: Sequence[Operation]) -> str:
     """Commit a transaction whose first operation writes the head; returns the head's new ETag.
 
     A head another writer created or changed first is a PreconditionFailed either way.
@@ -113,7 +114,8 @@ class EventLog:
                     claim=json.loads(entity.get("claim") or "{}"), etag=entity.metadata["etag"])
 
     def operations(self, thread_id: str, run_id: str, head: Head, events: list[Event],
-                   claim: dict | None = None, staged: Staging | None = None) -> tuple[list, list[str], Head]:
+                   claim: dict[str, Any] | None = None,
+                   staged: Staging | None = None) -> tuple[list[Operation], list[str], Head]:
         """The transaction operations appending `events` after `head`, the blobs they spilled, and the new head.
 
         Commit them in one transaction; if `head` is stale the head's ETag check fails

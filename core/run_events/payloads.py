@@ -9,7 +9,9 @@ concatenated, list entries are merged by their `index`.
 
 from __future__ import annotations
 
-Event = tuple[str, dict]
+from typing import Any
+
+Event = tuple[str, dict[str, Any]]
 
 # The events after which a stream has nothing more to say until the client acts (or ever).
 RUN_TERMINAL_EVENTS = frozenset({"thread.run.completed", "thread.run.incomplete", "thread.run.failed",
@@ -20,7 +22,7 @@ STEP_STATUS_EVENTS = {"in_progress": "thread.run.step.in_progress", "completed":
                       "expired": "thread.run.step.expired"}
 
 
-def public(record: dict) -> dict:
+def public(record: dict[str, Any]) -> dict[str, Any]:
     """A record as the API shows it: private bookkeeping (keys starting with `_`) removed."""
     return {key: value for key, value in record.items() if not key.startswith("_")}
 
@@ -29,36 +31,36 @@ def ends_stream(name: str) -> bool:
     return name in STREAM_END_EVENTS
 
 
-def thread_created(thread: dict) -> Event:
+def thread_created(thread: dict[str, Any]) -> Event:
     return "thread.created", public(thread)
 
 
-def run_status(run: dict) -> Event:
+def run_status(run: dict[str, Any]) -> Event:
     """`thread.run.<status>` with the run's snapshot (queued, in_progress, requires_action, …)."""
     return f"thread.run.{run['status']}", public(run)
 
 
-def run_created(run: dict) -> Event:
+def run_created(run: dict[str, Any]) -> Event:
     return "thread.run.created", public(run)
 
 
-def step_created(step: dict) -> Event:
+def step_created(step: dict[str, Any]) -> Event:
     return "thread.run.step.created", public(step)
 
 
-def step_status(step: dict) -> Event:
+def step_status(step: dict[str, Any]) -> Event:
     return STEP_STATUS_EVENTS[step["status"]], public(step)
 
 
-def message_created(message: dict) -> Event:
+def message_created(message: dict[str, Any]) -> Event:
     return "thread.message.created", public(message)
 
 
-def message_in_progress(message: dict) -> Event:
+def message_in_progress(message: dict[str, Any]) -> Event:
     return "thread.message.in_progress", public(message)
 
 
-def message_done(message: dict) -> Event:
+def message_done(message: dict[str, Any]) -> Event:
     """`thread.message.completed` or `.incomplete`, as the stored message says."""
     name = "thread.message.incomplete" if message["status"] == "incomplete" else "thread.message.completed"
     return name, public(message)
@@ -69,7 +71,7 @@ def message_delta(message_id: str, text: str, index: int = 0) -> Event:
         "content": [{"index": index, "type": "text", "text": {"value": text}}]}}
 
 
-def content_part_delta(message_id: str, index: int, part: dict) -> Event:
+def content_part_delta(message_id: str, index: int, part: dict[str, Any]) -> Event:
     """A whole content part of a message (what a tool shows before the text, e.g. a figure) as a delta."""
     return "thread.message.delta", {"id": message_id, "object": "thread.message.delta", "delta": {
         "content": [{"index": index, **part}]}}
@@ -81,7 +83,7 @@ def image_delta(message_id: str, index: int, file_id: str) -> Event:
                                                   "image_file": {"file_id": file_id, "detail": "auto"}})
 
 
-def step_delta(step_id: str, call: dict) -> Event:
+def step_delta(step_id: str, call: dict[str, Any]) -> Event:
     """A piece of one tool call (the call carries its `index`); tools build the call's body
     (core.tool_plugins)."""
     return "thread.run.step.delta", {"id": step_id, "object": "thread.run.step.delta", "delta": {
@@ -134,7 +136,7 @@ def error(message: str, code: str = "server_error") -> Event:
     return "error", {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
 
 
-def opening(step: dict, message: dict | None = None) -> list[Event]:
+def opening(step: dict[str, Any], message: dict[str, Any] | None = None) -> list[Event]:
     """What OpenAI sends when a step starts: the step created and in progress, then its message."""
     events = [step_created(step), ("thread.run.step.in_progress", public(step))]
     if message is not None:

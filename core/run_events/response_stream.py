@@ -25,7 +25,7 @@ from core.run_events.payloads import RUN_TERMINAL_EVENTS
 from core.tool_plugins import ItemView, ToolPlugin, Tools
 from core.wire.response_objects import message_item, output_text_part, tool_calls
 
-Render = Callable[[dict, list[dict]], dict]  # (run snapshot, output so far) → the response object
+Render = Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]  # (run snapshot, output so far) → the response object
 BooksOf = Callable[[str], StepBookkeeping]  # a step id → what its step keeps beside its calls (stored)
 RUN_EVENTS = {"thread.run.created": "response.created", "thread.run.queued": "response.queued",
               "thread.run.in_progress": "response.in_progress", "thread.run.completed": "response.completed",
@@ -48,14 +48,14 @@ class ResponseStream:
         self._render = render
         self._tools, self._books_of, self._view, self._skip = tools, books_of, view, skip_step
         self.sequence = -1
-        self.output: list[dict] = []
-        self._run: dict = {}
-        self._messages: dict[str, list] = {}  # message id → [output index, text so far]
+        self.output: list[dict[str, Any]] = []
+        self._run: dict[str, Any] = {}
+        self._messages: dict[str, list[Any]] = {}  # message id → [output index, text so far]
         self._calls: dict[tuple[str, int], tuple[ToolPlugin, int | None]] = {}  # (step, call index) → tool, output
-        self._ended: list[tuple[dict, StepBookkeeping]] = []  # the calls so far, which answers cite
+        self._ended: list[tuple[dict[str, Any], StepBookkeeping]] = []  # the calls so far, which answers cite
         self._done: set[int] = set()
 
-    def feed(self, name: str, data: dict) -> list[dict]:
+    def feed(self, name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The response events one log event becomes, numbered."""
         made: list[dict[str, Any]]
         if name in RUN_EVENTS:
@@ -82,7 +82,7 @@ class ResponseStream:
             event["sequence_number"] = self.sequence
         return made
 
-    def _message_added(self, message: dict) -> list[dict]:
+    def _message_added(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         index = len(self.output)
         self._messages[message["id"]] = [index, ""]
         item = dict(message_item(message), status="in_progress", content=[])
@@ -91,7 +91,7 @@ class ResponseStream:
                 {"type": "response.content_part.added", "item_id": message["id"], "output_index": index,
                  "content_index": 0, "part": output_text_part("")}]
 
-    def _text_delta(self, data: dict) -> list[dict]:
+    def _text_delta(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         opened = self._messages.get(data["id"])
         if opened is None:
             return []
@@ -104,7 +104,7 @@ class ResponseStream:
                          "content_index": 0, "delta": part["text"]["value"], "logprobs": []})
         return made
 
-    def _message_done(self, message: dict) -> list[dict]:
+    def _message_done(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         # A message shown whole (its opening came with it in one write) is opened here.
         made = self._message_added(message) if message["id"] not in self._messages else []
         index = self._messages[message["id"]][0]
@@ -122,7 +122,7 @@ class ResponseStream:
             {"type": "response.content_part.done", **where, "part": part},
             {"type": "response.output_item.done", "output_index": index, "item": item}]
 
-    def _item_added(self, key: tuple[str, int], tool: ToolPlugin, item: dict | None) -> list[dict]:
+    def _item_added(self, key: tuple[str, int], tool: ToolPlugin, item: dict[str, Any] | None) -> list[dict[str, Any]]:
         if item is None:  # a kind the Responses wire does not show
             self._calls[key] = (tool, None)
             return []
@@ -132,7 +132,7 @@ class ResponseStream:
         return [{"type": "response.output_item.added", "output_index": index, "item": dict(item)},
                 *tool.response_events("opened", item, index)]
 
-    def _call_deltas(self, data: dict) -> list[dict]:
+    def _call_deltas(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         made = []
         for piece in (data["delta"].get("step_details") or {}).get("tool_calls") or []:
             key = (data["id"], piece["index"])
@@ -146,7 +146,7 @@ class ResponseStream:
                 made += tool.response_delta_events(self.output[index], index, piece)
         return made
 
-    def _calls_done(self, step: dict) -> list[dict]:
+    def _calls_done(self, step: dict[str, Any]) -> list[dict[str, Any]]:
         calls = tool_calls(step)
         if not calls:
             return []
@@ -163,7 +163,7 @@ class ResponseStream:
                 continue
             self._done.add(index)
             # (a kind the Responses wire shows when its call opens is shown when it is done: never None)
-            item = cast(dict, tool.response_item(call, books, True, self._view))
+            item = cast(dict[str, Any], tool.response_item(call, books, True, self._view))
             self.output[index] = item
             made += [*tool.response_events("done", item, index),
                      {"type": "response.output_item.done", "output_index": index, "item": item}]

@@ -56,7 +56,7 @@ def stream_completion(client: openai.OpenAI, request: dict[str, Any], on_text: C
     return state.current_completion_snapshot
 
 
-def fresh_turn_ids() -> dict:
+def fresh_turn_ids() -> dict[str, Any]:
     """The ids a turn's message and steps get (kept by its retries, see core.run_events.log)."""
     return {"message_id": ids.new_id("message"), "message_step_id": ids.new_id("step"),
             "tool_step_id": ids.new_id("step")}
@@ -65,8 +65,8 @@ def fresh_turn_ids() -> dict:
 class TurnOutput:
     """Shows one model turn of a run in its event log as the model produces it."""
 
-    def __init__(self, stream: TurnStream, run: dict, route: Callable[[str], Route], tools: Tools,
-                 leading_parts: Sequence[dict] = ()):
+    def __init__(self, stream: TurnStream, run: dict[str, Any], route: Callable[[str], Route], tools: Tools,
+                 leading_parts: Sequence[dict[str, Any]] = ()):
         """`stream`: the turn's stream of the run's log (claimed by what `start` is given).
         `route(name)`: where a call of that name goes (its plug-in shows its pieces); `tools`: the
         plug-ins, for the stored calls. `leading_parts`: the content parts (figures) the message will
@@ -75,13 +75,13 @@ class TurnOutput:
         self._leading = list(leading_parts)
         self._stream = stream
         self._route, self._tools = route, tools
-        self._calls: dict[int, dict] = {}  # index -> {"tool": its plug-in, "arguments"}
+        self._calls: dict[int, dict[str, Any]] = {}  # index -> {"tool": its plug-in, "arguments"}
         self._earlier_showed_tools: bool | None = None
-        self._claim: dict = {}
+        self._claim: dict[str, Any] = {}
         self._claim_error: BaseException | None = None
         self._claiming: threading.Thread | None = None
 
-    def start(self, claim: Callable[[], dict]) -> None:
+    def start(self, claim: Callable[[], dict[str, Any]]) -> None:
         """Claim the turn in the background with `claim()` (it overlaps the model's first token); the
         ids this turn's message and steps get (the same on a retry) are ready when the first piece
         needs them, and what `claim` raised is raised then."""
@@ -95,7 +95,7 @@ class TurnOutput:
         self._claiming.start()
 
     @property
-    def claim(self) -> dict:
+    def claim(self) -> dict[str, Any]:
         """The turn's claim, once `start` has it (waits for it)."""
         if self._claiming is not None:
             self._claiming.join()
@@ -182,8 +182,8 @@ class TurnOutput:
         """The log's head as the turn last wrote it (after `finish`): the turn's stored result goes on from it."""
         return self._stream.head
 
-    def final_events(self, *, message: dict | None = None, message_step: dict | None = None,
-                     tool_step: dict | None = None, run: dict | None = None) -> list[Event]:
+    def final_events(self, *, message: dict[str, Any] | None = None, message_step: dict[str, Any] | None = None,
+                     tool_step: dict[str, Any] | None = None, run: dict[str, Any] | None = None) -> list[Event]:
         """The events stored with the turn's result: openings not yet shown, completions, the run's status."""
         events: list[Event] = []
         if message is not None and message_step is not None:
@@ -207,7 +207,7 @@ __all__ = ["Superseded", "TurnOutput", "TurnStream", "fresh_turn_ids", "stream_c
 INCOMPLETE_REASONS = {"cancelled": "run_cancelled", "expired": "run_expired", "failed": "run_failed"}
 
 
-def unfinished_message_events(log: EventLog, run: dict, stored: Callable[[str], bool], ended_as: str,
+def unfinished_message_events(log: EventLog, run: dict[str, Any], stored: Callable[[str], bool], ended_as: str,
                               step_status: str) -> list[Event]:
     """Events closing a message the run's last turn showed but never stored (the run ended `ended_as`
     mid-answer): the message `incomplete` with the text its deltas carried, its step `step_status`."""

@@ -18,8 +18,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Callable
+from typing import Any, Callable
 
+from core.collection import Operation
 from core.errors import Conflict
 from core.run_events import wakeups
 from core.run_events.log import MAX_EVENTS_PER_APPEND, EventLog, Head, submit_for_etag
@@ -31,7 +32,8 @@ from core.transactions import ATTEMPTS, PreconditionFailed, pause_before_retry, 
 COALESCE_SECONDS = 0.005
 
 
-def claim_for(previous: dict, turn: str, attempt: str, fresh_ids: Callable[[], dict]) -> dict:
+def claim_for(previous: dict[str, Any], turn: str, attempt: str,
+              fresh_ids: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The claim a turn's attempt writes: a retry of the same turn keeps what earlier attempts showed."""
     if previous.get("turn") == turn:
         return {**previous, "attempt": attempt}
@@ -60,27 +62,27 @@ class TurnStream:
         self._thread_id, self._run_id, self._turn = thread_id, run_id, turn
         self._attempt = uuid.uuid4().hex
         self._head = Head()
-        self.claim: dict = {}
+        self.claim: dict[str, Any] = {}
         self._shown_before = 0  # text characters an earlier attempt already showed
         self._text_offset = 0
-        self._pending: list[tuple[Event, dict]] = []
+        self._pending: list[tuple[Event, dict[str, Any]]] = []
         self._oldest = 0.0  # when the oldest pending event was queued
-        self._claim_changes: dict = {}
+        self._claim_changes: dict[str, Any] = {}
         self._error: BaseException | None = None
         self._closed = False
         self._wake = threading.Condition()
         self._writer: threading.Thread | None = None
 
-    def claim_for(self, previous: dict, fresh_ids: Callable[[], dict]) -> dict:
+    def claim_for(self, previous: dict[str, Any], fresh_ids: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """The claim this attempt writes over the head's `previous` one."""
         return claim_for(previous, self._turn, self._attempt, fresh_ids)
 
-    def claim_turn(self, fresh_ids: Callable[[], dict], head: Head | None = None) -> dict:
+    def claim_turn(self, fresh_ids: Callable[[], dict[str, Any]], head: Head | None = None) -> dict[str, Any]:
         """Claim the log for this attempt; returns the claim (message/step ids, what was shown).
         `head` (as read lately) saves the first read; a stale one costs a retry."""
         known = [head]
 
-        def attempt() -> dict:
+        def attempt() -> dict[str, Any]:
             first = known.pop() if known else None
             read = first if first is not None else self._log.head(self._thread_id, self._run_id)
             known.clear()
@@ -97,7 +99,7 @@ class TurnStream:
         self._head = head
         self._take(head.claim)
 
-    def _take(self, claim: dict) -> None:
+    def _take(self, claim: dict[str, Any]) -> None:
         self.claim = claim
         self._shown_before = claim["text_len"]
 
@@ -106,7 +108,7 @@ class TurnStream:
         """The head as this turn last wrote it (call after `close` or `hand_over`)."""
         return self._head
 
-    def _commit(self, operations: list, new_head: Head) -> None:
+    def _commit(self, operations: list[Operation], new_head: Head) -> None:
         new_head.etag = submit_for_etag(self._log.table, operations)
         self._head = new_head
 
@@ -139,7 +141,7 @@ class TurnStream:
     def tools_open(self) -> bool:
         return bool(self.claim.get("tools_shown") or self._claim_changes.get("tools_shown"))
 
-    def _put(self, events: list[Event], claim_changes: dict) -> None:
+    def _put(self, events: list[Event], claim_changes: dict[str, Any]) -> None:
         """Queue events; the claim changes they make are written with the batch that holds them."""
         with self._wake:
             if self._error is not None:
@@ -205,7 +207,7 @@ class TurnStream:
                     self._writer = None
                 return
 
-    def _write(self, batch: list[Event], claim: dict) -> None:
+    def _write(self, batch: list[Event], claim: dict[str, Any]) -> None:
         for attempt in range(ATTEMPTS):
             operations, blobs, new_head = self._log.operations(self._thread_id, self._run_id, self._head, batch, claim)
             try:

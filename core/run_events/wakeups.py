@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 Key = tuple[str, str]
 
@@ -26,7 +27,7 @@ class Subscription:
         self._key = key
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
-        self.run: dict | None = None  # the run as last committed in this process, once a write of it woke us
+        self.run: dict[str, Any] | None = None  # the run as last committed in this process, once a write of it woke us
         with _lock:
             _waiters.setdefault(key, set()).add(self)
 
@@ -34,7 +35,7 @@ class Subscription:
         """Forget earlier wake-ups; call before reading, so one that comes during the read is kept."""
         self._event.clear()
 
-    def _woken(self, run: dict | None) -> None:
+    def _woken(self, run: dict[str, Any] | None) -> None:
         if run is not None:
             self.run = run
         self._event.set()
@@ -56,7 +57,7 @@ class Subscription:
                     del _waiters[self._key]
 
 
-def wake(thread_id: str, run_id: str, run: dict | None = None) -> None:
+def wake(thread_id: str, run_id: str, run: dict[str, Any] | None = None) -> None:
     """Wake every reader of this run in this process (callable from any thread); `run`: the run
     record this write committed, if it wrote the run."""
     with _lock:

@@ -68,7 +68,7 @@ class Assistant(WireModel):
     reasoning_effort: str | None = None
 
 
-def new_assistant(assistant_id: str, created_at: int, body: AssistantCreate) -> dict:
+def new_assistant(assistant_id: str, created_at: int, body: AssistantCreate) -> dict[str, Any]:
     return Assistant(
         id=assistant_id,
         created_at=created_at,
@@ -86,7 +86,7 @@ def new_assistant(assistant_id: str, created_at: int, body: AssistantCreate) -> 
     ).model_dump(mode="json")
 
 
-def apply_update(current: dict, body: AssistantUpdate) -> dict:
+def apply_update(current: dict[str, Any], body: AssistantUpdate) -> dict[str, Any]:
     """`current` with the fields the update sent; null resets a field to OpenAI's default."""
     updated = dict(current)
     sent = body.model_fields_set

@@ -111,7 +111,7 @@ class BrowserTool(RequestModel):
 Tool = Annotated[Union[CodeInterpreterTool, FileSearchTool, FunctionTool, BrowserTool], Field(discriminator="type")]
 
 
-def tool_wire(tool: CodeInterpreterTool | FileSearchTool | FunctionTool | BrowserTool) -> dict:
+def tool_wire(tool: CodeInterpreterTool | FileSearchTool | FunctionTool | BrowserTool) -> dict[str, Any]:
     """A tool as OpenAI echoes it back, with OpenAI's defaults filled in (a browser tool as it was given)."""
     if isinstance(tool, BrowserTool):
         return tool.model_dump(exclude_unset=True)
@@ -158,7 +158,7 @@ class ToolResources(RequestModel):
     file_search: FileSearchResources | None = None
 
 
-def tool_resources_wire(resources: ToolResources | None, base: dict | None = None) -> dict:
+def tool_resources_wire(resources: ToolResources | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """Tool resources as OpenAI echoes them; given tools replace those in `base` (an update)."""
     merged = dict(base or {})
     if resources is not None:

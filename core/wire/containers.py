@@ -122,19 +122,19 @@ class ContainerFileObject(WireModel):
 # ---- constructors and rules -------------------------------------------------------------------
 
 def container_record(container_id: str, *, name: str, created_at: int, expires_after_minutes: int,
-                     memory_limit: str) -> dict:
+                     memory_limit: str) -> dict[str, Any]:
     """The stored container: the object without its status (which `container_status` computes)."""
     return {"id": container_id, "object": "container", "created_at": created_at,
             "expires_after": {"anchor": "last_active_at", "minutes": expires_after_minutes},
             "last_active_at": created_at, "name": name, "memory_limit": memory_limit}
 
 
-def container_object(record: dict, now: int) -> dict:
+def container_object(record: dict[str, Any], now: int) -> dict[str, Any]:
     """The `container` object as read at `now`."""
     return ContainerObject.model_validate({**record, "status": container_status(record, now)}).model_dump(mode="json")
 
 
-def container_status(record: dict, now: int) -> ContainerStatus:
+def container_status(record: dict[str, Any], now: int) -> ContainerStatus:
     """"running" until `now` is past last_active_at + minutes, then "expired" (the boundary second still runs)."""
     expiry = record.get("expires_after") or {}
     minutes = int(expiry.get("minutes") or DEFAULT_EXPIRY_MINUTES)
@@ -147,7 +147,7 @@ def container_path(name: str) -> str:
 
 
 def container_file_object(file_id: str, *, container_id: str, name: str, size: int, source: str,
-                          created_at: int) -> dict:
+                          created_at: int) -> dict[str, Any]:
     return ContainerFileObject.model_validate({
         "id": file_id, "created_at": created_at, "bytes": size, "container_id": container_id,
         "path": container_path(name), "source": source}).model_dump(mode="json")

@@ -25,7 +25,7 @@ def problem(schema: Any, *, strict: bool) -> str | None:
     return _walk(schema, (), strict)
 
 
-def _walk(schema: Any, context: tuple, strict: bool) -> str | None:
+def _walk(schema: Any, context: tuple[str, ...], strict: bool) -> str | None:
     if isinstance(schema, bool):
         return None
     if not isinstance(schema, dict):

@@ -132,7 +132,7 @@ class Message(WireModel):
     metadata: dict[str, str]
 
 
-def content_wire(content: str | list) -> list[dict]:
+def content_wire(content: str | list[ContentPart]) -> list[dict[str, Any]]:
     """Input content (a string or parts) as OpenAI's output content blocks."""
     if isinstance(content, str):
         return [{"type": "text", "text": {"value": content, "annotations": []}}]
@@ -147,17 +147,18 @@ def content_wire(content: str | list) -> list[dict]:
     return blocks
 
 
-def new_message(message_id: str, thread_id: str, created_at: int, body: MessageCreate) -> dict:
+def new_message(message_id: str, thread_id: str, created_at: int, body: MessageCreate) -> dict[str, Any]:
     """A completed message as a user (or the API caller on the assistant's behalf) posts it."""
     return message_record(message_id, thread_id, created_at, body.role, content_wire(body.content),
                           attachments=[attachment.model_dump() for attachment in body.attachments or []],
                           metadata=body.metadata or {})
 
 
-def message_record(message_id: str, thread_id: str, at: int, role: Literal["user", "assistant"], content: list[dict],
-                   *, status: MessageStatus = "completed", incomplete_reason: str | None = None,
-                   run: dict | None = None, attachments: list[dict] | None = None,
-                   metadata: dict[str, str] | None = None) -> dict:
+def message_record(message_id: str, thread_id: str, at: int, role: Literal["user", "assistant"],
+                   content: list[dict[str, Any]], *, status: MessageStatus = "completed",
+                   incomplete_reason: str | None = None, run: dict[str, Any] | None = None,
+                   attachments: list[dict[str, Any]] | None = None,
+                   metadata: dict[str, str] | None = None) -> dict[str, Any]:
     """A message as stored and shown, posted or written by `run`: the one place its shape is built, so a
     posted message, a run's streamed opening and its stored answer cannot drift apart. `at` is when it was
     created and, once done, when it completed or stopped (for `incomplete_reason`)."""

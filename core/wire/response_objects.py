@@ -10,7 +10,7 @@ items are the thread's messages.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from core import ids, run_machine
 from core.run_bookkeeping import StepBookkeeping
@@ -23,7 +23,7 @@ STATUS = {run_machine.QUEUED: "queued", run_machine.IN_PROGRESS: "in_progress",
 TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled"})
 
 
-Cite = Callable[[str, list[dict]], list[dict]]  # (text, its Assistants annotations) → Responses annotations
+Cite = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]  # (text, its Assistants annotations) → Responses annotations
 
 
 def item_id(prefix: str, call_id: str) -> str:
@@ -37,15 +37,15 @@ def call_item_id(call_id: str) -> str:
     return item_id("fc", call_id)
 
 
-def output_text_part(text: str, annotations: list[dict] | None = None) -> dict:
+def output_text_part(text: str, annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": annotations or [], "logprobs": []}
 
 
-def no_citations(text: str, annotations: list[dict]) -> list[dict]:
+def no_citations(text: str, annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return []
 
 
-def _input_part(part: dict) -> dict | None:
+def _input_part(part: dict[str, Any]) -> dict[str, Any] | None:
     """A user message's content part as a Responses input part (None: a kind it has no input part for)."""
     kind = part.get("type")
     if kind == "text":
@@ -59,7 +59,7 @@ def _input_part(part: dict) -> dict | None:
     return None
 
 
-def message_item(message: dict, cite: Cite = no_citations) -> dict:
+def message_item(message: dict[str, Any], cite: Cite = no_citations) -> dict[str, Any]:
     """A thread message as a Responses `message` item: assistant text as output_text (`cite` turns its
     annotations into the Responses wire's); a user's text and images as input_text and input_image, and
     its attachments without tools (input files) as input_file."""
@@ -75,29 +75,29 @@ def message_item(message: dict, cite: Cite = no_citations) -> dict:
             "content": content}
 
 
-def function_call_item(call: dict, status: str) -> dict:
+def function_call_item(call: dict[str, Any], status: str) -> dict[str, Any]:
     function = call["function"]
     return {"id": call_item_id(call["id"]), "type": "function_call", "call_id": call["id"], "name": function["name"],
             "arguments": function["arguments"], "status": status}
 
 
-def function_calls(step: dict) -> list[dict]:
+def function_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
     details = step["step_details"]
     return [call for call in details.get("tool_calls") or [] if call.get("type") == "function"] \
         if details["type"] == "tool_calls" else []
 
 
-def tool_calls(step: dict) -> list[dict]:
+def tool_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
     details = step["step_details"]
     return list(details.get("tool_calls") or []) if details["type"] == "tool_calls" else []
 
 
-def output_items(steps: list[tuple[dict, StepBookkeeping]], messages: dict[str, dict], tools: Tools,
-                 view: ItemView, skip_step: str | None = None) -> list[dict]:
+def output_items(steps: list[tuple[dict[str, Any], StepBookkeeping]], messages: dict[str, dict[str, Any]], tools: Tools,
+                 view: ItemView, skip_step: str | None = None) -> list[dict[str, Any]]:
     """The output of a response's run: its steps in order, each call as its plug-in shows it, each
     answer citing what the calls before it found (`skip_step`: the step seeded with its input)."""
-    items: list[dict] = []
-    calls: list[tuple[dict, StepBookkeeping]] = []
+    items: list[dict[str, Any]] = []
+    calls: list[tuple[dict[str, Any], StepBookkeeping]] = []
     for step, books in steps:
         if step["id"] == skip_step:
             continue
@@ -116,7 +116,7 @@ def output_items(steps: list[tuple[dict, StepBookkeeping]], messages: dict[str, 
     return items
 
 
-def usage(run_usage: dict | None) -> dict | None:
+def usage(run_usage: dict[str, Any] | None) -> dict[str, Any] | None:
     if not run_usage:
         return None
     return {"input_tokens": run_usage.get("prompt_tokens", 0),
@@ -125,7 +125,7 @@ def usage(run_usage: dict | None) -> dict | None:
             "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": run_usage.get("total_tokens", 0)}
 
 
-def _error(run: dict) -> dict | None:
+def _error(run: dict[str, Any]) -> dict[str, Any] | None:
     if run["status"] == run_machine.EXPIRED:
         return {"code": "server_error", "message": "The response expired before it finished."}
     error = run.get("last_error")
@@ -136,7 +136,7 @@ def _error(run: dict) -> dict | None:
     return {"code": code, "message": error.get("message") or ""}
 
 
-def response_object(record: dict, run: dict, output: list[dict]) -> dict:
+def response_object(record: dict[str, Any], run: dict[str, Any], output: list[dict[str, Any]]) -> dict[str, Any]:
     """The `response` object: what was asked (`record`) joined with how its run went."""
     status = STATUS[run["status"]]
     incomplete = {"reason": "max_output_tokens"} if status == "incomplete" else None
@@ -159,23 +159,23 @@ def response_object(record: dict, run: dict, output: list[dict]) -> dict:
     }
 
 
-def response_deleted(response_id: str) -> dict:
+def response_deleted(response_id: str) -> dict[str, Any]:
     return {"id": response_id, "object": "response.deleted", "deleted": True}
 
 
 # -- conversations -------------------------------------------------------------------
 
 
-def conversation_object(thread: dict) -> dict:
+def conversation_object(thread: dict[str, Any]) -> dict[str, Any]:
     return {"id": thread["id"], "object": "conversation", "created_at": thread["created_at"],
             "metadata": thread.get("metadata") or {}}
 
 
-def conversation_deleted(conversation_id: str) -> dict:
+def conversation_deleted(conversation_id: str) -> dict[str, Any]:
     return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
 
 
-def item_list(items: list[dict], has_more: bool) -> dict:
+def item_list(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
     return {"object": "list", "data": items, "first_id": items[0]["id"] if items else None,
             "last_id": items[-1]["id"] if items else None, "has_more": has_more}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -65,13 +65,13 @@ class InputImage(RequestModel):
     def stored_detail(self) -> Literal["low", "high", "auto"]:
         return "high" if self.detail == "original" else self.detail
 
-    def content_part(self) -> dict:
+    def content_part(self) -> dict[str, Any]:
         """As a thread message's content part."""
         if self.file_id is not None:
             return {"type": "image_file", "image_file": {"file_id": self.file_id, "detail": self.stored_detail}}
         return {"type": "image_url", "image_url": {"url": self.image_url, "detail": self.stored_detail}}
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         """As input_items show it."""
         return {"type": "input_image", "detail": self.detail, "file_id": self.file_id, "image_url": self.image_url}
 
@@ -109,6 +109,6 @@ class InputFile(RequestModel):
         match = _DATA_URL.match(value) if value.startswith("data:") else None
         return decode_base64(match.group("data") if match else value, "'file_data'")
 
-    def wire(self, file_id: str | None = None) -> dict:
+    def wire(self, file_id: str | None = None) -> dict[str, Any]:
         """As input_items show it (`file_id`: the file its data was stored as)."""
         return {"type": "input_file", "file_id": self.file_id or file_id, "filename": self.filename}

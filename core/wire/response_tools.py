@@ -47,6 +47,10 @@ class UnsupportedTool(Unsupported):
     REFUSAL = ("Tools of type '{kind}' are not supported by this service (it runs function, file_search, "
                "code_interpreter and web_search tools).")
 
+    def run_options(self) -> None:
+        """None, as a function's: never asked in fact, since a request declaring this type is refused."""
+        return None
+
 
 class FunctionTool(RequestModel):
     type: Literal["function"]
@@ -68,17 +72,17 @@ class FunctionTool(RequestModel):
             return self.strict
         return self.parameters is None or json_schema.problem(self.parameters, strict=True) is None
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         """As the response shows it (OpenAI fills strict and parameters)."""
         return {"type": "function", "name": self.name, "description": self.description,
                 "parameters": self.parameters, "strict": self.applied_strict}
 
-    def run_tool(self) -> dict:
+    def run_tool(self) -> dict[str, Any]:
         function = {"name": self.name, "description": self.description, "parameters": self.parameters,
                     "strict": self.applied_strict}
         return {"type": "function", "function": {key: value for key, value in function.items() if value is not None}}
 
-    def run_options(self) -> tuple[str, dict] | None:
+    def run_options(self) -> tuple[str, dict[str, Any]] | None:
         return None
 
 
@@ -95,7 +99,7 @@ class FileSearchTool(RequestModel):
     filters: Filter | None = None
     ranking_options: RankingOptions | None = None
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         ranking = self.ranking_options or RankingOptions()
         return {"type": "file_search", "vector_store_ids": list(self.vector_store_ids),
                 "filters": self.filters.model_dump(exclude_none=True) if self.filters else None,
@@ -103,7 +107,7 @@ class FileSearchTool(RequestModel):
                 "ranking_options": {"ranker": ranking.ranker or "auto",
                                     "score_threshold": ranking.score_threshold or 0.0}}
 
-    def run_tool(self) -> dict:
+    def run_tool(self) -> dict[str, Any]:
         options: dict[str, Any] = {}
         if self.max_num_results is not None:
             options["max_num_results"] = self.max_num_results
@@ -111,7 +115,7 @@ class FileSearchTool(RequestModel):
             options["ranking_options"] = {"ranker": "auto", "score_threshold": self.ranking_options.score_threshold}
         return {"type": "file_search", "file_search": options} if options else {"type": "file_search"}
 
-    def run_options(self) -> tuple[str, dict]:
+    def run_options(self) -> tuple[str, dict[str, Any]]:
         return FILE_SEARCH, {"vector_store_ids": list(dict.fromkeys(self.vector_store_ids)),
                              "filters": self.filters.model_dump(exclude_none=True) if self.filters else None}
 
@@ -148,17 +152,17 @@ class WebSearchTool(RequestModel):
                                "unknown_parameter")
         return self
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"type": self.type, "search_context_size": self.search_context_size or "medium",
                                  "user_location": self.user_location.model_dump() if self.user_location else None}
         if not self.type.startswith("web_search_preview"):
             shown["filters"] = self.filters.model_dump() if self.filters else None
         return shown
 
-    def run_tool(self) -> dict:
+    def run_tool(self) -> dict[str, Any]:
         return {"type": WEB_SEARCH}
 
-    def run_options(self) -> tuple[str, dict]:
+    def run_options(self) -> tuple[str, dict[str, Any]]:
         domains = list(self.filters.allowed_domains or []) if self.filters else []
         return WEB_SEARCH, {"allowed_domains": domains}
 
@@ -189,16 +193,16 @@ class CodeInterpreterTool(RequestModel):
     type: Literal["code_interpreter"]
     container: Union[Annotated[str, Field(min_length=1, max_length=128)], AutoContainer]
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         if isinstance(self.container, str):
             return {"type": CODE_INTERPRETER, "container": self.container}
         return {"type": CODE_INTERPRETER, "container": {"type": "auto", "file_ids": list(self.container.file_ids or []),
                                                        "memory_limit": self.container.memory_limit}}
 
-    def run_tool(self) -> dict:
+    def run_tool(self) -> dict[str, Any]:
         return {"type": CODE_INTERPRETER}
 
-    def run_options(self) -> tuple[str, dict]:
+    def run_options(self) -> tuple[str, dict[str, Any]]:
         if isinstance(self.container, str):
             return CODE_INTERPRETER, {"container_id": self.container}
         return CODE_INTERPRETER, {"container_id": None, "file_ids": list(dict.fromkeys(self.container.file_ids or [])),
@@ -229,9 +233,10 @@ ResponseTool = Annotated[Union[Annotated[FunctionTool, Tag("function")], Annotat
                                        custom_error_message="expected a tool object with a 'type'")]
 
 
-def run_options(tools: list) -> dict[str, dict]:
+# `list[Any]`: a validated `ResponseTool` is never the `UnsupportedTool` its union names (that refuses to validate).
+def run_options(tools: list[Any]) -> dict[str, dict[str, Any]]:
     """The Responses-only options of a response's tools, by plug-in kind (one declaration per kind)."""
-    chosen: dict[str, dict] = {}
+    chosen: dict[str, dict[str, Any]] = {}
     for tool in tools:
         options = tool.run_options()
         if options is None:

@@ -205,7 +205,7 @@ class ReasoningConfig(RequestModel):
     summary: Literal["auto", "concise", "detailed"] | None = None
     generate_summary: Literal["auto", "concise", "detailed"] | None = None  # deprecated: summary
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         """As the response shows it (OpenAI answers the deprecated generate_summary as summary)."""
         return {"effort": self.effort, "summary": self.summary or self.generate_summary}
 
@@ -298,18 +298,19 @@ class ResponseCreate(ResponsePrompt):
     def conversation_id(self) -> str | None:
         return self.conversation.id if isinstance(self.conversation, ConversationRef) else self.conversation
 
-    def items(self) -> list:
+    # `list[Any]`: the items as validated, which are never the `Unsupported` member of `Item` (it refuses to validate).
+    def items(self) -> list[Any]:
         if self.input is None:
             return []
         if isinstance(self.input, str):
             return [InputMessage(role="user", content=self.input)]
         return list(self.input)
 
-    def text_format(self) -> dict:
+    def text_format(self) -> dict[str, Any]:
         chosen = self.text.format if self.text and self.text.format else FormatText(type="text")
         return chosen.model_dump(by_alias=True, exclude_none=True)
 
-    def response_format(self) -> dict | None:
+    def response_format(self) -> dict[str, Any] | None:
         """text.format as a run's response_format (the Assistants shape the engine passes to the model)."""
         chosen = self.text.format if self.text else None
         if isinstance(chosen, FormatJsonObject):

@@ -151,12 +151,13 @@ class RunStep(WireModel):
     metadata: dict[str, str]
 
 
-def message_creation(message_id: str) -> dict:
+def message_creation(message_id: str) -> dict[str, Any]:
     """A message_creation step's details: the step that shows the message `message_id` being written."""
     return {"type": "message_creation", "message_creation": {"message_id": message_id}}
 
 
-def new_step(run: dict, step_id: str, at: int, status: StepStatus, details: dict, usage: dict | None = None) -> dict:
+def new_step(run: dict[str, Any], step_id: str, at: int, status: StepStatus, details: dict[str, Any],
+             usage: dict[str, Any] | None = None) -> dict[str, Any]:
     """A step of `run` as stored and shown, born in progress (it streams) or completed (whole at once);
     a later status change is core.run_machine's."""
     return RunStep(
@@ -179,8 +180,8 @@ def unmatched_tool_choice(choice: Any, tools: list[dict[str, Any]]) -> str | Non
     return None if any(tool.get("type") == choice.get("type") for tool in tools) else str(choice.get("type"))
 
 
-def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assistant: dict,
-            body: RunSettings) -> dict:
+def new_run(run_id: str, thread_id: str, created_at: int, expires_at: int, assistant: dict[str, Any],
+            body: RunSettings) -> dict[str, Any]:
     """A queued run with its effective settings: the run's overrides, else the assistant's."""
     tools = [tool_wire(tool) for tool in body.tools] if body.tools is not None else assistant["tools"]
     overrides = {"instructions": body.instructions,

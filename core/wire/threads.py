@@ -29,7 +29,7 @@ class Thread(WireModel):
     tool_resources: dict[str, Any]
 
 
-def new_thread(thread_id: str, created_at: int, body: ThreadCreate | None) -> dict:
+def new_thread(thread_id: str, created_at: int, body: ThreadCreate | None) -> dict[str, Any]:
     return Thread(
         id=thread_id,
         created_at=created_at,
@@ -38,7 +38,7 @@ def new_thread(thread_id: str, created_at: int, body: ThreadCreate | None) -> di
     ).model_dump(mode="json")
 
 
-def apply_update(current: dict, body: ThreadUpdate) -> dict:
+def apply_update(current: dict[str, Any], body: ThreadUpdate) -> dict[str, Any]:
     updated = dict(current)
     if "metadata" in body.model_fields_set:
         updated["metadata"] = body.metadata or {}

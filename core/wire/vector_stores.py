@@ -219,5 +219,39 @@ class SearchResultsPage(WireModel):
     next_page: str | None = None
 
 
-def expires_at(expires_after: dict | None, last_active_at: int) -> int | None:
+def expires_at(expires_after: dict[str, Any] | None, last_active_at: int) -> int | None:
     return last_active_at + expires_after["days"] * 86_400 if expires_after else None
+
+
+# ---- constructors: the only place these records are built ------------------------------------------
+
+# What a store's and a batch's objects show that is computed from their files whenever they are read
+# (core.repositories.vector_stores), never stored.
+STORE_COMPUTED = frozenset({"usage_bytes", "file_counts", "status", "expires_at"})
+BATCH_COMPUTED = frozenset({"file_counts", "status"})
+
+
+def new_vector_store(store_id: str, created_at: int, name: str | None = None, description: str | None = None,
+                     expires_after: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new store's record: its vector_store object, without what is computed from its files (STORE_COMPUTED)."""
+    return VectorStore(
+        id=store_id, created_at=created_at, name=name or "", description=description, usage_bytes=0,
+        file_counts=FileCounts(), status="completed", expires_after=expires_after,
+        expires_at=expires_at(expires_after, created_at), last_active_at=created_at, metadata=metadata or {},
+    ).model_dump(mode="json", exclude=set(STORE_COMPUTED))
+
+
+def new_vector_store_file(file_id: str, store_id: str, created_at: int, chunking_strategy: dict[str, Any],
+                          attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A file just attached to a store (its id is the file's): in progress until its ingestion ends."""
+    return VectorStoreFile(
+        id=file_id, created_at=created_at, vector_store_id=store_id, status="in_progress", usage_bytes=0,
+        last_error=None, chunking_strategy=chunking_strategy, attributes=attributes or {},
+    ).model_dump(mode="json")
+
+
+def new_file_batch(batch_id: str, store_id: str, created_at: int) -> dict[str, Any]:
+    """A new file batch's record: its object, without what is computed from its files (BATCH_COMPUTED)."""
+    return VectorStoreFileBatch(
+        id=batch_id, created_at=created_at, vector_store_id=store_id, status="in_progress", file_counts=FileCounts(),
+    ).model_dump(mode="json", exclude=set(BATCH_COMPUTED))

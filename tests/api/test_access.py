@@ -40,7 +40,7 @@ def test_no_key_is_401_in_openais_envelope(anonymous, path):
     assert error["type"] == "invalid_request_error" and "didn't provide an API key" in error["message"]
 
 
-@pytest.mark.parametrize("key", ["sk-" + "x" * 48, "local", api_keys.new_key()])
+@pytest.mark.parametrize("key", ["sk-" + "x" * 48, "local", api_keys.new_key()], ids=["openai-shaped", "local", "unissued"])
 def test_sdk_raises_authentication_error_for_wrong_and_foreign_keys(devhost, key):
     for client in (openai.OpenAI(base_url=devhost.base_url, api_key=key, max_retries=0),
                    azure_client(devhost, key)):

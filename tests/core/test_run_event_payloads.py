@@ -10,6 +10,7 @@ from openai.lib.streaming._deltas import accumulate_delta
 from openai.types.beta import AssistantStreamEvent
 
 from core.run_events import payloads
+from core.run_events.step_changes import step_change_events
 from core.wire.messages import message_record
 from core.wire.runs import message_creation, new_step
 from tools.plugins import TOOLS, code_interpreter, functions
@@ -156,14 +157,14 @@ def test_a_step_change_shows_new_outputs_then_the_new_status():
     after = {**before, "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
         {**calls[0], "function": {**calls[0]["function"], "output": "42"}},
         {**calls[1], "code_interpreter": {"input": "1", "outputs": [{"type": "logs", "logs": "1"}]}}]}}
-    events = TOOLS.step_change_events(before, after)
+    events = step_change_events(TOOLS, before, after)
     assert [name for name, _ in events] == ["thread.run.step.delta", "thread.run.step.delta",
                                             "thread.run.step.completed"]
     accumulated = _accumulated(before, events[:2])
     assert accumulated["step_details"]["tool_calls"][0]["function"]["output"] == "42"
     assert accumulated["step_details"]["tool_calls"][1]["code_interpreter"]["outputs"] == [
         {"index": 0, "type": "logs", "logs": "1"}]
-    assert TOOLS.step_change_events(after, after) == []
+    assert step_change_events(TOOLS, after, after) == []
 
 
 def test_unknown_fields_are_caught():

@@ -47,19 +47,120 @@ def test_the_registry_has_one_plug_in_per_kind_and_the_wire_accepts_exactly_thos
     assert wire_types == {tool.kind for tool in TOOLS.all}
 
 
+# Who may decide on a built-in's kind (a comparison with it, `isinstance` on its wire class): its plug-in, the
+# wire itself, the wire's clients (which read what the API returns) and what is no part of the app.
+MAY_SWITCH = {
+    "tools/plugins/": "the plug-ins: each decides about its own kind",
+    "core/wire/": "the wire: its request schemas are one class per tool type, and say which tool a field is for",
+    "migrate/": "a client of the wire: copies assistants, their tools and tool_resources between services",
+    "samples/": "a client of the wire: declares its assistants' tools and reads the calls of their steps",
+    "smoke/": "a client of the wire: a deployed service's check declares the tools it calls and reads their calls",
+    "tests/": "not the app",
+    "bench/": "not the app",
+}
+# Who may name a built-in's kind without deciding on it: handlers of the wire's fields named after a tool.
+MAY_NAME = {
+    **MAY_SWITCH,
+    "api/file_search_resources.py": "tool_resources.file_search is the Assistants wire's field (created, read, "
+                                    "filled in), not a switch",
+}
+
+
+def _kind_constants() -> set[str]:
+    """Names the plug-ins and the wire give a built-in's kind (`TOOL_NAME = "file_search"`): the same switch."""
+    names = set()
+    for folder in ("tools/plugins", "core/wire"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                        and node.value.value in TOOLS.builtin_kinds:
+                    names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names
+
+
+def _wire_tool_classes() -> set[str]:
+    """The wire's classes of a built-in's declaration (Assistants, Responses, attachments): `…Tool` models with
+    a `type` (the functions' ones are out: a function is no built-in)."""
+    import importlib
+    import pkgutil
+
+    import pydantic
+
+    import core.wire
+
+    found = set()
+    for module_info in pkgutil.iter_modules(core.wire.__path__):
+        module = importlib.import_module(f"core.wire.{module_info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, pydantic.BaseModel) and name.endswith("Tool") \
+                    and "type" in value.model_fields \
+                    and typing.get_args(value.model_fields["type"].annotation) != ("function",):
+                found.add(name)
+    return found
+
+
+def _named(node: ast.AST) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _kind_uses(tree: ast.AST, constants: set[str], classes: set[str]) -> tuple[list[str], list[str]]:
+    """(switches, namings) of a built-in's kind in a module: comparisons with a kind (a literal, in either
+    quotes, or a constant holding it) and isinstance on a wire tool class; and any literal kind or kind constant."""
+    kinds = TOOLS.builtin_kinds
+
+    def is_kind(node: ast.AST) -> bool:
+        if isinstance(node, ast.Constant):
+            return node.value in kinds
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return any(is_kind(element) for element in node.elts)
+        return _named(node) in constants
+
+    switches, namings = [], []
+    for node in ast.walk(tree):
+        where = f"line {getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Compare) and any(is_kind(part) for part in (node.left, *node.comparators)):
+            switches.append(f"{where}: compares with a kind")
+        elif isinstance(node, ast.Call) and _named(node.func) == "isinstance" and len(node.args) == 2:
+            checked = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+            if any(_named(each) in classes for each in checked):
+                switches.append(f"{where}: isinstance on a wire tool class")
+        elif isinstance(node, ast.MatchValue) and is_kind(node.value):
+            switches.append(f"{where}: matches a kind")
+        elif isinstance(node, ast.Constant) and node.value in kinds:
+            namings.append(f"{where}: {node.value!r}")
+        elif isinstance(node, ast.ImportFrom) and any(alias.name in constants for alias in node.names):
+            namings.append(f"{where}: imports a kind constant")
+        elif isinstance(node, ast.Attribute) and node.attr in constants:
+            namings.append(f"{where}: {node.attr}")
+    return switches, namings
+
+
 def test_a_built_in_kind_is_named_only_by_its_plug_in_and_the_wire():
-    """No string switch on a built-in's kind elsewhere in the engine (HTTP handlers of tool resources,
-    the migration tool, samples and smoke checks speak the Assistants wire, so they may)."""
-    allowed = ("core/wire/", "tools/plugins/", "api/", "migrate/", "samples/", "smoke/", "bench/", "tests/",
-               "core/file_search/in_runs.py")
-    found = []
+    """No switch on a built-in's kind outside its plug-in and the wire, and no mention of it at all but where the
+    Assistants wire is spoken (MAY_SWITCH, MAY_NAME: each with its reason)."""
+    constants, classes = _kind_constants(), _wire_tool_classes()
+    assert {"TOOL_NAME", "CODE_INTERPRETER"} <= constants and {"CodeInterpreterTool", "FileSearchTool"} <= classes
+    found = {}
     for path in ROOT.rglob("*.py"):
-        relative = str(path.relative_to(ROOT))
-        if relative.startswith(allowed) or "node_modules" in relative or relative.startswith("."):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative.startswith((*MAY_SWITCH, ".")) or "node_modules" in relative:
             continue
-        text = path.read_text()
-        found += [relative for kind in TOOLS.builtin_kinds if f'"{kind}"' in text]
-    assert found == []
+        switches, namings = _kind_uses(ast.parse(path.read_text()), constants, classes)
+        wrong = switches + ([] if relative.startswith(tuple(MAY_NAME)) else namings)
+        if wrong:
+            found[relative] = wrong
+    assert found == {}
+
+
+def test_the_kind_check_sees_switches_in_either_quotes_and_on_wire_classes():
+    """The check above would pass if it saw nothing: each kind of switch it looks for is found."""
+    source = ("if tool['type'] == 'file_search': pass\n"
+              "if kind in (\"code_interpreter\", 'x'): pass\n"
+              "if isinstance(tool, CodeInterpreterTool): pass\n"
+              "if name != response_tools.CODE_INTERPRETER: pass\n")
+    switches, _ = _kind_uses(ast.parse(source), _kind_constants(), _wire_tool_classes())
+    assert switches == ["line 1: compares with a kind", "line 2: compares with a kind",
+                        "line 3: isinstance on a wire tool class", "line 4: compares with a kind"]
 
 
 def test_a_run_without_a_built_in_is_not_offered_it_and_its_name_is_not_claimed():

@@ -43,6 +43,7 @@ from core.tool_plugins import (
 )
 from core.wire.response_objects import item_id
 from tools.code_interpreter import DATA_DIR, Execution, InputFile, InputUnavailable, SandboxFile, sandbox_from_settings
+from tools.plugins import code_interpreter_containers as containers
 
 TOOL_NAME = "code_interpreter"
 OUTPUT_PURPOSE = "assistants_output"
@@ -327,10 +328,16 @@ class CodeInterpreter(ToolPlugin):
     def response_delta_events(self, item: dict, output_index: int, delta: dict) -> list[dict]:
         return code_events(item, output_index, delta)
 
+    def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
+        containers.check_declared(principal, declared.container, param, at)
+
+    def ready_options(self, principal: str, options: dict, created_at: int) -> dict:
+        return containers.ready_options(principal, options, created_at)
+
     def response_citations(self, text: str, annotations: list[dict],
                            calls: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
-        return container_citations(annotations, [item for call, books in calls if call.get("type") == TOOL_NAME
-                                                 for item in books.produced])
+        produced = [item for call, books in calls if call.get("type") == TOOL_NAME for item in books.produced]
+        return containers.container_citations(annotations, produced)
 
 
 TOOL = CodeInterpreter()
@@ -378,18 +385,3 @@ def code_events(item: dict, output_index: int, delta: dict) -> list[dict]:
     return [{"type": f"{EVENTS}_code.delta", **where, "delta": code},
             {"type": f"{EVENTS}_code.done", **where, "code": code},
             {"type": f"{EVENTS}.interpreting", **where}]
-
-
-def container_citations(annotations: list[dict], produced: list[Produced]) -> list[dict]:
-    """An answer's links to files the code made (its Assistants `file_path` annotations), on the Responses
-    wire: `container_file_citation`s of their container files."""
-    by_file = {item.file_id: item for item in produced if item.container_file_id}
-    cited = []
-    for annotation in annotations:
-        made = by_file.get((annotation.get("file_path") or {}).get("file_id", "")) \
-            if annotation.get("type") == "file_path" else None
-        if made is not None:
-            cited.append({"type": "container_file_citation", "container_id": made.container_id,
-                          "file_id": made.container_file_id, "filename": made.name,
-                          "start_index": annotation["start_index"], "end_index": annotation["end_index"]})
-    return cited

@@ -8,20 +8,19 @@ run's resources: its assistant's and its thread's vector stores; a store the
 thread/assistant helpers made (attachments, inline vector_stores) that is still
 ingesting makes the call wait, on the orchestrator's durable timers, as OpenAI's
 runs do. The model cites a source as 【n†file name】; the final message turns each
-such marker into a `file_citation` annotation on that file. (How a step is shown
-without results' content, `include`: core/file_search/in_runs.py, for the HTTP layer.)
+such marker into a `file_citation` annotation on that file. A step shows its results
+without their content unless the request's `include[]` asks for it (`public_call`),
+and a response's declaration names vector stores the caller must own (`check_declared`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from core import tool_arguments
-from core.errors import ApiError, NotFound
-from core.file_search.in_runs import TOOL_NAME
-from core.file_search.search import DEFAULT_MAX_RESULTS, search
+from core.errors import ApiError, InvalidRequest, NotFound
 from core.repositories import shared
 from core.run_bookkeeping import RunBookkeeping, Source, StepBookkeeping
 from core.run_events import payloads
@@ -38,6 +37,7 @@ from core.tool_plugins import (
     builtin_run_tool,
     search_call_events,
 )
+from core.vector_store_search import DEFAULT_MAX_RESULTS, search
 from core.wire.response_objects import item_id
 
 # A store made from attachments or inline vector_stores may still be ingesting when the model first searches:
@@ -47,6 +47,8 @@ HELPER_POLL_SECONDS = 1.0
 DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
 _MARKER = re.compile(r"【[^†】]*†([^】]+)】")
 RESULTS_INCLUDE = "file_search_call.results"
+TOOL_NAME = "file_search"
+CONTENT_INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
 
 
 # -- pure: the offer, the call, the citations ----------------------------------------------
@@ -152,7 +154,7 @@ def helper_stores_ingesting(principal: str, store_ids: list[str]) -> bool:
     repository = shared.vector_stores()
     for store_id in store_ids:
         try:
-            if repository.load_store(principal, store_id).get("_helper") and repository.ingesting(principal, store_id):
+            if repository.stored_store(principal, store_id)[1].helper and repository.ingesting(principal, store_id):
                 return True
         except NotFound:
             continue  # search reports it
@@ -222,6 +224,23 @@ class FileSearch(ToolPlugin):
 
     def annotations(self, text: str, steps: list[tuple[dict, StepBookkeeping]]) -> list[dict]:
         return citations(text, [source.model_dump() for _, books in steps for source in books.sources])
+
+    step_includes = frozenset({CONTENT_INCLUDE})
+
+    def public_call(self, call: dict, include: frozenset[str]) -> dict:
+        if CONTENT_INCLUDE in include:
+            return call
+        results = [{key: value for key, value in result.items() if key != "content"}
+                   for result in call[TOOL_NAME].get("results") or []]
+        return {**call, TOOL_NAME: {**call[TOOL_NAME], "results": results}}
+
+    def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
+        for index, store_id in enumerate(declared.vector_store_ids):
+            try:
+                shared.vector_stores().load_store(principal, store_id)
+            except NotFound:
+                raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
+                                     param=f"{param}.vector_store_ids[{index}]") from None
 
     def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
                       view: ItemView) -> dict:

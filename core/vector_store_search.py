@@ -1,5 +1,9 @@
 """Searching vector stores: the one function the HTTP search endpoint and the run engine call.
 
+A use case over two parts of core: the stores' records (core.repositories: ownership, expiry, the
+files' attributes) and the search engine (core.file_search: index, ranking, embeddings). Apart from
+core.file_search so that the engine never imports the repositories that use it.
+
     search(principal, vector_store_ids, query, max_num_results=20, score_threshold=0.0, filters=None)
         -> list[Result]   # best first; Result(file_id, file_name, score, content, attributes, vector_store_id)
 
@@ -17,13 +21,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import openai
 
 from core.file_search import embeddings, ranking
 from core.file_search.backends import backend
 from core.repositories.shared import vector_stores
+from core.vector_store_bookkeeping import StoreFileBookkeeping
 
 if TYPE_CHECKING:  # numpy is imported where it is used: it costs start-up time
     import numpy as np
@@ -38,7 +43,7 @@ class Result:
     file_name: str
     score: float
     content: str
-    attributes: dict
+    attributes: dict[str, Any]
     vector_store_id: str
 
 
@@ -48,18 +53,18 @@ def mode() -> str:
 
 
 def search(principal: str, vector_store_ids: list[str], query: str, max_num_results: int = DEFAULT_MAX_RESULTS,
-           score_threshold: float = 0.0, filters: dict | None = None) -> list[Result]:
+           score_threshold: float = 0.0, filters: dict[str, Any] | None = None) -> list[Result]:
     now = int(time.time())
     repository = vector_stores()
     wanted: dict[str, dict[str, str]] = {}
-    records: dict[tuple[str, str], dict] = {}
+    records: dict[tuple[str, str], tuple[dict[str, Any], StoreFileBookkeeping]] = {}
     for store_id in dict.fromkeys(vector_store_ids):
         repository.use(principal, store_id, now)
         wanted[store_id] = {}
-        for record in repository.completed_files(principal, store_id):
+        for record, books in repository.completed_files(principal, store_id):
             if ranking.matches(filters, record.get("attributes")):
-                wanted[store_id][record["id"]] = record["_segment"]
-                records[(store_id, record["id"])] = record
+                wanted[store_id][record["id"]] = cast(str, books.segment)  # a completed file's chunks have one
+                records[(store_id, record["id"])] = record, books
     if not records:
         return []
     hits = backend(repository.segments).hits(wanted, query, _embed_query(query), max_num_results)
@@ -68,8 +73,9 @@ def search(principal: str, vector_store_ids: list[str], query: str, max_num_resu
         found = records.get((hit.store_id, hit.file_id))
         if found is None or hit.score < score_threshold:
             continue
-        results.append(Result(file_id=hit.file_id, file_name=found["_filename"], score=hit.score, content=hit.text,
-                              attributes=found.get("attributes") or {}, vector_store_id=hit.store_id))
+        record, books = found
+        results.append(Result(file_id=hit.file_id, file_name=books.filename, score=hit.score, content=hit.text,
+                              attributes=record.get("attributes") or {}, vector_store_id=hit.store_id))
     return results
 
 
