@@ -29,7 +29,6 @@ from pydantic import ValidationError
 from api import response_tool_resources, run_orchestration, services
 from api.response_media import MediaReader
 from core import ids, run_machine, settings
-from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
 from core.repositories.runs import RunChange
@@ -41,7 +40,7 @@ from core.tool_plugins import ItemView
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
-from core.wire.runs import RunSettings, new_run
+from core.wire.runs import RunSettings, new_run, new_step
 from core.wire.threads import new_thread
 from tools.plugins import TOOLS
 
