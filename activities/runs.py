@@ -14,6 +14,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from itertools import chain, islice
+from typing import Iterator
 
 import azure.durable_functions as df
 import openai
@@ -24,7 +26,7 @@ from core.model_client import chat_client
 from core.model_context import PromptTooLarge
 from core.repositories.runs import RunChange, StoredRun
 from core.repositories.shared import runs
-from core.run_bookkeeping import TurnOutcome, Usage
+from core.run_bookkeeping import StepBookkeeping, TurnOutcome, Usage
 from core.run_events.turn import Superseded, TurnOutput, TurnStream, fresh_turn_ids, stream_completion
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from core.tool_plugins import TurnContext
@@ -32,6 +34,7 @@ from core.turn_prompt import (
     CONTEXT_LENGTH_EXCEEDED,
     context_overflow,
     context_window,
+    earlier_runs_to_replay,
     exceeded_message,
     turn_prompt,
     turn_tools,
@@ -57,9 +60,19 @@ def now() -> int:
 # -- one model turn --------------------------------------------------------------
 
 
-def _history(run: dict, count: tokens.Counter) -> list[dict]:
+def _newest_first(thread_id: str) -> Iterator[dict]:
+    """The thread's messages newest first, the first page already read (asked for while the run loads)."""
+    messages = runs().messages.newest_first(thread_id)
+    return chain(list(islice(messages, 1)), messages)
+
+
+def _history(run: dict, count: tokens.Counter, newest_first: Iterator[dict]) -> list[dict]:
     """The thread's messages the model may see, oldest first (see core.turn_prompt.visible_history)."""
-    return visible_history(runs().messages.newest_first(run["thread_id"]), run, count, context_window())
+    return visible_history(newest_first, run, count, context_window())
+
+
+def _steps_of(thread_id: str, run_id: str) -> list[tuple[dict, StepBookkeeping]]:
+    return [(step.record, step.books) for step in runs().all_steps(thread_id, run_id)]
 
 
 @bp.activity_trigger(input_name="request")
@@ -67,12 +80,12 @@ def run_model_turn(request: dict) -> dict:
     """Ask the model once and store what it said; returns the turn's outcome (see orchestrators.run_lifecycle)."""
     turn = TurnRequest.of(request)
     heading = _reads.submit(runs().events.head, turn.thread_id, turn.run_id)  # wanted by the start or the claim
+    messages = _reads.submit(_newest_first, turn.thread_id)  # wanted by the prompt
     stored = runs().load(turn.principal, turn.thread_id, turn.run_id)
     recorded = stored.books.turns.get(str(turn.turn))
     if recorded is not None:
         return recorded.model_dump()
     count = tokens.counter_for(stored.record["model"])
-    reading = _reads.submit(_history, stored.record, count)  # the history is read while the run starts
     stream = TurnStream(runs().events, turn.thread_id, turn.run_id, str(turn.turn))
     starting = None
     if stored.record["status"] == run_machine.QUEUED and turn.turn == 0:
@@ -82,15 +95,17 @@ def run_model_turn(request: dict) -> dict:
     elif stored.record["status"] != run_machine.IN_PROGRESS:
         return CANCELLED.model_dump()
     run, books = stored.record, stored.books
-    history = reading.result()
-    steps = [(step.record, step.books) for step in runs().all_steps(turn.thread_id, turn.run_id)] \
+    history = _history(run, count, messages.result())  # while the run starts
+    replayed = [_reads.submit(_steps_of, turn.thread_id, earlier)  # a response reads earlier runs' tool calls
+                for earlier in earlier_runs_to_replay(run, books, history)]
+    steps = _steps_of(turn.thread_id, turn.run_id) \
         if turn.turn or stored.books.seeded_steps else []  # no step precedes turn 0 unless seeded
     brought = turn_tools(TOOLS, TurnContext(turn.principal, run, books, history, steps))
     enabled, resources, kept, tools = brought.enabled, brought.resources, brought.kept, brought.offered
     window = context_window()
     try:
         prompt = turn_prompt(run, history, steps, tools, TOOLS, count, StoredFiles(turn.principal),
-                             books.truncation, window)
+                             books.truncation, window, [step for reading in replayed for step in reading.result()])
         overflow = context_overflow(books.truncation, prompt.estimated_tokens, window)
         refused = TurnOutcome(kind="failed", code=CONTEXT_LENGTH_EXCEEDED, message=overflow) if overflow else None
     except PromptTooLarge:  # even the newest message does not fit: a run ends incomplete, a response failed

@@ -32,7 +32,8 @@ from core.model_client import retry_after_seconds
 from core.run_bookkeeping import StepBookkeeping, TurnOutcome
 from core.run_machine import COMPLETED, IN_PROGRESS
 from core.tool_plugins import Offer, Route, ToolPlugin, Tools, Where
-from core.wire.messages import Message
+from core.wire.messages import message_record
+from core.wire.runs import message_creation, new_step
 
 # Model error codes meaning the prompt itself was refused (Azure OpenAI's content filter, OpenAI's policy).
 PROMPT_REJECTED_CODES = frozenset({"content_filter", "content_policy_violation", "invalid_prompt"})
@@ -133,6 +134,13 @@ def run_turns(steps: list[tuple[dict[str, Any], StepBookkeeping]], tools: Tools)
         turns += [{"role": "tool", "tool_call_id": call["id"], "content": output}
                   for call, output in zip(calls, outputs)]
     return turns
+
+
+def step_exchanges(steps: list[tuple[dict[str, Any], StepBookkeeping]], tools: Tools
+                   ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each answered tool_calls step's exchange as chat messages, with the step's id (an earlier run's,
+    placed in a response's prompt by core.model_context.build_prompt)."""
+    return [(step["id"], turns) for step, books in steps if (turns := run_turns([(step, books)], tools))]
 
 
 def model_output(call: dict[str, Any], books: StepBookkeeping) -> str | None:
@@ -240,13 +248,18 @@ def records_for_answer(run: dict[str, Any], answer: ModelAnswer, route: Callable
         if not (text_shown and answer.content):
             return TurnRecords(outcome, step, books)
         text = [{"type": "text", "text": {"value": answer.content, "annotations": []}}]
-        return TurnRecords(outcome, step, books, message=_message(run, ids, text, truncated=False),
-                           message_step=_message_step(run, ids, None))
+        return TurnRecords(outcome, step, books,
+                           message=message_record(ids.message_id, run["thread_id"], ids.at, "assistant", text, run=run),
+                           message_step=new_step(run, ids.message_step_id, ids.at, COMPLETED,
+                                                 message_creation(ids.message_id)))
     truncated = answer.finish_reason == "length"
     outcome = TurnOutcome(kind="incomplete", reason="max_completion_tokens") if truncated \
         else TurnOutcome(kind="message")
-    return TurnRecords(outcome, message=_message(run, ids, message_content(answer.content or ""), truncated),
-                       message_step=_message_step(run, ids, answer.usage))
+    message = message_record(ids.message_id, run["thread_id"], ids.at, "assistant",
+                             message_content(answer.content or ""), status="incomplete" if truncated else "completed",
+                             incomplete_reason="max_tokens" if truncated else None, run=run)
+    return TurnRecords(outcome, message=message, message_step=new_step(run, ids.message_step_id, ids.at, COMPLETED,
+                                                                       message_creation(ids.message_id), answer.usage))
 
 
 def answer_content(text: str, tools: Iterable[ToolPlugin],
@@ -258,33 +271,6 @@ def answer_content(text: str, tools: Iterable[ToolPlugin],
                          key=lambda annotation: annotation["start_index"])
     return [part for tool in tools for part in tool.leading_parts(steps)] + [
         {"type": "text", "text": {"value": text, "annotations": annotations}}]
-
-
-def _message(run: dict[str, Any], ids: TurnIds, content: list[dict[str, Any]], truncated: bool) -> dict[str, Any]:
-    return Message(
-        id=ids.message_id, created_at=ids.at, thread_id=run["thread_id"],
-        status="incomplete" if truncated else "completed",
-        incomplete_details={"reason": "max_tokens"} if truncated else None,
-        completed_at=None if truncated else ids.at, incomplete_at=ids.at if truncated else None,
-        role="assistant", content=content,
-        assistant_id=run["assistant_id"], run_id=run["id"], attachments=[], metadata={},
-    ).model_dump(mode="json")
-
-
-def _message_step(run: dict[str, Any], ids: TurnIds, usage: dict[str, Any] | None) -> dict[str, Any]:
-    return new_step(run, ids.message_step_id, ids.at, COMPLETED,
-                    {"type": "message_creation", "message_creation": {"message_id": ids.message_id}}, usage)
-
-
-def new_step(run: dict[str, Any], step_id: str, at: int, status: str, details: dict[str, Any],
-             usage: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
-        "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
-        "status": status, "cancelled_at": None, "completed_at": at if status == COMPLETED else None,
-        "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
-        "usage": usage, "metadata": {},
-    }
 
 
 def fault_outcome(error: openai.APIError) -> TurnOutcome:

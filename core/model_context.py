@@ -18,8 +18,9 @@ text, from `Attachments.file_text`, follows the message's own text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
+from core import ids
 from core.tokens import Counter, estimate_tokens, text_of
 
 TOKENS_PER_MESSAGE = 6
@@ -122,20 +123,24 @@ class PromptTooLarge(Exception):
 def build_prompt(*, instructions: str, thread_messages: list[dict[str, Any]], run_turns: list[dict[str, Any]],
                  tools: list[dict[str, Any]], truncation: dict[str, Any] | None,
                  max_prompt_tokens: int | None, count: Counter = estimate_tokens,
-                 files: Attachments | None = None) -> Prompt:
+                 files: Attachments | None = None, earlier_turns: Sequence[tuple[str, list[dict[str, Any]]]] = ()
+                 ) -> Prompt:
     """The messages for one turn: system, thread history (truncated), this run's tool exchanges.
 
     `thread_messages` are stored messages oldest first; `run_turns` are chat messages
     (assistant tool_calls and tool outputs) already produced in this run; `files` gives the model
     the messages' image files and attached files (without it: text and image URLs only).
+    `earlier_turns`: tool exchanges of earlier runs, each with the id of its step (ids sort by time), each
+    placed before the first message made after it and dropped with that message (a call and its output
+    are never parted, which Chat Completions refuses).
     """
-    history = [chat_message(m, files) for m in thread_messages]
+    history = _grouped(thread_messages, earlier_turns, files)
     if truncation and truncation.get("type") == "last_messages" and truncation.get("last_messages") is not None:
         keep = int(truncation["last_messages"])
         history = history[len(history) - keep:] if keep < len(history) else history
     system = [{"role": "system", "content": instructions}] if instructions else []
     fixed = sum(message_tokens(m, count) for m in system + run_turns) + (count(text_of(tools)) if tools else 0)
-    sizes = [message_tokens(m, count) for m in history]
+    sizes = [sum(message_tokens(m, count) for m in group) for group in history]
     total = fixed + sum(sizes)
     dropped = len(thread_messages) - len(history)
     if max_prompt_tokens is not None:
@@ -145,4 +150,20 @@ def build_prompt(*, instructions: str, thread_messages: list[dict[str, Any]], ru
             dropped += 1
         if total > max_prompt_tokens:
             raise PromptTooLarge(f"the prompt needs about {total} tokens; max_prompt_tokens is {max_prompt_tokens}")
-    return Prompt(system + history + run_turns, total, dropped)
+    return Prompt(system + [message for group in history for message in group] + run_turns, total, dropped)
+
+
+def _grouped(thread_messages: list[dict[str, Any]], earlier_turns: Sequence[tuple[str, list[dict[str, Any]]]],
+             files: Attachments | None) -> list[list[dict[str, Any]]]:
+    """One group of chat messages per thread message: the message, after the earlier tool exchanges that
+    came before it (and after the one before it); exchanges after the last message join its group."""
+    pending = sorted(((ids.body(step_id), turns) for step_id, turns in earlier_turns), key=lambda exchange: exchange[0])
+    groups: list[list[dict[str, Any]]] = []
+    for message in thread_messages:
+        group: list[dict[str, Any]] = []
+        while pending and pending[0][0] < ids.body(message["id"]):
+            group += pending.pop(0)[1]
+        groups.append([*group, chat_message(message, files)])
+    if groups and pending:
+        groups[-1] += [turn for _, turns in pending for turn in turns]
+    return groups

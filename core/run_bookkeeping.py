@@ -76,6 +76,9 @@ class RunBookkeeping(Record):
     # A response's `truncation` (core.turn_prompt.context_overflow); None for an Assistants run, which
     # always trims its history to fit.
     truncation: Literal["auto", "disabled"] | None = None
+    # A response's model reads the tool calls of the earlier responses in its history (as at OpenAI, where
+    # previous_response_id and conversations carry every item); an Assistants run reads their messages only.
+    replays_tool_calls: bool = False
 
 
 class Produced(Record):

@@ -43,12 +43,11 @@ CANCELLABLE_STATUSES = frozenset({QUEUED, IN_PROGRESS, REQUIRES_ACTION})
 RUN_STATUSES = (QUEUED, IN_PROGRESS, REQUIRES_ACTION, CANCELLING, CANCELLED, FAILED, COMPLETED, INCOMPLETE, EXPIRED)
 STEP_STATUSES = (IN_PROGRESS, CANCELLED, FAILED, COMPLETED, EXPIRED)
 
-# Where a terminal status writes its timestamp (incomplete and expired have none of their own on a run).
-_RUN_STAMP = {COMPLETED: "completed_at", FAILED: "failed_at", CANCELLED: "cancelled_at"}
-# What an open step becomes when its run ends, and the step's timestamp for it.
+# Where a status writes its timestamp, on a run or a step (incomplete has none; a run has no expired_at).
+STATUS_TIMESTAMP = {COMPLETED: "completed_at", FAILED: "failed_at", CANCELLED: "cancelled_at", EXPIRED: "expired_at"}
+# What an open step becomes when its run ends.
 STEP_STATUS_AT_RUN_END = {COMPLETED: COMPLETED, INCOMPLETE: COMPLETED, FAILED: FAILED,
                           CANCELLED: CANCELLED, EXPIRED: EXPIRED}
-_STEP_STAMP = {COMPLETED: "completed_at", FAILED: "failed_at", CANCELLED: "cancelled_at", EXPIRED: "expired_at"}
 ZERO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 CANCEL_EVENT = "cancel"
@@ -164,8 +163,8 @@ def _finish(run: dict[str, Any], event: Finish, at: int) -> Transition:
     ended.update(status=target, required_action=None, usage=event.usage or dict(ZERO_USAGE))
     if target != EXPIRED:
         ended["expires_at"] = None  # as at OpenAI: only a live or expired run shows its deadline
-    if target in _RUN_STAMP:
-        ended[_RUN_STAMP[target]] = at
+    if target in STATUS_TIMESTAMP and target != EXPIRED:
+        ended[STATUS_TIMESTAMP[target]] = at
     if target == INCOMPLETE:
         ended["incomplete_details"] = {"reason": event.incomplete_reason or "max_completion_tokens"}
     if target == FAILED:
@@ -211,7 +210,7 @@ def close_step(step: dict[str, Any], status: str, at: int) -> dict[str, Any]:
         return step
     closed = copy.deepcopy(step)
     closed["status"] = status
-    closed[_STEP_STAMP[status]] = at
+    closed[STATUS_TIMESTAMP[status]] = at
     return closed
 
 

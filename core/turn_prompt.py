@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from core import chat_turns, settings
 from core.model_context import Attachments, Prompt, build_prompt, message_text
-from core.run_bookkeeping import StepBookkeeping
+from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tokens import Counter
 from core.tool_plugins import ToolPlugin, Tools, TurnContext
 
@@ -95,11 +95,27 @@ def turn_tools(registry: Tools, context: TurnContext) -> TurnTools:
 
 def turn_prompt(run: dict[str, Any], history: list[dict[str, Any]], steps: list[tuple[dict[str, Any], StepBookkeeping]],
                 offered: list[dict[str, Any]], registry: Tools, count: Counter, files: Attachments | None,
-                truncation: str | None = None, window: int = DEFAULT_HISTORY_TOKENS) -> Prompt:
+                truncation: str | None = None, window: int = DEFAULT_HISTORY_TOKENS,
+                earlier: Iterable[tuple[dict[str, Any], StepBookkeeping]] = ()) -> Prompt:
     """The turn's messages within the run's budget (raises model_context.PromptTooLarge); `truncation` is
-    a response's (RunBookkeeping.truncation), `window` the model's context (context_window())."""
+    a response's (RunBookkeeping.truncation), `window` the model's context (context_window()); `earlier`:
+    the steps of earlier runs whose tool exchanges the model reads (earlier_runs_to_replay)."""
     return build_prompt(instructions=run.get("instructions") or "", thread_messages=history,
                         run_turns=chat_turns.run_turns(steps, registry), tools=offered,
                         truncation=run.get("truncation_strategy"),
                         max_prompt_tokens=prompt_limit(truncation, run.get("max_prompt_tokens"), window),
-                        count=count, files=files)
+                        count=count, files=files, earlier_turns=chat_turns.step_exchanges(list(earlier), registry))
+
+
+# A response replays the tool calls of at most this many earlier runs in its history (each costs a read).
+MAX_REPLAYED_RUNS = 20
+
+
+def earlier_runs_to_replay(run: dict[str, Any], books: RunBookkeeping, history: list[dict[str, Any]]) -> list[str]:
+    """The earlier runs whose tool exchanges the turn's model reads: for a response, those that answered
+    in its visible history, newest first (at most MAX_REPLAYED_RUNS); for an Assistants run, none."""
+    if not books.replays_tool_calls:
+        return []
+    answered = [message["run_id"] for message in reversed(history)
+                if message.get("run_id") and message["run_id"] != run["id"]]
+    return list(dict.fromkeys(answered))[:MAX_REPLAYED_RUNS]

@@ -27,7 +27,6 @@ from typing import Literal, cast
 from pydantic import ValidationError
 
 from core import ids, run_machine, settings
-from core.chat_turns import new_step
 from core.errors import ApiError, InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
 from core.repositories.runs import RunChange
@@ -39,7 +38,7 @@ from core.tool_plugins import ItemView
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
-from core.wire.runs import RunSettings, new_run
+from core.wire.runs import RunSettings, new_run, new_step
 from core.wire.threads import new_thread
 from tools.plugins import TOOLS
 from usecases import response_tool_resources, run_orchestration, services
@@ -284,7 +283,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     copies = [dict(message, id=ids.new_id("message"), thread_id=thread_id, run_id=None) for message in placement.copied]
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
     books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
-                           reasoning_effort=_effort(body), truncation=body.truncation or "disabled")
+                           reasoning_effort=_effort(body), truncation=body.truncation or "disabled",
+                           replays_tool_calls=True)
     shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
         try:

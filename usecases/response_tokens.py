@@ -13,13 +13,13 @@ from __future__ import annotations
 from itertools import chain
 
 from core import ids, run_machine, tokens
-from core.chat_turns import new_step
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tool_plugins import TurnContext
 from core.turn_prompt import context_window, turn_prompt, turn_tools, visible_history
 from core.wire.messages import new_message
 from core.wire.response_tools import run_options
 from core.wire.responses import InputTokensCount
+from core.wire.runs import new_step
 from tools.plugins import TOOLS
 from usecases import services
 from usecases.response_media import CountedFiles, MediaReader

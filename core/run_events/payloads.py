@@ -136,35 +136,6 @@ def error(message: str, code: str = "server_error") -> Event:
     return "error", {"error": {"message": message, "type": "server_error", "param": None, "code": code}}
 
 
-def in_progress_message(run: dict[str, Any], message_id: str, at: int) -> dict[str, Any]:
-    """The assistant message a model turn opens before its first token (content arrives as deltas)."""
-    return {"id": message_id, "object": "thread.message", "created_at": at, "thread_id": run["thread_id"],
-            "status": "in_progress", "incomplete_details": None, "completed_at": None, "incomplete_at": None,
-            "role": "assistant", "content": [], "assistant_id": run["assistant_id"], "run_id": run["id"],
-            "attachments": [], "metadata": {}}
-
-
-def step_record(run: dict[str, Any], step_id: str, at: int, status: str, details: dict[str, Any],
-                usage: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A run step as stored and shown (OpenAI's shape)."""
-    return {
-        "id": step_id, "object": "thread.run.step", "created_at": at, "run_id": run["id"],
-        "assistant_id": run["assistant_id"], "thread_id": run["thread_id"], "type": details["type"],
-        "status": status, "cancelled_at": None, "completed_at": at if status == "completed" else None,
-        "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
-        "usage": usage, "metadata": {},
-    }
-
-
-def message_step(run: dict[str, Any], step_id: str, message_id: str, at: int) -> dict[str, Any]:
-    return step_record(run, step_id, at, "in_progress",
-                       {"type": "message_creation", "message_creation": {"message_id": message_id}})
-
-
-def tool_calls_step(run: dict[str, Any], step_id: str, at: int) -> dict[str, Any]:
-    return step_record(run, step_id, at, "in_progress", {"type": "tool_calls", "tool_calls": []})
-
-
 def opening(step: dict[str, Any], message: dict[str, Any] | None = None) -> list[Event]:
     """What OpenAI sends when a step starts: the step created and in progress, then its message."""
     events = [step_created(step), ("thread.run.step.in_progress", public(step))]

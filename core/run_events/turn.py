@@ -25,7 +25,10 @@ from core.run_events import payloads
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.run_events.turn_stream import Superseded, TurnStream
+from core.run_machine import IN_PROGRESS, close_step
 from core.tool_plugins import Route, Tools
+from core.wire.messages import message_record
+from core.wire.runs import message_creation, new_step
 
 
 def stream_completion(client: openai.OpenAI, request: dict[str, Any], on_text: Callable[[str], None],
@@ -120,8 +123,10 @@ class TurnOutput:
 
     def _message_opening(self) -> list[Event]:
         at = int(time.time())
-        return payloads.opening(payloads.message_step(self._run, self.message_step_id, self.message_id, at),
-                                payloads.in_progress_message(self._run, self.message_id, at)) + self._image_parts()
+        step = new_step(self._run, self.message_step_id, at, IN_PROGRESS, message_creation(self.message_id))
+        message = message_record(self.message_id, self._run["thread_id"], at, "assistant", [], status=IN_PROGRESS,
+                                 run=self._run)
+        return payloads.opening(step, message) + self._image_parts()
 
     def _image_parts(self) -> list[Event]:
         return [payloads.content_part_delta(self.message_id, index, part) for index, part in enumerate(self._leading)]
@@ -143,7 +148,8 @@ class TurnOutput:
             return  # an earlier attempt showed other calls: the step's final snapshot will tell
         events: list[Event] = []
         if not self._stream.tools_open and not self._calls:
-            events += payloads.opening(payloads.tool_calls_step(self._run, self.tool_step_id, int(time.time())))
+            events += payloads.opening(new_step(self._run, self.tool_step_id, int(time.time()), IN_PROGRESS,
+                                                {"type": "tool_calls", "tool_calls": []}))
         call = self._calls.get(index)
         step_id = self.tool_step_id
         if call is None:
@@ -220,10 +226,10 @@ def unfinished_message_events(log: EventLog, run: dict[str, Any], stored: Callab
             break
         after = page[-1].seq
     at = int(time.time())
-    message = dict(payloads.in_progress_message(run, claim["message_id"], at), status="incomplete", incomplete_at=at,
-                   incomplete_details={"reason": INCOMPLETE_REASONS.get(ended_as, "run_failed")},
-                   content=[{"type": "text", "text": {"value": "".join(pieces), "annotations": []}}])
-    step = dict(payloads.message_step(run, claim["message_step_id"], claim["message_id"], at), status=step_status)
-    stamp = {"completed": "completed_at", "failed": "failed_at", "cancelled": "cancelled_at", "expired": "expired_at"}
-    step[stamp[step_status]] = at
+    message = message_record(claim["message_id"], run["thread_id"], at, "assistant",
+                             [{"type": "text", "text": {"value": "".join(pieces), "annotations": []}}],
+                             status="incomplete", incomplete_reason=INCOMPLETE_REASONS.get(ended_as, "run_failed"),
+                             run=run)
+    step = close_step(new_step(run, claim["message_step_id"], at, IN_PROGRESS, message_creation(claim["message_id"])),
+                      step_status, at)
     return [payloads.message_done(message), payloads.step_status(step)]

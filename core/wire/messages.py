@@ -112,12 +112,15 @@ class MessageUpdate(RequestModel):
     metadata: Metadata | None = None
 
 
+MessageStatus = Literal["in_progress", "incomplete", "completed"]
+
+
 class Message(WireModel):
     id: str
     object: Literal["thread.message"] = "thread.message"
     created_at: int
     thread_id: str
-    status: Literal["in_progress", "incomplete", "completed"]
+    status: MessageStatus
     incomplete_details: dict[str, Any] | None = None
     completed_at: int | None = None
     incomplete_at: int | None = None
@@ -146,14 +149,24 @@ def content_wire(content: str | list[ContentPart]) -> list[dict[str, Any]]:
 
 def new_message(message_id: str, thread_id: str, created_at: int, body: MessageCreate) -> dict[str, Any]:
     """A completed message as a user (or the API caller on the assistant's behalf) posts it."""
+    return message_record(message_id, thread_id, created_at, body.role, content_wire(body.content),
+                          attachments=[attachment.model_dump() for attachment in body.attachments or []],
+                          metadata=body.metadata or {})
+
+
+def message_record(message_id: str, thread_id: str, at: int, role: Literal["user", "assistant"],
+                   content: list[dict[str, Any]], *, status: MessageStatus = "completed",
+                   incomplete_reason: str | None = None, run: dict[str, Any] | None = None,
+                   attachments: list[dict[str, Any]] | None = None,
+                   metadata: dict[str, str] | None = None) -> dict[str, Any]:
+    """A message as stored and shown, posted or written by `run`: the one place its shape is built, so a
+    posted message, a run's streamed opening and its stored answer cannot drift apart. `at` is when it was
+    created and, once done, when it completed or stopped (for `incomplete_reason`)."""
     return Message(
-        id=message_id,
-        created_at=created_at,
-        thread_id=thread_id,
-        status="completed",
-        completed_at=created_at,
-        role=body.role,
-        content=content_wire(body.content),
-        attachments=[attachment.model_dump() for attachment in body.attachments or []],
-        metadata=body.metadata or {},
+        id=message_id, created_at=at, thread_id=thread_id, status=status,
+        incomplete_details={"reason": incomplete_reason} if status == "incomplete" else None,
+        completed_at=at if status == "completed" else None, incomplete_at=at if status == "incomplete" else None,
+        role=role, content=content,
+        assistant_id=run["assistant_id"] if run is not None else None, run_id=run["id"] if run is not None else None,
+        attachments=attachments or [], metadata=metadata or {},
     ).model_dump(mode="json")

@@ -151,6 +151,23 @@ class RunStep(WireModel):
     metadata: dict[str, str]
 
 
+def message_creation(message_id: str) -> dict[str, Any]:
+    """A message_creation step's details: the step that shows the message `message_id` being written."""
+    return {"type": "message_creation", "message_creation": {"message_id": message_id}}
+
+
+def new_step(run: dict[str, Any], step_id: str, at: int, status: StepStatus, details: dict[str, Any],
+             usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A step of `run` as stored and shown, born in progress (it streams) or completed (whole at once);
+    a later status change is core.run_machine's."""
+    return RunStep(
+        id=step_id, created_at=at, run_id=run["id"], assistant_id=run["assistant_id"], thread_id=run["thread_id"],
+        type=details["type"], status=status, cancelled_at=None,
+        completed_at=at if status == run_machine.COMPLETED else None, expired_at=None, failed_at=None,
+        last_error=None, step_details=details, usage=usage, metadata={},
+    ).model_dump(mode="json")
+
+
 def unmatched_tool_choice(choice: Any, tools: list[dict[str, Any]]) -> str | None:
     """What a run's tool_choice names that is not among its tools (None: it names one of them, or none):
     a choice the model could not follow is refused at create rather than ignored."""

@@ -50,6 +50,53 @@ def test_max_prompt_tokens_really_bounds_the_prompt(budget):
     assert prompt.messages[-1]["content"] == "answer 19"  # the newest message always survives
 
 
+def _exchange(call_id: str, output: str) -> list[dict]:
+    return [{"role": "assistant", "content": None,
+             "tool_calls": [{"id": call_id, "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": call_id, "content": output}]
+
+
+def _timed(ordinal: int, role: str, text: str) -> dict:
+    return {**stored(role, text), "id": f"msg_{ordinal:09d}" + "0" * 15}
+
+
+def _step_id(ordinal: int) -> str:
+    return f"step_{ordinal:09d}" + "0" * 15
+
+
+def test_earlier_tool_exchanges_sit_before_the_first_message_made_after_them():
+    thread = [_timed(1, "user", "weather?"), _timed(4, "assistant", "sunny"), _timed(5, "user", "and tomorrow?")]
+    earlier = [(_step_id(3), _exchange("call_b", "rain")), (_step_id(2), _exchange("call_a", "sun"))]
+    prompt = build_prompt(instructions="", thread_messages=thread, run_turns=[], tools=[], truncation=None,
+                          max_prompt_tokens=None, earlier_turns=earlier)
+    shown = [m.get("tool_call_id") or m["content"] or "calls" for m in prompt.messages]
+    assert shown == ["weather?", "calls", "call_a", "calls", "call_b", "sunny", "and tomorrow?"]
+    # one made after the last message ends the prompt's history
+    late = build_prompt(instructions="", thread_messages=thread[:2], run_turns=[], tools=[], truncation=None,
+                        max_prompt_tokens=None, earlier_turns=[(_step_id(6), _exchange("call_c", "x"))])
+    assert [m.get("tool_call_id") for m in late.messages][-1] == "call_c"
+
+
+def test_truncation_drops_an_exchange_with_the_message_it_precedes_never_a_call_from_its_output():
+    thread = [_timed(1, "user", "q " + "x" * 400), _timed(3, "assistant", "answer"), _timed(4, "user", "next")]
+    earlier = [(_step_id(2), _exchange("call_a", "y" * 400))]
+    kept = build_prompt(instructions="", thread_messages=thread, run_turns=[], tools=[],
+                        truncation={"type": "last_messages", "last_messages": 2}, max_prompt_tokens=None,
+                        earlier_turns=earlier)
+    assert [m["role"] for m in kept.messages] == ["assistant", "tool", "assistant", "user"]
+    shown = {}
+    for budget in (20, 60, 150, 300, 10_000):
+        prompt = build_prompt(instructions="", thread_messages=thread, run_turns=[], tools=[], truncation=None,
+                              max_prompt_tokens=budget, earlier_turns=earlier)
+        roles = [m["role"] for m in prompt.messages]
+        for index, role in enumerate(roles):
+            if role == "tool":  # an output never without the call it answers, just before it
+                assert prompt.messages[index - 1]["tool_calls"][0]["id"] == prompt.messages[index]["tool_call_id"]
+        assert prompt.messages[-1]["content"] == "next"
+        shown[budget] = "tool" in roles
+    assert shown[20] is False and shown[10_000] is True
+
+
 def test_a_prompt_that_cannot_fit_is_reported():
     with pytest.raises(PromptTooLarge):
         build_prompt(instructions="x" * 3000, thread_messages=THREAD, run_turns=[], tools=[],

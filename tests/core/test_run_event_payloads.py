@@ -11,6 +11,8 @@ from openai.types.beta import AssistantStreamEvent
 
 from core.run_events import payloads
 from core.run_events.step_changes import step_change_events
+from core.wire.messages import message_record
+from core.wire.runs import message_creation, new_step
 from tools.plugins import TOOLS, code_interpreter, functions
 
 RUN_RECORD = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1"}
@@ -24,6 +26,10 @@ def strict(event: payloads.Event):
     assert parsed.event == name
     _no_extras(parsed.data)
     return parsed.data
+
+
+def tool_calls_step() -> dict:
+    return new_step(RUN_RECORD, "step_1", 5, "in_progress", {"type": "tool_calls", "tool_calls": []})
 
 
 def _no_extras(model) -> None:
@@ -62,8 +68,8 @@ def test_created_thread_and_run():
 
 
 def test_message_opening_deltas_and_completion_rebuild_the_text():
-    message = payloads.in_progress_message(RUN_RECORD, "msg_1", 5)
-    step = payloads.message_step(RUN_RECORD, "step_1", "msg_1", 5)
+    message = message_record("msg_1", "thread_1", 5, "assistant", [], status="in_progress", run=RUN_RECORD)
+    step = new_step(RUN_RECORD, "step_1", 5, "in_progress", message_creation("msg_1"))
     opening = payloads.opening(step, message)
     assert [name for name, _ in opening] == ["thread.run.step.created", "thread.run.step.in_progress",
                                              "thread.message.created", "thread.message.in_progress"]
@@ -97,7 +103,7 @@ def _accumulated(step: dict, deltas: list[payloads.Event]) -> dict:
 
 
 def test_function_call_deltas_accumulate_to_the_call():
-    step = payloads.tool_calls_step(RUN_RECORD, "step_1", 5)
+    step = tool_calls_step()
     deltas = [functions.call_delta("step_1", 0, call_id="call_a", name="get_weather"),
               functions.call_delta("step_1", 0, arguments='{"city": '),
               functions.call_delta("step_1", 0, arguments='"Oslo"}'),
@@ -110,7 +116,7 @@ def test_function_call_deltas_accumulate_to_the_call():
 
 
 def test_code_interpreter_deltas_carry_input_logs_and_images():
-    step = payloads.tool_calls_step(RUN_RECORD, "step_1", 5)
+    step = tool_calls_step()
     deltas = [code_interpreter.call_delta("step_1", 0, call_id="call_c", code=""),
               code_interpreter.call_delta("step_1", 0, code="print(1)"),
               code_interpreter.call_delta("step_1", 0, outputs=[
@@ -126,14 +132,14 @@ def test_whole_calls_as_deltas_cover_every_tool_type():
              {"id": "call_b", "type": "code_interpreter", "code_interpreter": {"input": "1+1", "outputs": []}},
              {"id": "call_c", "type": "file_search", "file_search": {}}]
     deltas = TOOLS.call_deltas("step_1", calls)
-    accumulated = _accumulated(payloads.tool_calls_step(RUN_RECORD, "step_1", 5), deltas)
+    accumulated = _accumulated(tool_calls_step(), deltas)
     assert [call["type"] for call in accumulated["step_details"]["tool_calls"]] == [
         "function", "code_interpreter", "file_search"]
 
 
 @pytest.mark.parametrize("status", ["in_progress", "completed", "failed", "cancelled", "expired"])
 def test_step_status_events(status):
-    step = dict(payloads.tool_calls_step(RUN_RECORD, "step_1", 5), status=status)
+    step = dict(tool_calls_step(), status=status)
     name, _ = payloads.step_status(step)
     assert name == payloads.STEP_STATUS_EVENTS[status]
     assert strict(payloads.step_status(step)).status == status
@@ -147,8 +153,7 @@ def test_which_events_end_a_stream():
 def test_a_step_change_shows_new_outputs_then_the_new_status():
     calls = [{"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}", "output": None}},
              {"id": "call_b", "type": "code_interpreter", "code_interpreter": {"input": "1", "outputs": []}}]
-    before = dict(payloads.tool_calls_step(RUN_RECORD, "step_1", 5), step_details={"type": "tool_calls",
-                                                                                  "tool_calls": calls})
+    before = dict(tool_calls_step(), step_details={"type": "tool_calls", "tool_calls": calls})
     after = {**before, "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
         {**calls[0], "function": {**calls[0]["function"], "output": "42"}},
         {**calls[1], "code_interpreter": {"input": "1", "outputs": [{"type": "logs", "logs": "1"}]}}]}}

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from core.turn_prompt import context_overflow, exceeded_message, prompt_limit, visible_history
+from core.run_bookkeeping import RunBookkeeping
+from core.turn_prompt import (
+    MAX_REPLAYED_RUNS,
+    context_overflow,
+    earlier_runs_to_replay,
+    exceeded_message,
+    prompt_limit,
+    visible_history,
+)
 
 
 def _words(text: str) -> int:
@@ -71,3 +79,14 @@ def test_the_message_says_what_to_do():
     assert exceeded_message(400) == ("Your input exceeds the context window of this model (about 400 available). "
                                      "Please adjust your input and try again, or create the response with "
                                      "truncation 'auto'.")
+
+
+def test_a_response_replays_the_newest_earlier_runs_that_answered_in_its_history_and_a_run_none():
+    history = [{"role": "user", "run_id": None}]
+    for index in range(MAX_REPLAYED_RUNS + 5):
+        history += [{"role": "assistant", "run_id": f"run_{index:02d}"}, {"role": "assistant", "run_id": f"run_{index:02d}"}]
+    current = {"id": "run_99"}
+    history.append({"role": "assistant", "run_id": "run_99"})
+    replayed = earlier_runs_to_replay(current, RunBookkeeping(replays_tool_calls=True), history)
+    assert replayed == [f"run_{index:02d}" for index in range(MAX_REPLAYED_RUNS + 4, 4, -1)]
+    assert earlier_runs_to_replay(current, RunBookkeeping(), history) == []

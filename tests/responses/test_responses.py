@@ -103,6 +103,44 @@ def test_function_calling_round_trip(fresh, scripted):
             {"type": "function_call_output", "call_id": "call_unknown", "output": "x"}])
 
 
+def test_a_chained_response_reads_the_tool_calls_of_the_earlier_ones(fresh, scripted):
+    """As at OpenAI, previous_response_id carries the earlier responses' calls and outputs, not only their
+    messages: the third response's model still knows what the tool said."""
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
+    first = fresh.responses.create(model=MODEL, input=f"Weather in Oslo? {tok}", tools=[WEATHER])
+    (call,) = first.output
+    scripted.client.enqueue(reply_text("It is sunny in Oslo.", match=tok))
+    second = fresh.responses.create(model=MODEL, previous_response_id=first.id, tools=[WEATHER], input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny", "wind_kmh": 12}'}])
+    scripted.client.enqueue(reply_text("About 12 km/h.", match=tok))
+    third = fresh.responses.create(model=MODEL, previous_response_id=second.id, tools=[WEATHER],
+                                   input=f"And the wind? {tok}")
+    assert third.output_text == "About 12 km/h."
+    asked = requests_for(scripted, tok)[-1]["messages"]
+    assert [(m["role"], m.get("tool_call_id")) for m in asked] == [
+        ("user", None), ("assistant", None), ("tool", call.call_id), ("assistant", None), ("user", None)]
+    assert asked[1]["tool_calls"][0]["id"] == call.call_id and "wind_kmh" in asked[2]["content"]
+    assert asked[3]["content"] == "It is sunny in Oslo."
+
+
+def test_an_assistants_run_reads_the_earlier_runs_messages_only(fresh, scripted):
+    """The Assistants API as OpenAI ran it: a thread's earlier runs' tool calls are not in the next run's prompt."""
+    tok = token()
+    assistant = fresh.beta.assistants.create(model=MODEL, tools=[{"type": "function", "function": {
+        "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])
+    thread = fresh.beta.threads.create(messages=[{"role": "user", "content": f"Weather? {tok}"}])
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok),
+                            reply_text("Sunny.", match=tok), reply_text("Calm.", match=tok))
+    run = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    fresh.beta.threads.runs.submit_tool_outputs_and_poll(run_id=run.id, thread_id=thread.id, tool_outputs=[
+        {"tool_call_id": run.required_action.submit_tool_outputs.tool_calls[0].id, "output": "sunny"}])
+    fresh.beta.threads.messages.create(thread_id=thread.id, role="user", content=f"Wind? {tok}")
+    later = fresh.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert later.status == "completed"
+    assert [m["role"] for m in requests_for(scripted, tok)[-1]["messages"]] == ["user", "assistant", "user"]
+
+
 def test_a_function_without_strict_is_shown_as_the_model_gets_it(fresh, scripted):
     closed = {key: value for key, value in WEATHER.items() if key != "strict"}
     open_schema = {"type": "function", "name": "lookup", "parameters": {
