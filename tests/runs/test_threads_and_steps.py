@@ -52,6 +52,9 @@ def test_requires_action_still_holds_the_thread(fresh, assistant, scripted):
 
 def test_concurrent_run_creates_on_one_thread_exactly_one_wins(fresh, assistant, scripted):
     tok = token()
+    # The winner's run stays active while the others arrive, however slowly a loaded machine sends them
+    # (a run already ended frees the thread, and a later create rightly wins it).
+    scripted.client.enqueue(reply_text(f"won {tok}", match=tok, latency_ms=3000))
     thread = thread_with(fresh, f"race {tok}")
     racers = [openai.OpenAI(base_url=str(fresh.base_url).rstrip("/"), api_key=fresh.api_key, max_retries=0,
                             timeout=60) for _ in range(6)]
