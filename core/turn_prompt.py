@@ -2,7 +2,7 @@
 offered, the prompt's messages.
 
 The turn activity (activities.runs.run_model_turn) builds every turn with these functions, and
-counting a response's input tokens (usecases.response_runs.count_input_tokens) builds the turn a new
+counting a response's input tokens (usecases.response_tokens.count_input_tokens) builds the turn a new
 response's first model call would be, with the same ones — so a count is what a run would send.
 The registry of tool plug-ins is handed in (tools.plugins.TOOLS), as to core.chat_turns.
 """

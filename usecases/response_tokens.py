@@ -15,7 +15,7 @@ from itertools import chain
 from core import ids, run_machine, tokens
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tool_plugins import TurnContext
-from core.turn_prompt import context_window, turn_prompt, turn_tools, visible_history
+from core.turn_prompt import context_window, earlier_runs_to_replay, turn_prompt, turn_tools, visible_history
 from core.wire.messages import new_message
 from core.wire.response_tools import run_options
 from core.wire.responses import InputTokensCount
@@ -48,7 +48,10 @@ def count_input_tokens(principal: str, asked: InputTokensCount) -> int:
     steps = [(new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
                        {"type": "tool_calls", "tool_calls": given.seeded_calls}, None), StepBookkeeping())] \
         if given.seeded_calls else []
-    books = RunBookkeeping(seeded_steps=bool(steps), response_tools=run_options(body.tools or []))
+    books = RunBookkeeping(seeded_steps=bool(steps), response_tools=run_options(body.tools or []),
+                           replays_tool_calls=True)
     brought = turn_tools(TOOLS, TurnContext(principal, run, books, history, steps))
+    earlier = [(step.record, step.books) for run_id in earlier_runs_to_replay(run, books, history)
+               for step in services.runs().all_steps(thread_id, run_id)]
     return turn_prompt(run, history, steps, brought.offered, TOOLS, count, CountedFiles(media),
-                       body.truncation or "disabled", context_window()).estimated_tokens
+                       body.truncation or "disabled", context_window(), earlier).estimated_tokens

@@ -10,7 +10,7 @@ import pytest
 
 from core.model_context import IMAGE_TOKENS, message_tokens
 from core.tokens import counter_for, text_of
-from scripted_model import reply_text
+from scripted_model import reply_text, reply_tool_calls
 from tests.responses.test_inputs import PNG_URL
 from tests.responses.test_responses import WEATHER
 from tests.runs.conftest import requests_for, token
@@ -55,6 +55,19 @@ def test_history_counts_through_a_conversation_and_a_previous_response(fresh, sc
     assert counted == sent
     items = fresh.conversations.items.list(conversation.id).data
     assert len(items) == 3  # the count added nothing: the first message, then the response's input and answer
+
+
+def test_the_earlier_responses_tool_calls_count_as_the_model_reads_them(fresh, scripted):
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
+    first = fresh.responses.create(model=TIKTOKEN_MODEL, input=f"Weather in Oslo? {tok}", tools=[WEATHER])
+    (call,) = first.output
+    scripted.client.enqueue(reply_text("Sunny.", match=tok))
+    second = fresh.responses.create(model=TIKTOKEN_MODEL, previous_response_id=first.id, tools=[WEATHER], input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, light wind " * 40}])
+    counted, sent = counted_and_sent(fresh, scripted, tok, input=f"And tomorrow? {tok}", previous_response_id=second.id,
+                                     tools=[WEATHER])
+    assert counted == sent > 160  # the 40 repeats of the tool's output are in both
 
 
 def test_images_and_inline_files_count_and_nothing_is_stored(fresh, scripted):
