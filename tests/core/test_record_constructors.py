@@ -11,6 +11,7 @@ from openai.types.beta.threads.runs import RunStep
 from core import run_machine
 from core.wire.messages import MessageCreate, message_record, new_message
 from core.wire.runs import message_creation, new_step
+from tests.support.sdk_models import assert_no_unknown_fields
 
 RUN = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1"}
 CALLS = [{"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{}", "output": None}},
@@ -21,19 +22,10 @@ CALLS = [{"id": "call_a", "type": "function", "function": {"name": "f", "argumen
 
 def _sdk(model_type: type[SdkModel], record: dict) -> SdkModel:
     parsed = model_type.model_validate(record)
-    _no_extras(parsed)
+    assert_no_unknown_fields(parsed)
     assert parsed.model_dump(mode="json", exclude_unset=True) == record
     return parsed
 
-
-def _no_extras(model: object) -> None:
-    if isinstance(model, SdkModel):
-        assert not model.model_extra, f"{type(model).__name__} has unknown fields {model.model_extra}"
-        for value in model.__dict__.values():
-            _no_extras(value)
-    elif isinstance(model, list):
-        for item in model:
-            _no_extras(item)
 
 
 def test_a_message_creation_step_born_completed():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pydantic
 import pytest
-from openai._models import BaseModel as SdkModel
 from openai.lib.streaming._deltas import accumulate_delta
 from openai.types.beta import AssistantStreamEvent
 
@@ -13,6 +12,7 @@ from core.run_events import payloads
 from core.run_events.step_changes import step_change_events
 from core.wire.messages import message_record
 from core.wire.runs import message_creation, new_step
+from tests.support.sdk_models import assert_no_unknown_fields
 from tools.plugins import TOOLS, code_interpreter, functions
 
 RUN_RECORD = {"id": "run_1", "thread_id": "thread_1", "assistant_id": "asst_1"}
@@ -24,22 +24,13 @@ def strict(event: payloads.Event):
     name, data = event
     parsed = ADAPTER.validate_python({"event": name, "data": data}, strict=False)
     assert parsed.event == name
-    _no_extras(parsed.data)
+    assert_no_unknown_fields(parsed.data)
     return parsed.data
 
 
 def tool_calls_step() -> dict:
     return new_step(RUN_RECORD, "step_1", 5, "in_progress", {"type": "tool_calls", "tool_calls": []})
 
-
-def _no_extras(model) -> None:
-    if isinstance(model, SdkModel):
-        assert not model.model_extra, f"{type(model).__name__} has unknown fields {model.model_extra}"
-        for value in model.__dict__.values():
-            _no_extras(value)
-    elif isinstance(model, list):
-        for item in model:
-            _no_extras(item)
 
 
 def run(status: str = "queued") -> dict:

@@ -10,9 +10,9 @@ import pytest
 
 from core.model_context import IMAGE_TOKENS, message_tokens
 from core.tokens import counter_for, text_of
-from scripted_model import reply_text, reply_tool_calls
+from scripted_model import reply_text
 from tests.responses.test_inputs import PNG_URL
-from tests.responses.test_responses import WEATHER
+from tests.responses.test_responses import WEATHER, weather_answered
 from tests.runs.conftest import requests_for, token
 
 TIKTOKEN_MODEL = "gpt-4o"  # a name tiktoken knows (o200k_base ships with the app); the scripted model takes any
@@ -59,12 +59,7 @@ def test_history_counts_through_a_conversation_and_a_previous_response(fresh, sc
 
 def test_the_earlier_responses_tool_calls_count_as_the_model_reads_them(fresh, scripted):
     tok = token()
-    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
-    first = fresh.responses.create(model=TIKTOKEN_MODEL, input=f"Weather in Oslo? {tok}", tools=[WEATHER])
-    (call,) = first.output
-    scripted.client.enqueue(reply_text("Sunny.", match=tok))
-    second = fresh.responses.create(model=TIKTOKEN_MODEL, previous_response_id=first.id, tools=[WEATHER], input=[
-        {"type": "function_call_output", "call_id": call.call_id, "output": "sunny, light wind " * 40}])
+    second, _ = weather_answered(fresh, scripted, tok, TIKTOKEN_MODEL, "sunny, light wind " * 40)
     counted, sent = counted_and_sent(fresh, scripted, tok, input=f"And tomorrow? {tok}", previous_response_id=second.id,
                                      tools=[WEATHER])
     assert counted == sent > 160  # the 40 repeats of the tool's output are in both

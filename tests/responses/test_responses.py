@@ -103,16 +103,21 @@ def test_function_calling_round_trip(fresh, scripted):
             {"type": "function_call_output", "call_id": "call_unknown", "output": "x"}])
 
 
+def weather_answered(client: openai.OpenAI, scripted, tok: str, model: str, output: str):
+    """A response calling get_weather, then the response answering it with `output`: (that one, the call)."""
+    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
+    first = client.responses.create(model=model, input=f"Weather in Oslo? {tok}", tools=[WEATHER])
+    (call,) = first.output
+    scripted.client.enqueue(reply_text("It is sunny in Oslo.", match=tok))
+    return client.responses.create(model=model, previous_response_id=first.id, tools=[WEATHER], input=[
+        {"type": "function_call_output", "call_id": call.call_id, "output": output}]), call
+
+
 def test_a_chained_response_reads_the_tool_calls_of_the_earlier_ones(fresh, scripted):
     """As at OpenAI, previous_response_id carries the earlier responses' calls and outputs, not only their
     messages: the third response's model still knows what the tool said."""
     tok = token()
-    scripted.client.enqueue(reply_tool_calls([{"name": "get_weather", "arguments": {"city": "Oslo"}}], match=tok))
-    first = fresh.responses.create(model=MODEL, input=f"Weather in Oslo? {tok}", tools=[WEATHER])
-    (call,) = first.output
-    scripted.client.enqueue(reply_text("It is sunny in Oslo.", match=tok))
-    second = fresh.responses.create(model=MODEL, previous_response_id=first.id, tools=[WEATHER], input=[
-        {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny", "wind_kmh": 12}'}])
+    second, call = weather_answered(fresh, scripted, tok, MODEL, '{"sky": "sunny", "wind_kmh": 12}')
     scripted.client.enqueue(reply_text("About 12 km/h.", match=tok))
     third = fresh.responses.create(model=MODEL, previous_response_id=second.id, tools=[WEATHER],
                                    input=f"And the wind? {tok}")
