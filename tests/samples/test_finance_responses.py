@@ -44,9 +44,12 @@ def test_the_responses_continue_the_thread_and_the_conversation_lists_both(run_s
 
     assert code == 0, out
     assert asked == ["MSFT", *symbols]  # one price for the run, five for the response: all run by the client
-    # The first response on the thread saw the Assistants run's turn, and the holdings in its instructions.
+    # The first response on the thread saw the Assistants run's turn (its price call too, as a response
+    # reads the tool calls in its history), and the holdings in its instructions.
     [first, follow_up] = requests_about(scripted, WORTH)
-    said = [(m["role"], m["content"]) for m in first["messages"] if m["role"] in ("user", "assistant")]
+    assert [m["role"] for m in first["messages"][1:5]] == ["user", "assistant", "tool", "assistant"]
+    assert first["messages"][2]["tool_calls"][0]["function"]["name"] == "get_stock_price"
+    said = [(m["role"], m["content"]) for m in first["messages"] if m["role"] in ("user", "assistant") and m["content"]]
     assert said[:2] == [("user", HOLDINGS), ("assistant", "You hold MSFT, AAPL, NVDA, AMZN and KO; MSFT closed at "
                                                           "420.10.")] and said[-1] == ("user", WORTH)
     assert "- KO: 100 shares at an average cost of $58.10" in first["messages"][0]["content"]

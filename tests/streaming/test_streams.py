@@ -22,7 +22,7 @@ TEXT_RUN_EVENTS = ["thread.run.created", "thread.run.queued", "thread.run.in_pro
 def test_runs_stream_shows_text_as_the_model_writes_it(api, scripted):
     assistant = make_assistant(api)
     tok = token()
-    scripted.client.enqueue(reply_text(ANSWER, match=tok, pieces=6, piece_ms=20))
+    scripted.client.enqueue(reply_text(ANSWER, match=tok, pieces=6, piece_ms=60))
     thread = thread_with(api, f"Say it {tok}")
     handler = Recorder()
 
