@@ -25,7 +25,7 @@ from core.errors import Conflict, InvalidRequest, NotFound
 from core.repositories.run_requests import Claimed
 from core.repositories.runs import RunChange, StoredRun
 from core.run_bookkeeping import RunBookkeeping
-from core.run_events import payloads, wakeups
+from core.run_events import wakeups
 from core.run_events.log import Head
 from core.run_protocol import RunRef
 from core.tool_outputs import accept_tool_outputs
@@ -119,24 +119,22 @@ def _earlier_attempt(principal: str, thread_id: str, key: str) -> dict | None:
     return stored.record
 
 
-def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: list, thread: dict | None = None,
-             key: str | None = None, run_id: str | None = None) -> tuple[dict, RunBookkeeping, list[dict], list]:
-    """A queued run's record, bookkeeping, additional messages and first events (`thread`: made with it)."""
+def _new_run(thread_id: str, assistant: dict, body: RunSettings, additional: list, key: str | None = None,
+             run_id: str | None = None) -> tuple[dict, RunBookkeeping, list[dict]]:
+    """A queued run's record, bookkeeping and additional messages."""
     created_at = services.now()
     run = new_run(run_id or ids.new_id("run"), thread_id, created_at,
                   created_at + int(settings.get_str("RUN_EXPIRY_SECONDS")), assistant, body)
     books = RunBookkeeping(server_tools=sorted(registry.opted_in(assistant.get("metadata"))), request_key=key)
     messages = [dict(new_message(ids.new_id("message"), thread_id, created_at, message))
                 for message in additional]
-    shown = ([payloads.thread_created(thread)] if thread else []) + [payloads.run_created(run),
-                                                                      payloads.run_status(run)]
-    return run, books, messages, shown
+    return run, books, messages
 
 
 def _store_run(principal: str, thread_id: str, assistant: dict, body: RunSettings, additional: list,
                thread: dict | None = None, key: str | None = None, run_id: str | None = None) -> dict:
-    run, books, messages, shown = _new_run(thread_id, assistant, body, additional, thread, key, run_id)
-    return services.runs().create(principal, run, books, messages, shown)
+    run, books, messages = _new_run(thread_id, assistant, body, additional, key, run_id)
+    return services.runs().create(principal, run, books, messages, thread)
 
 
 def _store_thread_and_run(principal: str, assistant: dict, body: ThreadAndRunCreate, thread_body: ThreadCreate,
@@ -145,9 +143,9 @@ def _store_thread_and_run(principal: str, assistant: dict, body: ThreadAndRunCre
     the ids `chosen` beforehand; if those rows exist already (an earlier attempt of this request wrote
     them, perhaps at this very moment), that attempt's run."""
     thread, thread_messages = new_thread_records(principal, thread_body, chosen.thread_id)
-    run, books, _, shown = _new_run(thread["id"], assistant, body, [], thread, key, chosen.run_id)
+    run, books, _ = _new_run(thread["id"], assistant, body, [], key, chosen.run_id)
     try:
-        return services.runs().create_with_thread(principal, thread, thread_messages, run, books, shown)
+        return services.runs().create_with_thread(principal, thread, thread_messages, run, books)
     except PreconditionFailed:
         earlier = _claimed_run(principal, chosen, key)
         if earlier is None:

@@ -60,8 +60,10 @@ def end_run(finish: FinishRequest) -> str | None:
             closing = [(step, run_machine.close_step(step.record, moved.close_open_steps_as, at), step.books)
                        for step in runs().all_steps(finish.thread_id, finish.run_id)
                        if step.record["status"] == run_machine.IN_PROGRESS]
-        shown = [*unfinished, *(payloads.step_status(closed) for _, closed, _ in closing)] if moved.changed else []
-        return RunChange(moved.run, replace_steps=closing, release_thread=moved.release_thread, events=shown)
+        # The closed steps' and the run's new statuses are derived from the change (core.run_events.changes);
+        # only the message streamed but never stored is closed by hand, and only when the run really ends now.
+        return RunChange(moved.run, replace_steps=closing, release_thread=moved.release_thread,
+                         events=unfinished if moved.changed else [])
 
     try:
         return cast(str, runs().update(finish.principal, finish.thread_id, finish.run_id, change).record["status"])

@@ -13,7 +13,6 @@ from core import run_machine
 from core.chat_turns import model_output
 from core.errors import Conflict
 from core.repositories.runs import RunChange, StoredRun, StoredStep
-from core.run_events import payloads
 
 
 def accept_tool_outputs(current: StoredRun, step: StoredStep | None, submitted: Sequence[tuple[str, str]],
@@ -36,6 +35,7 @@ def accept_tool_outputs(current: StoredRun, step: StoredStep | None, submitted: 
     done = {call["id"] for call in answered["step_details"]["tool_calls"]
             if model_output(call, step.books) is not None}
     answered = run_machine.complete_step_if_answered(answered, done, at)
-    # A stream that continues the run never saw this step created, so it gets no deltas of it.
-    closed = [payloads.step_status(answered)] if answered["status"] == run_machine.COMPLETED else []
-    return RunChange(moved.run, replace_steps=[(step, answered, step.books)], events=closed)
+    # The step's completion (when every call has its output) and the run queued again are shown as derived
+    # from the change (core.run_events.changes); a stream that continues the run never saw this step created,
+    # so it gets no deltas of it.
+    return RunChange(moved.run, replace_steps=[(step, answered, step.books)])

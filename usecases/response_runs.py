@@ -32,7 +32,7 @@ from core.pagination import PageRequest
 from core.repositories.runs import RunChange
 from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
-from core.run_events import payloads, wakeups
+from core.run_events import wakeups
 from core.run_protocol import RunRef
 from core.tool_plugins import ItemView
 from core.wire import response_objects
@@ -285,14 +285,13 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
                            reasoning_effort=_effort(body), truncation=body.truncation or "disabled",
                            replays_tool_calls=True)
-    shown = [payloads.run_created(run), payloads.run_status(run)]
     if thread is None:
         try:
-            services.runs().create(principal, run, books, messages, shown)
+            services.runs().create(principal, run, books, messages)
         except ThreadBusy:
             raise _busy(body, placement) from None
     else:
-        services.runs().create_with_thread(principal, thread, copies + messages, run, books, shown)
+        services.runs().create_with_thread(principal, thread, copies + messages, run, books, show_thread=False)
     seeded_step = None
     try:
         if given.seeded_calls:

@@ -11,10 +11,12 @@ and each step's row: it changes atomically with them and is never part of the
 public record. Records too large for a row spill to Blob storage; the spills of a
 write that does not commit (a lost race, a refused change) are removed with it.
 
-A change may carry run events (core.run_events): they are appended to the run's
-event log in the same transaction, so a client streaming the run sees an event
-exactly when the change it describes is stored; a change of the run's status
-always shows its `thread.run.<status>` event, last. After every write this
+Every write appends the run events it shows to the run's event log in the same
+transaction, so a client streaming the run sees an event exactly when the change it
+describes is stored. Those events are derived from the change itself
+(core.run_events.changes): a new run's creation, a replaced step's new status, the
+run's new status (last); a change carries by hand only the events of what is not
+stored as a record of its own (a streamed turn's pieces). After every write this
 process's readers of the run are woken (core.run_events.wakeups).
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from azure.data.tables import TableClient, TableEntity
 
@@ -34,7 +36,8 @@ from core.pagination import Page, PageRequest
 from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
-from core.run_events import payloads, wakeups
+from core.run_events import wakeups
+from core.run_events.changes import change_events, run_opened
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.store import Store
@@ -84,7 +87,9 @@ class RunChange:
     new_steps: list[tuple[dict[str, Any], StepBookkeeping]] = field(default_factory=list)
     replace_steps: list[tuple[StoredStep, dict[str, Any], StepBookkeeping]] = field(default_factory=list)  # (as read, new)
     release_thread: bool = False
-    events: list[Event] = field(default_factory=list)  # shown to streams with the change
+    # Shown to streams with the change, before what is derived from it (core.run_events.changes): the
+    # events of what is not a stored record's own (a streamed turn's pieces and the closing of what it streamed).
+    events: list[Event] = field(default_factory=list)
     # The claim of the event log written with the change, from the head's current one (core.run_events.log).
     claim: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -94,9 +99,10 @@ class RunChange:
 
 
 def shown(before: dict[str, Any], change: RunChange) -> list[Event]:
-    """The events a change shows: its own, then the run's new status if it moved."""
-    moved = [payloads.run_status(change.record)] if change.record["status"] != before["status"] else []
-    return [*change.events, *moved]
+    """The events a change of the run `before` shows: its own, then those derived from it (its replaced
+    steps' status moves, then the run's new status)."""
+    return change_events(before, change.record, [(read.record, step) for read, step, _ in change.replace_steps],
+                         change.events)
 
 
 class RunRepository:
@@ -120,8 +126,9 @@ class RunRepository:
         return properties
 
     def create(self, principal: str, record: dict[str, Any], books: RunBookkeeping,
-               additional_messages: list[dict[str, Any]], events: Sequence[Event] = ()) -> dict[str, Any]:
-        """Insert a queued run (and its additional messages) and claim the thread for it; `events` start its log."""
+               additional_messages: list[dict[str, Any]], thread: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Insert a queued run (and its additional messages) and claim the thread for it; its log opens
+        with the run created and queued, after `thread.created` when `thread` (its thread) was made for it."""
         thread_id, run_id = record["thread_id"], record["id"]
 
         def build(state: ThreadState) -> tuple[dict[str, Any], list[Operation]]:
@@ -133,22 +140,27 @@ class RunRepository:
         with self._codec.staged() as staged:
             operations = RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
             operations += self.messages.insert_all_ops(principal, additional_messages, staged)
-            operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
+            operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, thread),
+                                                 staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
         wakeups.wake(thread_id, run_id, record)
         return record
 
     def create_with_thread(self, principal: str, thread: dict[str, Any], thread_messages: list[dict[str, Any]],
-                           record: dict[str, Any], books: RunBookkeeping, events: list[Event]) -> dict[str, Any]:
+                           record: dict[str, Any], books: RunBookkeeping, *, show_thread: bool = True
+                           ) -> dict[str, Any]:
         """Insert a new thread with its messages and a queued run that holds it, in one transaction
         (nobody can see the thread before its run); when that does not fit one transaction, the
-        thread is created first and the run then, as two requests would."""
+        thread is created first and the run then, as two requests would. The run's log opens with
+        `thread.created` unless not `show_thread` (a response's thread is not on its wire)."""
         thread_id, run_id = thread["id"], record["id"]
+        shown_thread = thread if show_thread else None
         try:
             with self._codec.staged() as staged:
                 operations = self.messages.insert_all_ops(principal, thread_messages, staged)
                 operations += RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
-                operations += self.events.operations(thread_id, run_id, Head(), list(events), staged=staged)[0]
+                operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, shown_thread),
+                                                     staged=staged)[0]
                 operations.append(self.threads.create_op(principal, thread, active_run_id=run_id))
                 if len(chunks(operations)) > 1:
                     raise _TooLarge  # leaves nothing behind: the staging removes what it spilled
@@ -156,7 +168,7 @@ class RunRepository:
         except _TooLarge:
             with self._codec.staged() as staged:
                 self.threads.create(principal, thread, self.messages.insert_all_ops(principal, thread_messages, staged))
-            return self.create(principal, record, books, [], events)
+            return self.create(principal, record, books, [], shown_thread)
         wakeups.wake(thread_id, run_id, record)
         return record
 

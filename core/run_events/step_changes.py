@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.run_events import payloads
+from core.run_events.changes import step_moved
 from core.run_events.payloads import Event
 from core.tool_plugins import Tools
 
@@ -19,6 +19,4 @@ def step_change_events(tools: Tools, before: dict[str, Any], after: dict[str, An
         earlier = {call["id"]: call for call in before["step_details"]["tool_calls"]}
         for index, call in enumerate(after["step_details"]["tool_calls"]):
             events += tools.of(call).result_deltas(after["id"], index, earlier.get(call["id"]), call)
-    if after["status"] != before["status"]:
-        events.append(payloads.step_status(after))
-    return events
+    return events + step_moved(before, after)

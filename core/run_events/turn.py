@@ -183,8 +183,9 @@ class TurnOutput:
         return self._stream.head
 
     def final_events(self, *, message: dict[str, Any] | None = None, message_step: dict[str, Any] | None = None,
-                     tool_step: dict[str, Any] | None = None, run: dict[str, Any] | None = None) -> list[Event]:
-        """The events stored with the turn's result: openings not yet shown, completions, the run's status."""
+                     tool_step: dict[str, Any] | None = None) -> list[Event]:
+        """The events stored with the turn's result: openings not yet shown, then completions (the run's
+        new status follows them, derived from the change: core.run_events.changes)."""
         events: list[Event] = []
         if message is not None and message_step is not None:
             if not self._stream.message_open:
@@ -197,8 +198,6 @@ class TurnOutput:
             calls = tool_step["step_details"]["tool_calls"]
             empty = {**tool_step, "step_details": {"type": "tool_calls", "tool_calls": []}}
             events += payloads.opening(empty) + self._tools.call_deltas(tool_step["id"], calls)
-        if run is not None:
-            events.append(payloads.run_status(run))
         return events
 
 

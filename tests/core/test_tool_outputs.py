@@ -8,7 +8,7 @@ import pytest
 
 from core import run_machine as m
 from core.errors import Conflict, InvalidRequest
-from core.repositories.runs import StoredRun, StoredStep
+from core.repositories.runs import StoredRun, StoredStep, shown
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tool_outputs import accept_tool_outputs
 
@@ -40,8 +40,10 @@ def test_outputs_for_every_call_queue_the_run_and_complete_the_step():
     assert as_read is step and books is step.books  # replaced under the ETag it was read with
     assert answered["step_details"]["tool_calls"][0]["function"]["output"] == "42"
     assert answered["status"] == m.COMPLETED and answered["completed_at"] == AT
-    [(name, shown)] = change.events  # the run's queued status is added by the update (it moved)
-    assert name == "thread.run.step.completed" and shown["id"] == "step_1" and "_private" not in shown
+    assert change.events == []  # nothing by hand: what it shows is derived from the change
+    [(step_event, data), (run_event, run_data)] = shown(waiting_run().record, change)
+    assert step_event == "thread.run.step.completed" and data["id"] == "step_1" and "_private" not in data
+    assert data["status"] == m.COMPLETED and (run_event, run_data["status"]) == ("thread.run.queued", m.QUEUED)
     assert change.books is None and not change.new_steps and not change.release_thread
 
 
@@ -58,6 +60,7 @@ def test_a_step_with_a_call_still_without_output_stays_open_and_shows_nothing():
     assert answered["status"] == m.IN_PROGRESS and answered["completed_at"] is None
     assert answered["step_details"]["tool_calls"][0]["function"]["output"] == "42"
     assert change.events == [] and change.record["status"] == m.QUEUED
+    assert [name for name, _ in shown(waiting_run().record, change)] == ["thread.run.queued"]
 
 
 def test_a_built_in_call_whose_output_the_bookkeeping_holds_counts_as_answered():
