@@ -109,11 +109,19 @@ def _resolve_app_setting(value: str) -> str:
 @dataclass
 class FunctionIndex:
     functions: dict[str, IndexedFunction] = field(default_factory=dict)
+    _http: list[IndexedFunction] | None = field(default=None, repr=False, compare=False)
+
+    def add(self, name: str, function: IndexedFunction) -> None:
+        self.functions[name] = function
+        self._http = None
 
     @property
     def http_functions(self) -> list[IndexedFunction]:
-        routes = [f for f in self.functions.values() if f.trigger_type == "httpTrigger"]
-        return sorted(routes, key=lambda f: f.route.specificity)
+        """The HTTP functions, most specific route first: sorted once, as every request is routed by them."""
+        if self._http is None:
+            routes = [f for f in self.functions.values() if f.trigger_type == "httpTrigger"]
+            self._http = sorted(routes, key=lambda f: f.route.specificity)
+        return self._http
 
     @property
     def timer_functions(self) -> list[IndexedFunction]:
@@ -202,7 +210,7 @@ def index_functions(functions: list[func.Function]) -> FunctionIndex:
         if trigger_type == "timerTrigger":
             indexed.schedule = timer_schedule(name, trigger_binding.get("schedule") or "")
             indexed.run_on_startup = bool(trigger_binding.get("runOnStartup"))
-        index.functions[name] = indexed
+        index.add(name, indexed)
     _check_http_streams(index)
     return index
 
