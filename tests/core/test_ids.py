@@ -20,3 +20,10 @@ def test_is_id_rejects_other_shapes():
     assert not ids.is_id("thread", good + "x")
     assert not ids.is_id("thread", good[:-1] + "/")
     assert not ids.is_id("thread", "thread_abc")
+
+
+def test_the_random_part_uses_the_whole_alphabet_in_every_position():
+    randoms = [ids.body(ids.new_id("step"))[-15:] for _ in range(3000)]
+    assert len(set(randoms)) == len(randoms)
+    for position in (0, 7, 14):  # the first position too: a draw too small would leave it mostly "0"
+        assert set(random[position] for random in randoms) == set(ids.ALPHABET)
