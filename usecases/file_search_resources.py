@@ -13,6 +13,7 @@ import asyncio
 
 from core import ids
 from core.errors import InvalidRequest, NotFound
+from core.references import require_vector_stores
 from core.repositories.shared import threads, vector_stores
 from core.transactions import PreconditionFailed
 from core.vector_store_bookkeeping import StoreBookkeeping
@@ -59,16 +60,6 @@ async def with_resources_ready(client, principal: str, body):
                                                                        "tool_resources")})
 
 
-def check_owned_stores(principal: str, store_ids: list[str], param: str) -> None:
-    """Every vector store named is the caller's (a 400 naming `param[index]` otherwise)."""
-    for index, store_id in enumerate(store_ids):
-        try:
-            vector_stores().load_store(principal, store_id)
-        except NotFound:
-            raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
-                                 param=f"{param}[{index}]") from None
-
-
 async def materialize(client, principal: str, resources: ToolResources | None, param: str,
                       store_id: str | None = None) -> ToolResources | None:
     """`resources` with its inline vector store created (and its files ingesting), named by id instead;
@@ -78,7 +69,7 @@ async def materialize(client, principal: str, resources: ToolResources | None, p
     Vector store ids given as such must name stores the caller owns (400 naming the param otherwise)."""
     if resources is None or resources.file_search is None:
         return resources
-    await asyncio.to_thread(check_owned_stores, principal, resources.file_search.vector_store_ids,
+    await asyncio.to_thread(require_vector_stores, principal, resources.file_search.vector_store_ids,
                             f"{param}.file_search.vector_store_ids")
     if not resources.file_search.vector_stores:
         return resources

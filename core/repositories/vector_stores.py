@@ -89,12 +89,10 @@ def _update(records: OwnedRecords, principal: str, object_id: str, kind: type[B]
     """Apply `change` to a public record and its bookkeeping (the row's, even if stored inside the record)."""
     def apply(record: dict[str, Any], entity: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         public, books = change(*split(record, entity, kind))
-        kept[:] = [books]
         return public, beside(books)
 
-    kept: list[B] = []
-    public, _ = records.update_beside(principal, object_id, apply)
-    return public, kept[0]
+    public, written = records.update_beside(principal, object_id, apply)
+    return public, kind.load(written[BOOKS])
 
 
 class _NoLongerInProgress(Exception):

@@ -5,7 +5,8 @@ links to files the code made, cited as the container's files. (A part of that pl
 
 from __future__ import annotations
 
-from core.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest
+from core.references import require_files
 from core.repositories import shared
 from core.run_bookkeeping import Produced
 from core.wire.containers import container_status
@@ -19,12 +20,7 @@ def check_declared(principal: str, container: str | AutoContainer, param: str, a
             raise InvalidRequest(f"Container '{container}' has expired.", param=f"{param}.container",
                                  code="container_expired")
         return
-    for file_id in container.file_ids or []:
-        try:
-            shared.files().load(principal, file_id)
-        except NotFound:
-            raise InvalidRequest(f"No file found with id '{file_id}'.", param=f"{param}.container.file_ids",
-                                 code="invalid_value") from None
+    require_files(principal, [(file_id, f"{param}.container.file_ids") for file_id in container.file_ids or []])
 
 
 def ready_options(principal: str, options: dict, created_at: int) -> dict:

@@ -20,7 +20,8 @@ import re
 from typing import Any, Literal
 
 from core import tool_arguments
-from core.errors import ApiError, InvalidRequest, NotFound
+from core.errors import ApiError, NotFound
+from core.references import require_vector_stores
 from core.repositories import shared
 from core.run_bookkeeping import RunBookkeeping, Source, StepBookkeeping
 from core.run_events import payloads
@@ -235,12 +236,7 @@ class FileSearch(ToolPlugin):
         return {**call, TOOL_NAME: {**call[TOOL_NAME], "results": results}}
 
     def check_declared(self, principal: str, declared: Any, param: str, at: int) -> None:
-        for index, store_id in enumerate(declared.vector_store_ids):
-            try:
-                shared.vector_stores().load_store(principal, store_id)
-            except NotFound:
-                raise InvalidRequest(f"No vector store found with id '{store_id}'.", code="invalid_value",
-                                     param=f"{param}.vector_store_ids[{index}]") from None
+        require_vector_stores(principal, declared.vector_store_ids, f"{param}.vector_store_ids")
 
     def response_item(self, call: dict, books: StepBookkeeping | None, done: bool,
                       view: ItemView) -> dict:
