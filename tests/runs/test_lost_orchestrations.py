@@ -65,10 +65,11 @@ def test_cancelling_a_run_whose_orchestration_is_gone_cancels_it(devhost, fresh,
 
 @pytest.fixture(scope="module")
 def sweeping_host(azurite, scripted, tmp_path_factory):
-    """A devhost whose sweeper runs every second; runs expire 6 s after creation, and the sweeper leaves
-    them to their orchestration for 8 s (time enough, on a loaded machine, to purge one first)."""
-    env = devhost_env(azurite, scripted, RUN_SWEEP_SCHEDULE="* * * * * *", RUN_SWEEP_GRACE_SECONDS="8",
-                      RUN_EXPIRY_SECONDS="6")
+    """A devhost whose sweeper runs every second; runs expire 10 s after creation (time enough, on a loaded
+    machine, to park one and purge its orchestration before its own timer fires), and the sweeper leaves
+    them to their orchestration for 12 s."""
+    env = devhost_env(azurite, scripted, RUN_SWEEP_SCHEDULE="* * * * * *", RUN_SWEEP_GRACE_SECONDS="12",
+                      RUN_EXPIRY_SECONDS="10")
     process = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("sweeper") / "devhost.log").start()
     yield process
     process.stop()
