@@ -1,5 +1,6 @@
 """/v1/responses: create (held, background or streamed), retrieve (or stream from `starting_after`),
-delete, cancel, input_items. Handlers parse, authorize, call usecases.response_runs, render.
+delete, cancel, input_items. Handlers parse, authorize, call usecases.response_runs (the response
+stored) and usecases.response_answers (started, rendered, held).
 
 A response's stream is a view of its run's event log (core.run_events.response_stream): created
 with the response, or reopened by `GET /responses/{id}?stream=true&starting_after=N`, it reads the
@@ -28,7 +29,7 @@ from core.run_events import response_stream
 from core.wire import response_objects
 from core.wire.responses import INCLUDABLE, InputTokensCount, ResponseCreate
 from tools.plugins import TOOLS
-from usecases import response_runs, response_tokens
+from usecases import response_answers, response_runs, response_tokens
 
 bp = df.Blueprint()
 TAG = "Responses"
@@ -44,7 +45,7 @@ async def events_after(principal: str, record: dict, starting_after: int) -> Asy
     """The response's events numbered after `starting_after`, until its run has ended."""
     view = response_stream.ResponseStream(
         lambda run, output: response_objects.response_object(record, run, output), TOOLS,
-        lambda step_id: response_runs.step_books(principal, record, step_id), response_runs.item_view(record),
+        lambda step_id: response_answers.step_books(principal, record, step_id), response_answers.item_view(record),
         record.get("seeded_step_id"))
     try:
         async with aclosing(follow(record["thread_id"], record["run_id"], 0, ends=response_stream.ends)) as stored:
@@ -70,12 +71,12 @@ def event_stream(principal: str, record: dict, starting_after: int = -1) -> Stre
 async def responses_create(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     body = requests.body(req, ResponseCreate)
     record, run = await asyncio.to_thread(response_runs.create, principal, body)
-    await response_runs.start(client, principal, record, run)
+    if not body.stream and not body.background:
+        return requests.json_response(await response_answers.held(client, principal, record, run))
+    await response_answers.start(client, principal, record, run)
     if body.stream:
         return event_stream(principal, record)
-    if body.background:
-        return requests.json_response(await asyncio.to_thread(response_runs.render, principal, record, run))
-    return requests.json_response(await response_runs.answered(principal, record))
+    return requests.json_response(response_answers.created(principal, record, run))
 
 
 @endpoint(bp, "POST", "responses/input_tokens", summary="Count a response's input tokens", tag=TAG,
@@ -130,7 +131,7 @@ async def responses_retrieve(req: Request, principal: str) -> Response:
     record = await asyncio.to_thread(response_runs.stored_response, principal, req.path_params["response_id"])
     if stream:
         return event_stream(principal, record, starting_after)
-    return requests.json_response(await asyncio.to_thread(response_runs.render, principal, record, None, include))
+    return requests.json_response(await asyncio.to_thread(response_answers.render, principal, record, None, include))
 
 
 @endpoint(bp, "DELETE", RESPONSE_ID, summary="Delete a response", tag=TAG, openai_v1=True)
@@ -145,7 +146,7 @@ def responses_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse
           durable_client=True, openai_v1=True)
 async def responses_cancel(req: func.HttpRequest, client, principal: str) -> func.HttpResponse:
     record = await asyncio.to_thread(response_runs.stored_response, principal, req.route_params["response_id"])
-    return requests.json_response(await response_runs.cancel(client, principal, record))
+    return requests.json_response(await response_answers.cancel(client, principal, record))
 
 
 @endpoint(bp, "GET", RESPONSE_ID + "/input_items", summary="List a response's input items", tag=TAG,

@@ -16,54 +16,28 @@ Function call outputs are matched to the calls they answer and seeded as the run
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
-import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from pydantic import ValidationError
 
 from core import ids, run_machine, settings
-from core.errors import ApiError, InvalidRequest, NotFound, ThreadBusy, conversation_busy
+from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
-from core.repositories.runs import RunChange
 from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
-from core.run_events import wakeups
-from core.run_protocol import RunRef
-from core.tool_plugins import ItemView
 from core.wire import response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
 from core.wire.runs import RunSettings, new_run, new_step
 from core.wire.threads import new_thread
-from tools.plugins import TOOLS
 from usecases import response_tool_resources, run_orchestration, services
 from usecases.response_media import MediaReader
 
-DEFAULT_HOLD_SECONDS = 200.0  # RESPONSE_HOLD_SECONDS's default: under the 230 s Azure's front end allows a request
-RECHECK_SECONDS = 0.25
-CANCEL_HOLD_SECONDS = 10.0  # a cancel answers once the response is cancelled, or as it is (cancelling) after this
 logger = logging.getLogger(__name__)
-_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="response-read")
-
-
-def hold_seconds(configured: str | None) -> float:
-    """How long a non-background create waits for its answer before returning the response unfinished
-    (RESPONSE_HOLD_SECONDS: a positive number of seconds; anything else is the default, logged)."""
-    try:
-        held = float(configured or "")
-    except ValueError:
-        held = 0.0
-    if held > 0 and math.isfinite(held):
-        return held
-    if configured:
-        logger.warning("RESPONSE_HOLD_SECONDS=%r is not a positive number of seconds; holding %s s",
-                       configured[:40], DEFAULT_HOLD_SECONDS)
-    return DEFAULT_HOLD_SECONDS
+_WRITES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="response-write")
 
 
 @dataclass
@@ -262,6 +236,15 @@ def _echoed(body: ResponseCreate) -> dict:
             "top_logprobs": body.top_logprobs}
 
 
+def _withdraw(principal: str, inserting: Future, response_id: str) -> None:
+    """Remove the record of a response whose run was not stored (nobody was given its id)."""
+    try:
+        inserting.result()
+        responses().delete(principal, response_id)
+    except Exception:  # noqa: BLE001 - not inserted, or left unreachable: its id was never returned
+        logger.warning("withdrawing the record of unstored response %s failed", response_id, exc_info=True)
+
+
 def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     """Store a queued response: its run (in its thread, with its input), seeded calls, and its record."""
     placement = place(principal, body)
@@ -285,103 +268,44 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
                            reasoning_effort=_effort(body), truncation=body.truncation or "disabled",
                            replays_tool_calls=True)
-    if thread is None:
-        try:
-            services.runs().create(principal, run, books, messages)
-        except ThreadBusy:
-            raise _busy(body, placement) from None
-    else:
-        services.runs().create_with_thread(principal, thread, copies + messages, run, books, show_thread=False)
-    seeded_step = None
+    seeded = [(new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
+                        {"type": "tool_calls", "tool_calls": given.seeded_calls}, None), StepBookkeeping())] \
+        if given.seeded_calls else []
+    record = {
+        "id": response_id, "created_at": created_at, "thread_id": thread_id, "run_id": run_id,
+        "conversation_id": placement.conversation_id, "previous_response_id": body.previous_response_id,
+        "model": body.model, "instructions": body.instructions,
+        "tools": [tool.wire() for tool in body.declared_tools],
+        "tool_choice": body.tool_choice_wire(),
+        "parallel_tool_calls": body.parallel_tool_calls if body.parallel_tool_calls is not None else True,
+        "store": body.store if body.store is not None else True, "background": bool(body.background),
+        "max_output_tokens": body.max_output_tokens, "temperature": body.temperature, "top_p": body.top_p,
+        "text": {"format": body.text_format(), "verbosity": (body.text.verbosity if body.text else None) or "medium"},
+        "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
+        "include": sorted(set(body.include or ())), "tool_options": options,
+        "input_message_ids": [message["id"] for message in messages],
+        "input_items": _input_items(given, [message["id"] for message in messages]),
+        "seeded_step_id": seeded[0][0]["id"] if seeded else None, **_echoed(body),
+    }
+    # The record is inserted while the run is: its id reaches nobody before both are stored, so one
+    # whose run was not stored is withdrawn unseen, and a run whose record was not is failed.
+    inserting = _WRITES.submit(responses().insert, principal, record)
     try:
-        if given.seeded_calls:
-            seeded_step = new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
-                                   {"type": "tool_calls", "tool_calls": given.seeded_calls}, None)
-            services.runs().update(principal, thread_id, run_id, lambda current: RunChange(
-                current.record, new_steps=[(seeded_step, StepBookkeeping())]))
-        record = {
-            "id": response_id, "created_at": created_at, "thread_id": thread_id, "run_id": run_id,
-            "conversation_id": placement.conversation_id, "previous_response_id": body.previous_response_id,
-            "model": body.model, "instructions": body.instructions,
-            "tools": [tool.wire() for tool in body.declared_tools],
-            "tool_choice": body.tool_choice_wire(),
-            "parallel_tool_calls": body.parallel_tool_calls if body.parallel_tool_calls is not None else True,
-            "store": body.store if body.store is not None else True, "background": bool(body.background),
-            "max_output_tokens": body.max_output_tokens, "temperature": body.temperature, "top_p": body.top_p,
-            "text": {"format": body.text_format(), "verbosity": (body.text.verbosity if body.text else None) or "medium"},
-            "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
-            "include": sorted(set(body.include or ())), "tool_options": options,
-            "input_message_ids": [message["id"] for message in messages],
-            "input_items": _input_items(given, [message["id"] for message in messages]),
-            "seeded_step_id": seeded_step["id"] if seeded_step else None, **_echoed(body),
-        }
-        responses().insert(principal, record)
+        if thread is None:
+            services.runs().create(principal, run, books, messages, steps=seeded)
+        else:
+            services.runs().create_with_thread(principal, thread, copies + messages, run, books, show_thread=False,
+                                               steps=seeded)
+    except BaseException as error:
+        _withdraw(principal, inserting, response_id)
+        if isinstance(error, ThreadBusy):
+            raise _busy(body, placement) from None
+        raise
+    try:
+        inserting.result()
     except BaseException:
         run_orchestration.fail_unstarted(principal, run)
         raise
     return record, run
 
 
-async def start(client, principal: str, record: dict, run: dict) -> None:
-    """Start the response's orchestration (the run engine's, handing function calls back)."""
-    await run_orchestration.start(client, principal, run,
-                                  RunRef(principal, record["thread_id"], record["run_id"], hands_calls_back=True))
-
-
-def render(principal: str, record: dict, run: dict | None = None, include: frozenset[str] | None = None) -> dict:
-    """The response object as it is now (its run, steps and messages read from the thread)."""
-    thread_id, run_id = record["thread_id"], record["run_id"]
-    try:
-        # The run first, so what its status says has ended is in the steps and messages read after it;
-        # those two at once (a held create answers as soon as its run ends: each read is latency).
-        run = run or services.runs().get(principal, thread_id, run_id)
-        reading_messages = _READS.submit(services.runs().messages.page_of_owned_thread, thread_id,
-                                         PageRequest(limit=100, order="asc"), run_id=run_id)
-        steps = [(step.record, step.books) for step in services.runs().all_steps(thread_id, run_id)]
-        messages = reading_messages.result().data
-    except ApiError:
-        raise NotFound("response", record["id"]) from None
-    output = response_objects.output_items(steps, {message["id"]: message for message in messages}, TOOLS,
-                                           item_view(record, include), record.get("seeded_step_id"))
-    return response_objects.response_object(record, run, output)
-
-
-def item_view(record: dict, asked: frozenset[str] | None = None) -> ItemView:
-    """How the response's items show: including what its create asked for, or what this read asks for,
-    with the options its tools were declared with."""
-    return ItemView(asked if asked is not None else frozenset(record.get("include") or ()),
-                    record.get("tool_options") or {})
-
-
-def step_books(principal: str, record: dict, step_id: str) -> StepBookkeeping:
-    """What a step of the response's run keeps beside its calls (the stream's view reads it once a step ends)."""
-    return services.runs().load_step(principal, record["thread_id"], record["run_id"], step_id).books
-
-
-async def answered(principal: str, record: dict, hold: float | None = None) -> dict:
-    """The response once its run has ended, or as it is when the hold runs out (`hold` seconds, by default
-    RESPONSE_HOLD_SECONDS): then queued or in_progress, still running, for the client to poll with
-    `retrieve`, as OpenAI answers a create its own hold ended."""
-    woken = wakeups.Subscription((record["thread_id"], record["run_id"]))
-    deadline = time.monotonic() + (hold if hold is not None else hold_seconds(settings.get("RESPONSE_HOLD_SECONDS")))
-    try:
-        while True:
-            woken.reset()
-            committed = woken.run  # the run as a write in this process committed it: final once it has ended
-            run = committed if committed is not None and committed["status"] in run_machine.TERMINAL_STATUSES else \
-                await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
-            if run["status"] in run_machine.TERMINAL_STATUSES or time.monotonic() > deadline:
-                return await asyncio.to_thread(render, principal, record, run)
-            await woken.wait(RECHECK_SECONDS)
-    finally:
-        woken.close()
-
-
-async def cancel(client, principal: str, record: dict) -> dict:
-    if not record["background"]:
-        raise InvalidRequest("Cannot cancel a synchronous response.", code="invalid_request")
-    run = await asyncio.to_thread(services.runs().get, principal, record["thread_id"], record["run_id"])
-    if run["status"] not in run_machine.CANCELLABLE_STATUSES:
-        return await asyncio.to_thread(render, principal, record, run)
-    await run_orchestration.cancel(client, principal, record["thread_id"], record["run_id"])
-    return await answered(principal, record, CANCEL_HOLD_SECONDS)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from azure.data.tables import TableClient, TableEntity
 
@@ -45,6 +45,7 @@ from core.thread_partition import blob_scope
 from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
 
 RUNS = Collection("run")
+Steps = Sequence[tuple[dict[str, Any], StepBookkeeping]]  # new steps: (record, bookkeeping)
 BOOKS = "books"
 
 
@@ -126,9 +127,11 @@ class RunRepository:
         return properties
 
     def create(self, principal: str, record: dict[str, Any], books: RunBookkeeping,
-               additional_messages: list[dict[str, Any]], thread: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Insert a queued run (and its additional messages) and claim the thread for it; its log opens
-        with the run created and queued, after `thread.created` when `thread` (its thread) was made for it."""
+               additional_messages: list[dict[str, Any]], thread: dict[str, Any] | None = None,
+               steps: Steps = ()) -> dict[str, Any]:
+        """Insert a queued run (and its additional messages, and `steps` it starts with) and claim the
+        thread for it; its log opens with the run created and queued, after `thread.created` when
+        `thread` (its thread) was made for it."""
         thread_id, run_id = record["thread_id"], record["id"]
 
         def build(state: ThreadState) -> tuple[dict[str, Any], list[Operation]]:
@@ -140,6 +143,7 @@ class RunRepository:
         with self._codec.staged() as staged:
             operations = RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
             operations += self.messages.insert_all_ops(principal, additional_messages, staged)
+            operations += self._step_ops(principal, steps, staged)
             operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, thread),
                                                  staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
@@ -147,8 +151,8 @@ class RunRepository:
         return record
 
     def create_with_thread(self, principal: str, thread: dict[str, Any], thread_messages: list[dict[str, Any]],
-                           record: dict[str, Any], books: RunBookkeeping, *, show_thread: bool = True
-                           ) -> dict[str, Any]:
+                           record: dict[str, Any], books: RunBookkeeping, *, show_thread: bool = True,
+                           steps: Steps = ()) -> dict[str, Any]:
         """Insert a new thread with its messages and a queued run that holds it, in one transaction
         (nobody can see the thread before its run); when that does not fit one transaction, the
         thread is created first and the run then, as two requests would. The run's log opens with
@@ -159,6 +163,7 @@ class RunRepository:
             with self._codec.staged() as staged:
                 operations = self.messages.insert_all_ops(principal, thread_messages, staged)
                 operations += RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
+                operations += self._step_ops(principal, steps, staged)
                 operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, shown_thread),
                                                      staged=staged)[0]
                 operations.append(self.threads.create_op(principal, thread, active_run_id=run_id))
@@ -168,7 +173,7 @@ class RunRepository:
         except _TooLarge:
             with self._codec.staged() as staged:
                 self.threads.create(principal, thread, self.messages.insert_all_ops(principal, thread_messages, staged))
-            return self.create(principal, record, books, [], shown_thread)
+            return self.create(principal, record, books, [], shown_thread, steps)
         wakeups.wake(thread_id, run_id, record)
         return record
 
@@ -233,7 +238,8 @@ class RunRepository:
                 self._codec.discard(superseded)
             if new_head is not None:
                 new_head.etag = written[head_at]["etag"]
-            wakeups.wake(thread_id, run_id, outcome.record)
+            wakeups.wake(thread_id, run_id, committed=wakeups.Committed(
+                outcome.record, current.books, books, outcome.new_messages, outcome.new_steps))
             return StoredRun(outcome.record, books, written[run_at]["etag"], properties.get("blob"), new_head)
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
@@ -241,9 +247,7 @@ class RunRepository:
     # (`builtins.list` below: inside the class, `list` is the method above)
     def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> builtins.list[Operation]:
         operations = self.messages.insert_all_ops(principal, change.new_messages, staged)
-        for step, books in change.new_steps:
-            operations += steps_of(step["run_id"]).create_ops(
-                step["thread_id"], step["id"], self._step_properties(principal, step, books, staged))
+        operations += self._step_ops(principal, change.new_steps, staged)
         for read, step, books in change.replace_steps:
             assert read.etag is not None  # replaced steps are as read, with their ETag
             operations += steps_of(step["run_id"]).replace_ops(
@@ -251,6 +255,13 @@ class RunRepository:
         return operations
 
     # -- steps -----------------------------------------------------------------
+
+    def _step_ops(self, principal: str, steps: Steps, staged: Staging) -> builtins.list[Operation]:
+        operations: builtins.list[Operation] = []
+        for step, books in steps:
+            operations += steps_of(step["run_id"]).create_ops(
+                step["thread_id"], step["id"], self._step_properties(principal, step, books, staged))
+        return operations
 
     def _step_properties(self, principal: str, record: dict[str, Any], books: StepBookkeeping,
                          staged: Staging) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from tests.conftest import devhost_env, sdk_client
 from tests.responses.test_responses import WEATHER, poll
 from tests.runs.conftest import MODEL, requests_for, token
 from tests.support.devhost_proc import ROOT, DevhostProcess
-from usecases.response_runs import DEFAULT_HOLD_SECONDS, hold_seconds
+from usecases.response_answers import DEFAULT_HOLD_SECONDS, hold_seconds
 
 
 def test_reasoning_is_echoed_and_reaches_the_model_as_reasoning_effort(fresh, scripted):
