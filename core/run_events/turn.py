@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 import openai
-from openai.lib.streaming.chat import ChatCompletionStreamState, ParsedChatCompletionSnapshot
 from openai.types.chat import ChatCompletionChunk
 
 from core import ids
@@ -30,10 +29,15 @@ from core.tool_plugins import Route, Tools
 from core.wire.messages import message_record
 from core.wire.runs import message_creation, new_step
 
+if TYPE_CHECKING:  # the streaming helpers are imported by the first model turn: ~10 ms off every start
+    from openai.lib.streaming.chat import ParsedChatCompletionSnapshot
+
 
 def stream_completion(client: openai.OpenAI, request: dict[str, Any], on_text: Callable[[str], None],
                       on_tool: Callable[[int, str | None, str | None, str], None]) -> ParsedChatCompletionSnapshot:
     """Call Chat Completions with stream=True; returns the accumulated completion (with usage)."""
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+
     state = ChatCompletionStreamState()
     # Posted as built, not through chat.completions.create: the SDK's parameter transform walks every
     # message (about 0.1 ms each), which on a long thread costs more than the rest of the turn's work.

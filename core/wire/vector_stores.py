@@ -72,7 +72,6 @@ class CompoundFilter(RequestModel):
 
 
 Filter = Annotated[Union[ComparisonFilter, CompoundFilter], Field(discriminator="type")]
-CompoundFilter.model_rebuild()
 
 
 # ---- requests --------------------------------------------------------------------------------
