@@ -10,7 +10,6 @@ assistant's `model` on. Responses flow back as they come: a streamed completion
 is relayed chunk by chunk (HTTP streams), never buffered whole.
 """
 
-from __future__ import annotations
 
 import asyncio
 from typing import Any, Iterator

@@ -8,7 +8,6 @@ parts), each call of a tool_calls step the item its tool plug-in shows (`functio
 items are the thread's messages.
 """
 
-from __future__ import annotations
 
 from typing import Any, Callable
 

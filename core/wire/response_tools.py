@@ -9,7 +9,6 @@ under the plug-in's kind (core.run_bookkeeping.RunBookkeeping.response_tools), w
 reads them.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 

@@ -1,6 +1,5 @@
 """Vector store request bodies and objects: stores, store files, file batches, search."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
