@@ -1,8 +1,9 @@
 """A conversation's items read from its thread: a page of messages and call items, or one item.
 
 What is shown and in what order is core.wire.conversation_items's; here are the reads. A page reads
-from its cursor on, lazily, no more than it shows: up to limit+1 messages, and the runs and steps
-from the cursor's place until the page is full or has passed its last message. A step the page does
+from its cursor on, lazily, no more than it shows: limit+1 messages (one to know more follow), and
+the runs and steps, limit+1 at a time, from the cursor's place until the page is full or has passed
+its last message. A step the page does
 not show (a message's creation: the message itself comes from the messages) is read and skipped.
 The caller has established that the thread is the principal's.
 """
@@ -35,28 +36,34 @@ class _Seeded:
     its function call outputs (its run's first), the calls the run before it made and showed there.
     Read once per run a page meets, and only for a response's run that was seeded."""
 
-    def __init__(self, thread_id: str):
-        self._thread_id = thread_id
-        self._known: dict[str, tuple[str, frozenset[str]] | None] = {}
+    def __init__(self, thread_id: str, page_size: int):
+        self._thread_id, self._page_size = thread_id, page_size
+        self._first: dict[str, str | None] = {}
 
     def made_earlier(self, run: StoredRun, step: StoredStep) -> frozenset[str]:
         if not run.books.seeded_steps:
             return frozenset()
         run_id = run.record["id"]
-        if run_id not in self._known:
-            self._known[run_id] = self._read(run_id)
-        known = self._known[run_id]
-        return known[1] if known is not None and known[0] == step.record["id"] else frozenset()
+        if run_id not in self._first:
+            first = next(services.runs().steps_of_owned_run(self._thread_id, run_id, "asc", page_size=1), None)
+            self._first[run_id] = first.record["id"] if first is not None else None
+        if self._first[run_id] != step.record["id"]:
+            return frozenset()
+        return self._made_before(run_id, {call["id"] for call in response_objects.function_calls(step.record)})
 
-    def _read(self, run_id: str) -> tuple[str, frozenset[str]] | None:
+    def _made_before(self, run_id: str, wanted: set[str]) -> frozenset[str]:
+        """Which of the calls `wanted` the run before `run_id` made: its steps from the newest (the calls a
+        response hands back end its run), until all are found."""
         runs = services.runs()
-        first = next(runs.steps_of_owned_run(self._thread_id, run_id, "asc", page_size=1), None)
-        if first is None:
-            return None
         before = next(runs.runs_of_owned_thread(self._thread_id, "desc", run_id, page_size=1), None)
-        calls = frozenset(call["id"] for earlier in runs.all_steps(self._thread_id, before.record["id"])
-                          for call in response_objects.function_calls(earlier.record)) if before else frozenset()
-        return first.record["id"], calls
+        found: set[str] = set()
+        if before is None:
+            return frozenset()
+        for earlier in runs.steps_of_owned_run(self._thread_id, before.record["id"], "desc", page_size=self._page_size):
+            found |= wanted & {call["id"] for call in response_objects.function_calls(earlier.record)}
+            if found == wanted:
+                break
+        return frozenset(found)
 
 
 def _entries(run: StoredRun, step: StoredStep, include: frozenset[str], order: Order, seeded: _Seeded) -> list[Entry]:
@@ -93,7 +100,7 @@ def _call_entries(principal: str, thread_id: str, after: str | None, order: Orde
     cursor = conversation_items.call_place(after) if after and not ids.is_id("message", after) else None
     steps_after = ids.PREFIXES["step"] + key[:ids.BODY_LENGTH] if key else None
 
-    seeded = _Seeded(thread_id)
+    seeded = _Seeded(thread_id, page_size)
 
     def past(body: str) -> bool:
         return bound is not None and (body > bound if order == "asc" else body < bound)
@@ -118,7 +125,7 @@ def _call_entries(principal: str, thread_id: str, after: str | None, order: Orde
 def _held(principal: str, thread_id: str, run_id: str, step_id: str) -> Iterator[StoredStep]:
     """The cursor's own step (the rest of its items follow the cursor), if it is still there."""
     try:
-        yield services.runs().load_step(principal, thread_id, run_id, step_id)
+        yield services.runs().step_of_held_run(principal, thread_id, run_id, step_id)
     except NotFound:
         return
 
@@ -129,11 +136,13 @@ def page(principal: str, thread_id: str, request: PageRequest, include: frozense
     key = conversation_items.place_key(request.after) if request.after else None
     message_cursor = ids.PREFIXES["message"] + key[:ids.BODY_LENGTH] if key else None
     read = services.messages().page_of_owned_thread(thread_id, PageRequest(
-        limit=request.limit + 1, order=order, after=message_cursor)).data
-    messages = [(ids.body(message["id"]), response_objects.message_item(message)) for message in read]
-    bound = messages[-1][0] if len(messages) > request.limit else None
+        limit=request.limit, order=order, after=message_cursor))
+    messages = [(ids.body(message["id"]), response_objects.message_item(message)) for message in read.data]
+    # With more messages than the page holds, nothing past its last message can be on it, and more follow.
+    bound = messages[-1][0] if read.has_more else None
     calls = _call_entries(principal, thread_id, request.after, order, bound, include, request.limit + 1)
-    return conversation_items.page(messages, calls, order, request.limit)
+    items, has_more = conversation_items.page(messages, calls, order, request.limit)
+    return items, has_more or read.has_more
 
 
 def item(principal: str, thread_id: str, item_id: str, include: frozenset[str]) -> dict:
@@ -148,10 +157,10 @@ def item(principal: str, thread_id: str, item_id: str, include: frozenset[str]) 
         if place is None:
             raise NotFound("item", item_id)
         run = services.runs().load(principal, thread_id, place.run_id)
-        step = services.runs().load_step(principal, thread_id, place.run_id, place.step_id)
+        step = services.runs().step_of_held_run(principal, thread_id, place.run_id, place.step_id)
     except NotFound:
         raise NotFound("item", item_id) from None
-    shown = [made for _, made in _entries(run, step, include, "asc", _Seeded(thread_id)) if made["id"] == item_id]
+    shown = [made for _, made in _entries(run, step, include, "asc", _Seeded(thread_id, 20)) if made["id"] == item_id]
     if not shown:
         raise NotFound("item", item_id)
     return shown[0]

@@ -298,6 +298,10 @@ class RunRepository:
         self.load(principal, thread_id, run_id)
         return self._owned_step(principal, thread_id, run_id, step_id)
 
+    def step_of_held_run(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
+        """A step of a run the caller has already loaded (load_step without reading the run again)."""
+        return self._owned_step(principal, thread_id, run_id, step_id)
+
     def _owned_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         entity = steps_of(run_id).get(self.table, thread_id, step_id) if ids.is_id("step", step_id) else None
         if entity is None or entity.get("owner") != principal:

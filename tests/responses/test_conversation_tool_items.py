@@ -4,13 +4,19 @@ paged on one cursor, found again by id, with their outputs and results only unde
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
+import uuid
 
 import openai
 import pytest
 
 from scripted_model import reply_text, reply_tool_calls
+from tests.conftest import devhost_env, sdk_client
 from tests.runs.conftest import MODEL, TIME, WEATHER, token
+from tests.support.devhost_proc import ROOT, DevhostProcess
 from tests.support.sdk_models import assert_no_unknown_fields
+from tests.support.storage_faults import FaultRates, StorageFaultProxy
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
@@ -203,3 +209,51 @@ def test_call_items_are_the_owners_only_and_unknown_ids_are_404(fresh, other_cli
     with pytest.raises(openai.BadRequestError) as bad_cursor:
         fresh.conversations.items.list(conversation.id, after="fc_nonsense")
     assert bad_cursor.value.body["param"] == "after"
+
+
+@pytest.fixture(scope="module")
+def counted_host(azurite, scripted, tmp_path_factory):
+    """devhost whose storage requests pass a proxy that injects nothing and notes each one: (service, method, path)."""
+    proxy = StorageFaultProxy(azurite.ports, FaultRates(), seed=1)
+    seen: list[tuple[str, str, str]] = []
+    proxy.plan("delay", lambda service, method, path: seen.append((service, method, path)) and False, times=10 ** 9)
+    env = devhost_env(azurite, scripted, AzureWebJobsStorage=proxy.connection_string,
+                      DURABLE_TASK_HUB=f"items{uuid.uuid4().hex[:8]}")
+    host = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("items") / "devhost.log").start(timeout=120)
+    yield host, seen
+    host.stop()
+    proxy.stop()
+
+
+def test_a_page_reads_from_its_cursor_no_more_than_it_shows(counted_host, scripted):
+    """However long the conversation, a page's reads are a handful of queries of at most limit+1 rows each."""
+    host, seen = counted_host
+    client = sdk_client(host.base_url, f"principal-{uuid.uuid4().hex}")
+    conversation = client.conversations.create()
+    _function_loop(client, scripted, conversation.id)
+    for turn in range(12):
+        tok = token()
+        scripted.client.enqueue(reply_text(f"Answer {turn}.", match=tok))
+        client.responses.create(model=MODEL, input=f"Question {turn} {tok}", conversation=conversation.id)
+    everything = _all(client, conversation.id, order="asc")
+    assert len(everything) == 4 + 24
+
+    def reads(limit: int, order: str, after: str | None = None) -> list[str]:
+        start = len(seen)
+        page = client.conversations.items.list(conversation.id, limit=limit, order=order,
+                                               **({"after": after} if after else {}))
+        assert len(page.data) == limit and page.has_more
+        paths = [urllib.parse.unquote(path) for service, method, path in seen[start:]
+                 if service == "Table" and conversation.id in urllib.parse.unquote(path)]
+        assert all(method == "GET" for service, method, path in seen[start:] if service == "Table")
+        return paths
+
+    for order in ("asc", "desc"):
+        walked = everything if order == "asc" else everything[::-1]
+        for after in (None, walked[1].id, walked[2].id, walked[14].id, walked[-4].id):
+            paths = reads(2, order, after)
+            tops = [int(top) for path in paths for top in re.findall(r"\$top=(\d+)", path)]
+            # the thread, its messages, the runs and steps about the cursor, and for a response that answered
+            # calls, what its run's first step is and whether the run before it made them
+            assert len(paths) <= 11, paths
+            assert tops and max(tops) <= 3, paths  # limit + 1
