@@ -13,6 +13,9 @@ import pytest
 
 from scripted_model import reply_text, reply_tool_calls
 from tests.conftest import devhost_env, sdk_client
+from tests.responses.test_tools import RESULTS
+from tests.responses.test_tools import _script as _search_script
+from tests.responses.test_tools import _store as _search_store
 from tests.runs.conftest import MODEL, TIME, WEATHER, token
 from tests.support.devhost_proc import ROOT, DevhostProcess
 from tests.support.sdk_models import assert_no_unknown_fields
@@ -184,6 +187,24 @@ def test_code_interpreter_outputs_show_only_under_include(fresh, scripted):
     with pytest.raises(openai.BadRequestError) as refused:
         fresh.conversations.items.list(conversation.id, include=["everything"])
     assert refused.value.body["param"] == "include"
+
+
+def test_file_search_results_show_only_under_include(fresh, scripted):
+    store_id, report_id = _search_store(fresh)
+    conversation = fresh.conversations.create()
+    tok = token()
+    _search_script(scripted, tok)
+    response = fresh.responses.create(model=MODEL, input=f"What was Contoso's revenue? {tok}",
+                                      conversation=conversation.id,
+                                      tools=[{"type": "file_search", "vector_store_ids": [store_id]}])
+    assert response.status == "completed", response.error
+    plain = _all(fresh, conversation.id, order="asc")
+    assert _shape(plain) == ["message:user", "file_search_call", "message:assistant"]
+    assert plain[1].queries == ["Contoso revenue 2025"] and plain[1].results is None
+    [result] = _all(fresh, conversation.id, order="asc", include=[RESULTS])[1].results
+    assert result.file_id == report_id and "42.7 million" in result.text
+    retrieved = fresh.conversations.items.retrieve(plain[1].id, conversation_id=conversation.id, include=[RESULTS])
+    assert retrieved.results == [result]
 
 
 def test_call_items_are_the_owners_only_and_unknown_ids_are_404(fresh, other_client, scripted):
