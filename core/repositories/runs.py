@@ -14,10 +14,12 @@ write that does not commit (a lost race, a refused change) are removed with it.
 Every write appends the run events it shows to the run's event log in the same
 transaction, so a client streaming the run sees an event exactly when the change it
 describes is stored. Those events are derived from the change itself
-(core.run_events.changes): a new run's creation, a replaced step's new status, the
-run's new status (last); a change carries by hand only the events of what is not
-stored as a record of its own (a streamed turn's pieces). After every write this
-process's readers of the run are woken (core.run_events.wakeups).
+(core.run_events.changes): a new run's creation, a streamed turn's new steps and
+message (beyond what its stream showed, which the change says: `RunChange.turn`), a
+replaced step's new status, the run's new status (last); a change carries by hand only
+the events of what is not stored as a record of its own (a streamed message closed
+as its run ended). After every write this process's readers of the run are woken
+(core.run_events.wakeups).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import wakeups
-from core.run_events.changes import change_events, run_opened
+from core.run_events.changes import TurnShown, change_events, run_opened
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.store import Store
@@ -88,8 +90,11 @@ class RunChange:
     replace_steps: list[tuple[StoredStep, dict[str, Any], StepBookkeeping]] = field(default_factory=list)  # (as read, new)
     release_thread: bool = False
     # Shown to streams with the change, before what is derived from it (core.run_events.changes): the
-    # events of what is not a stored record's own (a streamed turn's pieces and the closing of what it streamed).
+    # events of what is not a stored record's own (a streamed message closed as its run ended).
     events: list[Event] = field(default_factory=list)
+    # What the streamed turn whose records this change stores showed already (its new steps and message
+    # show the rest); None: the new steps and messages are history, not news, and show nothing.
+    turn: TurnShown | None = None
     # The claim of the event log written with the change, from the head's current one (core.run_events.log).
     claim: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -99,10 +104,11 @@ class RunChange:
 
 
 def shown(before: dict[str, Any], change: RunChange) -> list[Event]:
-    """The events a change of the run `before` shows: its own, then those derived from it (its replaced
-    steps' status moves, then the run's new status)."""
+    """The events a change of the run `before` shows: its own, then those derived from it (a streamed
+    turn's new steps and message, its replaced steps' status moves, then the run's new status)."""
     return change_events(before, change.record, [(read.record, step) for read, step, _ in change.replace_steps],
-                         change.events)
+                         change.events, new_steps=[step for step, _ in change.new_steps],
+                         new_messages=change.new_messages, turn=change.turn)
 
 
 class RunRepository:
