@@ -3,8 +3,8 @@
 What is shown and in what order is core.wire.conversation_items's; here are the reads. A page reads
 from its cursor on, lazily, no more than it shows: limit+1 messages (one to know more follow), and
 the runs and steps, limit+1 at a time, from the cursor's place until the page is full or has passed
-its last message. A step the page does
-not show (a message's creation: the message itself comes from the messages) is read and skipped.
+its last message. A step the page does not show (a message's creation: the message itself comes
+from the messages) is read and skipped.
 The caller has established that the thread is the principal's.
 """
 
@@ -24,6 +24,7 @@ from tools.plugins import TOOLS
 from usecases import services
 
 Order = Literal["asc", "desc"]
+ONE_ITEM_PAGE = 20  # how many steps at a time retrieve reads of the run before a seeded one
 
 
 def _view(run: StoredRun, include: frozenset[str]) -> ItemView:
@@ -160,7 +161,7 @@ def item(principal: str, thread_id: str, item_id: str, include: frozenset[str]) 
         step = services.runs().step_of_held_run(principal, thread_id, place.run_id, place.step_id)
     except NotFound:
         raise NotFound("item", item_id) from None
-    shown = [made for _, made in _entries(run, step, include, "asc", _Seeded(thread_id, 20)) if made["id"] == item_id]
+    shown = [made for _, made in _entries(run, step, include, "asc", _Seeded(thread_id, ONE_ITEM_PAGE)) if made["id"] == item_id]
     if not shown:
         raise NotFound("item", item_id)
     return shown[0]
