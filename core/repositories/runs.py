@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from azure.data.tables import TableClient, TableEntity
 
@@ -190,6 +190,14 @@ class RunRepository:
     def get(self, principal: str, thread_id: str, run_id: str) -> dict[str, Any]:
         return self.load(principal, thread_id, run_id).record
 
+    def runs_of_owned_thread(self, thread_id: str, order: str, after: str | None = None,
+                             page_size: int = 100) -> Iterator[StoredRun]:
+        """The runs of a thread whose ownership the caller has established, in `order`, after the id
+        `after` (any id: its time decides), with their bookkeeping; read lazily, `page_size` at a time."""
+        for entity in RUNS.scan(self.table, thread_id, order, page_size, after):
+            yield StoredRun(self._codec.decode(entity), RunBookkeeping.load(entity.get(BOOKS)),
+                            entity.metadata["etag"], entity.get("blob"))
+
     def list(self, principal: str, thread_id: str, request: PageRequest) -> Page:
         self.threads.state(principal, thread_id)
         rows, has_more = RUNS.page(self.table, thread_id, request)
@@ -296,6 +304,10 @@ class RunRepository:
         self.load(principal, thread_id, run_id)
         return self._owned_step(principal, thread_id, run_id, step_id)
 
+    def step_of_held_run(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
+        """A step of a run the caller has already loaded (load_step without reading the run again)."""
+        return self._owned_step(principal, thread_id, run_id, step_id)
+
     def _owned_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         entity = steps_of(run_id).get(self.table, thread_id, step_id) if ids.is_id("step", step_id) else None
         if entity is None or entity.get("owner") != principal:
@@ -310,6 +322,12 @@ class RunRepository:
         self.load(principal, thread_id, run_id)
         rows, has_more = steps_of(run_id).page(self.table, thread_id, request)
         return Page(self._codec.decode_all(rows), has_more)
+
+    def steps_of_owned_run(self, thread_id: str, run_id: str, order: str, after: str | None = None,
+                           page_size: int = 100) -> Iterator[StoredStep]:
+        """A held run's steps in `order` after the step `after`, read lazily, `page_size` at a time."""
+        for entity in steps_of(run_id).scan(self.table, thread_id, order, page_size, after):
+            yield self._stored_step(entity)
 
     def all_steps(self, thread_id: str, run_id: str) -> builtins.list[StoredStep]:
         """Every step of a run the caller already holds, oldest first, with bookkeeping (the run
