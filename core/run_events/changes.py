@@ -70,7 +70,8 @@ def turn_events(turn: TurnShown, new_steps: Sequence[dict[str, Any]],
     order: its unwritten pieces; then each new step as stored (the text's, then the calls'): the
     openings not shown yet; for a message step its message completed (or incomplete), then the step
     completed; for a tool step, when not opened, its calls whole as deltas (it stays in progress: its
-    results and status come with later changes, its run's requires_action after them)."""
+    results and status come with later changes, its run's requires_action after them), and its status
+    when it was stored ended."""
     messages = {message["id"]: message for message in new_messages}
     events = list(turn.unwritten)
     for step in new_steps:
@@ -79,11 +80,14 @@ def turn_events(turn: TurnShown, new_steps: Sequence[dict[str, Any]],
             message = messages.get(details["message_creation"]["message_id"])
             events += _message_opening(step, message, turn.opened)
             events += ([payloads.message_done(message)] if message is not None else []) + [payloads.step_status(step)]
-        elif step["id"] not in turn.opened:
-            if turn.tools is None:
-                raise ValueError(f"showing the calls of step {step['id']} whole needs the tools")
-            empty = dict(step, step_details={"type": "tool_calls", "tool_calls": []})
-            events += payloads.opening(empty) + turn.tools.call_deltas(step["id"], details["tool_calls"])
+        else:
+            if step["id"] not in turn.opened:
+                if turn.tools is None:
+                    raise ValueError(f"showing the calls of step {step['id']} whole needs the tools")
+                empty = dict(step, step_details={"type": "tool_calls", "tool_calls": []})
+                events += payloads.opening(empty) + turn.tools.call_deltas(step["id"], details["tool_calls"])
+            if step["status"] != "in_progress":  # stored ended already (every call refused): no later change shows it
+                events.append(payloads.step_status(step))
     return events
 
 

@@ -157,3 +157,14 @@ def test_the_repository_shows_a_turns_records_from_the_change_and_nothing_withou
         "thread.message.delta", "thread.message.completed", "thread.run.step.completed", "thread.run.completed"]
     history = RunChange(run("in_progress"), new_steps=change.new_steps, new_messages=messages)
     assert shown(run("in_progress"), history) == []
+
+
+@pytest.mark.parametrize("opened", [frozenset(), frozenset({"step_tool"})], ids=["unopened", "opened"])
+def test_a_tool_step_stored_ended_shows_its_status_after_its_calls(opened):
+    """Every call refused (undeclared functions): the step is stored completed with the turn, and no later
+    change moves it, so the turn's own change shows `thread.run.step.completed`."""
+    turn_run = run("in_progress")
+    step = new_step(turn_run, "step_tool", 7, m.COMPLETED, {"type": "tool_calls", "tool_calls": CALLS[:1]})
+    names = [name for name, _ in turn_events(TurnShown(opened=opened, tools=TOOLS), [step], [])]
+    assert names[-1] == "thread.run.step.completed" and names.count("thread.run.step.completed") == 1
+    assert ("thread.run.step.created" in names) == (not opened)
