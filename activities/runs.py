@@ -155,11 +155,13 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
 
     An answer completes the run in the same transaction, so a client sees both at once; the
-    turn's last streamed events not written yet (`unwritten`) and the events closing what it
-    streamed are stored with it. The run as `loaded` and the log's head as the turn left it save
-    the reads before the write (a stale one costs a retry). `kept`: what the run's tools keep in its
+    turn's last streamed events not written yet (`unwritten`) are stored with it, and the events
+    of its message and steps beyond what it streamed are derived from the change. The run as
+    `loaded` and the log's head as the turn left it save the reads before the write (a stale one
+    costs a retry). `kept`: what the run's tools keep in its
     bookkeeping from this turn (code_interpreter's files)."""
     key = str(turn.turn)
+    shown = output.shown(unwritten or []) if output else None  # the change shows the rest (core.run_events.changes)
 
     def change(current: StoredRun) -> RunChange:
         if key in current.books.turns:
@@ -174,10 +176,8 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
             moved = run_machine.transition(record, run_machine.Finish(run_machine.COMPLETED, usage=total.model_dump()),
                                            now())
             record, release = moved.run, moved.release_thread
-        shown = [*(unwritten or []), *output.final_events(
-            message=records.message, message_step=records.message_step, tool_step=records.tool_step)] if output else []
         return RunChange(record, books, new_messages=[records.message] if records.message else [],
-                         new_steps=records.new_steps(), release_thread=release, events=shown)
+                         new_steps=records.new_steps(), release_thread=release, turn=shown)
 
     try:
         stored = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded,
