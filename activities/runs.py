@@ -50,7 +50,11 @@ HANDED_OVER_EVENTS = 20
 _reads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="turn-read")
 # Runs' starts, written while their first turn asks the model (they wait for reads: a pool of their own).
 _starts = ThreadPoolExecutor(max_workers=8, thread_name_prefix="turn-start")
-CANCELLED = TurnOutcome(kind="cancelled")
+
+
+def cancelled() -> dict:
+    """A cancelled turn's outcome (built when returned: a model built at import builds its schema then)."""
+    return TurnOutcome(kind="cancelled").model_dump()
 
 
 def now() -> int:
@@ -93,7 +97,7 @@ def run_model_turn(request: dict) -> dict:
         # it says is shown and stored only after it (a cancel that came first ends the turn unheard).
         starting = _starts.submit(_start, turn, stored, heading, stream)
     elif stored.record["status"] != run_machine.IN_PROGRESS:
-        return CANCELLED.model_dump()
+        return cancelled()
     run, books = stored.record, stored.books
     history = _history(run, count, messages.result())  # while the run starts
     replayed = [_reads.submit(_steps_of, turn.thread_id, earlier)  # a response reads earlier runs' tool calls
@@ -116,7 +120,7 @@ def run_model_turn(request: dict) -> dict:
         try:
             stored = starting.result() if starting else stored
         except run_machine.TransitionRefused:
-            return CANCELLED.model_dump()
+            return cancelled()
         return _record_turn(turn, records, None, kept, loaded=stored)
     offer = chat_turns.offer_of(run, resources[TOOLS.functions.kind])
     route = partial(chat_turns.route_call, offer=offer, tools=TOOLS)
@@ -133,7 +137,7 @@ def run_model_turn(request: dict) -> dict:
             return chat_turns.fault_outcome(error).model_dump()
         unwritten = output.finish(hand_over=HANDED_OVER_EVENTS)
     except (Superseded, run_machine.TransitionRefused):  # the run ended, or was cancelled before it started
-        return CANCELLED.model_dump()
+        return cancelled()
     stored = starting.result() if starting else stored  # settled: the claim waited for it
     answer = chat_turns.answer_of(completion)
     claim = output.claim
@@ -151,11 +155,13 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
     """Store the turn's message or step with its outcome, unless the run stopped meanwhile.
 
     An answer completes the run in the same transaction, so a client sees both at once; the
-    turn's last streamed events not written yet (`unwritten`) and the events closing what it
-    streamed are stored with it. The run as `loaded` and the log's head as the turn left it save
-    the reads before the write (a stale one costs a retry). `kept`: what the run's tools keep in its
+    turn's last streamed events not written yet (`unwritten`) are stored with it, and the events
+    of its message and steps beyond what it streamed are derived from the change. The run as
+    `loaded` and the log's head as the turn left it save the reads before the write (a stale one
+    costs a retry). `kept`: what the run's tools keep in its
     bookkeeping from this turn (code_interpreter's files)."""
     key = str(turn.turn)
+    shown = output.shown(unwritten or []) if output else None  # the change shows the rest (core.run_events.changes)
 
     def change(current: StoredRun) -> RunChange:
         if key in current.books.turns:
@@ -170,16 +176,14 @@ def _record_turn(turn: TurnRequest, records: chat_turns.TurnRecords, usage: dict
             moved = run_machine.transition(record, run_machine.Finish(run_machine.COMPLETED, usage=total.model_dump()),
                                            now())
             record, release = moved.run, moved.release_thread
-        shown = [*(unwritten or []), *output.final_events(
-            message=records.message, message_step=records.message_step, tool_step=records.tool_step)] if output else []
         return RunChange(record, books, new_messages=[records.message] if records.message else [],
-                         new_steps=records.new_steps(), release_thread=release, events=shown)
+                         new_steps=records.new_steps(), release_thread=release, turn=shown)
 
     try:
         stored = runs().update(turn.principal, turn.thread_id, turn.run_id, change, loaded=loaded,
                                head=output.head if output else None)
     except run_machine.TransitionRefused:
-        return CANCELLED.model_dump()
+        return cancelled()
     return stored.books.turns[key].model_dump()
 
 

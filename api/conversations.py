@@ -1,10 +1,11 @@
-"""/v1/conversations: a conversation is a thread, its items are the thread's messages.
+"""/v1/conversations: a conversation is a thread; its items are the thread's messages and its runs' tool calls.
 
 Ids: a conversation created here is a thread whose id has the `conv_` prefix; a thread created by
 the Assistants API keeps `thread_`. Both APIs take either id (core.ids: a `conv_` id is also a
 thread id), and reach the same stored history: messages added here are thread messages, a run's
-or a response's messages are conversation items. Handlers parse, authorize, call the repositories
-the Assistants endpoints use, and render the Conversations wire (core.wire.response_objects).
+or a response's messages and tool calls are conversation items (usecases.conversation_items reads
+them, core.wire.conversation_items orders and names them). Handlers parse, authorize, call the
+repositories the Assistants endpoints use, and render the Conversations wire.
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from api import requests
-from api.routing import endpoint, pagination_params
+from api.routing import QueryParam, endpoint, pagination_params
 from core import ids
 from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
-from core.wire import response_objects
+from core.wire import conversation_items, response_objects
 from core.wire.messages import MessageCreate, new_message
-from core.wire.responses import ConversationCreate, ConversationItemsCreate, ConversationUpdate, InputMessage
+from core.wire.responses import (
+    INCLUDABLE,
+    ConversationCreate,
+    ConversationItemsCreate,
+    ConversationUpdate,
+    InputMessage,
+)
 from core.wire.threads import ThreadCreate, new_thread
+from usecases import conversation_items as conversation_item_reads
 from usecases import services
 from usecases.response_media import MediaReader
 
@@ -117,35 +125,49 @@ def conversation_items_create(req: func.HttpRequest, principal: str) -> func.Htt
     return requests.json_response(response_objects.item_list([response_objects.message_item(m) for m in stored], False))
 
 
-@endpoint(bp, "GET", CONVERSATION + "/items", summary="List a conversation's items", tag=TAG, openai_v1=True,
-          query=pagination_params(before=False))
+INCLUDE = QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": list(INCLUDABLE)}},
+                     "Extra fields of the call items (a code_interpreter call's outputs, a search's results).")
+
+
+def _include(req: func.HttpRequest) -> frozenset[str]:
+    return requests.include(req.url.partition("?")[2], INCLUDABLE) or frozenset()
+
+
+@endpoint(bp, "GET", CONVERSATION + "/items", summary="List a conversation's items (messages and tool calls)",
+          tag=TAG, openai_v1=True, query=(*pagination_params(before=False), INCLUDE))
 def conversation_items_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     conversation_id = req.route_params["conversation_id"]
-    page_request = requests.page_request(req, "message")
+    page_request = requests.page_request(req, "item", is_cursor=conversation_items.is_item_id)
+    include = _include(req)
     _thread(principal, conversation_id)
-    page = services.messages().list(principal, conversation_id, page_request)
-    return requests.json_response(response_objects.item_list(
-        [response_objects.message_item(message) for message in page.data], page.has_more))
+    items, has_more = conversation_item_reads.page(principal, conversation_id, page_request, include)
+    return requests.json_response(response_objects.item_list(items, has_more))
 
 
-def _item(principal: str, conversation_id: str, item_id: str) -> dict:
-    _thread(principal, conversation_id)
-    try:
-        return services.messages().get(principal, conversation_id, item_id)
-    except NotFound:
-        raise NotFound("item", item_id) from None
-
-
-@endpoint(bp, "GET", ITEM, summary="Retrieve a conversation item", tag=TAG, openai_v1=True)
+@endpoint(bp, "GET", ITEM, summary="Retrieve a conversation item", tag=TAG, openai_v1=True, query=(INCLUDE,))
 def conversation_items_retrieve(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     route = req.route_params
-    message = _item(principal, route["conversation_id"], route["item_id"])
-    return requests.json_response(response_objects.message_item(message))
+    include = _include(req)
+    _thread(principal, route["conversation_id"])
+    return requests.json_response(conversation_item_reads.item(principal, route["conversation_id"], route["item_id"],
+                                                               include))
 
 
-@endpoint(bp, "DELETE", ITEM, summary="Delete a conversation item", tag=TAG, openai_v1=True)
+@endpoint(bp, "DELETE", ITEM, summary="Delete a conversation item (a message; a run's tool calls stay)", tag=TAG,
+          openai_v1=True)
 def conversation_items_delete(req: func.HttpRequest, principal: str) -> func.HttpResponse:
-    route = req.route_params
-    _item(principal, route["conversation_id"], route["item_id"])
-    services.messages().delete(principal, route["conversation_id"], route["item_id"])
-    return requests.json_response(response_objects.conversation_object(_thread(principal, route["conversation_id"])))
+    """A message is deleted as its thread message is. A call item is refused: it is part of its run's
+    step, and the model's later turns read each call with its answer (one without the other is not a
+    history a model accepts)."""
+    conversation_id, item_id = req.route_params["conversation_id"], req.route_params["item_id"]
+    _thread(principal, conversation_id)
+    conversation_item_reads.item(principal, conversation_id, item_id, frozenset())
+    if not ids.is_id("message", item_id):
+        raise InvalidRequest(f"Invalid item '{item_id}': a run's tool call items cannot be deleted from a "
+                             "conversation; delete its messages, or the conversation.", param="item_id",
+                             code="unsupported_value")
+    try:
+        services.messages().delete(principal, conversation_id, item_id)
+    except NotFound:
+        raise NotFound("item", item_id) from None
+    return requests.json_response(response_objects.conversation_object(_thread(principal, conversation_id)))

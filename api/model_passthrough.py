@@ -10,7 +10,6 @@ assistant's `model` on. Responses flow back as they come: a streamed completion
 is relayed chunk by chunk (HTTP streams), never buffered whole.
 """
 
-from __future__ import annotations
 
 import asyncio
 from typing import Any, Iterator
@@ -35,14 +34,14 @@ RELAYED_HEADERS = ("content-type", "retry-after", "retry-after-ms", "x-request-i
 class ChatCompletionsBody(BaseModel):
     """What we check before forwarding; every other field goes to the model as sent."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     model: str | None = Field(default=None, min_length=1, max_length=256)
     messages: list[dict[str, Any]] = Field(min_length=1)
     stream: bool | None = None
 
 
 class EmbeddingsBody(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     model: str | None = Field(default=None, min_length=1, max_length=256)
     input: str | list[str] | list[int] | list[list[int]]
 

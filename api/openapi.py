@@ -70,7 +70,7 @@ def _operation(operation: Operation, name: str, route: str, azure: bool) -> dict
                            "schema": {"type": "string", "enum": sorted(api_versions.SUPPORTED)},
                            "description": "Azure OpenAI data-plane API version (AzureOpenAI client)."})
     parameters += [
-        {"name": param.name, "in": "query", "required": False, "schema": param.schema, "description": param.description}
+        {"name": param.name, "in": "query", "required": False, "schema": param.json_schema(), "description": param.description}
         for param in operation.query
     ]
     success: dict[str, dict[str, Any]]

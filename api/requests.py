@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal, TypeVar
+import urllib.parse
+from typing import Callable, Literal, Sequence, TypeVar
 
 import azure.functions as func
 import pydantic_core
@@ -63,8 +64,9 @@ def json_object(raw: bytes) -> dict:
 
 
 def page_request(req: func.HttpRequest, cursor_kind: str, *, default_limit: int = DEFAULT_LIMIT,
-                 max_limit: int = MAX_LIMIT) -> PageRequest:
-    """limit / order / after / before from the query string, validated as OpenAI does."""
+                 max_limit: int = MAX_LIMIT, is_cursor: Callable[[str], bool] | None = None) -> PageRequest:
+    """limit / order / after / before from the query string, validated as OpenAI does (a cursor is an id
+    of `cursor_kind`, or what `is_cursor` accepts)."""
     params = req.params
     limit = default_limit
     if params.get("limit") not in (None, ""):
@@ -86,11 +88,23 @@ def page_request(req: func.HttpRequest, cursor_kind: str, *, default_limit: int 
     cursors = {}
     for name in ("after", "before"):
         value = params.get(name) or None
-        if value is not None and not ids.is_id(cursor_kind, value):
+        if value is not None and not (is_cursor(value) if is_cursor else ids.is_id(cursor_kind, value)):
             raise InvalidRequest(f"Invalid '{name}': '{value}' is not a valid {cursor_kind} id.",
                                  param=name, code="invalid_value")
         cursors[name] = value
     return PageRequest(limit=limit, order=order, **cursors)
+
+
+def include(query: str, allowed: Sequence[str]) -> frozenset[str] | None:
+    """A read's `include` (the SDK sends `include[]=…`), each value one of `allowed`; None when it asks
+    for nothing."""
+    values = [value for key, value in urllib.parse.parse_qsl(query) if key in ("include[]", "include")]
+    for value in values:
+        if value not in allowed:
+            raise InvalidRequest(f"Invalid value: '{value[:80]}'. Supported values are: "
+                                 + ", ".join(f"'{name}'" for name in allowed) + ".",
+                                 param="include", code="invalid_value")
+    return frozenset(values) if values else None
 
 
 def json_response(payload: dict, status: int = 200) -> func.HttpResponse:

@@ -105,18 +105,6 @@ def _starting_after(value: str | None) -> int:
     return int(value)
 
 
-def _include(query: str) -> frozenset[str] | None:
-    """A retrieve's `include` (the SDK sends `include[]=…`): None when it asks for nothing, so the
-    response shows what its create asked for."""
-    values = [value for key, value in urllib.parse.parse_qsl(query) if key in ("include[]", "include")]
-    for value in values:
-        if value not in INCLUDABLE:
-            raise InvalidRequest(f"Invalid value: '{value[:80]}'. Supported values are: "
-                                 + ", ".join(f"'{name}'" for name in INCLUDABLE) + ".",
-                                 param="include", code="invalid_value")
-    return frozenset(values) if values else None
-
-
 @endpoint(bp, "GET", RESPONSE_ID, summary="Retrieve a response (or stream its events)", tag=TAG, streaming=True,
           openai_v1=True, query=(
               QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": list(INCLUDABLE)}},
@@ -127,7 +115,7 @@ def _include(query: str) -> frozenset[str] | None:
 async def responses_retrieve(req: Request, principal: str) -> Response:
     stream = _flag(req.query_params.get("stream"), "stream")
     starting_after = _starting_after(req.query_params.get("starting_after"))
-    include = _include(req.url.query)
+    include = requests.include(req.url.query, INCLUDABLE)
     record = await asyncio.to_thread(response_runs.stored_response, principal, req.path_params["response_id"])
     if stream:
         return event_stream(principal, record, starting_after)

@@ -47,8 +47,11 @@ AZURE_V1_SUFFIX = "_azure_v1"
 @dataclass(frozen=True)
 class QueryParam:
     name: str
-    schema: dict
+    schema: dict | Callable[[], dict]  # a callable when it needs what a start does not load (the tool plug-ins)
     description: str = ""
+
+    def json_schema(self) -> dict:
+        return self.schema() if callable(self.schema) else self.schema
 
 
 @dataclass(frozen=True)

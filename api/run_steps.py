@@ -19,7 +19,7 @@ bp = df.Blueprint()
 TAG = "Runs"
 
 
-INCLUDE_PARAM = QueryParam("include[]", {"type": "array", "items": {"type": "string", "enum": TOOLS.step_includes}},
+INCLUDE_PARAM = QueryParam("include[]", lambda: {"type": "array", "items": {"type": "string", "enum": TOOLS.step_includes}},
                            "Extra fields: file_search results' content.")
 
 

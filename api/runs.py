@@ -59,8 +59,10 @@ POLL_AFTER_YOUNG_MS, POLL_AFTER_MS, YOUNG_RUN_SECONDS = "40", "250", 10
 POLL_HELPER_HEADER = "x-stainless-poll-helper"
 POLLED_AGAIN_STATUSES = frozenset({run_machine.QUEUED, run_machine.IN_PROGRESS, run_machine.CANCELLING})
 # How long such a retrieval may be held, and how often it re-reads storage meanwhile: a write of the
-# run in this process hands it over at once; one made by another instance is seen on the next re-read,
-# as soon as the SDK would have polled (briskly while the run is young).
+# run in this process hands it over at once; one made by another instance is seen on the next re-read.
+# A young run's first re-read comes as soon as the SDK would have polled, each next one twice as late,
+# up to RECHECK_SECONDS: a short answer made elsewhere is still seen briskly, and a waiting client
+# costs a few reads a second instead of twenty.
 POLL_HOLD_SECONDS, RECHECK_YOUNG_SECONDS, RECHECK_SECONDS = 10.0, 0.05, 0.25
 logger = logging.getLogger(__name__)
 
@@ -265,9 +267,12 @@ def runs_list(req: func.HttpRequest, principal: str) -> func.HttpResponse:
     return requests.json_response(page.wire())
 
 
-def recheck_seconds(record: dict, now: int) -> float:
-    """How long a held retrieval waits for a wake-up before it re-reads the run from storage."""
-    return RECHECK_YOUNG_SECONDS if now - record["created_at"] < YOUNG_RUN_SECONDS else RECHECK_SECONDS
+def recheck_seconds(record: dict, now: int, rechecked: int) -> float:
+    """How long a held retrieval waits for a wake-up before it re-reads the run from storage, after
+    `rechecked` re-reads in this hold."""
+    if now - record["created_at"] >= YOUNG_RUN_SECONDS:
+        return RECHECK_SECONDS
+    return min(RECHECK_SECONDS, RECHECK_YOUNG_SECONDS * 2 ** min(rechecked, 8))
 
 
 def holds_poll(headers, status: str) -> bool:
@@ -285,11 +290,12 @@ async def runs_retrieve(req: func.HttpRequest, principal: str) -> func.HttpRespo
     woken = wakeups.Subscription((thread_id, run_id))  # a write of the run in this process wakes it at once
     try:
         record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
-        deadline = time.monotonic() + POLL_HOLD_SECONDS
+        deadline, rechecked = time.monotonic() + POLL_HOLD_SECONDS, 0
         while holds_poll(req.headers, record["status"]) and (left := deadline - time.monotonic()) > 0:
-            if not await woken.wait(min(left, recheck_seconds(record, services.now()))):
+            if not await woken.wait(min(left, recheck_seconds(record, services.now(), rechecked))):
                 woken.run = None  # one handed over during this read is newer
                 record = await asyncio.to_thread(services.runs().get, principal, thread_id, run_id)
+                rechecked += 1
                 continue
             woken.reset()
             if woken.run is not None:  # a write of the run handed it over (its owner was checked above)

@@ -20,7 +20,6 @@ It talks to the storage the app uses (`AzureWebJobsStorage`, or the identity-bas
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import secrets
 import sys
@@ -142,6 +141,8 @@ def default_keys() -> KeyStore:
 
 
 def main(argv: list[str] | None = None, keys: KeyStore | None = None) -> int:
+    import argparse  # the command line only: the app never parses arguments
+
     parser = argparse.ArgumentParser(prog="python -m core.api_keys", description="Issue, list and revoke API keys.")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="issue a key bound to a principal (printed once)")

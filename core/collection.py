@@ -92,11 +92,13 @@ class Collection:
         return rows, has_more
 
     def scan(self, table: TableClient, partition: str, order: str = "asc",
-             page_size: int = 1000) -> ItemPaged[TableEntity]:
-        """Every entity of this kind in `order`, fetched `page_size` at a time, lazily: the run engine
-        reads history and steps in as few round trips as the service allows."""
+             page_size: int = 1000, after: str | None = None) -> ItemPaged[TableEntity]:
+        """Every entity of this kind in `order` (those after the id `after`, if given), fetched
+        `page_size` at a time, lazily: the run engine reads history and steps in as few round trips
+        as the service allows, a conversation's page no more than it shows."""
         direction = "a" if order == "asc" else "d"
         prefix = f"{self.kind}-{direction}-"
         return table.query_entities("PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
-                                    parameters={"pk": partition, "lo": prefix, "hi": prefix[:-1] + "."},
+                                    parameters={"pk": partition, "lo": self.key(direction, after) if after else prefix,
+                                                "hi": prefix[:-1] + "."},
                                     results_per_page=page_size)

@@ -9,7 +9,6 @@ are stored as their own property of the same table row as the public record, so
 they change atomically with it and are never sent to a client.
 """
 
-from __future__ import annotations
 
 from typing import Any, Literal, Self
 

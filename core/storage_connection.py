@@ -8,13 +8,13 @@ user-assigned identity), and the service clients authenticate with managed ident
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from core import settings
 
 if TYPE_CHECKING:  # the SDKs are imported where they are used: they cost start-up time
     from azure.core.credentials import TokenCredential
-    from azure.core.pipeline.transport import RequestsTransport
+    from azure.core.pipeline.transport import HttpTransport, RequestsTransport
     from azure.data.tables import TableServiceClient
     from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
@@ -77,14 +77,12 @@ class StorageConnection:
     def table_service(self) -> TableServiceClient:
         from azure.data.tables import TableServiceClient
 
-        transport = _pooled_transport()
+        url = (table_endpoint(self.connection_string) if self.connection_string
+               else f"https://{self.account_name}.table.core.windows.net")
+        transport = table_transport(url)
         if self.connection_string:
-            client = TableServiceClient.from_connection_string(self.connection_string, transport=transport,
-                                                               **TABLE_RETRY)
-        else:
-            client = TableServiceClient(f"https://{self.account_name}.table.core.windows.net",
-                                        credential=self._credential(), transport=transport, **TABLE_RETRY)
-        return _environment_read_once(client, transport)
+            return TableServiceClient.from_connection_string(self.connection_string, transport=transport, **TABLE_RETRY)
+        return TableServiceClient(url, credential=self._credential(), transport=transport, **TABLE_RETRY)
 
     def blob_service(self) -> BlobServiceClient:
         from azure.storage.blob import BlobServiceClient
@@ -99,7 +97,8 @@ class StorageConnection:
         else:
             client = BlobServiceClient(f"https://{self.account_name}.blob.core.windows.net",
                                        credential=self._credential(), **sizes)
-        return _environment_read_once(client, transport)
+        _settled(transport, _environment(client.url))
+        return client
 
     def _credential(self) -> TokenCredential:
         from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
@@ -126,22 +125,43 @@ def _pooled_transport() -> RequestsTransport:
     return RequestsTransport(session=session, session_owner=False)
 
 
-Client = TypeVar("Client", "TableServiceClient", "BlobServiceClient")
+def _environment(url: str) -> dict[str, Any]:
+    """The environment's proxy and CA settings for `url`, as `requests` reads them (proxies, no_proxy,
+    REQUESTS_CA_BUNDLE, ...): read once per client, not on every request as requests would (a sixth of
+    the CPU of a point read)."""
+    import requests
+
+    return requests.Session().merge_environment_settings(url, {}, None, None, None)
 
 
-def _environment_read_once(client: Client, transport: RequestsTransport) -> Client:
-    """`client` (built on `transport`), with the environment's proxy and CA settings read once.
+def table_endpoint(connection_string: str) -> str:
+    from azure.data.tables import TableServiceClient
 
-    `requests` reads them again on every request (proxies, no_proxy, CA bundle, ~/.netrc):
-    a sixth of the CPU of a point read. Here requests reads them once, for the account's
-    endpoint, they are handed to the transport, and the session no longer looks.
-    """
-    session = transport.session
-    found = session.merge_environment_settings(client.url, {}, None, None, None)
-    session.trust_env = False
-    session.proxies.update(found["proxies"])
+    return TableServiceClient.from_connection_string(connection_string).url
+
+
+def table_transport(url: str) -> HttpTransport[Any, Any]:
+    """core.table_transport for the account's table endpoint, trusting the CAs requests would (its CA
+    bundle, or the one the environment names); where a proxy is configured for it, the requests
+    transport, which speaks to proxies."""
+    from requests import certs
+
+    from core.table_transport import TableTransport
+
+    found: dict[str, Any] = _environment(url)
+    if found["proxies"]:
+        speaks_to_proxies: HttpTransport[Any, Any] = _settled(_pooled_transport(), found)
+        return speaks_to_proxies
+    return TableTransport(pool_maxsize=POOL_CONNECTIONS,
+                          ca_certs=found["verify"] if isinstance(found["verify"], str) else certs.where())
+
+
+def _settled(transport: RequestsTransport, found: dict[str, Any]) -> RequestsTransport:
+    """`transport` with the environment settings `found` handed to it; its session no longer looks."""
+    transport.session.trust_env = False
+    transport.session.proxies.update(found["proxies"])
     transport.connection_config.verify = found["verify"]
-    return client
+    return transport
 
 
 def from_settings() -> StorageConnection:

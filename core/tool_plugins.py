@@ -254,6 +254,12 @@ class ToolPlugin(ABC):
         is the stored call, or while the model writes it only its first stream delta (`books` None)."""
         return None
 
+    def output_item(self, call: dict[str, Any], books: StepBookkeeping) -> dict[str, Any] | None:
+        """The call's answer as an item of its own, where the Responses wire shows one apart from the call
+        (a function's `function_call_output`, which at OpenAI the client sends in its next input): a
+        conversation lists it after the call. None: no answer yet, or the call's own item carries it."""
+        return None
+
     def response_events(self, phase: Literal["opened", "done"], item: dict[str, Any],
                         output_index: int) -> list[dict[str, Any]]:
         """The tool's own stream events around its item: after `response.output_item.added` ("opened")

@@ -8,7 +8,6 @@ inside the record (`_helper`, `_filename`, `_batch_id`, `_segment`, a batch's
 `cancelled`): each kind names them in INSIDE, and that one place still reads them.
 """
 
-from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 

@@ -110,10 +110,12 @@ def _resolve_app_setting(value: str) -> str:
 class FunctionIndex:
     functions: dict[str, IndexedFunction] = field(default_factory=dict)
     _http: list[IndexedFunction] | None = field(default=None, repr=False, compare=False)
+    # (lower-cased name, trigger type) -> function, built once: every orchestrator episode and activity looks one up
+    _named: dict[tuple[str, str], IndexedFunction] | None = field(default=None, repr=False, compare=False)
 
     def add(self, name: str, function: IndexedFunction) -> None:
         self.functions[name] = function
-        self._http = None
+        self._http = self._named = None
 
     @property
     def http_functions(self) -> list[IndexedFunction]:
@@ -134,11 +136,11 @@ class FunctionIndex:
         return self._by_type(name, "activityTrigger")
 
     def _by_type(self, name: str, trigger_type: str) -> IndexedFunction | None:
-        # Function names are case-insensitive on the host.
-        for function in self.functions.values():
-            if function.name.lower() == name.lower() and function.trigger_type == trigger_type:
-                return function
-        return None
+        if self._named is None:  # function names are case-insensitive on the host; the first of a name wins
+            self._named = {}
+            for function in self.functions.values():
+                self._named.setdefault((function.name.lower(), function.trigger_type), function)
+        return self._named.get((name.lower(), trigger_type))
 
     def match_http(self, method: str, path: str) -> tuple[IndexedFunction, dict[str, str]] | None:
         """The most specific HTTP function whose route and methods accept the request."""

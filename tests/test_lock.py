@@ -9,6 +9,7 @@ Offline: only the files are read, and the versions installed in the environment 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -140,6 +141,27 @@ def test_the_stock_tools_libraries_are_not_imported_at_start_up():
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip().splitlines()[-1] == "[]"
+
+
+DEFERRED = ("tools.plugins.code_interpreter", "tools.plugins.functions", "tools.plugins.web_search",
+            "tools.code_interpreter.sandbox", "tools.business", "openai.lib.streaming.chat", "sqlite3", "argparse")
+
+
+def test_what_only_a_run_or_a_command_needs_is_not_imported_at_start_up():
+    """The tool plug-ins (with the sandbox client and the business functions), openai's chat-stream
+    helpers, sqlite3 (file_search's index) and argparse (the key CLI) load on first use, not at a
+    cold start; the plug-ins all load once TOOLS is first used."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, json, function_app; at_start = sorted(set(%r) & set(sys.modules)); "
+             "from tools.plugins import TOOLS; kinds = sorted(tool.kind for tool in TOOLS.all); "
+             "print(json.dumps([at_start, kinds, 'tools.plugins.code_interpreter' in sys.modules]))") % (DEFERRED,)
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    at_start, kinds, plugins_loaded = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert at_start == []
+    assert kinds == ["browser", "code_interpreter", "file_search", "function"] and plugins_loaded
 
 
 def test_the_tests_run_on_the_locked_versions():

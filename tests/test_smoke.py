@@ -153,13 +153,13 @@ class _Refuses(BaseHTTPRequestHandler):
     """A stand-in deployment: every call gets 401 in OpenAI's envelope, whatever key it carries."""
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.server.keys.append(self.headers.get("api-key"))  # before answering: the next call may come at once
         body = json.dumps(ENVELOPE_401).encode()
         self.send_response(401)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.keys.append(self.headers.get("api-key"))
 
     def log_message(self, *args):
         pass

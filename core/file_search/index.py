@@ -13,7 +13,6 @@ the milliseconds at the tens of thousands of chunks a store of this kind holds.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,8 @@ class ChunkIndex:
         self._max_chunks = max_chunks
         self._count = 0
         self._last_used: dict[str, float] = {}  # store id → monotonic time of its last sync
+        import sqlite3  # here, not at start: only a file_search run builds an index
+
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript("""
             CREATE TABLE chunks (id INTEGER PRIMARY KEY, key TEXT NOT NULL, ord INTEGER NOT NULL, text TEXT NOT NULL);

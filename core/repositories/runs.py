@@ -14,17 +14,19 @@ write that does not commit (a lost race, a refused change) are removed with it.
 Every write appends the run events it shows to the run's event log in the same
 transaction, so a client streaming the run sees an event exactly when the change it
 describes is stored. Those events are derived from the change itself
-(core.run_events.changes): a new run's creation, a replaced step's new status, the
-run's new status (last); a change carries by hand only the events of what is not
-stored as a record of its own (a streamed turn's pieces). After every write this
-process's readers of the run are woken (core.run_events.wakeups).
+(core.run_events.changes): a new run's creation, a streamed turn's new steps and
+message (beyond what its stream showed, which the change says: `RunChange.turn`), a
+replaced step's new status, the run's new status (last); a change carries by hand only
+the events of what is not stored as a record of its own (a streamed message closed
+as its run ended). After every write this process's readers of the run are woken
+(core.run_events.wakeups).
 """
 
 from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from azure.data.tables import TableClient, TableEntity
 
@@ -37,7 +39,7 @@ from core.repositories.messages import MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import wakeups
-from core.run_events.changes import change_events, run_opened
+from core.run_events.changes import TurnShown, change_events, run_opened
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.store import Store
@@ -89,8 +91,11 @@ class RunChange:
     replace_steps: list[tuple[StoredStep, dict[str, Any], StepBookkeeping]] = field(default_factory=list)  # (as read, new)
     release_thread: bool = False
     # Shown to streams with the change, before what is derived from it (core.run_events.changes): the
-    # events of what is not a stored record's own (a streamed turn's pieces and the closing of what it streamed).
+    # events of what is not a stored record's own (a streamed message closed as its run ended).
     events: list[Event] = field(default_factory=list)
+    # What the streamed turn whose records this change stores showed already (its new steps and message
+    # show the rest); None: the new steps and messages are history, not news, and show nothing.
+    turn: TurnShown | None = None
     # The claim of the event log written with the change, from the head's current one (core.run_events.log).
     claim: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -100,10 +105,11 @@ class RunChange:
 
 
 def shown(before: dict[str, Any], change: RunChange) -> list[Event]:
-    """The events a change of the run `before` shows: its own, then those derived from it (its replaced
-    steps' status moves, then the run's new status)."""
+    """The events a change of the run `before` shows: its own, then those derived from it (a streamed
+    turn's new steps and message, its replaced steps' status moves, then the run's new status)."""
     return change_events(before, change.record, [(read.record, step) for read, step, _ in change.replace_steps],
-                         change.events)
+                         change.events, new_steps=[step for step, _ in change.new_steps],
+                         new_messages=change.new_messages, turn=change.turn)
 
 
 class RunRepository:
@@ -188,6 +194,14 @@ class RunRepository:
 
     def get(self, principal: str, thread_id: str, run_id: str) -> dict[str, Any]:
         return self.load(principal, thread_id, run_id).record
+
+    def runs_of_owned_thread(self, thread_id: str, order: str, after: str | None = None,
+                             page_size: int = 100) -> Iterator[StoredRun]:
+        """The runs of a thread whose ownership the caller has established, in `order`, after the id
+        `after` (any id: its time decides), with their bookkeeping; read lazily, `page_size` at a time."""
+        for entity in RUNS.scan(self.table, thread_id, order, page_size, after):
+            yield StoredRun(self._codec.decode(entity), RunBookkeeping.load(entity.get(BOOKS)),
+                            entity.metadata["etag"], entity.get("blob"))
 
     def list(self, principal: str, thread_id: str, request: PageRequest) -> Page:
         self.threads.state(principal, thread_id)
@@ -301,6 +315,10 @@ class RunRepository:
         self.load(principal, thread_id, run_id)
         return self._owned_step(principal, thread_id, run_id, step_id)
 
+    def step_of_held_run(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
+        """A step of a run the caller has already loaded (load_step without reading the run again)."""
+        return self._owned_step(principal, thread_id, run_id, step_id)
+
     def _owned_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         entity = steps_of(run_id).get(self.table, thread_id, step_id) if ids.is_id("step", step_id) else None
         if entity is None or entity.get("owner") != principal:
@@ -315,6 +333,12 @@ class RunRepository:
         self.load(principal, thread_id, run_id)
         rows, has_more = steps_of(run_id).page(self.table, thread_id, request)
         return Page(self._codec.decode_all(rows), has_more)
+
+    def steps_of_owned_run(self, thread_id: str, run_id: str, order: str, after: str | None = None,
+                           page_size: int = 100) -> Iterator[StoredStep]:
+        """A held run's steps in `order` after the step `after`, read lazily, `page_size` at a time."""
+        for entity in steps_of(run_id).scan(self.table, thread_id, order, page_size, after):
+            yield self._stored_step(entity)
 
     def all_steps(self, thread_id: str, run_id: str) -> builtins.list[StoredStep]:
         """Every step of a run the caller already holds, oldest first, with bookkeeping (the run

@@ -4,24 +4,25 @@
 and tool-call piece on as it arrives, and returns the whole completion (the SDK's
 own accumulator builds it). `TurnOutput` turns those pieces into OpenAI's events
 in the run's log (through `TurnStream`, which claims the turn, batches writes and
-keeps a retried attempt from showing text twice), and names the events that must
-go with the turn's stored result (`final_events`). The engine decides what a
-turn means; this module only shows it, and a tool call's deltas are its plug-in's
-(core.tool_plugins: the route of a call's name names the plug-in).
+keeps a retried attempt from showing text twice), and says what it showed (`shown`):
+the change storing the turn's result derives the rest from its records
+(core.run_events.changes). The engine decides what a turn means; this module only
+shows it, and a tool call's deltas are its plug-in's (core.tool_plugins: the route
+of a call's name names the plug-in).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 import openai
-from openai.lib.streaming.chat import ChatCompletionStreamState, ParsedChatCompletionSnapshot
 from openai.types.chat import ChatCompletionChunk
 
 from core import ids
 from core.run_events import payloads
+from core.run_events.changes import TurnShown, turn_events
 from core.run_events.log import EventLog, Head
 from core.run_events.payloads import Event
 from core.run_events.turn_stream import Superseded, TurnStream
@@ -30,10 +31,15 @@ from core.tool_plugins import Route, Tools
 from core.wire.messages import message_record
 from core.wire.runs import message_creation, new_step
 
+if TYPE_CHECKING:  # the streaming helpers are imported by the first model turn: ~10 ms off every start
+    from openai.lib.streaming.chat import ParsedChatCompletionSnapshot
+
 
 def stream_completion(client: openai.OpenAI, request: dict[str, Any], on_text: Callable[[str], None],
                       on_tool: Callable[[int, str | None, str | None, str], None]) -> ParsedChatCompletionSnapshot:
     """Call Chat Completions with stream=True; returns the accumulated completion (with usage)."""
+    from openai.lib.streaming.chat import ChatCompletionStreamState
+
     state = ChatCompletionStreamState()
     # Posted as built, not through chat.completions.create: the SDK's parameter transform walks every
     # message (about 0.1 ms each), which on a long thread costs more than the rest of the turn's work.
@@ -182,23 +188,12 @@ class TurnOutput:
         """The log's head as the turn last wrote it (after `finish`): the turn's stored result goes on from it."""
         return self._stream.head
 
-    def final_events(self, *, message: dict[str, Any] | None = None, message_step: dict[str, Any] | None = None,
-                     tool_step: dict[str, Any] | None = None) -> list[Event]:
-        """The events stored with the turn's result: openings not yet shown, then completions (the run's
-        new status follows them, derived from the change: core.run_events.changes)."""
-        events: list[Event] = []
-        if message is not None and message_step is not None:
-            if not self._stream.message_open:
-                opened = dict(message, status="in_progress", content=[], completed_at=None, incomplete_at=None,
-                              incomplete_details=None)
-                events += payloads.opening(dict(message_step, status="in_progress", completed_at=None), opened)
-                events += self._image_parts()
-            events += [payloads.message_done(message), payloads.step_status(message_step)]
-        if tool_step is not None and not self._stream.tools_open:
-            calls = tool_step["step_details"]["tool_calls"]
-            empty = {**tool_step, "step_details": {"type": "tool_calls", "tool_calls": []}}
-            events += payloads.opening(empty) + self._tools.call_deltas(tool_step["id"], calls)
-        return events
+    def shown(self, unwritten: Sequence[Event] = ()) -> TurnShown:
+        """What this turn showed (after `finish`): the steps and message it opened, and the pieces
+        `finish` handed over unwritten. The change storing the turn's records shows the rest from them."""
+        opened = {self.message_step_id, self.message_id} if self._stream.message_open else set()
+        opened |= {self.tool_step_id} if self._stream.tools_open else set()
+        return TurnShown(frozenset(opened), tuple(unwritten), self._tools)
 
 
 __all__ = ["Superseded", "TurnOutput", "TurnStream", "fresh_turn_ids", "stream_completion",
@@ -231,4 +226,4 @@ def unfinished_message_events(log: EventLog, run: dict[str, Any], stored: Callab
                              run=run)
     step = close_step(new_step(run, claim["message_step_id"], at, IN_PROGRESS, message_creation(claim["message_id"])),
                       step_status, at)
-    return [payloads.message_done(message), payloads.step_status(step)]
+    return turn_events(TurnShown(frozenset({step["id"], message["id"]})), [step], [message])  # its opening was shown

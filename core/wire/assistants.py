@@ -1,6 +1,5 @@
 """Assistant request bodies and the `assistant` object."""
 
-from __future__ import annotations
 
 from typing import Any, Literal
 

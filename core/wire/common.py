@@ -1,6 +1,5 @@
 """Pieces shared by several resources: strict request base, metadata, tools, tool resources."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 

@@ -6,7 +6,6 @@ A container is the code interpreter's sandbox as OpenAI exposes it: a name, a me
 sweep has to run for a container to read `expired` on time.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 

@@ -1,6 +1,5 @@
 """The `file` object and the purposes an upload may declare."""
 
-from __future__ import annotations
 
 from typing import Literal
 

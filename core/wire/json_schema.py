@@ -6,7 +6,6 @@ the Structured Outputs rules (every object closed with
 `additionalProperties: false` and every property required).
 """
 
-from __future__ import annotations
 
 from typing import Any
 

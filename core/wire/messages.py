@@ -1,6 +1,5 @@
 """Message request bodies and the `thread.message` object."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 

@@ -5,14 +5,13 @@ joined with its run: the run's status, timestamps, error and usage; its output i
 steps in order — a message_creation step is a `message` item (the thread message, as `output_text`
 parts), each call of a tool_calls step the item its tool plug-in shows (`function_call`,
 `file_search_call`, `web_search_call`, …; core.tool_plugins). A conversation is its thread; its
-items are the thread's messages.
+items are the thread's messages and its runs' calls (core.wire.conversation_items).
 """
 
-from __future__ import annotations
 
 from typing import Any, Callable
 
-from core import ids, run_machine
+from core import run_machine
 from core.run_bookkeeping import StepBookkeeping
 from core.tool_plugins import ItemView, Tools
 
@@ -92,6 +91,16 @@ def tool_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
     return list(details.get("tool_calls") or []) if details["type"] == "tool_calls" else []
 
 
+def call_items(step: dict[str, Any], books: StepBookkeeping, tools: Tools,
+               view: ItemView) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """A step's calls as their plug-ins show them, (index in the step, call, item), in order (a call the
+    Responses wire does not show is left out): a response's output and a conversation's items alike."""
+    done = step["status"] != run_machine.IN_PROGRESS
+    shown = ((index, call, tools.of(call, books).response_item(call, books, done, view))
+             for index, call in enumerate(tool_calls(step)))
+    return [(index, call, item) for index, call, item in shown if item is not None]
+
+
 def output_items(steps: list[tuple[dict[str, Any], StepBookkeeping]], messages: dict[str, dict[str, Any]], tools: Tools,
                  view: ItemView, skip_step: str | None = None) -> list[dict[str, Any]]:
     """The output of a response's run: its steps in order, each call as its plug-in shows it, each
@@ -107,12 +116,8 @@ def output_items(steps: list[tuple[dict[str, Any], StepBookkeeping]], messages: 
             if message is not None:
                 items.append(message_item(message, tools.citing(list(calls))))
             continue
-        done = step["status"] != run_machine.IN_PROGRESS
-        for call in tool_calls(step):
-            calls.append((call, books))
-            item = tools.of(call, books).response_item(call, books, done, view)
-            if item is not None:
-                items.append(item)
+        calls += [(call, books) for call in tool_calls(step)]
+        items += [item for _, _, item in call_items(step, books, tools, view)]
     return items
 
 
@@ -180,11 +185,6 @@ def item_list(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
             "last_id": items[-1]["id"] if items else None, "has_more": has_more}
 
 
-def is_item_id(value: str) -> bool:
-    """Conversation items are thread messages in this slice: their ids are message ids."""
-    return ids.is_id("message", value)
-
-
-__all__ = ["STATUS", "TERMINAL", "Cite", "call_item_id", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object", "function_call_item",
-           "function_calls", "is_item_id", "item_list", "message_item", "output_items", "output_text_part",
+__all__ = ["STATUS", "TERMINAL", "Cite", "call_item_id", "call_items", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object", "function_call_item",
+           "function_calls", "item_list", "message_item", "output_items", "output_text_part",
            "response_deleted", "response_object", "usage"]

@@ -9,7 +9,6 @@ An input_file is an attachment without tools (`file_id`, or `file_data` stored f
 server fetch the URL; it is refused.
 """
 
-from __future__ import annotations
 
 import base64
 import binascii

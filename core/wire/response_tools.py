@@ -9,7 +9,6 @@ under the plug-in's kind (core.run_bookkeeping.RunBookkeeping.response_tools), w
 reads them.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
@@ -30,7 +29,7 @@ WEB_SEARCH_TYPES = get_args(WebSearchType)
 class Unsupported(BaseModel):
     """What OpenAI accepts and this service does not run yet: refused with a 400 that names its type."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     REFUSAL: ClassVar[str] = ("Items, content parts and tools of type '{kind}' are not supported by this service "
                               "yet (this release runs text input and function tools).")
 

@@ -6,7 +6,6 @@ core.wire.response_tools. Everything else OpenAI accepts but this service does n
 with a 400 that says so, never silently ignored.
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self, Union, get_args
 

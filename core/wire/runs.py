@@ -1,6 +1,5 @@
 """Run and run-step request bodies and objects (Assistants v2)."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 

@@ -1,6 +1,5 @@
 """Thread request bodies and the `thread` object."""
 
-from __future__ import annotations
 
 from typing import Any, Literal
 

@@ -1,6 +1,5 @@
 """Vector store request bodies and objects: stores, store files, file batches, search."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
@@ -72,7 +71,6 @@ class CompoundFilter(RequestModel):
 
 
 Filter = Annotated[Union[ComparisonFilter, CompoundFilter], Field(discriminator="type")]
-CompoundFilter.model_rebuild()
 
 
 # ---- requests --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -44,7 +44,8 @@ class InstanceState:
         return self.status in ACTIVE_STATUSES
 
     def to_bytes(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode("utf-8")
+        # fields as they are (json.dumps copies nothing), not dataclasses.asdict's deep copy of the whole history
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self)}, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "InstanceState":

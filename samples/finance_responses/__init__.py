@@ -12,7 +12,8 @@ yet): the holdings come from the project's portfolio.csv into the instructions, 
    function call ends the response; the client answers it with a `function_call_output` item in
    the next response on the same conversation.
 3. The history is read back through the Conversations API (`conversations.items.list`): the
-   Assistants run's messages and the responses' messages, one history.
+   Assistants run's and the responses' messages, and between them their function calls with the
+   outputs the client gave, one history.
 """
 
 from __future__ import annotations
@@ -99,8 +100,15 @@ def print_items(session: Session, conversation_id: str) -> list:
     items = list(session.client.conversations.items.list(conversation_id, order="asc"))
     session.print(f"Conversation {conversation_id}, read through client.conversations.items.list:")
     for item in items:
-        text = " ".join(getattr(part, "text", "") for part in item.content) if item.type == "message" else ""
-        session.print(f"  [{item.type} {item.id}] {item.role}: {text}")
+        if item.type == "message":
+            text = " ".join(getattr(part, "text", "") for part in item.content)
+            session.print(f"  [{item.type} {item.id}] {item.role}: {text}")
+        elif item.type == "function_call":
+            session.print(f"  [{item.type} {item.id}] {item.name}({item.arguments}) call_id={item.call_id}")
+        elif item.type == "function_call_output":
+            session.print(f"  [{item.type} {item.id}] call_id={item.call_id}: {item.output}")
+        else:
+            session.print(f"  [{item.type} {item.id}]")
     return items
 
 
@@ -117,6 +125,6 @@ def run(session: Session) -> list[Turn]:
     for prompt in RESPONSES_PROMPTS:
         turns.append(chat.ask(prompt))
         session.print(show(turns[-1], "user (responses)"))
-    # 3. One history: every message of both APIs, as conversation items.
+    # 3. One history: every message and function call of both APIs, as conversation items.
     print_items(session, thread.thread_id)
     return turns

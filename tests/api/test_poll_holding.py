@@ -23,9 +23,10 @@ def test_only_the_sdk_poll_helpers_retrievals_of_a_run_they_would_poll_again_are
     assert holds_poll(headers, status) == (header in ("true", "True") and polled_again)
 
 
-@pytest.mark.parametrize("age, expected", [
-    (0, RECHECK_YOUNG_SECONDS), (YOUNG_RUN_SECONDS - 1, RECHECK_YOUNG_SECONDS),
-    (YOUNG_RUN_SECONDS, RECHECK_SECONDS), (3600, RECHECK_SECONDS)])
-def test_a_held_retrieval_rechecks_as_often_as_the_sdk_would_poll(age, expected):
-    assert recheck_seconds({"created_at": 1_000_000}, 1_000_000 + age) == expected
-    assert RECHECK_YOUNG_SECONDS < RECHECK_SECONDS
+@pytest.mark.parametrize("age, rechecked, expected", [
+    (0, 0, RECHECK_YOUNG_SECONDS), (YOUNG_RUN_SECONDS - 1, 0, RECHECK_YOUNG_SECONDS),
+    (0, 1, 2 * RECHECK_YOUNG_SECONDS), (0, 2, 4 * RECHECK_YOUNG_SECONDS), (0, 3, RECHECK_SECONDS),
+    (0, 10_000, RECHECK_SECONDS), (YOUNG_RUN_SECONDS, 0, RECHECK_SECONDS), (3600, 5, RECHECK_SECONDS)])
+def test_a_held_retrieval_first_rechecks_as_soon_as_the_sdk_would_poll_then_backs_off(age, rechecked, expected):
+    assert recheck_seconds({"created_at": 1_000_000}, 1_000_000 + age, rechecked) == pytest.approx(expected)
+    assert RECHECK_YOUNG_SECONDS < RECHECK_SECONDS < 8 * RECHECK_YOUNG_SECONDS

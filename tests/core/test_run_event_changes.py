@@ -119,7 +119,7 @@ def test_a_stored_change_of_metadata_only_shows_nothing():
 
 
 def test_new_steps_and_messages_show_nothing_by_themselves():
-    """A turn's stream shows its own (it alone knows what it showed already); a step stored whole otherwise
+    """Without a streamed turn saying what it showed (tests/core/test_turn_events.py), a step stored whole
     (a response's replayed tool calls) is history."""
     change = RunChange(run("in_progress"), new_steps=[(step(status=m.COMPLETED), StepBookkeeping())],
                        new_messages=[{"id": "msg_1", "status": "completed"}])

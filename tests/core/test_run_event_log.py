@@ -13,8 +13,15 @@ from core.repositories.runs import RunChange, RunRepository
 from core.repositories.threads import ThreadRepository
 from core.run_bookkeeping import RunBookkeeping
 from core.run_events import payloads
+from core.run_events.changes import TurnShown, turn_events
 from core.run_events.log import EventLog
+from core.run_events.turn import TurnOutput
 from core.run_events.turn_stream import Superseded, TurnStream, claim_for, unseen_part
+from core.tool_plugins import Route
+from core.wire.messages import message_record
+from core.wire.runs import message_creation, new_step
+from tests.core.test_run_event_payloads import run
+from tools.plugins import TOOLS
 
 
 @pytest.fixture
@@ -170,3 +177,44 @@ def test_rows_of_one_event_from_before_appends_shared_a_row_are_still_read(log, 
     log.append(thread, run_id, [_event("new3"), _event("new4")])
     assert _texts(log, thread, run_id) == [(1, "old1"), (2, "old2"), (3, "new3"), (4, "new4")]
     assert _texts(log, thread, run_id, after=1) == [(2, "old2"), (3, "new3"), (4, "new4")]
+
+
+def test_a_turn_says_which_openings_it_showed_and_its_change_shows_the_rest_once(log, thread):
+    """TurnOutput.shown, with a real stream: a silent turn opened nothing; a turn that wrote text and a call
+    opened its message and both steps; its retry, showing nothing new, still says so (from the claim)."""
+    run_id = ids.new_id("run")
+    record = {**run("in_progress"), "id": run_id, "thread_id": thread}
+    log.append(thread, run_id, [payloads.run_created(record)])
+    fresh = iter([{"message_id": f"msg_{turn}", "message_step_id": f"step_m{turn}", "tool_step_id": f"step_t{turn}"}
+                  for turn in range(2)])
+
+    def attempt(turn: str) -> TurnOutput:
+        stream = TurnStream(log, thread, run_id, turn)
+        output = TurnOutput(stream, record, lambda name: Route(TOOLS.functions, "client"), TOOLS)
+        output.start(lambda: stream.claim_turn(lambda: next(fresh)))
+        return output
+
+    silent = attempt("0")
+    assert silent.finish(hand_over=20) == [] and silent.shown() == TurnShown(tools=TOOLS)
+
+    talking = attempt("1")
+    talking.text("Hi")
+    talking.tool(0, "call_1", "f", "{}")
+    assert talking.finish() == []  # all written (a hand-over's pieces would go with the change)
+    turn = talking.shown()
+    assert turn.opened == {"msg_1", "step_m1", "step_t1"} and turn.unwritten == ()
+
+    retry = attempt("1")
+    retry.text("Hi")
+    retry.tool(0, "call_1", "f", "{}")
+    assert retry.finish(hand_over=20) == [] and retry.shown().opened == turn.opened
+
+    message = message_record("msg_1", thread, 7, "assistant", [{"type": "text", "text": {"value": "Hi", "annotations": []}}],
+                             run=record)
+    steps = [new_step(record, "step_m1", 7, "completed", message_creation("msg_1")),
+             new_step(record, "step_t1", 7, "in_progress", {"type": "tool_calls", "tool_calls": [
+                 {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}", "output": None}}]})]
+    log.append(thread, run_id, turn_events(retry.shown(), steps, [message]))
+    names = [event.name for event in log.read(thread, run_id, 0, limit=1000)]
+    assert names.count("thread.message.created") == 1 and names.count("thread.run.step.created") == 2
+    assert names[-2:] == ["thread.message.completed", "thread.run.step.completed"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from requests import certs
 
 from core.storage_connection import StorageConnection
+from core.table_transport import TableTransport
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                    "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -29,12 +31,15 @@ def test_clients_take_the_environment_settings_once_and_stop_reading_it(clean_en
     for name, value in environment.items():
         clean_environment.setenv(name, value)
     connection = StorageConnection(None, "acct", None)
-    for client in (connection.table_service(), connection.blob_service()):
-        transport = client._client._client._pipeline._transport
-        assert transport.session.trust_env is False
-        assert transport.session.proxies.get("https") == proxy
-        assert transport.connection_config.verify == verify
-
+    blobs = connection.blob_service()._client._client._pipeline._transport
+    assert blobs.session.trust_env is False
+    assert (blobs.session.proxies.get("https"), blobs.connection_config.verify) == (proxy, verify)
+    tables = connection.table_service()._client._client._pipeline._transport
+    if proxy is None:  # the lean transport, trusting the CAs requests would
+        assert isinstance(tables, TableTransport) and tables.ca_certs == (certs.where() if verify is True else verify)
+    else:  # the requests transport, which speaks to proxies
+        assert tables.session.trust_env is False
+        assert (tables.session.proxies.get("https"), tables.connection_config.verify) == (proxy, verify)
 
 
 

@@ -66,7 +66,9 @@ def test_a_thread_is_read_and_continued_as_a_conversation_with_a_response_timeli
     told = [m for m in scripted.client.requests()[-1]["messages"] if m["role"] == "tool"]
     assert [m["content"] for m in told] == ["21C and sunny"]
     items = client.conversations.items.list(thread_id, order="asc").data
-    assert [item.role for item in items] == ["user", "assistant", "user", "assistant"]
+    assert [getattr(item, "role", item.type) for item in items] == [
+        "user", "assistant", "user", "function_call", "function_call_output", "assistant"]
+    assert (items[3].name, items[4].output) == ("get_weather", "21C and sunny")
     assert items[-1].content[0].text == f"It is 21C and sunny in Oslo {response_tok}"
     page.screenshot("7-responses.png", show=".responses")
 

@@ -59,7 +59,9 @@ def test_the_responses_continue_the_thread_and_the_conversation_lists_both(run_s
     assert [m["role"] for m in follow_up["messages"]][-2:] == ["tool", "tool"]
     assert logic_app.received == [{"path": CLIENT_MAIL_PATH, "body": {"to": "jane.doe@contoso.com",
                                                                        "content": SUMMARY}}]
-    # The conversation read back: both APIs' messages, in order.
+    # The conversation read back: both APIs' messages, in order, and the function calls between them.
+    assert re.search(r"^  \[function_call fc_\w+\] get_stock_price\(.*MSFT", out, flags=re.MULTILINE), out
+    assert re.search(r"^  \[function_call_output fc\w*_\w+\] call_id=", out, flags=re.MULTILINE), out
     listed = re.findall(r"^  \[message msg_\w+\] (user|assistant): (.*)$", out, flags=re.MULTILINE)
     assert listed == [("user", HOLDINGS), ("assistant", "You hold MSFT, AAPL, NVDA, AMZN and KO; MSFT closed at "
                                                         "420.10."),
@@ -87,9 +89,14 @@ def test_kept_the_responses_answers_are_thread_messages_to_the_assistants_api(ru
     try:
         messages = service.beta.threads.messages.list(thread_id, order="asc")
         as_thread = [(m.id, m.role, m.content[0].text.value) for m in messages.data]
-        items = service.conversations.items.list(thread_id, order="asc")
-        as_conversation = [(item.id, item.role, item.content[0].text) for item in items.data]
+        items = service.conversations.items.list(thread_id, order="asc", limit=100)
+        as_conversation = [(item.id, item.role, item.content[0].text) for item in items.data if item.type == "message"]
         assert as_thread == as_conversation and len(as_thread) == 6
+        # between the messages, each function call the run and the responses made, then the output it was given
+        calls = [item for item in items.data if item.type == "function_call"]
+        outputs = {item.call_id: item.output for item in items.data if item.type == "function_call_output"}
+        assert calls and set(outputs) == {call.call_id for call in calls}
+        assert [call.name for call in calls].count("send_email") == 1
         assert as_thread[3][1:] == ("assistant", SUMMARY)  # a response's answer, read as a thread message
         runs = service.beta.threads.runs.list(thread_id, order="asc").data
         assert len(runs) == 1 + 4  # the Assistants run, and the four responses' runs on the same thread

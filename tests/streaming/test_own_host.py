@@ -4,6 +4,8 @@ killed mid-stream."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from scripted_model import reply_text
@@ -85,3 +87,16 @@ def test_a_restart_mid_stream_keeps_the_run_and_a_resumed_stream_shows_no_text_t
     assert "".join(pieces) == LONG
     assert wait_for(api, thread.id, run.id, "completed").status == "completed"
     assert texts(api, thread.id)[-1] == ("assistant", LONG)
+
+
+def test_without_wake_ups_a_held_poll_sees_the_answer_by_re_reading_storage(api, scripted):
+    assistant = make_assistant(api)
+    tok = token()
+    scripted.client.enqueue(reply_text("Found by re-reading.", match=tok, first_token_ms=1200))
+    thread = thread_with(api, f"held {tok}")
+    started = time.monotonic()
+    run = api.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    waited = time.monotonic() - started
+    assert run.status == "completed" and texts(api, thread.id)[-1] == ("assistant", "Found by re-reading.")
+    # held, re-reading at 50, 100, 200, then every 250 ms: seen within a re-read of the end, not on a far poll tick
+    assert 1.2 <= waited < 1.2 + 2.0

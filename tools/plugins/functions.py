@@ -18,7 +18,7 @@ from core.run_bookkeeping import StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
 from core.tool_plugins import CallContext, Finished, ItemView, Offer, StepCall, ToolPlugin, TurnContext, Waiting, Where
-from core.wire.response_objects import call_item_id
+from core.wire.response_objects import call_item_id, item_id
 from tools import business, registry
 from tools.registry import Pending, ToolError
 
@@ -115,6 +115,13 @@ class Functions(ToolPlugin):
         return {"id": call_item_id(call["id"]), "type": "function_call", "call_id": call["id"],
                 "name": function.get("name") or "", "arguments": arguments,
                 "status": "completed" if done else "in_progress"}
+
+    def output_item(self, call: dict, books: StepBookkeeping) -> dict | None:
+        output = call[KIND].get("output")
+        if output is None:
+            return None
+        return {"id": item_id("fco", call["id"]), "type": "function_call_output", "call_id": call["id"],
+                "output": output, "status": "completed"}
 
     def response_events(self, phase: Literal["opened", "done"], item: dict, output_index: int) -> list[dict]:
         if phase == "opened":

@@ -159,6 +159,5 @@ def response_item(call: dict, done: bool, include: frozenset[str]) -> dict:
 
 
 TOOL = WebSearch()
-web_search.log_configuration_once()  # at start-up (the registry imports this module): once, whether search works
 
 __all__ = ["TOOL", "KIND", "FUNCTION_NAME", "chat_tool", "searched"]
