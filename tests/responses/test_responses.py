@@ -95,6 +95,10 @@ def test_function_calling_round_trip(fresh, scripted):
     second = fresh.responses.create(model=MODEL, previous_response_id=first.id, tools=[WEATHER], input=[
         {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny"}'}])
     assert second.output_text == "It is sunny in Oslo."
+    # a held create renders what its ending write handed over (the first) or reads it (the second, seeded):
+    # either way what a retrieve shows later
+    for held in (first, second):
+        assert fresh.responses.retrieve(held.id).model_dump() == held.model_dump()
     asked = requests_for(scripted, tok)[-1]["messages"]
     assert asked[-2]["tool_calls"][0]["id"] == call.call_id and asked[-1] == {
         "role": "tool", "tool_call_id": call.call_id, "content": '{"sky": "sunny"}'}
