@@ -22,22 +22,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PortTaken(Exception):
+    """The free port chosen for a devhost was bound by another process before devhost could bind it."""
+
+
 class DevhostProcess:
     """One devhost serving `app_dir` on a free port, with its output in a log file."""
 
     def __init__(self, app_dir: Path, env: dict[str, str], log_path: Path, route_prefix: str = "v1"):
         self.app_dir = app_dir
-        self.port = free_port()
+        self.route_prefix = route_prefix
+        self.started = False  # once it has served, a restart keeps its port: clients hold its URL
+        self._use_port(free_port())
         # The harness chooses devhost's system key, so tests and benchmarks can read the Durable API.
         self.system_key = secrets.token_urlsafe(32)
         self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
                     "DEVHOST_SYSTEM_KEY": self.system_key}
         self.log_path = log_path
-        self.root_url = f"http://127.0.0.1:{self.port}"
-        self.base_url = f"{self.root_url}/{route_prefix}" if route_prefix else self.root_url
         self.process: subprocess.Popen | None = None
 
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"{self.root_url}/{self.route_prefix}" if self.route_prefix else self.root_url
+
     def start(self, timeout: float = 60.0) -> "DevhostProcess":
+        for _ in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:  # another process bound the free port between its choice and devhost's bind
+                self._use_port(free_port())
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> "DevhostProcess":
         log = open(self.log_path, "a", encoding="utf-8")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devhost.run", "--app-dir", str(self.app_dir), "--port", str(self.port)],
@@ -45,9 +62,12 @@ class DevhostProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if not self.started and f"{self.port}): address already in use" in self.log():
+                    raise PortTaken(self.port)
                 raise RuntimeError(f"devhost exited with {self.process.returncode}:\n{self.log()}")
             try:
                 urllib.request.urlopen(self.durable_api("instances/"), timeout=2)
+                self.started = True
                 return self
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.1)
