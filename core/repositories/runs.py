@@ -153,7 +153,7 @@ class RunRepository:
             operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, thread),
                                                  staged=staged)[0]
             self.threads.transact(principal, thread_id, build)
-        wakeups.wake(thread_id, run_id, record)
+        wakeups.wake(thread_id, run_id, wakeups.Committed(record))
         return record
 
     def create_with_thread(self, principal: str, thread: dict[str, Any], thread_messages: list[dict[str, Any]],
@@ -180,7 +180,7 @@ class RunRepository:
             with self._codec.staged() as staged:
                 self.threads.create(principal, thread, self.messages.insert_all_ops(principal, thread_messages, staged))
             return self.create(principal, record, books, [], shown_thread, steps)
-        wakeups.wake(thread_id, run_id, record)
+        wakeups.wake(thread_id, run_id, wakeups.Committed(record))
         return record
 
     def load(self, principal: str, thread_id: str, run_id: str) -> StoredRun:
@@ -252,7 +252,7 @@ class RunRepository:
                 self._codec.discard(superseded)
             if new_head is not None:
                 new_head.etag = written[head_at]["etag"]
-            wakeups.wake(thread_id, run_id, committed=wakeups.Committed(
+            wakeups.wake(thread_id, run_id, wakeups.Committed(
                 outcome.record, current.books, books, outcome.new_messages, outcome.new_steps))
             return StoredRun(outcome.record, books, written[run_at]["etag"], properties.get("blob"), new_head)
 
@@ -313,13 +313,10 @@ class RunRepository:
 
     def load_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         self.load(principal, thread_id, run_id)
-        return self._owned_step(principal, thread_id, run_id, step_id)
+        return self.step_of_held_run(principal, thread_id, run_id, step_id)
 
     def step_of_held_run(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         """A step of a run the caller has already loaded (load_step without reading the run again)."""
-        return self._owned_step(principal, thread_id, run_id, step_id)
-
-    def _owned_step(self, principal: str, thread_id: str, run_id: str, step_id: str) -> StoredStep:
         entity = steps_of(run_id).get(self.table, thread_id, step_id) if ids.is_id("step", step_id) else None
         if entity is None or entity.get("owner") != principal:
             raise NotFound("run step", step_id)

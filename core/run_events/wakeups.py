@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
+
 Key = tuple[str, str]
 
 _lock = threading.Lock()
@@ -29,18 +31,18 @@ class Committed:
     messages and steps (record, bookkeeping) inserted with it."""
 
     run: dict[str, Any]
-    books_before: Any = None  # core.run_bookkeeping.RunBookkeeping; None: not known (the run's creation)
-    books: Any = None
+    books_before: RunBookkeeping | None = None  # None: not known (the run's creation)
+    books: RunBookkeeping | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
-    steps: list[tuple[dict[str, Any], Any]] = field(default_factory=list)
+    steps: list[tuple[dict[str, Any], StepBookkeeping]] = field(default_factory=list)
 
 
 class Subscription:
     """A reader's registration for one run; `wait` returns early when a writer wakes it."""
 
-    def __init__(self, key: Key, loop: asyncio.AbstractEventLoop | None = None):
+    def __init__(self, key: Key):
         self._key = key
-        self._loop = loop or asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
         self.run: dict[str, Any] | None = None  # the run as last committed in this process, once a write of it woke us
         self.committed: Committed | None = None  # that write, when its writer said what it wrote
@@ -73,13 +75,12 @@ class Subscription:
                     del _waiters[self._key]
 
 
-def wake(thread_id: str, run_id: str, run: dict[str, Any] | None = None, committed: Committed | None = None) -> None:
-    """Wake every reader of this run in this process (callable from any thread); `run`: the run
-    record this write committed, if it wrote the run; `committed`: that write in full."""
+def wake(thread_id: str, run_id: str, committed: Committed | None = None) -> None:
+    """Wake every reader of this run in this process (callable from any thread); `committed`: the
+    write of the run row that woke them, if it wrote the run."""
     with _lock:
         subscriptions = list(_waiters.get((thread_id, run_id), ()))
-    if committed is not None:
-        run = committed.run
+    run = committed.run if committed is not None else None
     for subscription in subscriptions:
         try:
             subscription._loop.call_soon_threadsafe(subscription._woken, run, committed)
