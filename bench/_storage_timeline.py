@@ -1,8 +1,8 @@
 """Where one response's time goes: every storage request devhost makes while answering it, on one clock.
 
 `python -m bench._storage_timeline [create|background|stream]` (not run by `make bench`: a diagnostic, not
-a figure). devhost runs with a `sitecustomize` that times each `requests` call (the storage SDKs' transport)
-and notes the project frame that made it; the scripted model, in this process, notes when the request came
+a figure). devhost runs with a `sitecustomize` that times each request the storage SDKs send (blobs through
+`requests`, tables through core.table_transport) and notes the project frame that made it; the scripted model, in this process, notes when the request came
 and when each piece left. Printed: milliseconds since the call began, duration, thread, request, caller.
 """
 
@@ -23,22 +23,28 @@ SITECUSTOMIZE = '''
 import os, threading, time, traceback
 import requests
 _log = open(os.environ["STORAGE_TIMELINE_LOG"], "a", buffering=1)
-_send = requests.Session.send
 _root = os.environ["STORAGE_TIMELINE_ROOT"] + "/"
 
-def send(self, request, **options):
-    started = time.time()
-    try:
-        return _send(self, request, **options)
-    finally:
-        took = (time.time() - started) * 1000
-        frames = [f"{frame.filename[len(_root):]}:{frame.lineno}:{frame.name}" for frame in traceback.extract_stack()
-                  if frame.filename.startswith(_root) and "/.venv/" not in frame.filename][-3:]
-        path = request.url.split("?")[0].split("/", 3)[-1][:60]
-        _log.write(f"{started:.4f} {took:6.1f}ms {threading.current_thread().name[:14]:14} {request.method:6} "
-                   f"{path} | {' < '.join(reversed(frames))}\\n")
+def _timed(send):
+    def timed(self, request, **options):
+        started = time.time()
+        try:
+            return send(self, request, **options)
+        finally:
+            _note(started, request)
+    return timed
 
-requests.Session.send = send
+def _note(started, request):
+    took = (time.time() - started) * 1000
+    frames = [f"{frame.filename[len(_root):]}:{frame.lineno}:{frame.name}" for frame in traceback.extract_stack()
+              if frame.filename.startswith(_root) and "/.venv/" not in frame.filename][-3:]
+    path = request.url.split("?")[0].split("/", 3)[-1][:60]
+    _log.write(f"{started:.4f} {took:6.1f}ms {threading.current_thread().name[:14]:14} {request.method:6} "
+               f"{path} | {' < '.join(reversed(frames))}\\n")
+
+requests.Session.send = _timed(requests.Session.send)
+from core import table_transport
+table_transport.TableTransport.send = _timed(table_transport.TableTransport.send)
 '''
 MODEL_LATENCY_MS = 500
 
