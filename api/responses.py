@@ -44,7 +44,7 @@ def _sse(event: dict) -> bytes:
 async def events_after(principal: str, record: dict, starting_after: int) -> AsyncIterator[bytes]:
     """The response's events numbered after `starting_after`, until its run has ended."""
     view = response_stream.ResponseStream(
-        lambda run, output: response_objects.response_object(record, run, output), TOOLS,
+        record["run_id"], lambda run, output: response_objects.response_object(record, run, output), TOOLS,
         lambda step_id: response_answers.step_books(principal, record, step_id), response_answers.item_view(record),
         record.get("seeded_step_id"))
     try:

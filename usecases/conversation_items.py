@@ -18,7 +18,7 @@ from core.errors import NotFound
 from core.pagination import PageRequest
 from core.repositories.runs import StoredRun, StoredStep
 from core.tool_plugins import ItemView
-from core.wire import conversation_items, response_objects
+from core.wire import conversation_items, item_places, response_objects
 from core.wire.conversation_items import Entry
 from tools.plugins import TOOLS
 from usecases import services
@@ -70,12 +70,12 @@ class _Seeded:
 def _entries(run: StoredRun, step: StoredStep, include: frozenset[str], order: Order, seeded: _Seeded) -> list[Entry]:
     if step.record["step_details"]["type"] != "tool_calls":
         return []
-    made = conversation_items.step_items(run.record["id"], step.record, step.books, TOOLS, _view(run, include),
+    made = conversation_items.step_items(step.record, step.books, TOOLS, _view(run, include),
                                          seeded.made_earlier(run, step))
     return made if order == "asc" else made[::-1]
 
 
-def _runs_from(principal: str, thread_id: str, key: str | None, cursor: conversation_items.CallPlace | None,
+def _runs_from(principal: str, thread_id: str, key: str | None, cursor: item_places.CallPlace | None,
                order: Order, page_size: int) -> Iterator[StoredRun]:
     """The runs whose steps may come after the place `key` in `order`: the run holding it (a cursor's
     call item names its run; a message's time falls in the run before it, if any), then the runs after."""
@@ -98,7 +98,7 @@ def _call_entries(principal: str, thread_id: str, after: str | None, order: Orde
     """The call items after the item `after` in `order`, up to the place `bound` (the last message the
     page may show: nothing past it can be on the page)."""
     key = conversation_items.place_key(after) if after else None
-    cursor = conversation_items.call_place(after) if after and not ids.is_id("message", after) else None
+    cursor = item_places.call_place(after) if after and not ids.is_id("message", after) else None
     steps_after = ids.PREFIXES["step"] + key[:ids.BODY_LENGTH] if key else None
 
     seeded = _Seeded(thread_id, page_size)
@@ -153,7 +153,7 @@ def item(principal: str, thread_id: str, item_id: str, include: frozenset[str]) 
             return response_objects.message_item(services.messages().get(principal, thread_id, item_id))
         except NotFound:
             raise NotFound("item", item_id) from None
-    place = conversation_items.call_place(item_id)
+    place = item_places.call_place(item_id)
     try:
         if place is None:
             raise NotFound("item", item_id)

@@ -28,11 +28,13 @@ from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
 from core.repositories.shared import responses
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
-from core.wire import response_objects
+from core.tool_plugins import ItemView
+from core.wire import conversation_items, response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
 from core.wire.runs import RunSettings, new_run, new_step
 from core.wire.threads import new_thread
+from tools.plugins import TOOLS
 from usecases import response_tool_resources, run_orchestration, services
 from usecases.response_media import MediaReader
 
@@ -48,6 +50,7 @@ class Placement:
     conversation_id: str | None = None
     copied: list[dict] = field(default_factory=list)  # the history a new thread starts with (a branch)
     earlier_calls: dict[str, dict] = field(default_factory=dict)  # call id → the function call it names
+    earlier_ids: dict[str, str] = field(default_factory=dict)  # call id → the id its item shows under
     must_answer: tuple[str, ...] = ()  # the previous response's calls, which the input must answer
 
 
@@ -56,9 +59,15 @@ def _latest_run(principal: str, thread_id: str) -> dict | None:
     return page.data[0] if page.data else None
 
 
-def _function_calls(thread_id: str, run_id: str) -> dict[str, dict]:
-    return {call["id"]: call for step in services.runs().all_steps(thread_id, run_id)
-            for call in response_objects.function_calls(step.record)}
+def _function_calls(thread_id: str, run_id: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """The run's function calls by call id, and the ids their items show under (as its output does)."""
+    calls: dict[str, dict] = {}
+    shown: dict[str, str] = {}
+    for step in services.runs().all_steps(thread_id, run_id):
+        calls |= {call["id"]: call for call in response_objects.function_calls(step.record)}
+        shown |= {call["id"]: item["id"] for _, call, item in response_objects.call_items(
+            step.record, step.books, TOOLS, ItemView()) if call["id"] in calls}
+    return calls, shown
 
 
 def stored_response(principal: str, response_id: str) -> dict:
@@ -91,8 +100,8 @@ def place(principal: str, body: ResponseCreate) -> Placement:
         except NotFound:
             raise NotFound("conversation", conversation_id, param="conversation") from None
         latest = _latest_run(principal, conversation_id)
-        calls = _function_calls(conversation_id, latest["id"]) if latest else {}
-        return Placement(conversation_id, conversation_id, earlier_calls=calls)
+        calls, shown = _function_calls(conversation_id, latest["id"]) if latest else ({}, {})
+        return Placement(conversation_id, conversation_id, earlier_calls=calls, earlier_ids=shown)
     if body.previous_response_id is None:
         return Placement()
     previous = _previous(principal, body.previous_response_id)
@@ -105,16 +114,16 @@ def place(principal: str, body: ResponseCreate) -> Placement:
     if run["status"] in run_machine.ACTIVE_STATUSES:
         raise InvalidRequest(f"Previous response with id '{previous['id']}' is still in progress.",
                              param="previous_response_id", code="previous_response_in_progress")
-    calls = _function_calls(thread_id, run_id)
+    calls, shown = _function_calls(thread_id, run_id)
     answered = tuple(call_id for call_id, call in calls.items() if call["function"].get("output") is None)
     latest = _latest_run(principal, thread_id)
     if not previous.get("conversation_id") and latest is not None and latest["id"] == run_id:
-        return Placement(thread_id, earlier_calls=calls, must_answer=answered)
+        return Placement(thread_id, earlier_calls=calls, earlier_ids=shown, must_answer=answered)
     outputs = services.runs().messages.page_of_owned_thread(thread_id, PageRequest(limit=1, order="desc"),
                                                             run_id=run_id).data
     last = max([*(message["id"] for message in outputs), *previous.get("input_message_ids", [])], default="")
     copied = _history_until(principal, thread_id, last) if last else []
-    return Placement(copied=copied, earlier_calls=calls, must_answer=answered)
+    return Placement(copied=copied, earlier_calls=calls, earlier_ids=shown, must_answer=answered)
 
 
 @dataclass
@@ -191,8 +200,19 @@ def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCrea
                    run_settings)
 
 
-def _input_items(given: Input, message_ids: list[str]) -> list[dict]:
-    """The response's input as items (input_items), in the order given."""
+def _call_ids(placement: Placement, seeded: dict | None) -> dict[tuple[str, str], str]:
+    """The ids the input's calls and their outputs show under, by (item type, call id), as the
+    conversation shows them: the seeded step's items, but a call the run before made is that run's item."""
+    named = {(item["type"], item["call_id"]): item["id"] for _, item in conversation_items.step_items(
+        seeded, StepBookkeeping(), TOOLS, ItemView()) if "call_id" in item} if seeded else {}
+    if placement.thread_id is not None:  # the run before is the latest, whose calls these are
+        named |= {("function_call", call_id): shown for call_id, shown in placement.earlier_ids.items()}
+    return named
+
+
+def _input_items(given: Input, message_ids: list[str], call_ids: dict[tuple[str, str], str]) -> list[dict]:
+    """The response's input as items (input_items), in the order given; a call or output not shown
+    elsewhere (a call given without its output) gets an id of its own."""
     items, ids_left = [], iter(message_ids)
     for kind, item in given.items:
         if kind == "message":
@@ -205,12 +225,10 @@ def _input_items(given: Input, message_ids: list[str]) -> list[dict]:
             items.append({"id": ids.new_id("message"), "type": "message",
                           "role": item["role"], "status": "completed",
                           "content": [{"type": "input_text", "text": item["text"]}]})
-        elif kind == "function_call_output":
-            items.append({"id": "fco_" + ids.body(ids.new_id("call")), "type": "function_call_output",
-                          "status": "completed", **item})
         else:
-            items.append({"id": response_objects.call_item_id(item["call_id"]), "type": "function_call",
-                          "status": "completed", **item})
+            own = ("fco_" if kind == "function_call_output" else "fc_") + ids.body(ids.new_id("call"))
+            items.append({"id": call_ids.get((kind, item["call_id"]), own), "type": kind, "status": "completed",
+                          **item})
     return items
 
 
@@ -284,7 +302,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
         "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
         "include": sorted(set(body.include or ())), "tool_options": options,
         "input_message_ids": [message["id"] for message in messages],
-        "input_items": _input_items(given, [message["id"] for message in messages]),
+        "input_items": _input_items(given, [message["id"] for message in messages],
+                                    _call_ids(placement, seeded[0][0] if seeded else None)),
         "seeded_step_id": seeded[0][0]["id"] if seeded else None, **_echoed(body),
     }
     # The record is inserted while the run is: its id reaches nobody before both are stored, so one

@@ -8,7 +8,8 @@ the events after N — the view translates the log from its start and sends only
     thread.message.created   → response.output_item.added (message) + response.content_part.added
     thread.message.delta     → response.output_text.delta
     thread.message.completed → response.output_text.done + content_part.done + output_item.done
-    a tool call's deltas     → response.output_item.added + what its plug-in shows as it comes
+    a tool call's deltas     → response.output_item.added (the item named by its place, as the output
+                               names it) + what its plug-in shows as it comes
                                (function_call_arguments.delta; file_search_call.in_progress, searching …)
     its step's end           → its plug-in's closing events (function_call_arguments.done, *.completed)
                                + response.output_item.done; an answer's citations as annotation.added
@@ -23,6 +24,7 @@ from typing import Any, Callable, cast
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events.payloads import RUN_TERMINAL_EVENTS
 from core.tool_plugins import ItemView, ToolPlugin, Tools
+from core.wire.item_places import placed
 from core.wire.response_objects import message_item, output_text_part, tool_calls
 
 Render = Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]  # (run snapshot, output so far) → the response object
@@ -41,11 +43,13 @@ def ends(name: str) -> bool:
 
 
 class ResponseStream:
-    def __init__(self, render: Render, tools: Tools, books_of: BooksOf, view: ItemView,
+    def __init__(self, run_id: str, render: Render, tools: Tools, books_of: BooksOf, view: ItemView,
                  skip_step: str | None = None):
-        """`books_of` is read once per ended tool step (a step's bookkeeping is final when it ends, so a
-        replay reads the same); `skip_step`: the step seeded with the response's input."""
-        self._render = render
+        """`run_id`: the response's run, whose calls' items are named by their place in it
+        (core.wire.item_places), as its output names them; `books_of` is read once per ended tool step (a
+        step's bookkeeping is final when it ends, so a replay reads the same); `skip_step`: the step
+        seeded with the response's input."""
+        self._run_id, self._render = run_id, render
         self._tools, self._books_of, self._view, self._skip = tools, books_of, view, skip_step
         self.sequence = -1
         self.output: list[dict[str, Any]] = []
@@ -126,6 +130,7 @@ class ResponseStream:
         if item is None:  # a kind the Responses wire does not show
             self._calls[key] = (tool, None)
             return []
+        item = placed(item, self._run_id, *key)
         index = len(self.output)
         self._calls[key] = (tool, index)
         self.output.append(item)
@@ -163,7 +168,8 @@ class ResponseStream:
                 continue
             self._done.add(index)
             # (a kind the Responses wire shows when its call opens is shown when it is done: never None)
-            item = cast(dict[str, Any], tool.response_item(call, books, True, self._view))
+            item = placed(cast(dict[str, Any], tool.response_item(call, books, True, self._view)), self._run_id,
+                          *key)
             self.output[index] = item
             made += [*tool.response_events("done", item, index),
                      {"type": "response.output_item.done", "output_index": index, "item": item}]

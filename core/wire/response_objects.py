@@ -14,6 +14,7 @@ from typing import Any, Callable
 from core import run_machine
 from core.run_bookkeeping import StepBookkeeping
 from core.tool_plugins import ItemView, Tools
+from core.wire.item_places import placed
 
 STATUS = {run_machine.QUEUED: "queued", run_machine.IN_PROGRESS: "in_progress",
           run_machine.REQUIRES_ACTION: "in_progress", run_machine.CANCELLING: "in_progress",
@@ -26,14 +27,9 @@ Cite = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]  # (text, its
 
 
 def item_id(prefix: str, call_id: str) -> str:
-    """An output item's id derived from its call's id (so every view names it alike): `fc_…` for
-    call `call_…`."""
+    """A plug-in's item id, derived from its call's id (`fc_…` for call `call_…`): its prefix says the
+    item's kind; every view shows the item under its place instead (core.wire.item_places)."""
     return prefix + "_" + (call_id[len("call_"):] if call_id.startswith("call_") else call_id)
-
-
-def call_item_id(call_id: str) -> str:
-    """A function_call item's id."""
-    return item_id("fc", call_id)
 
 
 def output_text_part(text: str, annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -74,12 +70,6 @@ def message_item(message: dict[str, Any], cite: Cite = no_citations) -> dict[str
             "content": content}
 
 
-def function_call_item(call: dict[str, Any], status: str) -> dict[str, Any]:
-    function = call["function"]
-    return {"id": call_item_id(call["id"]), "type": "function_call", "call_id": call["id"], "name": function["name"],
-            "arguments": function["arguments"], "status": status}
-
-
 def function_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
     details = step["step_details"]
     return [call for call in details.get("tool_calls") or [] if call.get("type") == "function"] \
@@ -93,12 +83,14 @@ def tool_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
 
 def call_items(step: dict[str, Any], books: StepBookkeeping, tools: Tools,
                view: ItemView) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
-    """A step's calls as their plug-ins show them, (index in the step, call, item), in order (a call the
-    Responses wire does not show is left out): a response's output and a conversation's items alike."""
+    """A step's calls as their plug-ins show them, each named by its place, (index in the step, call, item),
+    in order (a call the Responses wire does not show is left out): a response's output and a
+    conversation's items alike."""
     done = step["status"] != run_machine.IN_PROGRESS
     shown = ((index, call, tools.of(call, books).response_item(call, books, done, view))
              for index, call in enumerate(tool_calls(step)))
-    return [(index, call, item) for index, call, item in shown if item is not None]
+    return [(index, call, placed(item, step["run_id"], step["id"], index)) for index, call, item in shown
+            if item is not None]
 
 
 def output_items(steps: list[tuple[dict[str, Any], StepBookkeeping]], messages: dict[str, dict[str, Any]], tools: Tools,
@@ -185,6 +177,6 @@ def item_list(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
             "last_id": items[-1]["id"] if items else None, "has_more": has_more}
 
 
-__all__ = ["STATUS", "TERMINAL", "Cite", "call_item_id", "call_items", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object", "function_call_item",
+__all__ = ["STATUS", "TERMINAL", "Cite", "call_items", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object",
            "function_calls", "item_list", "message_item", "output_items", "output_text_part",
            "response_deleted", "response_object", "usage"]

@@ -18,7 +18,7 @@ from core.run_bookkeeping import StepBookkeeping
 from core.run_events import payloads
 from core.run_events.payloads import Event
 from core.tool_plugins import CallContext, Finished, ItemView, Offer, StepCall, ToolPlugin, TurnContext, Waiting, Where
-from core.wire.response_objects import call_item_id, item_id
+from core.wire.response_objects import item_id
 from tools import business, registry
 from tools.registry import Pending, ToolError
 
@@ -112,7 +112,7 @@ class Functions(ToolPlugin):
         function = call[KIND]
         shown_whole = books is not None or done  # else the call's first stream delta: its pieces show the arguments
         arguments = (function.get("arguments") or "") if shown_whole else ""
-        return {"id": call_item_id(call["id"]), "type": "function_call", "call_id": call["id"],
+        return {"id": item_id("fc", call["id"]), "type": "function_call", "call_id": call["id"],
                 "name": function.get("name") or "", "arguments": arguments,
                 "status": "completed" if done else "in_progress"}
 
