@@ -170,10 +170,11 @@ def read_input(body: ResponseCreate, placement: Placement, media: MediaReader) -
             answered.add(item.call_id)
             read.seeded_calls.append({"id": item.call_id, "type": "function", "function": {
                 "name": name, "arguments": arguments, "output": item.output}})
-            read.items.append(("function_call_output", {"call_id": item.call_id, "output": item.output}))
+            read.items.append(("function_call_output", {"call_id": item.call_id, "output": item.output,
+                                                        **({"id": item.id} if item.id else {})}))
         else:
             read.items.append(("function_call", {"call_id": item.call_id, "name": item.name,
-                                                 "arguments": item.arguments}))
+                                                 "arguments": item.arguments, **({"id": item.id} if item.id else {})}))
     for call_id in placement.must_answer:
         if call_id not in answered:
             raise InvalidRequest(f"No tool output found for function call {call_id}.", param="input",
@@ -200,20 +201,26 @@ def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCrea
                    run_settings)
 
 
-def _call_ids(placement: Placement, seeded: dict | None) -> dict[tuple[str, str], str]:
-    """The ids the input's calls and their outputs show under, by (item type, call id), as the
-    conversation shows them: the seeded step's items, but a call the run before made is that run's item."""
-    named = {(item["type"], item["call_id"]): item["id"] for _, item in conversation_items.step_items(
+def _seeded_ids(seeded: dict | None) -> dict[tuple[str, str], str]:
+    """The ids the seeded step's items show under in the run's thread, by (item type, call id)."""
+    return {(item["type"], item["call_id"]): item["id"] for _, item in conversation_items.step_items(
         seeded, StepBookkeeping(), TOOLS, ItemView()) if "call_id" in item} if seeded else {}
-    if placement.thread_id is not None:  # the run before is the latest, whose calls these are
-        named |= {("function_call", call_id): shown for call_id, shown in placement.earlier_ids.items()}
-    return named
 
 
-def _input_items(given: Input, message_ids: list[str], call_ids: dict[tuple[str, str], str]) -> list[dict]:
-    """The response's input as items (input_items), in the order given; a call or output not shown
-    elsewhere (a call given without its output) gets an id of its own."""
-    items, ids_left = [], iter(message_ids)
+def _call_item_id(kind: str, item: dict, placement: Placement, seeded: dict[tuple[str, str], str]) -> str:
+    """The id an input call or output shows under, as the thread shows it: a call the run before made is
+    that run's item (a conversation, a chain and a branch show it once, there); outside a conversation
+    (where nobody reads the thread's copy) a call given back with its id keeps it, as at OpenAI; else
+    the seeded step's item, or, shown nowhere else (a call given without its output), an id of its own."""
+    earlier = placement.earlier_ids.get(item["call_id"]) if kind == "function_call" else None
+    given = item.get("id") if placement.conversation_id is None else None
+    own = ("fco_" if kind == "function_call_output" else "fc_") + ids.body(ids.new_id("call"))
+    return earlier or given or seeded.get((kind, item["call_id"])) or own
+
+
+def _input_items(given: Input, message_ids: list[str], placement: Placement, seeded: dict | None) -> list[dict]:
+    """The response's input as items (input_items), in the order given."""
+    items, ids_left, seeded_ids = [], iter(message_ids), _seeded_ids(seeded)
     for kind, item in given.items:
         if kind == "message":
             item_id = next(ids_left)
@@ -226,9 +233,8 @@ def _input_items(given: Input, message_ids: list[str], call_ids: dict[tuple[str,
                           "role": item["role"], "status": "completed",
                           "content": [{"type": "input_text", "text": item["text"]}]})
         else:
-            own = ("fco_" if kind == "function_call_output" else "fc_") + ids.body(ids.new_id("call"))
-            items.append({"id": call_ids.get((kind, item["call_id"]), own), "type": kind, "status": "completed",
-                          **item})
+            items.append({"type": kind, "status": "completed", **item,
+                          "id": _call_item_id(kind, item, placement, seeded_ids)})
     return items
 
 
@@ -302,8 +308,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
         "metadata": body.metadata or {}, "truncation": body.truncation, "user": body.user,
         "include": sorted(set(body.include or ())), "tool_options": options,
         "input_message_ids": [message["id"] for message in messages],
-        "input_items": _input_items(given, [message["id"] for message in messages],
-                                    _call_ids(placement, seeded[0][0] if seeded else None)),
+        "input_items": _input_items(given, [message["id"] for message in messages], placement,
+                                    seeded[0][0] if seeded else None),
         "seeded_step_id": seeded[0][0]["id"] if seeded else None, **_echoed(body),
     }
     # The record is inserted while the run is: its id reaches nobody before both are stored, so one
