@@ -19,7 +19,6 @@ import pytest
 from scripted_model import reply_text
 from tests.conftest import devhost_with, sdk_client
 from tests.runs.conftest import MODEL, requests_for, token
-from tests.support import keys
 
 WINDOW = 400  # tokens; the scripted model's counter estimates about four characters a token
 LONG = " ".join(["lorem"] * 600)  # about 900 tokens: over the window on its own
