@@ -10,6 +10,8 @@ Where the run lives:
     run (a chain appends to one history); otherwise (a branch, or a conversation's response) a new
     thread holding a copy of the history up to the previous response.
   - neither: a new thread of its own.
+An input that alone exceeds the model's context window is refused before anything is stored; one that
+only does with its history is withdrawn by its run's first turn (core.response_withdrawal).
 Function call outputs are matched to the calls they answer and seeded as the run's first step
 (a completed tool_calls step), so the model reads call and output as it does within a run.
 """
