@@ -261,9 +261,8 @@ class RunRepository:
 
     def withdraw(self, principal: str, stored: StoredRun, message_ids: Sequence[str]) -> None:
         """Remove a run that never started as if it had never been created: its steps, its event log, the
-        input messages it was created with (`message_ids`), and its hold on the thread. One transaction
-        when that fits one; otherwise the other rows go first and the run last, so a retry finds the run
-        and removes what is left. Raises Conflict when the run changed since `stored` was read."""
+        input messages it was created with (`message_ids`), and its hold on the thread, in one transaction
+        (the rows `create` inserted in one). Raises Conflict when the run changed since `stored` was read."""
         record, etag = stored.record, stored.etag
         thread_id, run_id = record["thread_id"], record["id"]
         assert etag is not None  # a run as read
@@ -278,12 +277,8 @@ class RunRepository:
         ascending, descending = RUNS.delete_ops(thread_id, run_id)
         last: builtins.list[Operation] = [self.threads.touch(thread_id, {"active_run_id": ""}), descending,
                                           (*ascending, {"etag": etag, "match_condition": MatchConditions.IfNotModified})]
-        batches = chunks(rows + last)
-        if len(batches) > 1:
-            batches = [*chunks(rows), last]
         try:
-            for batch in batches:
-                submit(self.table, batch)
+            submit(self.table, rows + last)
         except PreconditionFailed as error:
             raise Conflict(f"Run {run_id} was modified concurrently; please retry.") from error
         except EntityMissing as error:  # its thread was deleted meanwhile

@@ -108,6 +108,19 @@ def test_a_history_over_the_window_is_a_400_that_leaves_the_conversation_as_it_w
     assert [item["id"] for item in _items(strict, conversation.id)][:len(before)] == [item["id"] for item in before]
 
 
+def test_a_refused_input_of_many_messages_is_taken_back_whole(strict, scripted):
+    conversation = _conversation_over_the_window(strict)
+    before = _items(strict, conversation.id)
+    asked = len(scripted.client.requests())
+    with pytest.raises(openai.BadRequestError) as raised:  # 30 messages fit the window alone, not with the history
+        strict.responses.create(model=MODEL, conversation=conversation.id, instructions="Be brief.",
+                                input=[{"role": "user", "content": str(index)} for index in range(30)])
+    _assert_refused(raised)
+    assert len(scripted.client.requests()) == asked
+    assert _items(strict, conversation.id) == before
+    strict.conversations.items.create(conversation.id, items=[{"type": "message", "role": "user", "content": "Free."}])
+
+
 def test_a_chain_over_the_window_is_a_400_and_the_previous_response_goes_on(strict, scripted):
     first_tok = token()
     scripted.client.enqueue(reply_text("First answered.", match=first_tok))
