@@ -277,6 +277,11 @@ class ToolPlugin(ABC):
         response (`calls`: every tool call of its run so far), given the answer's Assistants `annotations`."""
         return []
 
+    def cites_calls(self, text: str, annotations: list[dict[str, Any]]) -> bool:
+        """Whether `response_citations` of this answer may need its run's calls (False: `annotations` are
+        enough), so that a read of the answer alone reads the run's steps only when it must."""
+        return False
+
 
 class Tools:
     """The plug-ins a deployment runs. The functions plug-in owns every name no built-in claims, and is
@@ -345,6 +350,10 @@ class Tools:
             found = [annotation for tool in self.all for annotation in tool.response_citations(text, annotations, calls)]
             return sorted(found, key=lambda annotation: annotation.get("start_index", annotation.get("index", 0)))
         return cite
+
+    def cites_calls(self, text: str, annotations: list[dict[str, Any]]) -> bool:
+        """Whether citing the answer `text` may need its run's calls, for any plug-in."""
+        return any(tool.cites_calls(text, annotations) for tool in self.all)
 
     def call_deltas(self, step_id: str, calls: list[dict[str, Any]]) -> list[Event]:
         """Whole tool calls as deltas (for calls no earlier delta showed): each call's name and input."""

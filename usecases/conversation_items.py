@@ -4,7 +4,8 @@ What is shown and in what order is core.wire.conversation_items's; here are the 
 from its cursor on, lazily, no more than it shows: limit+1 messages (one to know more follow), and
 the runs and steps, limit+1 at a time, from the cursor's place until the page is full or has passed
 its last message. A step the page does not show (a message's creation: the message itself comes
-from the messages) is read and skipped.
+from the messages) is read and skipped. The messages it shows are cited as their responses show them
+(usecases.message_citations: most need no read).
 The caller has established that the thread is the principal's.
 """
 
@@ -21,7 +22,7 @@ from core.tool_plugins import ItemView
 from core.wire import conversation_items, response_objects
 from core.wire.conversation_items import Entry
 from tools.plugins import TOOLS
-from usecases import services
+from usecases import message_citations, services
 
 Order = Literal["asc", "desc"]
 ONE_ITEM_PAGE = 20  # how many steps at a time retrieve reads of the run before a seeded one
@@ -143,16 +144,25 @@ def page(principal: str, thread_id: str, request: PageRequest, include: frozense
     bound = messages[-1][0] if read.has_more else None
     calls = _call_entries(principal, thread_id, request.after, order, bound, include, request.limit + 1)
     items, has_more = conversation_items.page(messages, calls, order, request.limit)
-    return items, has_more or read.has_more
+    return _cited(thread_id, items, read.data, request.limit + 1), has_more or read.has_more
+
+
+def _cited(thread_id: str, items: list[dict], messages: list[dict], page_size: int) -> list[dict]:
+    """The page's items with its messages cited (only those it shows: citing one may read its run)."""
+    shown = {item["id"] for item in items if item["type"] == "message"}
+    cited = {item["id"]: item for item in message_citations.message_items(
+        thread_id, [message for message in messages if message["id"] in shown], page_size)}
+    return [cited.get(item["id"], item) if item["type"] == "message" else item for item in items]
 
 
 def item(principal: str, thread_id: str, item_id: str, include: frozenset[str]) -> dict:
     """One item by its id; 404 when the thread has none of that id."""
     if ids.is_id("message", item_id):
         try:
-            return response_objects.message_item(services.messages().get(principal, thread_id, item_id))
+            message = services.messages().get(principal, thread_id, item_id)
         except NotFound:
             raise NotFound("item", item_id) from None
+        return message_citations.message_items(thread_id, [message], ONE_ITEM_PAGE)[0]
     place = conversation_items.call_place(item_id)
     try:
         if place is None:

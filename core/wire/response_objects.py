@@ -9,7 +9,7 @@ items are the thread's messages and its runs' calls (core.wire.conversation_item
 """
 
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from core import run_machine
 from core.run_bookkeeping import StepBookkeeping
@@ -121,6 +121,24 @@ def output_items(steps: list[tuple[dict[str, Any], StepBookkeeping]], messages: 
     return items
 
 
+def calls_before(steps: Iterable[tuple[dict[str, Any], StepBookkeeping]], message_ids: set[str]
+                 ) -> dict[str, list[tuple[dict[str, Any], StepBookkeeping]]]:
+    """For each of a run's answers `message_ids`, the calls its run made before it (what `output_items`
+    cites it with): `steps` oldest first, taken no further than the last of those answers."""
+    before: dict[str, list[tuple[dict[str, Any], StepBookkeeping]]] = {}
+    calls: list[tuple[dict[str, Any], StepBookkeeping]] = []
+    for step, books in steps:
+        details = step["step_details"]
+        if details["type"] == "message_creation":
+            if details["message_creation"]["message_id"] in message_ids:
+                before[details["message_creation"]["message_id"]] = list(calls)
+                if len(before) == len(message_ids):
+                    break
+            continue
+        calls += [(call, books) for call in tool_calls(step)]
+    return before
+
+
 def usage(run_usage: dict[str, Any] | None) -> dict[str, Any] | None:
     if not run_usage:
         return None
@@ -185,6 +203,6 @@ def item_list(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
             "last_id": items[-1]["id"] if items else None, "has_more": has_more}
 
 
-__all__ = ["STATUS", "TERMINAL", "Cite", "call_item_id", "call_items", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object", "function_call_item",
+__all__ = ["STATUS", "TERMINAL", "Cite", "call_item_id", "call_items", "calls_before", "item_id", "no_citations", "tool_calls", "conversation_deleted", "conversation_object", "function_call_item",
            "function_calls", "item_list", "message_item", "output_items", "output_text_part",
            "response_deleted", "response_object", "usage"]

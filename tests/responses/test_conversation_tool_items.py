@@ -26,6 +26,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK
 FUNCTION = {"type": "function", "name": "get_weather", "description": "Weather for a city",
             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
 OUTPUTS = "code_interpreter_call.outputs"
+CODE_SAVING = "open('/mnt/data/note.txt', 'w').write('saved')\n"
+LINKED = "Saved as [note.txt](sandbox:/mnt/data/note.txt)."
 
 
 def _all(client: openai.OpenAI, conversation_id: str, **options) -> list:
@@ -278,3 +280,42 @@ def test_a_page_reads_from_its_cursor_no_more_than_it_shows(counted_host, script
             # calls, what its run's first step is and whether the run before it made them
             assert len(paths) <= 11, paths
             assert tops and max(tops) <= 3, paths  # limit + 1
+
+
+def test_citing_a_message_reads_its_runs_steps_only_when_its_annotations_need_them(counted_host, scripted):
+    """A plain answer is cited with no read; a code_interpreter answer linking a file reads its run's steps
+    once, a few rows at a time, as far as the answer."""
+    host, seen = counted_host
+    client = sdk_client(host.base_url, f"principal-{uuid.uuid4().hex}")
+    conversation = client.conversations.create()
+    tok = token()
+    scripted.client.enqueue(reply_tool_calls([{"name": "code_interpreter", "arguments": {"code": CODE_SAVING}}],
+                                             match=tok), reply_text(LINKED, match=tok))
+    cited = client.responses.create(model=MODEL, input=f"Save it {tok}", conversation=conversation.id,
+                                    tools=[{"type": "code_interpreter", "container": {"type": "auto"}}])
+    assert cited.status == "completed", cited.error
+    [citation] = cited.output[-1].content[0].annotations
+    assert citation.type == "container_file_citation"
+    tok = token()
+    scripted.client.enqueue(reply_text("Plain.", match=tok))
+    plain = client.responses.create(model=MODEL, input=f"Thanks {tok}", conversation=conversation.id)
+
+    def reads(read) -> tuple[object, list[str]]:
+        start = len(seen)
+        shown = read()
+        return shown, [urllib.parse.unquote(path) for service, method, path in seen[start:]
+                       if service == "Table" and conversation.id in urllib.parse.unquote(path)]
+
+    answer = cited.output[-1].id
+    shown, cited_paths = reads(lambda: client.conversations.items.retrieve(answer, conversation_id=conversation.id))
+    assert shown.content[0].annotations == [citation]
+    _, plain_paths = reads(lambda: client.conversations.items.retrieve(plain.output[-1].id,
+                                                                       conversation_id=conversation.id))
+    assert len(cited_paths) == len(plain_paths) + 1, (cited_paths, plain_paths)
+    # a page showing the cited answer: one more query of at most limit+1 rows than the page's own reads
+    following = client.conversations.items.list(conversation.id, limit=1, order="asc", after=answer).data[0].id
+    before, before_paths = reads(lambda: client.conversations.items.list(conversation.id, limit=2, order="desc",
+                                                                         after=following))
+    assert before.data[0].id == answer and before.data[0].content[0].annotations == [citation]
+    tops = [int(top) for path in before_paths for top in re.findall(r"\$top=(\d+)", path)]
+    assert len(before_paths) <= 12 and max(tops) <= 3, before_paths

@@ -130,6 +130,24 @@ def test_include_sources_on_create(searcher, scripted, engine):
     assert response.output[1].content[0].text[citation.start_index:citation.end_index] == "https://docs.example.com/a"
 
 
+def test_an_answer_read_as_a_conversation_item_cites_what_the_search_showed(searcher, scripted, engine):
+    tok, query = token(), "conversation " + token()
+    answer_query(engine, query, searxng(("A page", "https://docs.example.com/b", "Snippet.")))
+    _script(scripted, tok, query, "See [A page](https://docs.example.com/b).")
+    conversation = searcher.conversations.create()
+    response = searcher.responses.create(model=MODEL, input=f"Look {tok}", conversation=conversation.id,
+                                         tools=[{"type": "web_search"}])
+    assert response.status == "completed", response.error
+    answer = searcher.responses.retrieve(response.id).output[1]
+    [citation] = answer.content[0].annotations
+    assert (citation.type, citation.url) == ("url_citation", "https://docs.example.com/b")
+    listed = searcher.conversations.items.list(conversation.id, order="asc").data
+    assert [item.type for item in listed] == ["message", "web_search_call", "message"]
+    assert listed[2].model_dump() == answer.model_dump()
+    assert searcher.conversations.items.retrieve(answer.id, conversation_id=conversation.id).model_dump() == \
+        answer.model_dump()
+
+
 def test_allowed_domains_keep_other_domains_from_the_model(searcher, scripted, engine):
     tok, query = token(), "filtered " + token()
     answer_query(engine, query, searxng(

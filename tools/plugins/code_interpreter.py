@@ -339,6 +339,9 @@ class CodeInterpreter(ToolPlugin):
         produced = [item for call, books in calls if call.get("type") == TOOL_NAME for item in books.produced]
         return containers.container_citations(annotations, produced)
 
+    def cites_calls(self, text: str, annotations: list[dict]) -> bool:
+        return any(annotation.get("type") == "file_path" for annotation in annotations)
+
 
 TOOL = CodeInterpreter()
 

@@ -134,6 +134,9 @@ class WebSearch(ToolPlugin):
                  for source in shown_sources(call)]
         return [{"type": "url_citation", **span} for span in results.cited_spans(text, shown)]
 
+    def cites_calls(self, text: str, annotations: list[dict]) -> bool:
+        return "://" in text  # a search shows only http(s) URLs: a text without one cites none
+
 
 def shown_sources(call: dict) -> list[dict[str, str]]:
     """The results a recorded search showed the model, as {url, title} (from its output, what it read)."""
