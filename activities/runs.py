@@ -20,7 +20,8 @@ from typing import Iterator
 import azure.durable_functions as df
 import openai
 
-from core import chat_turns, run_ending, run_machine, tokens
+from core import chat_turns, response_withdrawal, run_ending, run_machine, tokens
+from core.errors import NotFound
 from core.message_files import StoredFiles
 from core.model_client import chat_client
 from core.model_context import PromptTooLarge
@@ -31,7 +32,7 @@ from core.run_events.turn import Superseded, TurnOutput, TurnStream, fresh_turn_
 from core.run_protocol import FinishRequest, RequireActionRequest, RequireActionResult, RunRef, TurnRequest
 from core.tool_plugins import TurnContext
 from core.turn_prompt import (
-    CONTEXT_LENGTH_EXCEEDED,
+    REFUSED_PROMPT,
     context_overflow,
     context_window,
     earlier_runs_to_replay,
@@ -85,18 +86,25 @@ def run_model_turn(request: dict) -> dict:
     turn = TurnRequest.of(request)
     heading = _reads.submit(runs().events.head, turn.thread_id, turn.run_id)  # wanted by the start or the claim
     messages = _reads.submit(_newest_first, turn.thread_id)  # wanted by the prompt
-    stored = runs().load(turn.principal, turn.thread_id, turn.run_id)
+    try:
+        stored = runs().load(turn.principal, turn.thread_id, turn.run_id)
+    except NotFound:  # its thread was deleted, or its response withdrawn (by an earlier attempt of this turn)
+        return cancelled()
     recorded = stored.books.turns.get(str(turn.turn))
     if recorded is not None:
         return recorded.model_dump()
     count = tokens.counter_for(stored.record["model"])
     stream = TurnStream(runs().events, turn.thread_id, turn.run_id, str(turn.turn))
     starting = None
-    if stored.record["status"] == run_machine.QUEUED and turn.turn == 0:
+    first = stored.record["status"] == run_machine.QUEUED and turn.turn == 0
+    # A response withdrawn if its prompt does not fit starts once the prompt is known to fit (its stream
+    # answers once the run has started; core.response_withdrawal); the model is asked as early.
+    withdrawable = first and stored.books.withdraws is not None
+    if first and not withdrawable:
         # The run starts with its first turn. The model is asked while that write is under way; what
         # it says is shown and stored only after it (a cancel that came first ends the turn unheard).
         starting = _starts.submit(_start, turn, stored, heading, stream)
-    elif stored.record["status"] != run_machine.IN_PROGRESS:
+    elif not first and stored.record["status"] != run_machine.IN_PROGRESS:
         return cancelled()
     run, books = stored.record, stored.books
     history = _history(run, count, messages.result())  # while the run starts
@@ -111,10 +119,15 @@ def run_model_turn(request: dict) -> dict:
         prompt = turn_prompt(run, history, steps, tools, TOOLS, count, StoredFiles(turn.principal),
                              books.truncation, window, [step for reading in replayed for step in reading.result()])
         overflow = context_overflow(books.truncation, prompt.estimated_tokens, window)
-        refused = TurnOutcome(kind="failed", code=CONTEXT_LENGTH_EXCEEDED, message=overflow) if overflow else None
+        refused = TurnOutcome(kind="failed", code=REFUSED_PROMPT, message=overflow) if overflow else None
     except PromptTooLarge:  # even the newest message does not fit: a run ends incomplete, a response failed
         refused = TurnOutcome(kind="incomplete", reason="max_prompt_tokens") if books.truncation is None else \
-            TurnOutcome(kind="failed", code=CONTEXT_LENGTH_EXCEEDED, message=exceeded_message(window))
+            TurnOutcome(kind="failed", code=REFUSED_PROMPT, message=exceeded_message(window))
+    if refused is not None and withdrawable:  # never started: as if never created, its create answers 400
+        response_withdrawal.withdraw(turn.principal, stored, refused.message or exceeded_message(window))
+        return cancelled()
+    if withdrawable:
+        starting = _starts.submit(_start, turn, stored, heading, stream)
     if refused is not None:  # the prompt cannot be sent: the run ends without asking the model
         records = chat_turns.TurnRecords(refused)
         try:

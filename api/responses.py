@@ -73,6 +73,9 @@ async def responses_create(req: func.HttpRequest, client, principal: str) -> fun
     record, run = await asyncio.to_thread(response_runs.create, principal, body)
     if not body.stream and not body.background:
         return requests.json_response(await response_answers.held(client, principal, record, run))
+    if body.stream and not body.background:  # a stream answers once its input is known to fit (or 400)
+        await response_answers.streamed(client, principal, record, run)
+        return event_stream(principal, record)
     await response_answers.start(client, principal, record, run)
     if body.stream:
         return event_stream(principal, record)

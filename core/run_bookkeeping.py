@@ -78,6 +78,10 @@ class RunBookkeeping(Record):
     # A response's model reads the tool calls of the earlier responses in its history (as at OpenAI, where
     # previous_response_id and conversations carry every item); an Assistants run reads their messages only.
     replays_tool_calls: bool = False
+    # A held or streamed response whose first prompt does not fit the model's window is withdrawn, not
+    # failed: its create answers 400 (core.response_withdrawal). What that removes: its run with its input
+    # ("run", from a thread that was there before) or the whole thread made for it ("thread").
+    withdraws: Literal["run", "thread"] | None = None
 
 
 class Produced(Record):

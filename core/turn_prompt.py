@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from core import chat_turns, settings
-from core.model_context import Attachments, Prompt, build_prompt, message_text
+from core.model_context import Attachments, Prompt, build_prompt, chat_message, message_text, message_tokens
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tokens import Counter
 from core.tool_plugins import ToolPlugin, Tools, TurnContext
 
 # Without max_prompt_tokens, history is read back until about this many tokens (MODEL_CONTEXT_TOKENS's default).
 DEFAULT_HISTORY_TOKENS = 120_000
-CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"  # the 400 a create whose input does not fit answers
+# A background response whose prompt does not fit has no create left to answer 400: it fails. The SDK's
+# ResponseError.code is a closed list without context_length_exceeded; "invalid_prompt" is its code for a
+# prompt the model could not be asked with, the closest honest one (the message names the window).
+REFUSED_PROMPT = "invalid_prompt"
 
 
 def context_window() -> int:
@@ -31,12 +35,23 @@ def context_window() -> int:
 def context_overflow(truncation: str | None, prompt_tokens: int, window: int) -> str | None:
     """Whether a turn's prompt may go to the model: None when it may, else the error the run fails with.
 
-    A response's `truncation` "disabled" (OpenAI's default) never trims: a prompt over the window fails
-    the response (`context_length_exceeded`). "auto", and every Assistants run (None: their
+    A response's `truncation` "disabled" (OpenAI's default) never trims: a prompt over the window is
+    refused (a 400 at create, or a failed background response). "auto", and every Assistants run (None: their
     truncation_strategy), trims the oldest history instead (visible_history), so is never refused here."""
     if truncation != "disabled" or prompt_tokens <= window:
         return None
     return exceeded_message(window, prompt_tokens)
+
+
+def input_overflow(truncation: str | None, instructions: str, messages: list[dict[str, Any]], count: Counter,
+                   window: int) -> str | None:
+    """context_overflow for a new response's instructions and text-only input `messages` alone, which the
+    create can tell before storing anything: their tokens, as build_prompt counts them, are part of every
+    prompt its run's first turn could build (history, tools and files only add), so an input refused
+    here would be refused there."""
+    system = [{"role": "system", "content": instructions}] if instructions else []
+    needed = sum(message_tokens(message, count) for message in system + [chat_message(m) for m in messages])
+    return context_overflow(truncation, needed, window)
 
 
 def exceeded_message(window: int, prompt_tokens: int | None = None) -> str:

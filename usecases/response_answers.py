@@ -13,14 +13,18 @@ import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 from core import run_machine, settings
 from core.errors import ApiError, InvalidRequest, NotFound
 from core.pagination import PageRequest
+from core.repositories.shared import responses
+from core.response_withdrawal import REFUSED
 from core.run_bookkeeping import StepBookkeeping
 from core.run_events import wakeups
 from core.run_protocol import RunRef
 from core.tool_plugins import ItemView
+from core.turn_prompt import CONTEXT_LENGTH_EXCEEDED
 from core.wire import response_objects
 from tools.plugins import TOOLS
 from usecases import run_orchestration, services
@@ -120,6 +124,18 @@ async def held(client, principal: str, record: dict, run: dict) -> dict:
         woken.close()
 
 
+async def streamed(client, principal: str, record: dict, run: dict) -> None:
+    """Start the just-created response to be streamed, returning once its run has started: a response
+    withdrawn before (its input does not fit: core.response_withdrawal) raises the create's 400 instead,
+    which a stream could no longer answer."""
+    woken = wakeups.Subscription((record["thread_id"], record["run_id"]))
+    try:
+        await start(client, principal, record, run)
+        await _settled(principal, record, woken, run, None, lambda current: current["status"] != run_machine.QUEUED)
+    finally:
+        woken.close()
+
+
 async def answered(principal: str, record: dict, hold: float | None = None) -> dict:
     """The response once its run has ended, or as it is when the hold runs out (`hold` seconds, by default
     RESPONSE_HOLD_SECONDS): then queued or in_progress, still running, for the client to poll with
@@ -134,6 +150,15 @@ async def answered(principal: str, record: dict, hold: float | None = None) -> d
 async def _answer(principal: str, record: dict, woken: wakeups.Subscription, known: dict | None,
                   hold: float | None) -> dict:
     """Wait on `woken` for the run to end, from `known` (the run as last seen; None: read it first)."""
+    run, committed = await _settled(principal, record, woken, known, hold,
+                                    lambda current: current["status"] in run_machine.TERMINAL_STATUSES)
+    return await asyncio.to_thread(render, principal, record, run, None, handed_rows(record, committed))
+
+
+async def _settled(principal: str, record: dict, woken: wakeups.Subscription, known: dict | None,
+                   hold: float | None, done: Callable[[dict], bool]) -> tuple[dict, wakeups.Committed | None]:
+    """Wait on `woken` until the run is `done`, or the hold runs out, from `known` (the run as last seen;
+    None: read it first); returns the run and the write that handed it over, if one did."""
     deadline = time.monotonic() + (hold if hold is not None else hold_seconds(settings.get("RESPONSE_HOLD_SECONDS")))
     run: dict | None = known
     committed: wakeups.Committed | None = None
@@ -141,14 +166,35 @@ async def _answer(principal: str, record: dict, woken: wakeups.Subscription, kno
         woken.reset()
         if woken.run is not None:  # a write in this process committed it (its owner was checked by the caller)
             run, committed, woken.run = woken.run, woken.committed, None
+            if committed is not None and committed.gone:
+                raise await asyncio.to_thread(_gone, principal, record)
         elif run is None:
-            run, committed = await asyncio.to_thread(services.runs().get, principal, record["thread_id"],
-                                                     record["run_id"]), None
+            try:
+                run, committed = await asyncio.to_thread(services.runs().get, principal, record["thread_id"],
+                                                         record["run_id"]), None
+            except NotFound:
+                raise await asyncio.to_thread(_gone, principal, record) from None
         assert run is not None  # handed over or read just now
-        if run["status"] in run_machine.TERMINAL_STATUSES or time.monotonic() > deadline:
-            return await asyncio.to_thread(render, principal, record, run, None, handed_rows(record, committed))
+        if done(run) or time.monotonic() > deadline:
+            return run, committed
         if not await woken.wait(RECHECK_SECONDS):
             run = None  # no word from a writer here: read it (one may be writing elsewhere)
+
+
+def _gone(principal: str, record: dict) -> ApiError:
+    """Why the response's run is gone: withdrawn, its input too large (the create's 400; the record goes
+    now, core.response_withdrawal), or its conversation deleted meanwhile (404)."""
+    try:
+        message = responses().get(principal, record["id"]).get(REFUSED)
+    except NotFound:
+        message = None
+    if message is None:
+        return NotFound("response", record["id"])
+    try:
+        responses().delete(principal, record["id"])
+    except NotFound:
+        pass
+    return InvalidRequest(message, param="input", code=CONTEXT_LENGTH_EXCEEDED)
 
 
 async def cancel(client, principal: str, record: dict) -> dict:

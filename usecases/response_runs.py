@@ -10,6 +10,8 @@ Where the run lives:
     run (a chain appends to one history); otherwise (a branch, or a conversation's response) a new
     thread holding a copy of the history up to the previous response.
   - neither: a new thread of its own.
+An input that alone exceeds the model's context window is refused before anything is stored; one that
+only does with its history is withdrawn by its run's first turn (core.response_withdrawal).
 Function call outputs are matched to the calls they answer and seeded as the run's first step
 (a completed tool_calls step), so the model reads call and output as it does within a run.
 """
@@ -23,12 +25,14 @@ from typing import Literal, cast
 
 from pydantic import ValidationError
 
-from core import ids, run_machine, settings
+from core import ids, run_machine, settings, tokens
 from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
 from core.pagination import PageRequest
 from core.repositories.shared import responses
+from core.response_withdrawal import REFUSED
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.tool_plugins import ItemView
+from core.turn_prompt import CONTEXT_LENGTH_EXCEEDED, context_window, input_overflow
 from core.wire import conversation_items, response_objects
 from core.wire.messages import MessageCreate, new_message
 from core.wire.responses import FunctionCall, FunctionCallOutput, InputMessage, ResponseCreate
@@ -73,7 +77,7 @@ def _function_calls(thread_id: str, run_id: str) -> tuple[dict[str, dict], dict[
 def stored_response(principal: str, response_id: str) -> dict:
     """The response's record; 404 when absent, foreign, or not stored (`store: false`)."""
     record = responses().get(principal, response_id)
-    if not record.get("store", True):
+    if not record.get("store", True) or REFUSED in record:  # refused: being withdrawn (core.response_withdrawal)
         raise NotFound("response", response_id)
     return record
 
@@ -184,9 +188,13 @@ def read_input(body: ResponseCreate, placement: Placement, media: MediaReader) -
     return read
 
 
+def _instructions(body: ResponseCreate, given: Input) -> str:
+    """The run's instructions: the request's, then its system and developer messages."""
+    return "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
+
+
 def _run_record(run_id: str, thread_id: str, created_at: int, body: ResponseCreate, given: Input) -> dict:
-    instructions = "\n\n".join([*([body.instructions] if body.instructions else []), *given.instructions])
-    settings_body = {"assistant_id": "", "model": body.model, "instructions": instructions,
+    settings_body = {"assistant_id": "", "model": body.model, "instructions": _instructions(body, given),
                      "tools": [tool.run_tool() for tool in body.declared_tools], "metadata": body.metadata,
                      "temperature": body.temperature, "top_p": body.top_p,
                      "max_completion_tokens": body.max_output_tokens, "tool_choice": body.run_tool_choice(),
@@ -269,12 +277,26 @@ def _withdraw(principal: str, inserting: Future, response_id: str) -> None:
         logger.warning("withdrawing the record of unstored response %s failed", response_id, exc_info=True)
 
 
+def _refuse_oversized_input(body: ResponseCreate, given: Input, created_at: int) -> None:
+    """A create whose instructions and input alone exceed the model's context window is a 400, as at OpenAI,
+    before anything is stored or readied (an input with images or files is left to its first turn)."""
+    messages = [new_message(ids.new_id("message"), ids.new_id("thread"), created_at, message) for message in given.messages]
+    if any(part.get("type") != "text" for message in messages for part in message.get("content") or []) or \
+            any(message.get("attachments") for message in messages):
+        return
+    overflow = input_overflow(body.truncation or "disabled", _instructions(body, given), messages,
+                              tokens.counter_for(body.model), context_window())
+    if overflow:
+        raise InvalidRequest(overflow, param="input", code=CONTEXT_LENGTH_EXCEEDED)
+
+
 def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     """Store a queued response: its run (in its thread, with its input), seeded calls, and its record."""
     placement = place(principal, body)
     media = MediaReader(principal)
     given = read_input(body, placement, media)
     created_at = services.now()
+    _refuse_oversized_input(body, given, created_at)
     response_tool_resources.check_tools(principal, body, created_at)
     media.store(created_at)
     options = response_tool_resources.tool_options(principal, body, created_at)
@@ -291,7 +313,8 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
     messages = [new_message(ids.new_id("message"), thread_id, created_at, message) for message in given.messages]
     books = RunBookkeeping(seeded_steps=bool(given.seeded_calls), response_tools=options,
                            reasoning_effort=_effort(body), truncation=body.truncation or "disabled",
-                           replays_tool_calls=True)
+                           replays_tool_calls=True,
+                           withdraws=None if body.background else "thread" if thread is not None else "run")
     seeded = [(new_step(run, ids.new_id("step"), created_at, run_machine.COMPLETED,
                         {"type": "tool_calls", "tool_calls": given.seeded_calls}, None), StepBookkeeping())] \
         if given.seeded_calls else []

@@ -28,6 +28,7 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
 
+from azure.core import MatchConditions
 from azure.data.tables import TableClient, TableEntity
 
 from core import ids
@@ -35,16 +36,16 @@ from core.codec import Codec, Staging
 from core.collection import Collection, Operation
 from core.errors import Conflict, NotFound, ThreadBusy
 from core.pagination import Page, PageRequest
-from core.repositories.messages import MessageRepository
+from core.repositories.messages import MESSAGES, MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
 from core.run_events import wakeups
 from core.run_events.changes import TurnShown, change_events, run_opened
-from core.run_events.log import EventLog, Head
+from core.run_events.log import EventLog, Head, event_rows
 from core.run_events.payloads import Event
 from core.store import Store
 from core.thread_partition import blob_scope
-from core.transactions import EntityMissing, chunks, retry_on_conflict, submit
+from core.transactions import EntityMissing, PreconditionFailed, chunks, retry_on_conflict, submit
 
 RUNS = Collection("run")
 Steps = Sequence[tuple[dict[str, Any], StepBookkeeping]]  # new steps: (record, bookkeeping)
@@ -257,6 +258,35 @@ class RunRepository:
             return StoredRun(outcome.record, books, written[run_at]["etag"], properties.get("blob"), new_head)
 
         return retry_on_conflict(attempt, lambda: Conflict(f"Run {run_id} was modified concurrently; please retry."))
+
+    def withdraw(self, principal: str, stored: StoredRun, message_ids: Sequence[str]) -> None:
+        """Remove a run that never started as if it had never been created: its steps, its event log, the
+        input messages it was created with (`message_ids`), and its hold on the thread, in one transaction
+        (the rows `create` inserted in one). Raises Conflict when the run changed since `stored` was read."""
+        record, etag = stored.record, stored.etag
+        thread_id, run_id = record["thread_id"], record["id"]
+        assert etag is not None  # a run as read
+        messages = [entity for entity in (MESSAGES.get(self.table, thread_id, message_id) for message_id in message_ids)
+                    if entity is not None]
+        steps = self.all_steps(thread_id, run_id)
+        events = event_rows(self.table, thread_id, run_id)
+        rows: builtins.list[Operation] = [operation for entity in messages for operation in MESSAGES.delete_ops(
+            thread_id, entity["id"])]
+        rows += [operation for step in steps for operation in steps_of(run_id).delete_ops(thread_id, step.record["id"])]
+        rows += [("delete", {"PartitionKey": thread_id, "RowKey": entity["RowKey"]}) for entity in events]
+        ascending, descending = RUNS.delete_ops(thread_id, run_id)
+        last: builtins.list[Operation] = [self.threads.touch(thread_id, {"active_run_id": ""}), descending,
+                                          (*ascending, {"etag": etag, "match_condition": MatchConditions.IfNotModified})]
+        try:
+            submit(self.table, rows + last)
+        except PreconditionFailed as error:
+            raise Conflict(f"Run {run_id} was modified concurrently; please retry.") from error
+        except EntityMissing as error:  # its thread was deleted meanwhile
+            raise NotFound("run", run_id) from error
+        for blob in (stored.blob, *(step.blob for step in steps), *(entity.get("blob") for entity in messages),
+                     *(entity.get("blob") for entity in events)):
+            self._codec.discard(blob)
+        wakeups.wake(thread_id, run_id, wakeups.Committed(record, gone=True))
 
     # (`builtins.list` below: inside the class, `list` is the method above)
     def _row_operations(self, principal: str, change: RunChange, staged: Staging) -> builtins.list[Operation]:

@@ -67,6 +67,14 @@ def head_key(run_id: str) -> str:
     return _prefix(run_id) + "head"
 
 
+def event_rows(table: TableClient, thread_id: str, run_id: str) -> list[Any]:
+    """The keys (and spills) of every row of the run's log, its head included (to remove them)."""
+    prefix = _prefix(run_id)
+    return list(table.query_entities("PartitionKey eq @pk and RowKey ge @low and RowKey lt @high",
+                                     parameters={"pk": thread_id, "low": prefix, "high": prefix[:-1] + "/"},
+                                     select=["RowKey", "blob"]))
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     seq: int

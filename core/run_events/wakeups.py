@@ -35,6 +35,7 @@ class Committed:
     books: RunBookkeeping | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     steps: list[tuple[dict[str, Any], StepBookkeeping]] = field(default_factory=list)
+    gone: bool = False  # the write removed the run (a response withdrawn: core.response_withdrawal)
 
 
 class Subscription:
