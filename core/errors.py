@@ -31,6 +31,11 @@ class InvalidRequest(ApiError):
     """400: the request itself is wrong (shape, type, value, state)."""
 
 
+class TooLargeForOneWrite(InvalidRequest):
+    """400: what must be stored together (a run and the messages it adds to its thread) does not fit one
+    storage transaction; storing it in parts could leave a part behind."""
+
+
 class ThreadBusy(InvalidRequest):
     """400: the thread already has an active run (one at a time, as at OpenAI). The message is the
     Assistants API's; a use case on the Responses/Conversations wire says it in that API's words

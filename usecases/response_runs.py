@@ -26,7 +26,7 @@ from typing import Literal, cast
 from pydantic import ValidationError
 
 from core import ids, run_machine, settings, tokens
-from core.errors import InvalidRequest, NotFound, ThreadBusy, conversation_busy
+from core.errors import InvalidRequest, NotFound, ThreadBusy, TooLargeForOneWrite, conversation_busy
 from core.pagination import PageRequest
 from core.repositories.shared import responses
 from core.response_withdrawal import REFUSED
@@ -348,6 +348,11 @@ def create(principal: str, body: ResponseCreate) -> tuple[dict, dict]:
         _withdraw(principal, inserting, response_id)
         if isinstance(error, ThreadBusy):
             raise _busy(body, placement) from None
+        if isinstance(error, TooLargeForOneWrite):
+            raise InvalidRequest(f"The input's {len(messages)} messages are too many to add to a conversation with "
+                                 "one response (they are stored with it, at once): add some first with "
+                                 "conversations.items.create, then create the response with the rest.",
+                                 param="input") from None
         raise
     try:
         inserting.result()

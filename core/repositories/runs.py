@@ -34,7 +34,7 @@ from azure.data.tables import TableClient, TableEntity
 from core import ids
 from core.codec import Codec, Staging
 from core.collection import Collection, Operation
-from core.errors import Conflict, NotFound, ThreadBusy
+from core.errors import Conflict, NotFound, ThreadBusy, TooLargeForOneWrite
 from core.pagination import Page, PageRequest
 from core.repositories.messages import MESSAGES, MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState
@@ -45,7 +45,7 @@ from core.run_events.log import EventLog, Head, event_rows
 from core.run_events.payloads import Event
 from core.store import Store
 from core.thread_partition import blob_scope
-from core.transactions import EntityMissing, PreconditionFailed, chunks, retry_on_conflict, submit
+from core.transactions import MAX_OPERATIONS, EntityMissing, PreconditionFailed, chunks, retry_on_conflict, submit
 
 RUNS = Collection("run")
 Steps = Sequence[tuple[dict[str, Any], StepBookkeeping]]  # new steps: (record, bookkeeping)
@@ -153,6 +153,10 @@ class RunRepository:
             operations += self._step_ops(principal, steps, staged)
             operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, thread),
                                                  staged=staged)[0]
+            if len(operations) >= MAX_OPERATIONS or len(chunks(operations)) > 1:  # the thread's row is one more
+                raise TooLargeForOneWrite(f"{len(additional_messages)} messages are too many to add with one run: "
+                                          "add some to the thread first, then start the run with the rest.",
+                                          param="additional_messages")
             self.threads.transact(principal, thread_id, build)
         wakeups.wake(thread_id, run_id, wakeups.Committed(record))
         return record

@@ -133,3 +133,16 @@ def test_a_busy_conversation_is_named_as_the_caller_named_it(fresh, scripted, cr
     assert wait_until(lambda: fresh.responses.retrieve(running.id).status not in ("queued", "in_progress"),
                       what="the slow response to end")
     assert fresh.responses.retrieve(running.id).status == "completed"
+
+
+def test_an_input_too_large_for_one_write_into_a_conversation_is_a_400_that_stores_nothing(fresh, scripted):
+    conversation = fresh.conversations.create(items=[{"role": "user", "content": "Earlier."}])
+    many = [{"role": "user", "content": f"message {i}"} for i in range(120)]
+    with pytest.raises(openai.BadRequestError) as refused:
+        fresh.responses.create(model=MODEL, input=many, conversation=conversation.id)
+    assert refused.value.body["param"] == "input" and "conversations.items.create" in refused.value.body["message"]
+    assert len(fresh.conversations.items.list(conversation.id, limit=100).data) == 1
+    tok = token()
+    scripted.client.enqueue(reply_text("Still free.", match=tok))
+    assert fresh.responses.create(model=MODEL, input=f"next {tok}", conversation=conversation.id).output_text == \
+        "Still free."

@@ -173,3 +173,14 @@ def test_run_object_fields(fresh, scripted):
     assert updated.metadata == {"purpose": "changed"} and updated.status == "completed"
     listed = fresh.beta.threads.runs.list(thread_id=thread.id).data
     assert [r.id for r in listed] == [run.id] and listed[0].metadata == {"purpose": "changed"}
+
+
+def test_more_additional_messages_than_one_write_holds_are_a_400_that_stores_nothing(client):
+    assistant = make_assistant(client)
+    thread = thread_with(client, "before")
+    many = [{"role": "user", "content": f"message {i}"} for i in range(120)]
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.beta.threads.runs.create(thread.id, assistant_id=assistant.id, additional_messages=many)
+    assert refused.value.body["param"] == "additional_messages"
+    assert [m.content[0].text.value for m in client.beta.threads.messages.list(thread.id)] == ["before"]
+    assert client.beta.threads.runs.list(thread.id).data == []
