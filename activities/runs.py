@@ -76,6 +76,13 @@ def _history(run: dict, count: tokens.Counter, newest_first: Iterator[dict]) -> 
     return visible_history(newest_first, run, count, context_window())
 
 
+def _known(value: object) -> Future:
+    """`value` as a read already done."""
+    done: Future = Future()
+    done.set_result(value)
+    return done
+
+
 def _steps_of(thread_id: str, run_id: str) -> list[tuple[dict, StepBookkeeping]]:
     return [(step.record, step.books) for step in runs().all_steps(thread_id, run_id)]
 
@@ -84,10 +91,13 @@ def _steps_of(thread_id: str, run_id: str) -> list[tuple[dict, StepBookkeeping]]
 def run_model_turn(request: dict) -> dict:
     """Ask the model once and store what it said; returns the turn's outcome (see orchestrators.run_lifecycle)."""
     turn = TurnRequest.of(request)
-    heading = _reads.submit(runs().events.head, turn.thread_id, turn.run_id)  # wanted by the start or the claim
     messages = _reads.submit(_newest_first, turn.thread_id)  # wanted by the prompt
+    # The first turn of a run created in this process takes it, and its log's head, as the create stored them.
+    fresh = runs().take_fresh(turn.principal, turn.thread_id, turn.run_id) if turn.turn == 0 else None
+    heading = _known(fresh.head) if fresh is not None else \
+        _reads.submit(runs().events.head, turn.thread_id, turn.run_id)  # wanted by the start or the claim
     try:
-        stored = runs().load(turn.principal, turn.thread_id, turn.run_id)
+        stored = fresh or runs().load(turn.principal, turn.thread_id, turn.run_id)
     except NotFound:  # its thread was deleted, or its response withdrawn (by an earlier attempt of this turn)
         return cancelled()
     recorded = stored.books.turns.get(str(turn.turn))

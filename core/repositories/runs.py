@@ -36,6 +36,7 @@ from core.codec import Codec, Staging
 from core.collection import Collection, Operation
 from core.errors import Conflict, NotFound, ThreadBusy, TooLargeForOneWrite
 from core.pagination import Page, PageRequest
+from core.repositories.fresh_runs import FreshRuns
 from core.repositories.messages import MESSAGES, MessageRepository
 from core.repositories.threads import ThreadRepository, ThreadState
 from core.run_bookkeeping import RunBookkeeping, StepBookkeeping
@@ -119,6 +120,7 @@ class RunRepository:
         self.threads = threads or ThreadRepository(store)
         self.messages = MessageRepository(store, self.threads)
         self.events = EventLog(store)
+        self.fresh: FreshRuns[StoredRun] = FreshRuns()
 
     @property
     def table(self) -> TableClient:
@@ -148,16 +150,18 @@ class RunRepository:
             return {"active_run_id": run_id}, operations
 
         with self._codec.staged() as staged:
-            operations = RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
+            properties = self._run_properties(principal, record, books, staged)
+            operations = RUNS.create_ops(thread_id, run_id, properties)
             operations += self.messages.insert_all_ops(principal, additional_messages, staged)
             operations += self._step_ops(principal, steps, staged)
-            operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, thread),
-                                                 staged=staged)[0]
+            log, _, head = self.events.operations(thread_id, run_id, Head(), run_opened(record, thread), staged=staged)
+            operations += log  # the head's row last
             if len(operations) >= MAX_OPERATIONS or len(chunks(operations)) > 1:  # the thread's row is one more
                 raise TooLargeForOneWrite(f"{len(additional_messages)} messages are too many to add with one run: "
                                           "add some to the thread first, then start the run with the rest.",
                                           param="additional_messages")
-            self.threads.transact(principal, thread_id, build)
+            written = self.threads.transact(principal, thread_id, build)[1:]  # after the thread row's
+        self._keep_fresh(principal, record, books, properties, head, written[0]["etag"], written[-1]["etag"])
         wakeups.wake(thread_id, run_id, wakeups.Committed(record))
         return record
 
@@ -172,21 +176,36 @@ class RunRepository:
         shown_thread = thread if show_thread else None
         try:
             with self._codec.staged() as staged:
-                operations = self.messages.insert_all_ops(principal, thread_messages, staged)
-                operations += RUNS.create_ops(thread_id, run_id, self._run_properties(principal, record, books, staged))
+                properties = self._run_properties(principal, record, books, staged)
+                operations = RUNS.create_ops(thread_id, run_id, properties)
+                operations += self.messages.insert_all_ops(principal, thread_messages, staged)
                 operations += self._step_ops(principal, steps, staged)
-                operations += self.events.operations(thread_id, run_id, Head(), run_opened(record, shown_thread),
-                                                     staged=staged)[0]
+                log, _, head = self.events.operations(thread_id, run_id, Head(), run_opened(record, shown_thread),
+                                                      staged=staged)
+                operations += log
+                head_at = len(operations) - 1  # the head's row is the log's last
                 operations.append(self.threads.create_op(principal, thread, active_run_id=run_id))
                 if len(chunks(operations)) > 1:
                     raise _TooLarge  # leaves nothing behind: the staging removes what it spilled
-                submit(self.table, operations)
+                written = submit(self.table, operations)
         except _TooLarge:
             with self._codec.staged() as staged:
                 self.threads.create(principal, thread, self.messages.insert_all_ops(principal, thread_messages, staged))
             return self.create(principal, record, books, [], shown_thread, steps)
+        self._keep_fresh(principal, record, books, properties, head, written[0]["etag"], written[head_at]["etag"])
         wakeups.wake(thread_id, run_id, wakeups.Committed(record))
         return record
+
+    def _keep_fresh(self, principal: str, record: dict[str, Any], books: RunBookkeeping, properties: dict[str, Any],
+                    head: Head, run_etag: str, head_etag: str) -> None:
+        """Keep the run as its create stored it, for its first turn (core.repositories.fresh_runs)."""
+        head.etag = head_etag
+        self.fresh.keep(principal, record["thread_id"], record["id"],
+                        StoredRun(record, books, run_etag, properties.get("blob"), head))
+
+    def take_fresh(self, principal: str, thread_id: str, run_id: str) -> StoredRun | None:
+        """The run as its create in this process stored it (with its log's head), unless written here since."""
+        return self.fresh.take(principal, thread_id, run_id)
 
     def load(self, principal: str, thread_id: str, run_id: str) -> StoredRun:
         """One read: the run row carries its owner, and a run exists only inside its live thread."""
@@ -224,6 +243,7 @@ class RunRepository:
         new ETag and, when the change showed events, the log's new head.
         """
         known = [(loaded, head)]
+        self.fresh.drop(thread_id, run_id)  # what the create kept no longer is the run once this writes
 
         def attempt() -> StoredRun:
             first, first_head = known.pop() if known else (None, None)
@@ -269,6 +289,7 @@ class RunRepository:
         (the rows `create` inserted in one). Raises Conflict when the run changed since `stored` was read."""
         record, etag = stored.record, stored.etag
         thread_id, run_id = record["thread_id"], record["id"]
+        self.fresh.drop(thread_id, run_id)
         assert etag is not None  # a run as read
         messages = [entity for entity in (MESSAGES.get(self.table, thread_id, message_id) for message_id in message_ids)
                     if entity is not None]

@@ -108,23 +108,23 @@ class ThreadRepository:
         self.transact(principal, thread_id, build)
         return updated
 
-    def transact(self, principal: str, thread_id: str, build: Build) -> ThreadState:
+    def transact(self, principal: str, thread_id: str, build: Build) -> list[dict[str, Any]]:
         """Atomically apply `build(state)` = (changes to the thread row, other operations).
 
         `build` may raise (e.g. an ApiError when a run is active); it is called
         again with fresh state if another writer touched the thread first, so it
-        must not have side effects. Returns the state the write was based on.
+        must not have side effects. Returns each operation's outcome as `submit` does: the thread
+        row's first, then those of `build`'s operations.
         """
-        def attempt() -> ThreadState:
+        def attempt() -> list[dict[str, Any]]:
             state = self.state(principal, thread_id)
             changes, operations = build(state)
             try:
-                submit(self.table, [self.touch(thread_id, changes, state.etag), *operations])
+                return submit(self.table, [self.touch(thread_id, changes, state.etag), *operations])
             except EntityMissing as error:
                 if error.index == 0:
                     raise NotFound("thread", thread_id) from error
                 raise
-            return state
 
         # Only a race on the thread row is retried here; an ETag of the caller's own rows that no
         # longer holds is the caller's race, left to its retry.
