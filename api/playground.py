@@ -50,6 +50,8 @@ bp = df.Blueprint()
 
 @dataclass(frozen=True)
 class Asset:
+    """A file of the page, read once per process, with the ETag that lets a browser revalidate it cheaply."""
+
     body: bytes
     content_type: str
     etag: str
@@ -57,6 +59,8 @@ class Asset:
 
 @dataclass(frozen=True)
 class Answer:
+    """What the trigger sends for one request, decided by `answer` from plain values (no Functions types)."""
+
     status: int
     headers: dict[str, str]
     body: bytes = b""

@@ -46,6 +46,8 @@ AZURE_V1_SUFFIX = "_azure_v1"
 
 @dataclass(frozen=True)
 class QueryParam:
+    """A query parameter as an endpoint's OpenAPI entry documents it (the handler parses it itself)."""
+
     name: str
     schema: dict | Callable[[], dict]  # a callable when it needs what a start does not load (the tool plug-ins)
     description: str = ""
@@ -56,6 +58,8 @@ class QueryParam:
 
 @dataclass(frozen=True)
 class Operation:
+    """One endpoint as `endpoint(...)` declares it: its Functions routes and its OpenAPI entry are built from it."""
+
     name: str
     method: str
     route: str

@@ -43,6 +43,8 @@ KEY_ID_LENGTH = 12  # hex digits of the hash that name a key in listings and rev
 
 @dataclass(frozen=True)
 class KeyRecord:
+    """A key as listed and revoked: what the operator knows it by, never the key itself (only its hash is stored)."""
+
     key_id: str
     principal: str
     name: str

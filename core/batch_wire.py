@@ -30,6 +30,8 @@ class MalformedBatchResponse(ValueError):
 
 @dataclass(frozen=True)
 class SubRequest:
+    """One operation of a transaction as azure-data-tables prepared it, to be framed into the changeset."""
+
     method: str
     url: str
     headers: Mapping[str, str]
@@ -38,6 +40,8 @@ class SubRequest:
 
 @dataclass(frozen=True)
 class PartResponse:
+    """One HTTP response read from a batch response: one per operation, or only the failed one's when refused."""
+
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
     body: bytes = b""

@@ -41,6 +41,8 @@ NO_KEY = ("You didn't provide an API key. You need to provide your API key in an
 
 @dataclass(frozen=True)
 class AuthConfig:
+    """Which ways in the settings open (`config_from_settings`): a plain value, so `authenticate` stays pure."""
+
     platform_auth: bool = False
     local_anonymous: bool = False
     allowed_principals: frozenset[str] = frozenset()
@@ -49,6 +51,8 @@ class AuthConfig:
 
 @dataclass(frozen=True)
 class Caller:
+    """Who a request is from and how it proved it: the cross-site rules (core.request_origin) depend on the way."""
+
     principal: str
     via: str  # "key", "platform" or "local"
 

@@ -111,6 +111,8 @@ def chat_message(message: dict[str, Any], files: Attachments | None = None) -> d
 
 @dataclass(frozen=True)
 class Prompt:
+    """A turn's Chat Completions messages as cut to fit, and their estimated size (for the context-window check)."""
+
     messages: list[dict[str, Any]]
     estimated_tokens: int
     dropped_messages: int

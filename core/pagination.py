@@ -21,6 +21,8 @@ class PageRequest:
 
 @dataclass
 class Page:
+    """One page of a list as a repository returns it; `wire()` shows it as OpenAI's list object."""
+
     data: list[dict[str, Any]] = field(default_factory=list)
     has_more: bool = False
 

@@ -112,6 +112,8 @@ Event = Start | RequireAction | SubmitToolOutputs | Cancel | Finish
 
 @dataclass(frozen=True)
 class Transition:
+    """What `transition` decided: the run's new record and what its caller must do with it when persisting it."""
+
     run: dict[str, Any]
     changed: bool
     release_thread: bool = False

@@ -48,6 +48,8 @@ class RunRef(Payload):
 
 @dataclass(frozen=True)
 class TurnRequest(Payload):
+    """Ask for one model turn of a run; its number keys the turn's stored outcome, so a retry replays it."""
+
     principal: str
     thread_id: str
     run_id: str
@@ -56,6 +58,8 @@ class TurnRequest(Payload):
 
 @dataclass(frozen=True)
 class ToolCallRequest(Payload):
+    """Run one server-side call of a run's step here (one activity per call, in parallel)."""
+
     principal: str
     thread_id: str
     run_id: str
@@ -77,12 +81,16 @@ class PendingCall(Payload):
 
 @dataclass(frozen=True)
 class ToolCallResult(Payload):
+    """How a server call's activity ended: its output is on the step, or the call is still at work and is polled."""
+
     call_id: str
     pending: dict[str, Any] | None = None  # a PendingCall, when the tool is still at work
 
 
 @dataclass(frozen=True)
 class ToolPollRequest(Payload):
+    """Poll once a server call still at work, where it last said to look."""
+
     principal: str
     thread_id: str
     run_id: str
@@ -94,6 +102,8 @@ class ToolPollRequest(Payload):
 
 @dataclass(frozen=True)
 class ToolPollResult(Payload):
+    """What one poll found: the call is over (its output stored, or the run left in_progress), or when to poll next."""
+
     done: bool
     location: str | None = None  # where to poll next, while not done
     retry_after_seconds: float | None = None
@@ -101,6 +111,8 @@ class ToolPollResult(Payload):
 
 @dataclass(frozen=True)
 class RequireActionRequest(Payload):
+    """Ask the client for the step's calls it runs, in a round whose own event awaits its outputs."""
+
     principal: str
     thread_id: str
     run_id: str
@@ -111,12 +123,16 @@ class RequireActionRequest(Payload):
 
 @dataclass(frozen=True)
 class RequireActionResult(Payload):
+    """Whether the run now waits for the client, and until when (the orchestrator's expiry timer)."""
+
     asked: bool  # False: the run was no longer in progress (cancelled meanwhile)
     expires_at: int | None = None
 
 
 @dataclass(frozen=True)
 class FinishRequest(Payload):
+    """End a run in the terminal status the orchestrator decided, when no model turn stored it already."""
+
     principal: str
     thread_id: str
     run_id: str

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Setting:
+    """One app setting, declared here once: README's settings table and local.settings.sample.json repeat it."""
+
     name: str
     default: str | None
     description: str

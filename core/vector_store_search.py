@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Result:
+    """One chunk found in one of the caller's stores, with what the search endpoint and file_search show of it."""
+
     file_id: str
     file_name: str
     score: float

@@ -32,6 +32,8 @@ class FaultBudget:
 
 @dataclass(frozen=True)
 class Finish:
+    """End the run in a terminal status (written by the finish activity unless the model turn stored it)."""
+
     status: str  # a terminal status of core.run_machine
     last_error: dict[str, str] | None = None
     incomplete_reason: str | None = None
@@ -48,6 +50,8 @@ class Wait:
 
 @dataclass(frozen=True)
 class RunServerTools:
+    """Run the step's server calls here, in parallel; then ask the client for its calls, or the model again."""
+
     step_id: str
     call_ids: tuple[str, ...]
     then_require_action: bool
@@ -55,6 +59,8 @@ class RunServerTools:
 
 @dataclass(frozen=True)
 class RequireAction:
+    """The step's calls are the client's: a run waits in requires_action, a response ends with them."""
+
     step_id: str
 
 

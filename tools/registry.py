@@ -59,6 +59,8 @@ class Pending:
 
 @dataclass(frozen=True)
 class ServerTool:
+    """A function the server runs itself, once the operator enables it and an assistant opts into it."""
+
     name: str
     description: str
     parameters: dict[str, Any]

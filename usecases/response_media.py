@@ -26,6 +26,8 @@ USER_DATA = "user_data"
 
 @dataclass
 class Pending:
+    """An inline file part, checked at create and stored as a user_data file only once the request is valid."""
+
     file_id: str
     filename: str
     data: bytes

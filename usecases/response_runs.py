@@ -132,6 +132,8 @@ def place(principal: str, body: ResponseCreate) -> Placement:
 
 @dataclass
 class Input:
+    """A response's input as its run takes it: thread messages, instructions, seeded calls; what input_items lists."""
+
     messages: list[MessageCreate] = field(default_factory=list)
     instructions: list[str] = field(default_factory=list)  # system / developer messages
     seeded_calls: list[dict] = field(default_factory=list)  # function calls with their outputs

@@ -28,6 +28,8 @@ CONTAINER = "vector-store-chunks"
 
 @dataclass(frozen=True)
 class Segment:
+    """One file's chunks as ingestion writes them and search loads them: one immutable blob per version."""
+
     texts: list[str]
     vectors: np.ndarray | None  # unit-length float32 rows, one per text; None without embeddings
 

@@ -25,6 +25,8 @@ TABLE = "runrequests"
 
 @dataclass(frozen=True)
 class Claimed:
+    """The ids a create_and_run request chose, recorded before its first write so its retry takes the same ones."""
+
     thread_id: str
     run_id: str
     created_at: int

@@ -64,6 +64,8 @@ def steps_of(run_id: str) -> Collection:
 
 @dataclass(frozen=True)
 class StoredRun:
+    """A run as read or as `update` wrote it, with what the next rewrite needs: its ETag, the spill it supersedes."""
+
     record: dict[str, Any]
     books: RunBookkeeping
     etag: str | None  # as read, or as written by `update`
@@ -73,6 +75,8 @@ class StoredRun:
 
 @dataclass(frozen=True)
 class StoredStep:
+    """A run step as read, with what a later rewrite of it needs: its ETag, the spill it supersedes."""
+
     record: dict[str, Any]
     books: StepBookkeeping
     etag: str | None  # None for what a write returns

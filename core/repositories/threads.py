@@ -33,6 +33,8 @@ THREAD_ROW = "thread"
 
 @dataclass(frozen=True)
 class ThreadState:
+    """The thread row as read: what `transact` decides on (is a run active?) and the ETag that makes it hold."""
+
     record: dict[str, Any]
     owner: str
     etag: str

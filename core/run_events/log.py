@@ -77,6 +77,8 @@ def event_rows(table: TableClient, thread_id: str, run_id: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class StoredEvent:
+    """One event of a run's log as a reader gets it; its number is the SSE id a stream resumes after."""
+
     seq: int
     name: str
     data: dict[str, Any]

@@ -43,6 +43,8 @@ PageFetcher = Callable[[str], dict]
 
 @dataclass(frozen=True)
 class Limits:
+    """How far one search may go: the WEB_SEARCH_* settings, each held to a sane range."""
+
     max_results: int
     read_pages: int
     page_chars: int

@@ -31,6 +31,8 @@ class SearchFailed(Exception):
 
 @dataclass(frozen=True)
 class WebResult:
+    """One engine result as the model reads it, with the page's own text when it was read."""
+
     title: str
     url: str
     snippet: str
