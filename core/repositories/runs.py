@@ -159,13 +159,13 @@ class RunRepository:
             operations += self.messages.insert_all_ops(principal, additional_messages, staged)
             operations += self._step_ops(principal, steps, staged)
             log, _, head = self.events.operations(thread_id, run_id, Head(), run_opened(record, thread), staged=staged)
-            operations += log  # the head's row last
+            head_at, operations = len(operations), operations + log  # the head's row is the log's first
             if len(operations) >= MAX_OPERATIONS or len(chunks(operations)) > 1:  # the thread's row is one more
                 raise TooLargeForOneWrite(f"{len(additional_messages)} messages are too many to add with one run: "
                                           "add some to the thread first, then start the run with the rest.",
                                           param="additional_messages")
             written = self.threads.transact(principal, thread_id, build)[1:]  # after the thread row's
-        self._keep_fresh(principal, record, books, properties, head, written[0]["etag"], written[-1]["etag"])
+        self._keep_fresh(principal, record, books, properties, head, written[0]["etag"], written[head_at]["etag"])
         wakeups.wake(thread_id, run_id, wakeups.Committed(record))
         return record
 
@@ -186,8 +186,7 @@ class RunRepository:
                 operations += self._step_ops(principal, steps, staged)
                 log, _, head = self.events.operations(thread_id, run_id, Head(), run_opened(record, shown_thread),
                                                       staged=staged)
-                operations += log
-                head_at = len(operations) - 1  # the head's row is the log's last
+                head_at, operations = len(operations), operations + log  # the head's row is the log's first
                 operations.append(self.threads.create_op(principal, thread, active_run_id=run_id))
                 if len(chunks(operations)) > 1:
                     raise _TooLarge  # leaves nothing behind: the staging removes what it spilled
