@@ -174,6 +174,8 @@ async def _settled(principal: str, record: dict, woken: wakeups.Subscription, kn
                                                          record["run_id"]), None
             except NotFound:
                 raise await asyncio.to_thread(_gone, principal, record) from None
+            if woken.run is not None and done(woken.run):  # the write that ended it came during the read:
+                run, committed, woken.run = woken.run, woken.committed, None  # what it handed over saves reads
         assert run is not None  # handed over or read just now
         if done(run) or time.monotonic() > deadline:
             return run, committed
