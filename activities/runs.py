@@ -93,7 +93,7 @@ def run_model_turn(request: dict) -> dict:
     turn = TurnRequest.of(request)
     messages = _reads.submit(_newest_first, turn.thread_id)  # wanted by the prompt
     # The first turn of a run created in this process takes it, and its log's head, as the create stored them.
-    fresh = runs().take_fresh(turn.principal, turn.thread_id, turn.run_id) if turn.turn == 0 else None
+    fresh = runs().fresh.take(turn.principal, turn.thread_id, turn.run_id) if turn.turn == 0 else None
     heading = _known(fresh.head) if fresh is not None else \
         _reads.submit(runs().events.head, turn.thread_id, turn.run_id)  # wanted by the start or the claim
     try:

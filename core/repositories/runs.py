@@ -124,7 +124,7 @@ class RunRepository:
         self.threads = threads or ThreadRepository(store)
         self.messages = MessageRepository(store, self.threads)
         self.events = EventLog(store)
-        self.fresh: FreshRuns[StoredRun] = FreshRuns()
+        self.fresh: FreshRuns[StoredRun] = FreshRuns()  # runs created here, as stored, for their first turn
 
     @property
     def table(self) -> TableClient:
@@ -205,10 +205,6 @@ class RunRepository:
         head.etag = head_etag
         self.fresh.keep(principal, record["thread_id"], record["id"],
                         StoredRun(record, books, run_etag, properties.get("blob"), head))
-
-    def take_fresh(self, principal: str, thread_id: str, run_id: str) -> StoredRun | None:
-        """The run as its create in this process stored it (with its log's head), unless written here since."""
-        return self.fresh.take(principal, thread_id, run_id)
 
     def load(self, principal: str, thread_id: str, run_id: str) -> StoredRun:
         """One read: the run row carries its owner, and a run exists only inside its live thread."""

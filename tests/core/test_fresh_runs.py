@@ -31,11 +31,11 @@ def _start(current):
 def test_the_fresh_run_is_what_a_read_would_give_with_its_head(store, principal, thread):
     runs = RunRepository(store)
     record = runs.create(principal, _queued(thread), RunBookkeeping(round=3), [])
-    fresh = runs.take_fresh(principal, thread, record["id"])
+    fresh = runs.fresh.take(principal, thread, record["id"])
     read = runs.load(principal, thread, record["id"])
     assert fresh is not None and (fresh.record, fresh.books, fresh.etag) == (read.record, read.books, read.etag)
     assert fresh.head == runs.events.head(thread, record["id"])
-    assert runs.take_fresh(principal, thread, record["id"]) is None  # taken once
+    assert runs.fresh.take(principal, thread, record["id"]) is None  # taken once
 
 
 def test_a_run_created_with_its_thread_is_kept_too(store, principal):
@@ -43,7 +43,7 @@ def test_a_run_created_with_its_thread_is_kept_too(store, principal):
     thread_id = ids.new_id("thread")
     record = runs.create_with_thread(principal, {"id": thread_id, "created_at": 1, "metadata": {}, "tool_resources": {}},
                                      [], _queued(thread_id), RunBookkeeping())
-    fresh = runs.take_fresh(principal, thread_id, record["id"])
+    fresh = runs.fresh.take(principal, thread_id, record["id"])
     assert fresh is not None and fresh.etag == runs.load(principal, thread_id, record["id"]).etag
     assert fresh.head == runs.events.head(thread_id, record["id"])
     started = runs.update(principal, thread_id, record["id"], _start, loaded=fresh, head=fresh.head)
@@ -53,14 +53,14 @@ def test_a_run_created_with_its_thread_is_kept_too(store, principal):
 def test_another_principal_gets_nothing(store, principal, thread):
     runs = RunRepository(store)
     record = runs.create(principal, _queued(thread), RunBookkeeping(), [])
-    assert runs.take_fresh("someone-else", thread, record["id"]) is None
+    assert runs.fresh.take("someone-else", thread, record["id"]) is None
 
 
 def test_a_write_here_drops_what_the_create_kept(store, principal, thread):
     runs = RunRepository(store)
     record = runs.create(principal, _queued(thread), RunBookkeeping(), [])
     runs.update(principal, thread, record["id"], _start)
-    assert runs.take_fresh(principal, thread, record["id"]) is None
+    assert runs.fresh.take(principal, thread, record["id"]) is None
 
 
 def test_a_run_changed_by_another_instance_since_is_read_afresh(store, principal, thread):
@@ -68,7 +68,7 @@ def test_a_run_changed_by_another_instance_since_is_read_afresh(store, principal
     record = here.create(principal, _queued(thread), RunBookkeeping(), [])
     elsewhere.update(principal, thread, record["id"],
                      lambda current: RunChange(run_machine.transition(current.record, run_machine.Cancel(), 2).run))
-    stale = here.take_fresh(principal, thread, record["id"])
+    stale = here.fresh.take(principal, thread, record["id"])
     assert stale is not None and stale.record["status"] == run_machine.QUEUED  # the hint does not know
     with pytest.raises(run_machine.TransitionRefused):  # the write's ETag check saw the cancel
         here.update(principal, thread, record["id"], _start, loaded=stale, head=stale.head)
