@@ -12,6 +12,7 @@ from tests.responses.test_code_interpreter import ANSWER, AUTO, SUMMARY_CODE
 from tests.responses.test_code_interpreter import _script as _code_script
 from tests.responses.test_tools import _script as _search_script
 from tests.responses.test_tools import _store as _search_store
+from tests.responses.test_tools import searched_in_a_conversation
 from tests.runs.conftest import MODEL, token
 from tests.support.sdk_models import assert_no_unknown_fields
 
@@ -44,14 +45,7 @@ def _assert_shown_as_in_the_response(client: openai.OpenAI, conversation_id: str
 
 
 def test_a_file_search_answer_is_listed_and_retrieved_with_its_file_citation(fresh, scripted):
-    store_id, report_id = _search_store(fresh)
-    conversation = fresh.conversations.create()
-    tok = token()
-    _search_script(scripted, tok)
-    response = fresh.responses.create(model=MODEL, input=f"What was Contoso's revenue? {tok}",
-                                      conversation=conversation.id,
-                                      tools=[{"type": "file_search", "vector_store_ids": [store_id]}])
-    assert response.status == "completed", response.error
+    _, report_id, conversation, response = searched_in_a_conversation(fresh, scripted)
     [part] = _answer(fresh, response.id).content
     [citation] = part.annotations
     assert citation.type == "file_citation" and (citation.file_id, citation.filename) == (report_id,

@@ -12,14 +12,11 @@ import openai
 import pytest
 
 from scripted_model import reply_text, reply_tool_calls
-from tests.conftest import devhost_env, sdk_client
-from tests.responses.test_tools import RESULTS
-from tests.responses.test_tools import _script as _search_script
-from tests.responses.test_tools import _store as _search_store
+from tests.conftest import sdk_client
+from tests.responses.test_tools import RESULTS, searched_in_a_conversation
 from tests.runs.conftest import MODEL, TIME, WEATHER, token
-from tests.support.devhost_proc import ROOT, DevhostProcess
+from tests.support.counted_host import counted_devhost
 from tests.support.sdk_models import assert_no_unknown_fields
-from tests.support.storage_faults import FaultRates, StorageFaultProxy
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks Assistants deprecated
 
@@ -192,14 +189,7 @@ def test_code_interpreter_outputs_show_only_under_include(fresh, scripted):
 
 
 def test_file_search_results_show_only_under_include(fresh, scripted):
-    store_id, report_id = _search_store(fresh)
-    conversation = fresh.conversations.create()
-    tok = token()
-    _search_script(scripted, tok)
-    response = fresh.responses.create(model=MODEL, input=f"What was Contoso's revenue? {tok}",
-                                      conversation=conversation.id,
-                                      tools=[{"type": "file_search", "vector_store_ids": [store_id]}])
-    assert response.status == "completed", response.error
+    store_id, report_id, conversation, response = searched_in_a_conversation(fresh, scripted)
     plain = _all(fresh, conversation.id, order="asc")
     assert _shape(plain) == ["message:user", "file_search_call", "message:assistant"]
     assert plain[1].queries == ["Contoso revenue 2025"] and plain[1].results is None
@@ -236,16 +226,9 @@ def test_call_items_are_the_owners_only_and_unknown_ids_are_404(fresh, other_cli
 
 @pytest.fixture(scope="module")
 def counted_host(azurite, scripted, tmp_path_factory):
-    """devhost whose storage requests pass a proxy that injects nothing and notes each one: (service, method, path)."""
-    proxy = StorageFaultProxy(azurite.ports, FaultRates(), seed=1)
-    seen: list[tuple[str, str, str]] = []
-    proxy.plan("delay", lambda service, method, path: seen.append((service, method, path)) and False, times=10 ** 9)
-    env = devhost_env(azurite, scripted, AzureWebJobsStorage=proxy.connection_string,
-                      DURABLE_TASK_HUB=f"items{uuid.uuid4().hex[:8]}")
-    host = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("items") / "devhost.log").start(timeout=120)
-    yield host, seen
-    host.stop()
-    proxy.stop()
+    """devhost whose storage requests are noted: (service, method, path)."""
+    with counted_devhost(azurite, scripted, tmp_path_factory.mktemp("items")) as (host, _, seen):
+        yield host, seen
 
 
 def test_a_page_reads_from_its_cursor_no_more_than_it_shows(counted_host, scripted):

@@ -10,26 +10,20 @@ import pytest
 
 from core import ids
 from scripted_model import reply_text
-from tests.conftest import devhost_env, sdk_client
+from tests.conftest import sdk_client
 from tests.runs.conftest import MODEL, token
-from tests.support.devhost_proc import ROOT, DevhostProcess
-from tests.support.storage_faults import FaultRates, StorageFaultProxy
+from tests.support.counted_host import counted_devhost
+from tests.support.storage_faults import FaultRates
 
 READ_DELAY_SECONDS = 0.5
 
 
 @pytest.fixture(scope="module")
 def slow_read_host(azurite, scripted, tmp_path_factory):
-    """devhost behind a proxy that notes every storage request and delays the reads a test plans."""
-    proxy = StorageFaultProxy(azurite.ports, FaultRates(delay_seconds=(READ_DELAY_SECONDS, READ_DELAY_SECONDS)), seed=1)
-    seen: list[tuple[str, str, str]] = []
-    proxy.plan("delay", lambda service, method, path: seen.append((service, method, path)) and False, times=10 ** 9)
-    env = devhost_env(azurite, scripted, AzureWebJobsStorage=proxy.connection_string,
-                      DURABLE_TASK_HUB=f"held{uuid.uuid4().hex[:8]}")
-    host = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("held") / "devhost.log").start(timeout=120)
-    yield host, proxy, seen
-    host.stop()
-    proxy.stop()
+    """devhost whose storage requests are noted, and whose planned delays last READ_DELAY_SECONDS."""
+    rates = FaultRates(delay_seconds=(READ_DELAY_SECONDS, READ_DELAY_SECONDS))
+    with counted_devhost(azurite, scripted, tmp_path_factory.mktemp("held"), rates) as counted:
+        yield counted
 
 
 def test_the_ending_write_that_comes_during_a_recheck_read_spares_the_rows_reads(slow_read_host, scripted):

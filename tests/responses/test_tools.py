@@ -32,6 +32,20 @@ def _script(scripted, tok: str) -> None:
         reply_text("Revenue reached 42.7 million dollars【0†contoso-report.pdf】.", match=tok))
 
 
+def searched_in_a_conversation(client: openai.OpenAI, scripted):
+    """A completed file_search response in a new conversation: (its store, the report's file id, the
+    conversation, the response)."""
+    store_id, report_id = _store(client)
+    conversation = client.conversations.create()
+    tok = token()
+    _script(scripted, tok)
+    response = client.responses.create(model=MODEL, input=f"What was Contoso's revenue? {tok}",
+                                       conversation=conversation.id,
+                                       tools=[{"type": "file_search", "vector_store_ids": [store_id]}])
+    assert response.status == "completed", response.error
+    return store_id, report_id, conversation, response
+
+
 def test_file_search_call_item_results_on_include_and_file_citation(fresh, scripted):
     store_id, report_id = _store(fresh)
     tok = token()

@@ -12,24 +12,15 @@ import pytest
 
 from core import ids
 from scripted_model import reply_text
-from tests.conftest import devhost_env, sdk_client
+from tests.conftest import sdk_client
 from tests.runs.conftest import MODEL, token
-from tests.support.devhost_proc import ROOT, DevhostProcess
-from tests.support.storage_faults import FaultRates, StorageFaultProxy
+from tests.support.counted_host import counted_devhost
 
 
 @pytest.fixture(scope="module")
 def counted_host(azurite, scripted, tmp_path_factory):
-    """devhost whose storage requests pass a proxy that injects nothing and notes each one: (service, method, path)."""
-    proxy = StorageFaultProxy(azurite.ports, FaultRates(), seed=1)
-    seen: list[tuple[str, str, str]] = []
-    proxy.plan("delay", lambda service, method, path: seen.append((service, method, path)) and False, times=10 ** 9)
-    env = devhost_env(azurite, scripted, AzureWebJobsStorage=proxy.connection_string,
-                      DURABLE_TASK_HUB=f"first{uuid.uuid4().hex[:8]}")
-    host = DevhostProcess(ROOT, env, tmp_path_factory.mktemp("first") / "devhost.log").start(timeout=120)
-    yield host, seen
-    host.stop()
-    proxy.stop()
+    with counted_devhost(azurite, scripted, tmp_path_factory.mktemp("first")) as (host, _, seen):
+        yield host, seen
 
 
 def test_the_first_turn_reads_neither_its_run_nor_its_log_head(counted_host, scripted):
