@@ -84,11 +84,14 @@ class InputMessage(RequestModel):
             [part for part in self.content if isinstance(part, (InputImage, InputFile))]
 
 
+ITEM_ID_MAX = 128  # an item id given back (ours are about 55 characters)
+
+
 class FunctionCallOutput(RequestModel):
     type: Literal["function_call_output"]
     call_id: Annotated[str, Field(min_length=1, max_length=64)]
     output: Annotated[str, Field(max_length=512_000)]
-    id: str | None = None
+    id: Annotated[str | None, Field(max_length=ITEM_ID_MAX)] = None  # kept in the response's input_items
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
@@ -99,7 +102,7 @@ class FunctionCall(RequestModel):
     call_id: Annotated[str, Field(min_length=1, max_length=64)]
     name: Annotated[str, Field(pattern=FUNCTION_NAME)]
     arguments: str
-    id: str | None = None
+    id: Annotated[str | None, Field(max_length=ITEM_ID_MAX)] = None  # kept in the response's input_items
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 

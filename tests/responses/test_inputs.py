@@ -136,3 +136,11 @@ def test_too_large_inline_data_is_refused(fresh):
                   kind=openai.APIStatusError)
     assert body["code"] == "request_too_large"
     assert fresh.files.list(purpose="user_data").data == []
+
+
+def test_an_item_id_given_back_is_bounded(fresh):
+    with pytest.raises(openai.BadRequestError) as refused:
+        fresh.responses.create(model=MODEL, input=[
+            {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}", "id": "fc_" + "x" * 200},
+            {"type": "function_call_output", "call_id": "call_1", "output": "done"}])
+    assert refused.value.body["param"] == "input[0].id"
