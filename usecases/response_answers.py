@@ -152,7 +152,10 @@ async def _answer(principal: str, record: dict, woken: wakeups.Subscription, kno
     """Wait on `woken` for the run to end, from `known` (the run as last seen; None: read it first)."""
     run, committed = await _settled(principal, record, woken, known, hold,
                                     lambda current: current["status"] in run_machine.TERMINAL_STATUSES)
-    return await asyncio.to_thread(render, principal, record, run, None, handed_rows(record, committed))
+    rows = handed_rows(record, committed)
+    if rows is not None:  # nothing to read: rendered here at once, before the loop turns to other work
+        return render(principal, record, run, None, rows)
+    return await asyncio.to_thread(render, principal, record, run, None, rows)
 
 
 async def _settled(principal: str, record: dict, woken: wakeups.Subscription, known: dict | None,
