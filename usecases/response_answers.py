@@ -168,7 +168,7 @@ async def _settled(principal: str, record: dict, woken: wakeups.Subscription, kn
     while True:
         woken.reset()
         if woken.run is not None:  # a write in this process committed it (its owner was checked by the caller)
-            run, committed, woken.run = woken.run, woken.committed, None
+            run, committed = _taken(woken)
             if committed is not None and committed.gone:
                 raise await asyncio.to_thread(_gone, principal, record)
         elif run is None:
@@ -178,12 +178,19 @@ async def _settled(principal: str, record: dict, woken: wakeups.Subscription, kn
             except NotFound:
                 raise await asyncio.to_thread(_gone, principal, record) from None
             if woken.run is not None and done(woken.run):  # the write that ended it came during the read:
-                run, committed, woken.run = woken.run, woken.committed, None  # what it handed over saves reads
+                run, committed = _taken(woken)  # what it handed over saves reads
         assert run is not None  # handed over or read just now
         if done(run) or time.monotonic() > deadline:
             return run, committed
         if not await woken.wait(RECHECK_SECONDS):
             run = None  # no word from a writer here: read it (one may be writing elsewhere)
+
+
+def _taken(woken: wakeups.Subscription) -> tuple[dict, wakeups.Committed | None]:
+    """The run as the last write here handed it over, and that write; taken, so the next one is told apart."""
+    assert woken.run is not None
+    run, committed, woken.run = woken.run, woken.committed, None
+    return run, committed
 
 
 def _gone(principal: str, record: dict) -> ApiError:
